@@ -1,0 +1,121 @@
+/* Internals shared by the library's files: the context and tensor structs,
+ * error reporting, and the kernel handles. Nothing here is exported. */
+#ifndef NNCL_INTERNAL_H
+#define NNCL_INTERNAL_H
+
+#define CL_TARGET_OPENCL_VERSION 120
+#include <CL/cl.h>
+
+#include "nncl/nncl.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#define NNCL__ERRLEN 4096
+
+#if defined(__GNUC__)
+#define NNCL__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define NNCL__PRINTF(f, a)
+#endif
+
+/* Every kernel the library launches, built once per context.
+ * X(enum suffix, kernel function name) */
+#define NNCL__KERNEL_LIST(X)                \
+    X(GEMM_NN, "gemm_nn")                   \
+    X(GEMM_TN, "gemm_tn")                   \
+    X(TRANSPOSE, "transpose")               \
+    X(FILL, "fill")                         \
+    X(ACT_FORWARD, "act_forward")           \
+    X(ACT_BACKWARD_BIAS, "act_backward_bias") \
+    X(SOFTMAX_CE, "softmax_ce")             \
+    X(BCE_LOGITS, "bce_logits")             \
+    X(MSE, "mse")                           \
+    X(SUM_ACCUMULATE, "sum_accumulate")     \
+    X(OPTIM_UPDATE, "optim_update")         \
+    X(GATHER_U8, "gather_u8")               \
+    X(GATHER_F32, "gather_f32")             \
+    X(GATHER_LABELS, "gather_labels")       \
+    X(CHECK_FINITE, "check_finite")
+
+typedef enum {
+#define NNCL__KENUM(e, n) NNCL__K_##e,
+    NNCL__KERNEL_LIST(NNCL__KENUM)
+#undef NNCL__KENUM
+    NNCL__K_COUNT
+} nncl__kernel_id;
+
+/* GEMM tile parameters, passed to the compiler as -D options. */
+typedef struct {
+    int tm; /* rows of C per work-item (register tile height) */
+    int tn; /* columns of C per work-item: 8 or 16 (float8/float16 accumulators) */
+} nncl__gemm_tiles;
+
+struct nncl_context {
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context cl;
+    cl_command_queue queue;
+    cl_program program;
+    cl_kernel kernels[NNCL__K_COUNT];
+    int owns_cl;           /* 0 when wrapping a caller's context and queue */
+    nncl_device_info info;
+    nncl__gemm_tiles tiles;
+    cl_mem scratch;        /* grows on demand: transposes for the NT layout */
+    size_t scratch_bytes;
+    char error[NNCL__ERRLEN];
+};
+
+struct nncl_tensor {
+    nncl_context *ctx;
+    cl_mem mem;
+    size_t offset; /* in floats, from the start of mem */
+    size_t rows, cols;
+    size_t ld;     /* floats between the starts of two rows (>= cols) */
+    int owns_mem;
+};
+
+/* Records a formatted message for ctx (or, ctx NULL, for this thread) and
+ * returns status, so that `return nncl__fail(ctx, NNCL_ERR_SHAPE, ...)` reads well. */
+nncl_status nncl__fail(const nncl_context *ctx, nncl_status status, const char *fmt, ...)
+    NNCL__PRINTF(3, 4);
+/* The name of an OpenCL error code, e.g. "CL_OUT_OF_RESOURCES". */
+const char *nncl__cl_error_name(cl_int err);
+/* Fails with NNCL_ERR_OPENCL (NNCL_ERR_OUT_OF_MEMORY for allocation failures)
+ * naming the call and the OpenCL error. */
+nncl_status nncl__cl_fail(const nncl_context *ctx, cl_int err, const char *what);
+
+#define NNCL__CHECK_CL(ctx, expr, what)                                     \
+    do {                                                                    \
+        cl_int nncl__e = (expr);                                            \
+        if (nncl__e != CL_SUCCESS) return nncl__cl_fail((ctx), nncl__e, (what)); \
+    } while (0)
+#define NNCL__TRY(expr)                          \
+    do {                                         \
+        nncl_status nncl__s = (expr);            \
+        if (nncl__s != NNCL_OK) return nncl__s;  \
+    } while (0)
+
+/* Embedded kernel sources (generated at build time from kernels/*.cl). */
+typedef struct {
+    const char *name;
+    const char *source;
+    size_t size;
+} nncl__kernel_source;
+extern const nncl__kernel_source nncl__kernel_sources[];
+extern const size_t nncl__kernel_source_count;
+
+/* Device scratch of at least `bytes`, owned by the context. */
+nncl_status nncl__scratch(nncl_context *ctx, size_t bytes, cl_mem *out);
+
+/* Checks that a tensor is non-NULL and belongs to ctx; `what` names it. */
+nncl_status nncl__check_tensor(nncl_context *ctx, const nncl_tensor *t, const char *what);
+
+/* Launches kernel `id` over a 1-D or 2-D range (local NULL: the driver picks). */
+nncl_status nncl__launch(nncl_context *ctx, nncl__kernel_id id, cl_uint dims,
+                         const size_t *global, const size_t *local);
+
+/* Sets kernel arguments: pairs of (size, pointer) ended by 0. */
+nncl_status nncl__set_args(nncl_context *ctx, nncl__kernel_id id, ...);
+
+#endif

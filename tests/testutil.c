@@ -1,0 +1,90 @@
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int nncl_test_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    /* One process for the whole suite: the OpenCL context (and its built
+     * kernels) is shared by the tests instead of rebuilt in a fork per test. */
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
+
+int nncl_test_have_device(void)
+{
+    int index = -1;
+    if (nncl_device_select(NULL, &index) != NNCL_OK) {
+        fprintf(stderr, "no OpenCL device, skipping: %s\n", nncl_last_error(NULL));
+        return 0;
+    }
+    return 1;
+}
+
+static nncl_context *shared_ctx;
+
+static void destroy_shared(void) { nncl_context_destroy(shared_ctx); }
+
+nncl_context *nncl_test_context(void)
+{
+    if (!shared_ctx) {
+        nncl_status st = nncl_context_create(NULL, &shared_ctx);
+        ck_assert_msg(st == NNCL_OK, "context: %s: %s", nncl_status_string(st),
+                      nncl_last_error(NULL));
+        atexit(destroy_shared);
+    }
+    return shared_ctx;
+}
+
+float nncl_test_uniform(uint64_t *state, float lo, float hi)
+{
+    /* splitmix64 */
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return lo + (hi - lo) * (float)((z >> 40) * (1.0 / 16777216.0));
+}
+
+void nncl_test_fill_uniform(float *v, size_t n, uint64_t seed, float lo, float hi)
+{
+    for (size_t i = 0; i < n; i++) v[i] = nncl_test_uniform(&seed, lo, hi);
+}
+
+static char tmpdir[64];
+
+static void remove_tmpdir(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+}
+
+const char *nncl_test_tmpdir(void)
+{
+    if (!tmpdir[0]) {
+        strcpy(tmpdir, "/tmp/nncl-test-XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+        atexit(remove_tmpdir);
+    }
+    return tmpdir;
+}
+
+void nncl_test_assert_close(const float *got, const double *want, size_t n, double tol,
+                            const char *what)
+{
+    for (size_t i = 0; i < n; i++) {
+        double scale = fabs(want[i]) > 1.0 ? fabs(want[i]) : 1.0;
+        double err = fabs((double)got[i] - want[i]);
+        ck_assert_msg(err <= tol * scale && !isnan(got[i]),
+                      "%s: element %zu is %.9g, want %.9g (error %.3g > %.3g)", what, i,
+                      (double)got[i], want[i], err, tol * scale);
+    }
+}
