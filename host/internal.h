@@ -96,7 +96,7 @@ nncl_status nncl__cl_fail(const nncl_context *ctx, cl_int err, const char *what)
         if (nncl__s != NNCL_OK) return nncl__s;  \
     } while (0)
 
-/* Embedded kernel sources (generated at build time from kernels/*.cl). */
+/* Embedded kernel sources (generated at build time from the kernels folder). */
 typedef struct {
     const char *name;
     const char *source;
@@ -115,7 +115,9 @@ nncl_status nncl__check_tensor(nncl_context *ctx, const nncl_tensor *t, const ch
 nncl_status nncl__launch(nncl_context *ctx, nncl__kernel_id id, cl_uint dims,
                          const size_t *global, const size_t *local);
 
-/* Sets kernel arguments: pairs of (size, pointer) ended by 0. */
+/* Sets kernel arguments in order: NNCL__ARG(x) pairs ended by NNCL__END. */
 nncl_status nncl__set_args(nncl_context *ctx, nncl__kernel_id id, ...);
+#define NNCL__ARG(x) sizeof(x), (const void *)&(x)
+#define NNCL__END ((size_t)0)
 
 #endif

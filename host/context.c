@@ -1,0 +1,415 @@
+/* Devices and contexts: list every OpenCL device, pick one (NNCL_DEVICE or the
+ * option struct, else the first GPU, else the first CPU), create its queue,
+ * and build the embedded kernels once with device-specific -D options. */
+#include "internal.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PLATFORMS 16
+#define MAX_DEVICES 64
+
+typedef struct {
+    cl_platform_id platform;
+    cl_device_id device;
+} device_ref;
+
+/* Every device of every platform, in a stable order (platform, then device). */
+static nncl_status list_devices(device_ref *refs, int *count)
+{
+    cl_platform_id platforms[MAX_PLATFORMS];
+    cl_uint n_platforms = 0;
+    *count = 0;
+    cl_int err = clGetPlatformIDs(MAX_PLATFORMS, platforms, &n_platforms);
+    if (err != CL_SUCCESS || n_platforms == 0)
+        return nncl__fail(NULL, NNCL_ERR_NO_DEVICE,
+                          "no OpenCL platform found (clGetPlatformIDs: %s); install an "
+                          "OpenCL driver, e.g. `apt-get install pocl-opencl-icd` for the CPU, "
+                          "and check /etc/OpenCL/vendors",
+                          nncl__cl_error_name(err));
+    if (n_platforms > MAX_PLATFORMS) n_platforms = MAX_PLATFORMS;
+    for (cl_uint p = 0; p < n_platforms; p++) {
+        cl_device_id devices[MAX_DEVICES];
+        cl_uint n = 0;
+        if (clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, MAX_DEVICES, devices, &n) !=
+            CL_SUCCESS)
+            continue; /* a platform without devices is not an error */
+        for (cl_uint d = 0; d < n && d < MAX_DEVICES && *count < MAX_DEVICES; d++) {
+            refs[*count].platform = platforms[p];
+            refs[*count].device = devices[d];
+            (*count)++;
+        }
+    }
+    if (*count == 0)
+        return nncl__fail(NULL, NNCL_ERR_NO_DEVICE,
+                          "%u OpenCL platform(s) found but no device; install a driver "
+                          "with a device, e.g. `apt-get install pocl-opencl-icd`",
+                          n_platforms);
+    return NNCL_OK;
+}
+
+static void get_string(cl_device_id d, cl_device_info what, char *dst, size_t size)
+{
+    dst[0] = '\0';
+    if (clGetDeviceInfo(d, what, size, dst, NULL) != CL_SUCCESS) dst[0] = '\0';
+    dst[size - 1] = '\0';
+}
+
+static void fill_info(const device_ref *ref, int index, nncl_device_info *info)
+{
+    memset(info, 0, sizeof *info);
+    info->index = index;
+    cl_device_type type = 0;
+    clGetDeviceInfo(ref->device, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+    info->type = (type & CL_DEVICE_TYPE_GPU)           ? NNCL_DEVICE_GPU
+                 : (type & CL_DEVICE_TYPE_CPU)         ? NNCL_DEVICE_CPU
+                 : (type & CL_DEVICE_TYPE_ACCELERATOR) ? NNCL_DEVICE_ACCELERATOR
+                                                       : NNCL_DEVICE_OTHER;
+    get_string(ref->device, CL_DEVICE_NAME, info->name, sizeof info->name);
+    get_string(ref->device, CL_DEVICE_VENDOR, info->vendor, sizeof info->vendor);
+    get_string(ref->device, CL_DEVICE_VERSION, info->version, sizeof info->version);
+    get_string(ref->device, CL_DRIVER_VERSION, info->driver_version, sizeof info->driver_version);
+    get_string(ref->device, CL_DEVICE_OPENCL_C_VERSION, info->opencl_c_version,
+               sizeof info->opencl_c_version);
+    if (clGetPlatformInfo(ref->platform, CL_PLATFORM_NAME, sizeof info->platform,
+                          info->platform, NULL) != CL_SUCCESS)
+        info->platform[0] = '\0';
+    info->platform[sizeof info->platform - 1] = '\0';
+    cl_uint cu = 0;
+    cl_ulong global = 0, local = 0, max_alloc = 0;
+    size_t wg = 0;
+    clGetDeviceInfo(ref->device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cu, &cu, NULL);
+    clGetDeviceInfo(ref->device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof global, &global, NULL);
+    clGetDeviceInfo(ref->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof local, &local, NULL);
+    clGetDeviceInfo(ref->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof max_alloc, &max_alloc, NULL);
+    clGetDeviceInfo(ref->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof wg, &wg, NULL);
+    info->compute_units = cu;
+    info->global_mem_bytes = global;
+    info->local_mem_bytes = local;
+    info->max_alloc_bytes = max_alloc;
+    info->max_work_group_size = wg;
+}
+
+nncl_status nncl_device_count(int *count)
+{
+    if (!count) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_device_count: count is NULL");
+    device_ref refs[MAX_DEVICES];
+    return list_devices(refs, count);
+}
+
+nncl_status nncl_device_get_info(int index, nncl_device_info *info)
+{
+    if (!info) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_device_get_info: info is NULL");
+    device_ref refs[MAX_DEVICES];
+    int n = 0;
+    NNCL__TRY(list_devices(refs, &n));
+    if (index < 0 || index >= n)
+        return nncl__fail(NULL, NNCL_ERR_INVALID_ARG,
+                          "device index %d out of range: %d device(s) found (0..%d)", index, n,
+                          n - 1);
+    fill_info(&refs[index], index, info);
+    return NNCL_OK;
+}
+
+static int contains_nocase(const char *haystack, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *haystack; haystack++) {
+        size_t i = 0;
+        while (i < n && haystack[i] &&
+               tolower((unsigned char)haystack[i]) == tolower((unsigned char)needle[i]))
+            i++;
+        if (i == n) return 1;
+    }
+    return n == 0;
+}
+
+static int first_of_type(const nncl_device_info *infos, int n, nncl_device_type type)
+{
+    for (int i = 0; i < n; i++)
+        if (infos[i].type == type) return i;
+    return -1;
+}
+
+static int match_spec(const nncl_device_info *infos, int n, const char *spec)
+{
+    if (!strcmp(spec, "gpu") || !strcmp(spec, "GPU")) return first_of_type(infos, n, NNCL_DEVICE_GPU);
+    if (!strcmp(spec, "cpu") || !strcmp(spec, "CPU")) return first_of_type(infos, n, NNCL_DEVICE_CPU);
+    char *end = NULL;
+    long index = strtol(spec, &end, 10);
+    if (end != spec && *end == '\0') return (index >= 0 && index < n) ? (int)index : -1;
+    for (int i = 0; i < n; i++)
+        if (contains_nocase(infos[i].name, spec)) return i;
+    for (int i = 0; i < n; i++)
+        if (contains_nocase(infos[i].platform, spec)) return i;
+    return -1;
+}
+
+static nncl_status select_device(const char *spec, device_ref *chosen, int *chosen_index)
+{
+    device_ref refs[MAX_DEVICES];
+    nncl_device_info infos[MAX_DEVICES];
+    int n = 0;
+    NNCL__TRY(list_devices(refs, &n));
+    for (int i = 0; i < n; i++) fill_info(&refs[i], i, &infos[i]);
+
+    const char *source = "the option";
+    if (!spec || !*spec) {
+        spec = getenv("NNCL_DEVICE");
+        source = "NNCL_DEVICE";
+    }
+    int index;
+    if (spec && *spec) {
+        index = match_spec(infos, n, spec);
+        if (index < 0) {
+            char found[1024] = "";
+            size_t len = 0;
+            for (int i = 0; i < n && len < sizeof found - 1; i++)
+                len += (size_t)snprintf(found + len, sizeof found - len, "%s[%d] %s (%s)",
+                                        i ? ", " : "", i, infos[i].name,
+                                        infos[i].type == NNCL_DEVICE_GPU   ? "gpu"
+                                        : infos[i].type == NNCL_DEVICE_CPU ? "cpu"
+                                                                           : "other");
+            return nncl__fail(NULL, NNCL_ERR_NO_DEVICE,
+                              "%s=\"%s\" matches no OpenCL device; found %d: %s. Use \"gpu\", "
+                              "\"cpu\", an index or a part of a name (see `nncl devices`)",
+                              source, spec, n, found);
+        }
+    } else {
+        index = first_of_type(infos, n, NNCL_DEVICE_GPU);
+        if (index < 0) index = first_of_type(infos, n, NNCL_DEVICE_CPU);
+        if (index < 0) index = 0;
+    }
+    if (chosen) *chosen = refs[index];
+    *chosen_index = index;
+    return NNCL_OK;
+}
+
+nncl_status nncl_device_select(const char *spec, int *index)
+{
+    if (!index) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_device_select: index is NULL");
+    return select_device(spec, NULL, index);
+}
+
+/* Reads a kernel file from a development folder instead of the embedded copy. */
+static char *read_kernel_file(const char *dir, const char *name, size_t *size)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long len = ftell(f);
+        if (len >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)len + 1))) {
+            *size = fread(buf, 1, (size_t)len, f);
+            buf[*size] = '\0';
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+/* The -D options that fit the device: register tiles on CPUs. */
+static void choose_tiles(nncl_context *ctx)
+{
+    const char *env = getenv("NNCL_GEMM_TILES"); /* "TMxTN" for experiments */
+    int tm = 0, tn = 0;
+    if (env && sscanf(env, "%dx%d", &tm, &tn) == 2 && tm >= 1 && tm <= 16 &&
+        (tn == 8 || tn == 16)) {
+        ctx->tiles.tm = tm;
+        ctx->tiles.tn = tn;
+        return;
+    }
+    ctx->tiles.tm = 4;
+    ctx->tiles.tn = 16;
+}
+
+static nncl_status build_program(nncl_context *ctx, const char *kernel_dir)
+{
+    const char *sources[32];
+    size_t sizes[32];
+    char *owned[32] = {0};
+    size_t count = nncl__kernel_source_count;
+    nncl_status st = NNCL_OK;
+    for (size_t i = 0; i < count && i < 32; i++) {
+        sources[i] = nncl__kernel_sources[i].source;
+        sizes[i] = nncl__kernel_sources[i].size;
+        if (kernel_dir) {
+            owned[i] = read_kernel_file(kernel_dir, nncl__kernel_sources[i].name, &sizes[i]);
+            if (!owned[i]) {
+                st = nncl__fail(ctx, NNCL_ERR_IO, "kernel folder %s: cannot read %s", kernel_dir,
+                                nncl__kernel_sources[i].name);
+                goto done;
+            }
+            sources[i] = owned[i];
+        }
+    }
+    cl_int err;
+    ctx->program = clCreateProgramWithSource(ctx->cl, (cl_uint)count, sources, sizes, &err);
+    if (err != CL_SUCCESS) {
+        st = nncl__cl_fail(ctx, err, "clCreateProgramWithSource");
+        goto done;
+    }
+    char options[256];
+    /* -w: some drivers (PoCL) print compiler warnings to stderr themselves; a
+     * library must stay quiet. Kernel development (a kernel folder) keeps them. */
+    snprintf(options, sizeof options, "-cl-std=CL1.2 -DNNCL_TM=%d -DNNCL_TN=%d%s", ctx->tiles.tm,
+             ctx->tiles.tn, kernel_dir ? "" : " -w");
+    err = clBuildProgram(ctx->program, 1, &ctx->device, options, NULL, NULL);
+    if (err != CL_SUCCESS) {
+        char log[NNCL__ERRLEN - 128];
+        size_t len = 0;
+        log[0] = '\0';
+        clGetProgramBuildInfo(ctx->program, ctx->device, CL_PROGRAM_BUILD_LOG, sizeof log, log,
+                              &len);
+        log[sizeof log - 1] = '\0';
+        st = nncl__fail(ctx, NNCL_ERR_BUILD, "building the kernels (%s) failed: %s\n%s", options,
+                        nncl__cl_error_name(err), log);
+        goto done;
+    }
+    static const char *const names[] = {
+#define NNCL__KNAME(e, n) n,
+        NNCL__KERNEL_LIST(NNCL__KNAME)
+#undef NNCL__KNAME
+    };
+    for (int k = 0; k < NNCL__K_COUNT; k++) {
+        ctx->kernels[k] = clCreateKernel(ctx->program, names[k], &err);
+        if (err != CL_SUCCESS) {
+            st = nncl__fail(ctx, NNCL_ERR_BUILD, "kernel %s missing from the program: %s",
+                            names[k], nncl__cl_error_name(err));
+            goto done;
+        }
+    }
+done:
+    for (size_t i = 0; i < 32; i++) free(owned[i]);
+    return st;
+}
+
+static void release_context(nncl_context *ctx)
+{
+    for (int k = 0; k < NNCL__K_COUNT; k++)
+        if (ctx->kernels[k]) clReleaseKernel(ctx->kernels[k]);
+    if (ctx->program) clReleaseProgram(ctx->program);
+    if (ctx->scratch) clReleaseMemObject(ctx->scratch);
+    if (ctx->owns_cl) {
+        if (ctx->queue) clReleaseCommandQueue(ctx->queue);
+        if (ctx->cl) clReleaseContext(ctx->cl);
+    }
+    free(ctx);
+}
+
+nncl_status nncl_context_create(const nncl_context_options *options, nncl_context **out)
+{
+    if (!out) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_context_create: out is NULL");
+    *out = NULL;
+    device_ref ref;
+    int index = -1;
+    NNCL__TRY(select_device(options ? options->device : NULL, &ref, &index));
+
+    nncl_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return nncl__fail(NULL, NNCL_ERR_OUT_OF_MEMORY, "nncl_context_create: %zu bytes",
+                          sizeof *ctx);
+    ctx->platform = ref.platform;
+    ctx->device = ref.device;
+    ctx->owns_cl = 1;
+    fill_info(&ref, index, &ctx->info);
+    choose_tiles(ctx);
+
+    cl_int err;
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ref.platform, 0};
+    ctx->cl = clCreateContext(props, 1, &ref.device, NULL, NULL, &err);
+    nncl_status st = NNCL_OK;
+    if (err != CL_SUCCESS) {
+        st = nncl__cl_fail(ctx, err, "clCreateContext");
+    } else {
+        ctx->queue = clCreateCommandQueue(ctx->cl, ref.device, 0, &err);
+        if (err != CL_SUCCESS) st = nncl__cl_fail(ctx, err, "clCreateCommandQueue");
+    }
+    if (st == NNCL_OK) {
+        const char *dir = options && options->kernel_dir ? options->kernel_dir
+                                                         : getenv("NNCL_KERNEL_DIR");
+        st = build_program(ctx, dir && *dir ? dir : NULL);
+    }
+    if (st != NNCL_OK) {
+        nncl__fail(NULL, st, "%s (device %s)", ctx->error, ctx->info.name);
+        release_context(ctx);
+        return st;
+    }
+    *out = ctx;
+    return NNCL_OK;
+}
+
+void nncl_context_destroy(nncl_context *ctx)
+{
+    if (!ctx) return;
+    if (ctx->queue) clFinish(ctx->queue);
+    release_context(ctx);
+}
+
+nncl_status nncl_context_device(const nncl_context *ctx, nncl_device_info *info)
+{
+    if (!ctx || !info)
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_context_device: %s is NULL",
+                          ctx ? "info" : "ctx");
+    *info = ctx->info;
+    return NNCL_OK;
+}
+
+nncl_status nncl_context_finish(nncl_context *ctx)
+{
+    if (!ctx) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_context_finish: ctx is NULL");
+    NNCL__CHECK_CL(ctx, clFinish(ctx->queue), "clFinish");
+    return NNCL_OK;
+}
+
+nncl_status nncl__scratch(nncl_context *ctx, size_t bytes, cl_mem *out)
+{
+    if (bytes > ctx->scratch_bytes) {
+        if (ctx->scratch) clReleaseMemObject(ctx->scratch);
+        ctx->scratch = NULL;
+        ctx->scratch_bytes = 0;
+        cl_int err;
+        ctx->scratch = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes, NULL, &err);
+        if (err != CL_SUCCESS)
+            return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY,
+                              "scratch buffer of %zu bytes: %s", bytes, nncl__cl_error_name(err));
+        ctx->scratch_bytes = bytes;
+    }
+    *out = ctx->scratch;
+    return NNCL_OK;
+}
+
+nncl_status nncl__launch(nncl_context *ctx, nncl__kernel_id id, cl_uint dims,
+                         const size_t *global, const size_t *local)
+{
+    NNCL__CHECK_CL(ctx,
+                   clEnqueueNDRangeKernel(ctx->queue, ctx->kernels[id], dims, NULL, global,
+                                          local, 0, NULL, NULL),
+                   "clEnqueueNDRangeKernel");
+    return NNCL_OK;
+}
+
+nncl_status nncl__set_args(nncl_context *ctx, nncl__kernel_id id, ...)
+{
+    va_list ap;
+    va_start(ap, id);
+    cl_uint index = 0;
+    for (;;) {
+        size_t size = va_arg(ap, size_t);
+        if (size == 0) break;
+        const void *value = va_arg(ap, const void *);
+        cl_int err = clSetKernelArg(ctx->kernels[id], index, size, value);
+        if (err != CL_SUCCESS) {
+            va_end(ap);
+            return nncl__fail(ctx, NNCL_ERR_OPENCL, "clSetKernelArg(%u): %s", index,
+                              nncl__cl_error_name(err));
+        }
+        index++;
+    }
+    va_end(ap);
+    return NNCL_OK;
+}

@@ -1,0 +1,130 @@
+/* Launchers for the GEMM and activation kernels (kernels/gemm.cl,
+ * kernels/activation.cl): shapes checked here, one launch per call. */
+#include "internal.h"
+#include "ops.h"
+
+#include <string.h>
+
+static const char *const act_names[] = {"identity", "sigmoid", "tanh", "relu", "leaky_relu",
+                                        "softmax"};
+
+const char *nncl_activation_name(nncl_activation act)
+{
+    if ((int)act < 0 || (int)act >= (int)(sizeof act_names / sizeof *act_names)) return NULL;
+    return act_names[act];
+}
+
+nncl_status nncl_activation_parse(const char *name, nncl_activation *act)
+{
+    if (!name || !act)
+        return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_activation_parse: NULL argument");
+    for (int i = 0; i < (int)(sizeof act_names / sizeof *act_names); i++)
+        if (!strcmp(name, act_names[i])) {
+            *act = (nncl_activation)i;
+            return NNCL_OK;
+        }
+    if (!strcmp(name, "leaky-relu") || !strcmp(name, "leakyrelu")) {
+        *act = NNCL_ACT_LEAKY_RELU;
+        return NNCL_OK;
+    }
+    if (!strcmp(name, "linear") || !strcmp(name, "none")) {
+        *act = NNCL_ACT_IDENTITY;
+        return NNCL_OK;
+    }
+    return nncl__fail(NULL, NNCL_ERR_INVALID_ARG,
+                      "unknown activation \"%s\" (identity, sigmoid, tanh, relu, leaky_relu, "
+                      "softmax)",
+                      name);
+}
+
+static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
+
+/* C = act(alpha·op(A)·op(B) + beta·C + bias), on raw views; shapes already checked.
+ * NT (op(B) = Bᵀ) copies Bᵀ to scratch first and runs gemm_nn: the transpose
+ * costs O(N·K) against the product's O(M·N·K). */
+nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                       float alpha, nncl__view A, nncl__view B, float beta, nncl__view C,
+                       const nncl__view *bias, nncl_activation act)
+{
+    if (trans_b) {
+        /* B is N x K; scratch gets Bᵀ, K x N. */
+        cl_mem tmp;
+        NNCL__TRY(nncl__scratch(ctx, K * N * sizeof(float), &tmp));
+        NNCL__TRY(nncl__transpose(ctx, B, N, K, (nncl__view){tmp, 0, (cl_uint)N}));
+        B = (nncl__view){tmp, 0, (cl_uint)N};
+    }
+    nncl__kernel_id id = trans_a ? NNCL__K_GEMM_TN : NNCL__K_GEMM_NN;
+    cl_uint m = (cl_uint)M, n = (cl_uint)N, k = (cl_uint)K;
+    cl_mem bias_mem = bias ? bias->mem : C.mem;
+    cl_uint bias_off = bias ? bias->off : 0;
+    cl_int has_bias = bias != NULL, act_code = (cl_int)act;
+    NNCL__TRY(nncl__set_args(ctx, id, NNCL__ARG(m), NNCL__ARG(n), NNCL__ARG(k), NNCL__ARG(alpha),
+                             NNCL__ARG(A.mem), NNCL__ARG(A.off), NNCL__ARG(A.ld),
+                             NNCL__ARG(B.mem), NNCL__ARG(B.off), NNCL__ARG(B.ld), NNCL__ARG(beta),
+                             NNCL__ARG(C.mem), NNCL__ARG(C.off), NNCL__ARG(C.ld),
+                             NNCL__ARG(bias_mem), NNCL__ARG(bias_off), NNCL__ARG(has_bias),
+                             NNCL__ARG(act_code), NNCL__END));
+    size_t global[2] = {div_up(N, (size_t)ctx->tiles.tn), div_up(M, (size_t)ctx->tiles.tm)};
+    return nncl__launch(ctx, id, 2, global, NULL);
+}
+
+nncl_status nncl__transpose(nncl_context *ctx, nncl__view in, size_t rows, size_t cols,
+                            nncl__view out)
+{
+    NNCL__TRY(nncl__set_args(ctx, NNCL__K_TRANSPOSE, NNCL__ARG(in.mem), NNCL__ARG(in.off),
+                             NNCL__ARG(in.ld), NNCL__ARG(out.mem), NNCL__ARG(out.off),
+                             NNCL__ARG(out.ld), NNCL__END));
+    size_t global[2] = {cols, rows};
+    return nncl__launch(ctx, NNCL__K_TRANSPOSE, 2, global, NULL);
+}
+
+nncl__view nncl__view_of(const nncl_tensor *t)
+{
+    return (nncl__view){t->mem, (cl_uint)t->offset, (cl_uint)t->ld};
+}
+
+nncl_status nncl_gemm(nncl_context *ctx, int trans_a, int trans_b, float alpha,
+                      const nncl_tensor *A, const nncl_tensor *B, float beta, nncl_tensor *C)
+{
+    if (!ctx) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_gemm: ctx is NULL");
+    NNCL__TRY(nncl__check_tensor(ctx, A, "nncl_gemm: A"));
+    NNCL__TRY(nncl__check_tensor(ctx, B, "nncl_gemm: B"));
+    NNCL__TRY(nncl__check_tensor(ctx, C, "nncl_gemm: C"));
+    size_t M = trans_a ? A->cols : A->rows, K = trans_a ? A->rows : A->cols;
+    size_t KB = trans_b ? B->cols : B->rows, N = trans_b ? B->rows : B->cols;
+    if (K != KB || C->rows != M || C->cols != N)
+        return nncl__fail(ctx, NNCL_ERR_SHAPE,
+                          "nncl_gemm: op(A) is %zux%zu, op(B) is %zux%zu, C is %zux%zu; need "
+                          "op(A) MxK, op(B) KxN, C MxN",
+                          M, K, KB, N, C->rows, C->cols);
+    if (!(alpha == alpha) || !(beta == beta))
+        return nncl__fail(ctx, NNCL_ERR_NUMERIC, "nncl_gemm: alpha or beta is NaN");
+    return nncl__gemm(ctx, trans_a, trans_b, M, N, K, alpha, nncl__view_of(A), nncl__view_of(B),
+                      beta, nncl__view_of(C), NULL, NNCL_ACT_IDENTITY);
+}
+
+/* Y = act(X·W + b): X batch x in, W in x out, b 1 x out, Y batch x out. */
+nncl_status nncl_dense_forward(nncl_context *ctx, const nncl_tensor *X, const nncl_tensor *W,
+                               const nncl_tensor *b, nncl_activation act, nncl_tensor *Y)
+{
+    if (!ctx) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_dense_forward: ctx is NULL");
+    NNCL__TRY(nncl__check_tensor(ctx, X, "nncl_dense_forward: X"));
+    NNCL__TRY(nncl__check_tensor(ctx, W, "nncl_dense_forward: W"));
+    NNCL__TRY(nncl__check_tensor(ctx, Y, "nncl_dense_forward: Y"));
+    if (b) NNCL__TRY(nncl__check_tensor(ctx, b, "nncl_dense_forward: b"));
+    if ((int)act < 0 || act >= NNCL_ACT_SOFTMAX)
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG,
+                          "nncl_dense_forward: activation %d is not identity, sigmoid, tanh, "
+                          "relu or leaky_relu",
+                          (int)act);
+    if (X->cols != W->rows || Y->rows != X->rows || Y->cols != W->cols ||
+        (b && (b->rows != 1 || b->cols != W->cols)))
+        return nncl__fail(ctx, NNCL_ERR_SHAPE,
+                          "nncl_dense_forward: X is %zux%zu, W %zux%zu, b %zux%zu, Y %zux%zu; "
+                          "need X batch x in, W in x out, b 1 x out, Y batch x out",
+                          X->rows, X->cols, W->rows, W->cols, b ? b->rows : 0, b ? b->cols : 0,
+                          Y->rows, Y->cols);
+    nncl__view bias = b ? nncl__view_of(b) : (nncl__view){0};
+    return nncl__gemm(ctx, 0, 0, X->rows, W->cols, X->cols, 1.0f, nncl__view_of(X),
+                      nncl__view_of(W), 0.0f, nncl__view_of(Y), b ? &bias : NULL, act);
+}

@@ -1,0 +1,25 @@
+/* Internal launchers on raw buffer views, shared by the public ops, the
+ * model's forward/backward passes and the interop API. Shapes are the
+ * caller's responsibility here; the public wrappers check them. */
+#ifndef NNCL_OPS_H
+#define NNCL_OPS_H
+
+#include "internal.h"
+
+/* A row-major matrix inside a buffer: element (r, c) at mem[off + r·ld + c]. */
+typedef struct {
+    cl_mem mem;
+    cl_uint off, ld;
+} nncl__view;
+
+nncl__view nncl__view_of(const nncl_tensor *t);
+
+/* C = act(alpha·op(A)·op(B) + beta·C + bias); op(A) M x K, op(B) K x N. */
+nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                       float alpha, nncl__view A, nncl__view B, float beta, nncl__view C,
+                       const nncl__view *bias, nncl_activation act);
+/* out (cols x rows) = inᵀ (in rows x cols). */
+nncl_status nncl__transpose(nncl_context *ctx, nncl__view in, size_t rows, size_t cols,
+                            nncl__view out);
+
+#endif

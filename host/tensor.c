@@ -1,0 +1,135 @@
+/* Device tensors: float32, row-major rows x cols, possibly a view (offset and
+ * leading dimension) into a larger buffer such as a model's flat parameters. */
+#include "internal.h"
+
+#include <stdlib.h>
+
+nncl_status nncl__check_tensor(nncl_context *ctx, const nncl_tensor *t, const char *what)
+{
+    if (!t) return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "%s is NULL", what);
+    if (t->ctx != ctx)
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "%s belongs to another context", what);
+    return NNCL_OK;
+}
+
+nncl_status nncl_tensor_create(nncl_context *ctx, size_t rows, size_t cols, nncl_tensor **out)
+{
+    if (!ctx) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_tensor_create: ctx is NULL");
+    if (!out) return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_tensor_create: out is NULL");
+    *out = NULL;
+    if (rows == 0 || cols == 0)
+        return nncl__fail(ctx, NNCL_ERR_SHAPE, "nncl_tensor_create: zero-sized tensor %zux%zu",
+                          rows, cols);
+    if (rows > SIZE_MAX / sizeof(float) / cols)
+        return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY,
+                          "nncl_tensor_create: %zux%zu floats overflow the address space", rows,
+                          cols);
+    size_t bytes = rows * cols * sizeof(float);
+    if (bytes > ctx->info.max_alloc_bytes)
+        return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY,
+                          "nncl_tensor_create: %zux%zu floats need %zu bytes; the device "
+                          "allows at most %llu in one buffer",
+                          rows, cols, bytes, (unsigned long long)ctx->info.max_alloc_bytes);
+    nncl_tensor *t = calloc(1, sizeof *t);
+    if (!t) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "nncl_tensor_create: host memory");
+    cl_int err;
+    t->mem = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes, NULL, &err);
+    if (err != CL_SUCCESS) {
+        free(t);
+        return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY,
+                          "nncl_tensor_create: %zu bytes for %zux%zu floats: %s", bytes, rows,
+                          cols, nncl__cl_error_name(err));
+    }
+    t->ctx = ctx;
+    t->rows = rows;
+    t->cols = cols;
+    t->ld = cols;
+    t->owns_mem = 1;
+    *out = t;
+    return NNCL_OK;
+}
+
+void nncl_tensor_destroy(nncl_tensor *t)
+{
+    if (!t) return;
+    if (t->mem) clReleaseMemObject(t->mem); /* views hold their own reference */
+    free(t);
+}
+
+size_t nncl_tensor_rows(const nncl_tensor *t) { return t ? t->rows : 0; }
+size_t nncl_tensor_cols(const nncl_tensor *t) { return t ? t->cols : 0; }
+
+static nncl_status check_transfer(const nncl_tensor *t, const void *host, size_t count,
+                                  const char *fn)
+{
+    if (!t) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "%s: tensor is NULL", fn);
+    if (!host) return nncl__fail(t->ctx, NNCL_ERR_INVALID_ARG, "%s: host pointer is NULL", fn);
+    if (count != t->rows * t->cols)
+        return nncl__fail(t->ctx, NNCL_ERR_SHAPE,
+                          "%s: %zu floats given for a %zux%zu tensor (%zu floats)", fn, count,
+                          t->rows, t->cols, t->rows * t->cols);
+    return NNCL_OK;
+}
+
+/* Origin, region and pitches of a (possibly strided) view, for the rect copies. */
+static void view_rect(const nncl_tensor *t, size_t origin[3], size_t region[3])
+{
+    origin[0] = t->offset * sizeof(float);
+    origin[1] = origin[2] = 0;
+    region[0] = t->cols * sizeof(float);
+    region[1] = t->rows;
+    region[2] = 1;
+}
+
+nncl_status nncl_tensor_upload(nncl_tensor *t, const float *src, size_t count)
+{
+    NNCL__TRY(check_transfer(t, src, count, "nncl_tensor_upload"));
+    nncl_context *ctx = t->ctx;
+    if (t->ld == t->cols) {
+        NNCL__CHECK_CL(ctx,
+                       clEnqueueWriteBuffer(ctx->queue, t->mem, CL_TRUE, t->offset * sizeof(float),
+                                            count * sizeof(float), src, 0, NULL, NULL),
+                       "nncl_tensor_upload: clEnqueueWriteBuffer");
+        return NNCL_OK;
+    }
+    size_t origin[3], host_origin[3] = {0, 0, 0}, region[3];
+    view_rect(t, origin, region);
+    NNCL__CHECK_CL(ctx,
+                   clEnqueueWriteBufferRect(ctx->queue, t->mem, CL_TRUE, origin, host_origin,
+                                            region, t->ld * sizeof(float), 0,
+                                            t->cols * sizeof(float), 0, src, 0, NULL, NULL),
+                   "nncl_tensor_upload: clEnqueueWriteBufferRect");
+    return NNCL_OK;
+}
+
+nncl_status nncl_tensor_download(const nncl_tensor *t, float *dst, size_t count)
+{
+    NNCL__TRY(check_transfer(t, dst, count, "nncl_tensor_download"));
+    nncl_context *ctx = t->ctx;
+    if (t->ld == t->cols) {
+        NNCL__CHECK_CL(ctx,
+                       clEnqueueReadBuffer(ctx->queue, t->mem, CL_TRUE, t->offset * sizeof(float),
+                                           count * sizeof(float), dst, 0, NULL, NULL),
+                       "nncl_tensor_download: clEnqueueReadBuffer");
+        return NNCL_OK;
+    }
+    size_t origin[3], host_origin[3] = {0, 0, 0}, region[3];
+    view_rect(t, origin, region);
+    NNCL__CHECK_CL(ctx,
+                   clEnqueueReadBufferRect(ctx->queue, t->mem, CL_TRUE, origin, host_origin,
+                                           region, t->ld * sizeof(float), 0,
+                                           t->cols * sizeof(float), 0, dst, 0, NULL, NULL),
+                   "nncl_tensor_download: clEnqueueReadBufferRect");
+    return NNCL_OK;
+}
+
+nncl_status nncl_tensor_fill(nncl_tensor *t, float value)
+{
+    if (!t) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_tensor_fill: tensor is NULL");
+    nncl_context *ctx = t->ctx;
+    cl_uint offset = (cl_uint)t->offset, ld = (cl_uint)t->ld, cols = (cl_uint)t->cols;
+    NNCL__TRY(nncl__set_args(ctx, NNCL__K_FILL, NNCL__ARG(t->mem), NNCL__ARG(offset),
+                             NNCL__ARG(ld), NNCL__ARG(cols), NNCL__ARG(value), NNCL__END));
+    size_t global[2] = {t->cols, t->rows};
+    return nncl__launch(ctx, NNCL__K_FILL, 2, global, NULL);
+}

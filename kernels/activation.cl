@@ -1,0 +1,93 @@
+/* Activations forward and backward, and fill.
+ *
+ * The kernel files are concatenated in name order into one program, so the
+ * helpers defined here (act_*, the status word) are visible to gemm.cl,
+ * loss.cl and the others.
+ *
+ * act codes match nncl_activation: 0 identity, 1 sigmoid, 2 tanh, 3 relu,
+ * 4 leaky relu (slope 0.01), 5 softmax (handled by the loss kernels). */
+
+#define LEAKY_SLOPE 0.01f
+
+/* Device-side status word, checked when the host next reads results:
+ * status[0] = code (0 ok), status[1] = row, status[2] = value. */
+#define NNCL_DEV_BAD_LABEL 1
+#define NNCL_DEV_NONFINITE_INPUT 2
+#define NNCL_DEV_NONFINITE_LOSS 3
+#define NNCL_DEV_NONFINITE_GRAD 4
+
+void report_status(__global int *status, int code, int row, int value)
+{
+    if (atomic_cmpxchg(&status[0], 0, code) == 0) {
+        status[1] = row;
+        status[2] = value;
+    }
+}
+
+/* y = act(x); sigmoid by sign so exp never overflows. Written once for
+ * scalars and vectors through a macro, as OpenCL C 1.2 has no overloading. */
+#define DEFINE_ACT(NAME, T)                                          \
+    T NAME(T x, int act)                                             \
+    {                                                                \
+        switch (act) {                                               \
+        case 1: {                                                    \
+            T e = exp(-fabs(x));                                     \
+            T s = (T)1.0f / ((T)1.0f + e);                           \
+            return x >= (T)0.0f ? s : (T)1.0f - s;                   \
+        }                                                            \
+        case 2: return tanh(x);                                      \
+        case 3: return fmax(x, (T)0.0f);                             \
+        case 4: return x > (T)0.0f ? x : x * LEAKY_SLOPE;            \
+        default: return x;                                           \
+        }                                                            \
+    }
+DEFINE_ACT(act_f, float)
+DEFINE_ACT(act_v8, float8)
+DEFINE_ACT(act_v16, float16)
+
+/* dact/dz expressed through the output y = act(z), so backward needs only Y:
+ * sigmoid y(1-y), tanh 1-y², relu [y>0], leaky [y>0] + 0.01[y<=0]. */
+float act_grad_from_output(float y, int act)
+{
+    switch (act) {
+    case 1: return y * (1.0f - y);
+    case 2: return 1.0f - y * y;
+    case 3: return y > 0.0f ? 1.0f : 0.0f;
+    case 4: return y > 0.0f ? 1.0f : LEAKY_SLOPE;
+    default: return 1.0f;
+    }
+}
+
+__kernel void fill(__global float *x, uint offset, uint ld, uint cols, float value)
+{
+    size_t col = get_global_id(0), row = get_global_id(1);
+    x[offset + row * ld + col] = value;
+}
+
+/* Y = act(X), elementwise (Y may be X). */
+__kernel void act_forward(__global const float *x, uint x_off, uint x_ld,
+                          __global float *y, uint y_off, uint y_ld, int act)
+{
+    size_t col = get_global_id(0), row = get_global_id(1);
+    y[y_off + row * y_ld + col] = act_f(x[x_off + row * x_ld + col], act);
+}
+
+/* Backward through act for a dense layer, one work-item per column:
+ *   dZ = dY ⊙ act'(Y)   (written over dY)
+ *   db = Σ_rows dZ       (summed in row order: the same bits every run)
+ * db may be absent (has_bias = 0). */
+__kernel void act_backward_bias(__global float *dy, uint dy_off, uint dy_ld,
+                                __global const float *y, uint y_off, uint y_ld,
+                                uint rows, int act,
+                                __global float *db, uint db_off, int has_bias)
+{
+    size_t col = get_global_id(0);
+    float sum = 0.0f;
+    for (uint row = 0; row < rows; row++) {
+        size_t i = dy_off + row * dy_ld + col;
+        float dz = dy[i] * act_grad_from_output(y[y_off + row * y_ld + col], act);
+        dy[i] = dz;
+        sum += dz;
+    }
+    if (has_bias) db[db_off + col] = sum;
+}

@@ -1,0 +1,112 @@
+/* GEMM with a fused epilogue:
+ *   C = act(alpha·op(A)·op(B) + beta·C + bias)
+ * gemm_nn: op(A) = A (M x K, row-major), gemm_tn: op(A) = Aᵀ (A stored K x M);
+ * op(B) = B (K x N) in both. The NT layout is a transpose of B into scratch
+ * followed by gemm_nn (see ops.c).
+ *
+ * Each work-item owns a TM x TN tile of C held in registers as TM vectors of
+ * TN floats (float16 or float8). For every k it loads one TN-wide row of B and
+ * broadcasts TM values of A: no local memory, no barriers, which suits CPUs
+ * (PoCL) where the vectors map onto SIMD registers. Whole tiles take a fast
+ * path; tiles on the right or bottom edge take a guarded one.
+ *
+ * NNCL_TM (1..16) and NNCL_TN (8 or 16) come from the build options. */
+
+#ifndef NNCL_TM
+#define NNCL_TM 4
+#endif
+#ifndef NNCL_TN
+#define NNCL_TN 16
+#endif
+
+#if NNCL_TN == 16
+#define floatT float16
+#define VLOADT vload16
+#define VSTORET vstore16
+#define ACT_T act_v16
+#elif NNCL_TN == 8
+#define floatT float8
+#define VLOADT vload8
+#define VSTORET vstore8
+#define ACT_T act_v8
+#else
+#error "NNCL_TN must be 8 or 16"
+#endif
+
+#define GEMM_KERNEL(NAME, A_AT)                                                        \
+    __kernel void NAME(uint M, uint N, uint K, float alpha,                            \
+                       __global const float *A, uint a_off, uint lda,                  \
+                       __global const float *B, uint b_off, uint ldb, float beta,      \
+                       __global float *C, uint c_off, uint ldc,                        \
+                       __global const float *bias, uint bias_off, int has_bias,        \
+                       int act)                                                        \
+    {                                                                                  \
+        const uint j0 = get_global_id(0) * NNCL_TN;                                    \
+        const uint i0 = get_global_id(1) * NNCL_TM;                                    \
+        if (i0 >= M || j0 >= N) return;                                                \
+        A += a_off;                                                                    \
+        B += b_off;                                                                    \
+        C += c_off;                                                                    \
+        floatT acc[NNCL_TM];                                                           \
+        for (int r = 0; r < NNCL_TM; r++) acc[r] = (floatT)0.0f;                       \
+        const int whole = i0 + NNCL_TM <= M && j0 + NNCL_TN <= N;                      \
+        if (whole) {                                                                   \
+            for (uint k = 0; k < K; k++) {                                             \
+                floatT b = VLOADT(0, B + (size_t)k * ldb + j0);                        \
+                _Pragma("unroll") for (int r = 0; r < NNCL_TM; r++)                    \
+                    acc[r] = fma((floatT)(A_AT(i0 + r, k)), b, acc[r]);                \
+            }                                                                          \
+        } else {                                                                       \
+            for (uint k = 0; k < K; k++) {                                             \
+                float bt[NNCL_TN];                                                     \
+                for (int t = 0; t < NNCL_TN; t++)                                      \
+                    bt[t] = j0 + t < N ? B[(size_t)k * ldb + j0 + t] : 0.0f;           \
+                floatT b = VLOADT(0, bt);                                              \
+                for (int r = 0; r < NNCL_TM; r++) {                                    \
+                    float a = i0 + r < M ? A_AT(i0 + r, k) : 0.0f;                     \
+                    acc[r] = fma((floatT)(a), b, acc[r]);                              \
+                }                                                                      \
+            }                                                                          \
+        }                                                                              \
+        floatT bv = (floatT)0.0f;                                                      \
+        if (has_bias) {                                                                \
+            if (j0 + NNCL_TN <= N) {                                                   \
+                bv = VLOADT(0, bias + bias_off + j0);                                  \
+            } else {                                                                   \
+                float bt[NNCL_TN];                                                     \
+                for (int t = 0; t < NNCL_TN; t++)                                      \
+                    bt[t] = j0 + t < N ? bias[bias_off + j0 + t] : 0.0f;               \
+                bv = VLOADT(0, bt);                                                    \
+            }                                                                          \
+        }                                                                              \
+        for (int r = 0; r < NNCL_TM; r++) {                                            \
+            if (i0 + r >= M) break;                                                    \
+            __global float *c = C + (size_t)(i0 + r) * ldc + j0;                       \
+            if (j0 + NNCL_TN <= N) {                                                   \
+                floatT v = alpha * acc[r] + bv;                                        \
+                if (beta != 0.0f) v += beta * VLOADT(0, c);                            \
+                VSTORET(ACT_T(v, act), 0, c);                                          \
+            } else {                                                                   \
+                float vt[NNCL_TN];                                                     \
+                VSTORET(alpha * acc[r] + bv, 0, vt);                                   \
+                for (int t = 0; j0 + t < N; t++) {                                     \
+                    float v = vt[t];                                                   \
+                    if (beta != 0.0f) v += beta * c[t];                                \
+                    c[t] = act_f(v, act);                                              \
+                }                                                                      \
+            }                                                                          \
+        }                                                                              \
+    }
+
+#define A_NN(i, k) A[(size_t)(i) * lda + (k)]
+#define A_TN(i, k) A[(size_t)(k) * lda + (i)]
+GEMM_KERNEL(gemm_nn, A_NN)
+GEMM_KERNEL(gemm_tn, A_TN)
+
+/* out (cols x rows) = inᵀ (in is rows x cols). */
+__kernel void transpose(__global const float *in, uint in_off, uint in_ld,
+                        __global float *out, uint out_off, uint out_ld)
+{
+    size_t col = get_global_id(0), row = get_global_id(1);
+    out[out_off + col * out_ld + row] = in[in_off + row * in_ld + col];
+}

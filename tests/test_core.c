@@ -1,0 +1,305 @@
+/* The core engine: devices, contexts, tensors, GEMM and the dense forward op
+ * against a double-precision reference, the tutorial's two numbers, and the
+ * status and message of every kind of bad input. */
+#include "internal.h"
+#include "reference.h"
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static nncl_tensor *make(nncl_context *ctx, size_t rows, size_t cols, const float *data)
+{
+    nncl_tensor *t = NULL;
+    nncl_status st = nncl_tensor_create(ctx, rows, cols, &t);
+    ck_assert_msg(st == NNCL_OK, "tensor %zux%zu: %s", rows, cols, nncl_last_error(ctx));
+    if (data) ck_assert_int_eq(nncl_tensor_upload(t, data, rows * cols), NNCL_OK);
+    return t;
+}
+
+static float *random_floats(size_t n, uint64_t seed)
+{
+    float *v = malloc(n * sizeof *v);
+    ck_assert_ptr_nonnull(v);
+    nncl_test_fill_uniform(v, n, seed, -1.0f, 1.0f);
+    return v;
+}
+
+/* One GEMM case: every layout, alpha/beta, checked against ref_gemm. */
+static void check_gemm(int ta, int tb, size_t M, size_t N, size_t K, float alpha, float beta)
+{
+    nncl_context *ctx = nncl_test_context();
+    float *A = random_floats(M * K, M * 7 + K), *B = random_floats(K * N, N * 13 + K),
+          *C0 = random_floats(M * N, M + N), *got = malloc(M * N * sizeof(float));
+    double *want = malloc(M * N * sizeof(double));
+    nncl_tensor *tA = make(ctx, ta ? K : M, ta ? M : K, A), *tB = make(ctx, tb ? N : K, tb ? K : N, B),
+                *tC = make(ctx, M, N, C0);
+    nncl_status st = nncl_gemm(ctx, ta, tb, alpha, tA, tB, beta, tC);
+    ck_assert_msg(st == NNCL_OK, "gemm: %s", nncl_last_error(ctx));
+    ck_assert_int_eq(nncl_tensor_download(tC, got, M * N), NNCL_OK);
+    ref_gemm(ta, tb, M, N, K, alpha, A, B, beta, C0, NULL, 0, want);
+    char what[96];
+    snprintf(what, sizeof what, "gemm %s%s %zux%zux%zu", ta ? "T" : "N", tb ? "T" : "N", M, N, K);
+    nncl_test_assert_close(got, want, M * N, 1e-5 * (K > 100 ? 10 : 1), what);
+    nncl_tensor_destroy(tA), nncl_tensor_destroy(tB), nncl_tensor_destroy(tC);
+    free(A), free(B), free(C0), free(got), free(want);
+}
+
+static const size_t shapes[][3] = {{1, 1, 1},   {7, 13, 5},   {1, 17, 33},  {33, 1, 9},
+                                   {16, 16, 16}, {19, 35, 64}, {128, 10, 128}, {5, 257, 3}};
+
+START_TEST(gemm_all_layouts_random_shapes)
+{
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+        for (int layout = 0; layout < 3; layout++) {
+            int ta = layout == 1, tb = layout == 2;
+            check_gemm(ta, tb, shapes[s][0], shapes[s][1], shapes[s][2], 1.0f, 0.0f);
+            check_gemm(ta, tb, shapes[s][0], shapes[s][1], shapes[s][2], 0.5f, -2.0f);
+        }
+}
+END_TEST
+
+START_TEST(gemm_large_mnist_shape)
+{
+    check_gemm(0, 0, 1000, 256, 784, 1.0f, 0.0f);
+    check_gemm(1, 0, 784, 256, 1000, 1.0f, 0.0f);
+    check_gemm(0, 1, 1000, 784, 256, 1.0f, 0.0f);
+}
+END_TEST
+
+static void check_dense(size_t batch, size_t in, size_t out, int act, int with_bias)
+{
+    nncl_context *ctx = nncl_test_context();
+    float *X = random_floats(batch * in, batch + 3 * in), *W = random_floats(in * out, out + in),
+          *b = random_floats(out, out * 5), *got = malloc(batch * out * sizeof(float));
+    double *want = malloc(batch * out * sizeof(double));
+    nncl_tensor *tX = make(ctx, batch, in, X), *tW = make(ctx, in, out, W),
+                *tb = with_bias ? make(ctx, 1, out, b) : NULL, *tY = make(ctx, batch, out, NULL);
+    nncl_status st = nncl_dense_forward(ctx, tX, tW, tb, (nncl_activation)act, tY);
+    ck_assert_msg(st == NNCL_OK, "dense: %s", nncl_last_error(ctx));
+    ck_assert_int_eq(nncl_tensor_download(tY, got, batch * out), NNCL_OK);
+    ref_gemm(0, 0, batch, out, in, 1.0, X, W, 0.0, NULL, with_bias ? b : NULL, act, want);
+    char what[96];
+    snprintf(what, sizeof what, "dense act %d %zux%zux%zu", act, batch, in, out);
+    nncl_test_assert_close(got, want, batch * out, 1e-5 * (in > 100 ? 10 : 1), what);
+    nncl_tensor_destroy(tX), nncl_tensor_destroy(tW), nncl_tensor_destroy(tb), nncl_tensor_destroy(tY);
+    free(X), free(W), free(b), free(got), free(want);
+}
+
+START_TEST(dense_forward_every_activation)
+{
+    for (int act = 0; act <= 4; act++) {
+        check_dense(1, 1, 1, act, 1);
+        check_dense(7, 13, 5, act, 1);
+        check_dense(1, 784, 256, act, 1);
+        check_dense(31, 20, 17, act, 0);
+    }
+    check_dense(1000, 784, 256, NNCL_ACT_RELU, 1);
+}
+END_TEST
+
+START_TEST(tutorial_prediction)
+{
+    nncl_context *ctx = nncl_test_context();
+    const float x[4] = {1.66f, 1.56f, 2.0f, 1.5f}, w[2] = {1.45f, -0.66f}, b[1] = {0.0f};
+    nncl_tensor *X = make(ctx, 2, 2, x), *W = make(ctx, 2, 1, w), *B = make(ctx, 1, 1, b),
+                *Y = make(ctx, 2, 1, NULL);
+    ck_assert_int_eq(nncl_dense_forward(ctx, X, W, B, NNCL_ACT_SIGMOID, Y), NNCL_OK);
+    float y[2];
+    ck_assert_int_eq(nncl_tensor_download(Y, y, 2), NNCL_OK);
+    ck_assert_double_eq_tol(y[0], 0.7985731, 1e-6);
+    ck_assert_double_eq_tol(y[1], 0.87101915, 1e-6);
+    nncl_tensor_destroy(X), nncl_tensor_destroy(W), nncl_tensor_destroy(B), nncl_tensor_destroy(Y);
+}
+END_TEST
+
+START_TEST(sigmoid_extremes_stay_finite)
+{
+    nncl_context *ctx = nncl_test_context();
+    const float x[4] = {-200.0f, -90.0f, 90.0f, 200.0f}, w[1] = {1.0f};
+    nncl_tensor *X = make(ctx, 4, 1, x), *W = make(ctx, 1, 1, w), *Y = make(ctx, 4, 1, NULL);
+    ck_assert_int_eq(nncl_dense_forward(ctx, X, W, NULL, NNCL_ACT_SIGMOID, Y), NNCL_OK);
+    float y[4];
+    ck_assert_int_eq(nncl_tensor_download(Y, y, 4), NNCL_OK);
+    ck_assert_float_eq(y[0], 0.0f);
+    ck_assert_float_eq(y[3], 1.0f);
+    ck_assert(y[1] >= 0.0f && y[2] <= 1.0f);
+    nncl_tensor_destroy(X), nncl_tensor_destroy(W), nncl_tensor_destroy(Y);
+}
+END_TEST
+
+START_TEST(tensor_round_trip_and_fill)
+{
+    nncl_context *ctx = nncl_test_context();
+    float data[35], back[35];
+    nncl_test_fill_uniform(data, 35, 1, -5, 5);
+    nncl_tensor *t = make(ctx, 5, 7, data);
+    ck_assert_uint_eq(nncl_tensor_rows(t), 5);
+    ck_assert_uint_eq(nncl_tensor_cols(t), 7);
+    ck_assert_int_eq(nncl_tensor_download(t, back, 35), NNCL_OK);
+    ck_assert_mem_eq(data, back, sizeof data);
+    ck_assert_int_eq(nncl_tensor_fill(t, 2.5f), NNCL_OK);
+    ck_assert_int_eq(nncl_tensor_download(t, back, 35), NNCL_OK);
+    for (int i = 0; i < 35; i++) ck_assert_float_eq(back[i], 2.5f);
+    nncl_tensor_destroy(t);
+}
+END_TEST
+
+/* Asserts status st and that the context's message contains needle. */
+#define ASSERT_FAILS(ctx, call, status, needle)                                            \
+    do {                                                                                   \
+        nncl_status st_ = (call);                                                          \
+        ck_assert_msg(st_ == (status), "%s returned %s, want %s", #call,                   \
+                      nncl_status_string(st_), nncl_status_string(status));               \
+        ck_assert_msg(strstr(nncl_last_error(ctx), (needle)) != NULL,                      \
+                      "%s: message \"%s\" lacks \"%s\"", #call, nncl_last_error(ctx), (needle)); \
+    } while (0)
+
+START_TEST(bad_inputs_have_status_and_message)
+{
+    nncl_context *ctx = nncl_test_context();
+    nncl_tensor *t = NULL, *X = make(ctx, 4, 3, NULL), *W = make(ctx, 2, 5, NULL),
+                *Y = make(ctx, 4, 5, NULL), *b = make(ctx, 1, 4, NULL);
+    float buf[12] = {0};
+    ASSERT_FAILS(ctx, nncl_tensor_create(ctx, 0, 3, &t), NNCL_ERR_SHAPE, "zero-sized");
+    ck_assert_ptr_null(t);
+    ASSERT_FAILS(ctx, nncl_tensor_create(ctx, 3, 0, &t), NNCL_ERR_SHAPE, "3x0");
+    ASSERT_FAILS(ctx, nncl_tensor_create(ctx, 3, 3, NULL), NNCL_ERR_INVALID_ARG, "out is NULL");
+    ASSERT_FAILS(NULL, nncl_tensor_create(NULL, 3, 3, &t), NNCL_ERR_INVALID_ARG, "ctx is NULL");
+    ASSERT_FAILS(ctx, nncl_tensor_create(ctx, (size_t)1 << 40, 1 << 20, &t), NNCL_ERR_OUT_OF_MEMORY,
+                 "bytes");
+    ASSERT_FAILS(ctx, nncl_tensor_upload(X, NULL, 12), NNCL_ERR_INVALID_ARG, "NULL");
+    ASSERT_FAILS(ctx, nncl_tensor_upload(X, buf, 11), NNCL_ERR_SHAPE, "4x3");
+    ASSERT_FAILS(ctx, nncl_tensor_download(X, buf, 13), NNCL_ERR_SHAPE, "13 floats");
+    ASSERT_FAILS(NULL, nncl_tensor_upload(NULL, buf, 12), NNCL_ERR_INVALID_ARG, "tensor is NULL");
+    ASSERT_FAILS(ctx, nncl_dense_forward(ctx, X, W, NULL, NNCL_ACT_RELU, Y), NNCL_ERR_SHAPE,
+                 "X is 4x3, W 2x5");
+    ASSERT_FAILS(ctx, nncl_dense_forward(ctx, X, NULL, NULL, NNCL_ACT_RELU, Y),
+                 NNCL_ERR_INVALID_ARG, "W is NULL");
+    ASSERT_FAILS(ctx, nncl_dense_forward(ctx, X, W, NULL, NNCL_ACT_SOFTMAX, Y),
+                 NNCL_ERR_INVALID_ARG, "activation 5");
+    ASSERT_FAILS(ctx, nncl_dense_forward(ctx, X, W, NULL, (nncl_activation)42, Y),
+                 NNCL_ERR_INVALID_ARG, "activation 42");
+    ASSERT_FAILS(ctx, nncl_gemm(ctx, 0, 0, 1.0f, X, W, 0.0f, Y), NNCL_ERR_SHAPE, "op(A) is 4x3");
+    ASSERT_FAILS(ctx, nncl_gemm(ctx, 1, 0, 1.0f, X, b, 0.0f, Y), NNCL_ERR_SHAPE, "op(B) is 1x4");
+    nncl_tensor *C3 = make(ctx, 3, 3, NULL);
+    ASSERT_FAILS(ctx, nncl_gemm(ctx, 1, 0, NAN, X, X, 0.0f, C3), NNCL_ERR_NUMERIC, "NaN");
+    nncl_tensor_destroy(C3);
+    nncl_activation act;
+    ASSERT_FAILS(NULL, nncl_activation_parse("swish", &act), NNCL_ERR_INVALID_ARG, "swish");
+    ck_assert_int_eq(nncl_activation_parse("leaky_relu", &act), NNCL_OK);
+    ck_assert_int_eq(act, NNCL_ACT_LEAKY_RELU);
+    nncl_tensor_destroy(NULL); /* harmless */
+    nncl_context_destroy(NULL);
+    nncl_tensor_destroy(X), nncl_tensor_destroy(W), nncl_tensor_destroy(Y), nncl_tensor_destroy(b);
+}
+END_TEST
+
+START_TEST(unknown_device_is_a_clear_error)
+{
+    nncl_context *ctx = (nncl_context *)1;
+    nncl_context_options opt = {.device = "no-such-device-xyz"};
+    ASSERT_FAILS(NULL, nncl_context_create(&opt, &ctx), NNCL_ERR_NO_DEVICE, "no-such-device-xyz");
+    ck_assert_ptr_null(ctx);
+    ck_assert_ptr_nonnull(strstr(nncl_last_error(NULL), "nncl devices"));
+    int index;
+    ASSERT_FAILS(NULL, nncl_device_select("99", &index), NNCL_ERR_NO_DEVICE, "matches no");
+    nncl_device_info info;
+    ASSERT_FAILS(NULL, nncl_device_get_info(-1, &info), NNCL_ERR_INVALID_ARG, "out of range");
+    ASSERT_FAILS(NULL, nncl_device_count(NULL), NNCL_ERR_INVALID_ARG, "NULL");
+    opt.device = "cpu";
+    if (nncl_device_select("cpu", &index) == NNCL_OK) {
+        ck_assert_int_eq(nncl_context_create(&opt, &ctx), NNCL_OK);
+        ck_assert_int_eq(nncl_context_device(ctx, &info), NNCL_OK);
+        ck_assert_int_eq(info.type, NNCL_DEVICE_CPU);
+        nncl_context_destroy(ctx);
+    }
+}
+END_TEST
+
+START_TEST(device_listing)
+{
+    int count = 0;
+    ck_assert_int_eq(nncl_device_count(&count), NNCL_OK);
+    ck_assert_int_ge(count, 1);
+    for (int i = 0; i < count; i++) {
+        nncl_device_info info;
+        ck_assert_int_eq(nncl_device_get_info(i, &info), NNCL_OK);
+        ck_assert_int_eq(info.index, i);
+        ck_assert(strlen(info.name) > 0);
+        ck_assert(info.compute_units > 0 && info.global_mem_bytes > 0);
+        ck_assert_ptr_nonnull(strstr(info.opencl_c_version, "OpenCL C"));
+    }
+}
+END_TEST
+
+START_TEST(broken_kernel_folder_reports_build_log)
+{
+    char dir[256], path[300];
+    snprintf(dir, sizeof dir, "%s/badkernels", nncl_test_tmpdir());
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    /* Every kernel file exists, one holds a syntax error. */
+    for (size_t i = 0; i < nncl__kernel_source_count; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, nncl__kernel_sources[i].name);
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs(i == 0 ? "__kernel void broken(void) { this is not C; }\n" : "\n", f);
+        fclose(f);
+    }
+    nncl_context_options opt = {.kernel_dir = dir};
+    nncl_context *ctx = NULL;
+    ASSERT_FAILS(NULL, nncl_context_create(&opt, &ctx), NNCL_ERR_BUILD, "error");
+    ck_assert_ptr_null(ctx);
+    opt.kernel_dir = "/nonexistent-kernel-dir";
+    ASSERT_FAILS(NULL, nncl_context_create(&opt, &ctx), NNCL_ERR_IO, "/nonexistent-kernel-dir");
+}
+END_TEST
+
+START_TEST(context_create_destroy_100_times)
+{
+    for (int i = 0; i < 100; i++) {
+        nncl_context *ctx = NULL;
+        ck_assert_int_eq(nncl_context_create(NULL, &ctx), NNCL_OK);
+        nncl_tensor *t = make(ctx, 3, 3, NULL);
+        ck_assert_int_eq(nncl_tensor_fill(t, 1.0f), NNCL_OK);
+        nncl_tensor_destroy(t);
+        nncl_context_destroy(ctx);
+    }
+}
+END_TEST
+
+START_TEST(status_strings)
+{
+    ck_assert_str_eq(nncl_status_string(NNCL_OK), "NNCL_OK: success");
+    ck_assert_ptr_nonnull(strstr(nncl_status_string(NNCL_ERR_SHAPE), "shape"));
+    ck_assert_ptr_nonnull(strstr(nncl_status_string((nncl_status)-999), "unknown"));
+    ck_assert_int_eq(nncl_version(), NNCL_VERSION);
+    ck_assert_str_eq(nncl_version_string(), NNCL_VERSION_STRING);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("core");
+    TCase *host = tcase_create("host");
+    tcase_add_test(host, status_strings);
+    suite_add_tcase(s, host);
+    if (!nncl_test_have_device()) return NNCL_TEST_SKIP;
+    TCase *tc = tcase_create("device");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, device_listing);
+    tcase_add_test(tc, tensor_round_trip_and_fill);
+    tcase_add_test(tc, tutorial_prediction);
+    tcase_add_test(tc, sigmoid_extremes_stay_finite);
+    tcase_add_test(tc, gemm_all_layouts_random_shapes);
+    tcase_add_test(tc, gemm_large_mnist_shape);
+    tcase_add_test(tc, dense_forward_every_activation);
+    tcase_add_test(tc, bad_inputs_have_status_and_message);
+    tcase_add_test(tc, unknown_device_is_a_clear_error);
+    tcase_add_test(tc, broken_kernel_folder_reports_build_log);
+    tcase_add_test(tc, context_create_destroy_100_times);
+    suite_add_tcase(s, tc);
+    return nncl_test_run(s);
+}
