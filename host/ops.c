@@ -128,3 +128,30 @@ nncl_status nncl_dense_forward(nncl_context *ctx, const nncl_tensor *X, const nn
     return nncl__gemm(ctx, 0, 0, X->rows, W->cols, X->cols, 1.0f, nncl__view_of(X),
                       nncl__view_of(W), 0.0f, nncl__view_of(Y), b ? &bias : NULL, act);
 }
+
+/* dZ = dY ⊙ act'(Y) written over dY, and db = Σ_rows dZ (db NULL: no bias). */
+nncl_status nncl__act_backward_bias(nncl_context *ctx, nncl__view dY, nncl__view Y, size_t rows,
+                                    size_t cols, nncl_activation act, const nncl__view *db)
+{
+    cl_uint n_rows = (cl_uint)rows;
+    cl_int act_code = (cl_int)act, has_bias = db != NULL;
+    cl_mem db_mem = db ? db->mem : dY.mem;
+    cl_uint db_off = db ? db->off : 0;
+    NNCL__TRY(nncl__set_args(ctx, NNCL__K_ACT_BACKWARD_BIAS, NNCL__ARG(dY.mem), NNCL__ARG(dY.off),
+                             NNCL__ARG(dY.ld), NNCL__ARG(Y.mem), NNCL__ARG(Y.off), NNCL__ARG(Y.ld),
+                             NNCL__ARG(n_rows), NNCL__ARG(act_code), NNCL__ARG(db_mem),
+                             NNCL__ARG(db_off), NNCL__ARG(has_bias), NNCL__END));
+    return nncl__launch(ctx, NNCL__K_ACT_BACKWARD_BIAS, 1, &cols, NULL);
+}
+
+/* Y = act(X), elementwise; Y may be X. */
+nncl_status nncl__act_forward(nncl_context *ctx, nncl__view X, nncl__view Y, size_t rows,
+                              size_t cols, nncl_activation act)
+{
+    cl_int act_code = (cl_int)act;
+    NNCL__TRY(nncl__set_args(ctx, NNCL__K_ACT_FORWARD, NNCL__ARG(X.mem), NNCL__ARG(X.off),
+                             NNCL__ARG(X.ld), NNCL__ARG(Y.mem), NNCL__ARG(Y.off), NNCL__ARG(Y.ld),
+                             NNCL__ARG(act_code), NNCL__END));
+    size_t global[2] = {cols, rows};
+    return nncl__launch(ctx, NNCL__K_ACT_FORWARD, 2, global, NULL);
+}

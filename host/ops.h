@@ -22,4 +22,12 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
 nncl_status nncl__transpose(nncl_context *ctx, nncl__view in, size_t rows, size_t cols,
                             nncl__view out);
 
+/* dZ = dY ⊙ act'(Y) over dY (rows x cols), db = Σ_rows dZ (db NULL: none);
+ * act' is taken from the output Y, one work-item per column, in row order. */
+nncl_status nncl__act_backward_bias(nncl_context *ctx, nncl__view dY, nncl__view Y, size_t rows,
+                                    size_t cols, nncl_activation act, const nncl__view *db);
+/* Y = act(X) elementwise over rows x cols; Y may be X. */
+nncl_status nncl__act_forward(nncl_context *ctx, nncl__view X, nncl__view Y, size_t rows,
+                              size_t cols, nncl_activation act);
+
 #endif

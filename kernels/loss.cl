@@ -8,7 +8,7 @@
  * grad may alias Z's buffer (probabilities are then written over the logits
  * when want_grad = 0 and want_probs = 1). */
 __kernel void softmax_ce(__global float *z, uint z_off, uint z_ld, uint classes,
-                         __global const float *labels, uint lab_off, int has_labels,
+                         __global const float *labels, uint lab_off, uint lab_ld, int has_labels,
                          __global float *grad, uint g_off, uint g_ld, int want_grad,
                          int want_probs, float scale,
                          __global float *row_loss, __global float *row_correct,
@@ -25,7 +25,7 @@ __kernel void softmax_ce(__global float *z, uint z_off, uint z_ld, uint classes,
     float lse = mx + log(sum);
     int label = -1;
     if (has_labels) {
-        float lf = labels[lab_off + row];
+        float lf = labels[lab_off + (size_t)row * lab_ld];
         label = (int)lf;
         if (!(lf >= 0.0f) || lf >= (float)classes || (float)label != lf) {
             report_status(status, NNCL_DEV_BAD_LABEL, (int)(row_base + row), (int)lf);

@@ -182,6 +182,129 @@ NNCL_API nncl_status nncl_gemm(nncl_context *ctx, int trans_a, int trans_b, floa
                                const nncl_tensor *A, const nncl_tensor *B, float beta,
                                nncl_tensor *C);
 
+/* ---- Models ---------------------------------------------------------------
+ * A model is a stack of dense layers, y = act(x·W + b), W stored in x out.
+ * All parameters live in one flat device buffer (per layer: W row-major, then
+ * b), all gradients in another of the same layout, the optimizer state beside
+ * them, so one launch updates everything. */
+
+typedef struct nncl_model nncl_model;
+
+typedef enum nncl_loss {
+    NNCL_LOSS_MSE = 0,       /* mean of (y - t)² over every output; any output activation */
+    NNCL_LOSS_BCE = 1,       /* binary cross-entropy from logits; output activation sigmoid */
+    NNCL_LOSS_SOFTMAX_CE = 2 /* cross-entropy of softmax(logits); output activation softmax,
+                                targets are class indices (batch x 1) */
+} nncl_loss;
+
+/* "mse", "bce", "softmax-ce"; NULL for an unknown value. */
+NNCL_API const char *nncl_loss_name(nncl_loss loss);
+NNCL_API nncl_status nncl_loss_parse(const char *name, nncl_loss *loss);
+
+typedef struct nncl_layer_spec {
+    size_t units;
+    nncl_activation activation; /* softmax only on the last layer */
+} nncl_layer_spec;
+
+#define NNCL_MAX_LAYERS 32
+
+typedef struct nncl_model_spec {
+    size_t inputs;                 /* width of each input row */
+    size_t n_layers;               /* 1 .. NNCL_MAX_LAYERS */
+    const nncl_layer_spec *layers; /* n_layers entries; copied */
+    nncl_loss loss;
+    uint64_t seed;                 /* weight initialisation: same seed, same weights, any device */
+} nncl_model_spec;
+
+typedef enum nncl_optimizer_kind {
+    NNCL_OPTIM_SGD = 0,
+    NNCL_OPTIM_MOMENTUM = 1, /* heavy ball: v = μv + g, w -= lr·v */
+    NNCL_OPTIM_NESTEROV = 2, /* w -= lr·(g + μv) */
+    NNCL_OPTIM_ADAM = 3,     /* weight_decay as L2 added to the gradient */
+    NNCL_OPTIM_ADAMW = 4     /* weight_decay decoupled: w -= lr·(adam + wd·w) */
+} nncl_optimizer_kind;
+
+typedef enum nncl_schedule {
+    NNCL_SCHEDULE_CONSTANT = 0,
+    NNCL_SCHEDULE_STEP = 1,   /* lr · gamma^floor(step / step_size) */
+    NNCL_SCHEDULE_COSINE = 2  /* min_lr + (lr - min_lr)·(1 + cos(π·step/total_steps))/2 */
+} nncl_schedule;
+
+typedef struct nncl_optimizer {
+    nncl_optimizer_kind kind;
+    float lr;            /* > 0 */
+    float momentum;      /* [0, 1): momentum and Nesterov */
+    float beta1, beta2;  /* [0, 1): Adam, AdamW */
+    float eps;           /* > 0 */
+    float weight_decay;  /* >= 0 */
+    nncl_schedule schedule;
+    uint64_t step_size;  /* STEP: steps between decays, > 0 */
+    float gamma;         /* STEP: factor in (0, 1] */
+    uint64_t total_steps; /* COSINE: steps of the whole run, > 0 */
+    float min_lr;        /* COSINE: >= 0 */
+} nncl_optimizer;
+
+/* Defaults for a kind: lr 0.01 (SGD family) or 0.001 (Adam), momentum 0.9,
+ * betas 0.9/0.999, eps 1e-8, weight_decay 0 (0.01 for AdamW), constant lr. */
+NNCL_API nncl_optimizer nncl_optimizer_defaults(nncl_optimizer_kind kind);
+NNCL_API const char *nncl_optimizer_name(nncl_optimizer_kind kind);
+NNCL_API nncl_status nncl_optimizer_parse(const char *name, nncl_optimizer_kind *kind);
+
+/* A new model with initialised weights (Xavier/Glorot uniform for sigmoid,
+ * tanh, identity and softmax layers; He uniform for relu and leaky relu; biases
+ * zero) and Adam's defaults as optimizer. The caller destroys *out. */
+NNCL_API nncl_status nncl_model_create(nncl_context *ctx, const nncl_model_spec *spec,
+                                       nncl_model **out);
+/* NULL does nothing. */
+NNCL_API void nncl_model_destroy(nncl_model *model);
+/* Sets the optimizer after checking every hyper-parameter; keeps the state
+ * (moments) when the kind is unchanged, else zeroes it. */
+NNCL_API nncl_status nncl_model_set_optimizer(nncl_model *model, const nncl_optimizer *opt);
+NNCL_API nncl_status nncl_model_get_optimizer(const nncl_model *model, nncl_optimizer *opt);
+/* Widths: inputs, outputs (units of the last layer), parameter count. */
+NNCL_API size_t nncl_model_inputs(const nncl_model *model);
+NNCL_API size_t nncl_model_outputs(const nncl_model *model);
+NNCL_API size_t nncl_model_param_count(const nncl_model *model);
+/* The spec the model was made from; spec->layers points into the model. */
+NNCL_API nncl_status nncl_model_get_spec(const nncl_model *model, nncl_model_spec *spec);
+/* Optimizer steps taken so far. */
+NNCL_API uint64_t nncl_model_step(const nncl_model *model);
+
+/* Copies all parameters (count = nncl_model_param_count) to or from host
+ * memory in the flat layout: per layer W (in x out, row-major) then b. */
+NNCL_API nncl_status nncl_model_get_params(const nncl_model *model, float *dst, size_t count);
+NNCL_API nncl_status nncl_model_set_params(nncl_model *model, const float *src, size_t count);
+/* Copies the gradients of the last nncl_model_compute_gradients/train_step. */
+NNCL_API nncl_status nncl_model_get_gradients(const nncl_model *model, float *dst, size_t count);
+
+/* Forward and backward pass on a batch without updating the weights: the
+ * gradients of the mean loss land in the model's gradient buffer.
+ * X: batch x inputs. Y: batch x 1 class indices (softmax-ce) or batch x outputs. */
+NNCL_API nncl_status nncl_model_compute_gradients(nncl_model *model, const nncl_tensor *X,
+                                                  const nncl_tensor *Y);
+/* One training step: forward, loss, backward, one optimizer update. Only
+ * enqueues work: nothing is read back, so steps pipeline on the device. Bad
+ * data found on the device (a label out of range, NaN or infinity in X or in
+ * the loss) skips that update and every later one until the next call that
+ * reads back (nncl_model_sync, _train_metrics, _evaluate), which returns
+ * the error with the row that caused it. */
+NNCL_API nncl_status nncl_model_train_step(nncl_model *model, const nncl_tensor *X,
+                                           const nncl_tensor *Y);
+/* Waits for queued steps and reports any error found on the device. */
+NNCL_API nncl_status nncl_model_sync(nncl_model *model);
+/* Mean loss and accuracy over the training steps since the last reset (then
+ * resets them). Accuracy: argmax for softmax-ce, else the fraction of outputs
+ * on the right side of 0.5. Either pointer may be NULL. */
+NNCL_API nncl_status nncl_model_train_metrics(nncl_model *model, float *loss, float *accuracy);
+/* Outputs for a batch: probabilities (softmax-ce), sigmoid probabilities (bce)
+ * or the last layer's outputs (mse). out: batch x outputs. */
+NNCL_API nncl_status nncl_model_predict(nncl_model *model, const nncl_tensor *X,
+                                        nncl_tensor *out);
+/* Mean loss and accuracy of the model on (X, Y), shaped as for training.
+ * Either pointer may be NULL. */
+NNCL_API nncl_status nncl_model_evaluate(nncl_model *model, const nncl_tensor *X,
+                                         const nncl_tensor *Y, float *loss, float *accuracy);
+
 #ifdef __cplusplus
 }
 #endif

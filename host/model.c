@@ -1,0 +1,264 @@
+/* Models: creation from a spec, deterministic weight initialisation, the flat
+ * parameter buffers and the per-batch buffers. */
+#include "model.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const loss_names[] = {"mse", "bce", "softmax-ce"};
+
+const char *nncl_loss_name(nncl_loss loss)
+{
+    return (int)loss >= 0 && (int)loss < 3 ? loss_names[loss] : NULL;
+}
+
+nncl_status nncl_loss_parse(const char *name, nncl_loss *loss)
+{
+    if (!name || !loss) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_loss_parse: NULL argument");
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(name, loss_names[i])) {
+            *loss = (nncl_loss)i;
+            return NNCL_OK;
+        }
+    if (!strcmp(name, "softmax_ce") || !strcmp(name, "ce") || !strcmp(name, "cross-entropy")) {
+        *loss = NNCL_LOSS_SOFTMAX_CE;
+        return NNCL_OK;
+    }
+    return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "unknown loss \"%s\" (mse, bce, softmax-ce)", name);
+}
+
+/* Counter-based generator: the value at (seed, counter) is a pure function of
+ * both, so every device and every run gets the same weights. Two rounds of
+ * the splitmix64 finaliser over seed and counter. */
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static float uniform_at(uint64_t seed, uint64_t counter)
+{
+    uint64_t z = mix64(mix64(seed + 0x9e3779b97f4a7c15ull) ^ (counter * 0xd1b54a32d192ed03ull));
+    return (float)((double)(z >> 40) / 16777216.0); /* 24 bits: [0, 1) */
+}
+
+/* Xavier/Glorot uniform for sigmoid/tanh/identity/softmax, He uniform for the
+ * relu family; biases zero. */
+static void init_params(const nncl_model *m, float *host)
+{
+    uint64_t counter = 0;
+    for (size_t l = 0; l < m->n_layers; l++) {
+        size_t in = nncl__layer_in(m, l), out = m->layers[l].units;
+        nncl_activation act = m->layers[l].activation;
+        int he = act == NNCL_ACT_RELU || act == NNCL_ACT_LEAKY_RELU;
+        float limit = he ? sqrtf(6.0f / (float)in) : sqrtf(6.0f / (float)(in + out));
+        for (size_t i = 0; i < in * out; i++)
+            host[m->w_off[l] + i] = (2.0f * uniform_at(m->seed, counter++) - 1.0f) * limit;
+        memset(host + m->b_off[l], 0, out * sizeof(float));
+    }
+}
+
+static nncl_status check_spec(nncl_context *ctx, const nncl_model_spec *spec)
+{
+    if (!spec) return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_model_create: spec is NULL");
+    if (spec->inputs == 0)
+        return nncl__fail(ctx, NNCL_ERR_SHAPE, "model spec: inputs must be > 0");
+    if (spec->n_layers == 0 || spec->n_layers > NNCL_MAX_LAYERS || !spec->layers)
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG,
+                          "model spec: %zu layers; need 1 .. %d and a layer array",
+                          spec->n_layers, NNCL_MAX_LAYERS);
+    if (!nncl_loss_name(spec->loss))
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "model spec: unknown loss %d", (int)spec->loss);
+    size_t last = spec->n_layers - 1;
+    for (size_t l = 0; l < spec->n_layers; l++) {
+        nncl_activation act = spec->layers[l].activation;
+        if (spec->layers[l].units == 0)
+            return nncl__fail(ctx, NNCL_ERR_SHAPE, "model spec: layer %zu has 0 units", l);
+        if (!nncl_activation_name(act))
+            return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "model spec: layer %zu: unknown activation %d",
+                              l, (int)act);
+        if (act == NNCL_ACT_SOFTMAX && (l != last || spec->loss != NNCL_LOSS_SOFTMAX_CE))
+            return nncl__fail(ctx, NNCL_ERR_INVALID_ARG,
+                              "model spec: layer %zu: softmax is only for the last layer of a "
+                              "softmax-ce model",
+                              l);
+    }
+    nncl_activation out_act = spec->layers[last].activation;
+    if (spec->loss == NNCL_LOSS_SOFTMAX_CE && out_act != NNCL_ACT_SOFTMAX)
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG,
+                          "model spec: a softmax-ce model needs softmax on its last layer (has %s)",
+                          nncl_activation_name(out_act));
+    if (spec->loss == NNCL_LOSS_SOFTMAX_CE && spec->layers[last].units < 2)
+        return nncl__fail(ctx, NNCL_ERR_SHAPE, "model spec: softmax-ce needs at least 2 classes");
+    if (spec->loss == NNCL_LOSS_BCE && out_act != NNCL_ACT_SIGMOID)
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG,
+                          "model spec: a bce model needs sigmoid on its last layer (has %s)",
+                          nncl_activation_name(out_act));
+    return NNCL_OK;
+}
+
+static nncl_status alloc_buffer(nncl_context *ctx, size_t floats, cl_mem *out, const char *what)
+{
+    cl_int err;
+    *out = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, floats * sizeof(float), NULL, &err);
+    if (err != CL_SUCCESS)
+        return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "%s: %zu bytes: %s", what,
+                          floats * sizeof(float), nncl__cl_error_name(err));
+    return NNCL_OK;
+}
+
+static nncl_status zero_buffer(nncl_context *ctx, cl_mem mem, size_t floats)
+{
+    float zero = 0.0f;
+    NNCL__CHECK_CL(ctx,
+                   clEnqueueFillBuffer(ctx->queue, mem, &zero, sizeof zero, 0,
+                                       floats * sizeof(float), 0, NULL, NULL),
+                   "clEnqueueFillBuffer");
+    return NNCL_OK;
+}
+
+nncl_status nncl_model_create(nncl_context *ctx, const nncl_model_spec *spec, nncl_model **out)
+{
+    if (!ctx) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_model_create: ctx is NULL");
+    if (!out) return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_model_create: out is NULL");
+    *out = NULL;
+    NNCL__TRY(check_spec(ctx, spec));
+    nncl_model *m = calloc(1, sizeof *m);
+    if (!m) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "nncl_model_create: host memory");
+    m->ctx = ctx;
+    m->inputs = spec->inputs;
+    m->n_layers = spec->n_layers;
+    memcpy(m->layers, spec->layers, spec->n_layers * sizeof *spec->layers);
+    m->loss = spec->loss;
+    m->seed = spec->seed;
+    for (size_t l = 0; l < m->n_layers; l++) {
+        size_t in = nncl__layer_in(m, l), units = m->layers[l].units;
+        m->w_off[l] = m->n_params;
+        m->b_off[l] = m->n_params + in * units;
+        m->n_params += in * units + units;
+    }
+    if (m->n_params >= UINT32_MAX) {
+        size_t n = m->n_params;
+        free(m);
+        return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY,
+                          "nncl_model_create: %zu parameters; at most 2^32 are supported", n);
+    }
+    m->opt = nncl_optimizer_defaults(NNCL_OPTIM_ADAM);
+    float *host = malloc(m->n_params * sizeof *host);
+    nncl_status st = host ? NNCL_OK
+                          : nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "nncl_model_create: %zu bytes",
+                                       m->n_params * sizeof *host);
+    if (st == NNCL_OK) st = alloc_buffer(ctx, m->n_params, &m->params, "model parameters");
+    if (st == NNCL_OK) st = alloc_buffer(ctx, m->n_params, &m->grads, "model gradients");
+    if (st == NNCL_OK) st = alloc_buffer(ctx, m->n_params, &m->opt_m, "optimizer state");
+    if (st == NNCL_OK) st = alloc_buffer(ctx, m->n_params, &m->opt_v, "optimizer state");
+    if (st == NNCL_OK) st = alloc_buffer(ctx, 4, &m->metrics, "metrics");
+    if (st == NNCL_OK) st = alloc_buffer(ctx, 4, &m->status, "status word");
+    if (st == NNCL_OK) {
+        init_params(m, host);
+        cl_int err = clEnqueueWriteBuffer(ctx->queue, m->params, CL_TRUE, 0,
+                                          m->n_params * sizeof(float), host, 0, NULL, NULL);
+        if (err != CL_SUCCESS) st = nncl__cl_fail(ctx, err, "uploading initial weights");
+    }
+    if (st == NNCL_OK) st = zero_buffer(ctx, m->grads, m->n_params);
+    if (st == NNCL_OK) st = zero_buffer(ctx, m->opt_m, m->n_params);
+    if (st == NNCL_OK) st = zero_buffer(ctx, m->opt_v, m->n_params);
+    if (st == NNCL_OK) st = zero_buffer(ctx, m->metrics, 4);
+    if (st == NNCL_OK) st = zero_buffer(ctx, m->status, 4);
+    free(host);
+    if (st != NNCL_OK) {
+        nncl_model_destroy(m);
+        return st;
+    }
+    *out = m;
+    return NNCL_OK;
+}
+
+static void release(cl_mem *mem)
+{
+    if (*mem) clReleaseMemObject(*mem);
+    *mem = NULL;
+}
+
+void nncl_model_destroy(nncl_model *m)
+{
+    if (!m) return;
+    clFinish(m->ctx->queue);
+    release(&m->params), release(&m->grads), release(&m->opt_m), release(&m->opt_v);
+    release(&m->metrics), release(&m->status);
+    release(&m->row_loss), release(&m->row_correct);
+    for (size_t l = 0; l < m->n_layers; l++) release(&m->act[l]), release(&m->delta[l]);
+    free(m);
+}
+
+nncl_status nncl__model_reserve(nncl_model *m, size_t rows)
+{
+    if (rows <= m->capacity) return NNCL_OK;
+    nncl_context *ctx = m->ctx;
+    release(&m->row_loss), release(&m->row_correct);
+    for (size_t l = 0; l < m->n_layers; l++) release(&m->act[l]), release(&m->delta[l]);
+    m->capacity = 0;
+    NNCL__TRY(alloc_buffer(ctx, rows, &m->row_loss, "per-row loss"));
+    NNCL__TRY(alloc_buffer(ctx, rows, &m->row_correct, "per-row accuracy"));
+    for (size_t l = 0; l < m->n_layers; l++) {
+        NNCL__TRY(alloc_buffer(ctx, rows * m->layers[l].units, &m->act[l], "layer outputs"));
+        NNCL__TRY(alloc_buffer(ctx, rows * m->layers[l].units, &m->delta[l], "layer gradients"));
+    }
+    m->capacity = rows;
+    return NNCL_OK;
+}
+
+size_t nncl_model_inputs(const nncl_model *m) { return m ? m->inputs : 0; }
+size_t nncl_model_outputs(const nncl_model *m) { return m ? m->layers[m->n_layers - 1].units : 0; }
+size_t nncl_model_param_count(const nncl_model *m) { return m ? m->n_params : 0; }
+uint64_t nncl_model_step(const nncl_model *m) { return m ? m->step : 0; }
+
+nncl_status nncl_model_get_spec(const nncl_model *m, nncl_model_spec *spec)
+{
+    if (!m || !spec)
+        return nncl__fail(m ? m->ctx : NULL, NNCL_ERR_INVALID_ARG, "nncl_model_get_spec: NULL argument");
+    spec->inputs = m->inputs;
+    spec->n_layers = m->n_layers;
+    spec->layers = m->layers;
+    spec->loss = m->loss;
+    spec->seed = m->seed;
+    return NNCL_OK;
+}
+
+static nncl_status copy_flat(const nncl_model *m, cl_mem mem, float *host, size_t count,
+                             int to_device, const char *fn)
+{
+    if (!m) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "%s: model is NULL", fn);
+    if (!host) return nncl__fail(m->ctx, NNCL_ERR_INVALID_ARG, "%s: host pointer is NULL", fn);
+    if (count != m->n_params)
+        return nncl__fail(m->ctx, NNCL_ERR_SHAPE, "%s: %zu floats given, the model has %zu", fn,
+                          count, m->n_params);
+    cl_int err = to_device ? clEnqueueWriteBuffer(m->ctx->queue, mem, CL_TRUE, 0,
+                                                  count * sizeof(float), host, 0, NULL, NULL)
+                           : clEnqueueReadBuffer(m->ctx->queue, mem, CL_TRUE, 0,
+                                                 count * sizeof(float), host, 0, NULL, NULL);
+    if (err != CL_SUCCESS) return nncl__cl_fail(m->ctx, err, fn);
+    return NNCL_OK;
+}
+
+nncl_status nncl_model_get_params(const nncl_model *m, float *dst, size_t count)
+{
+    return copy_flat(m, m ? m->params : NULL, dst, count, 0, "nncl_model_get_params");
+}
+
+nncl_status nncl_model_set_params(nncl_model *m, const float *src, size_t count)
+{
+    if (m && src)
+        for (size_t i = 0; i < count && i < m->n_params; i++)
+            if (!isfinite(src[i]))
+                return nncl__fail(m->ctx, NNCL_ERR_NUMERIC,
+                                  "nncl_model_set_params: parameter %zu is %g", i, (double)src[i]);
+    return copy_flat(m, m ? m->params : NULL, (float *)src, count, 1, "nncl_model_set_params");
+}
+
+nncl_status nncl_model_get_gradients(const nncl_model *m, float *dst, size_t count)
+{
+    return copy_flat(m, m ? m->grads : NULL, dst, count, 0, "nncl_model_get_gradients");
+}

@@ -1,0 +1,148 @@
+/* Optimizers (kernels/optim.cl): hyper-parameters, learning-rate schedules,
+ * and the one launch per step that updates every parameter. */
+#include "model.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *const optim_names[] = {"sgd", "momentum", "nesterov", "adam", "adamw"};
+
+const char *nncl_optimizer_name(nncl_optimizer_kind kind)
+{
+    return (int)kind >= 0 && (int)kind < 5 ? optim_names[kind] : NULL;
+}
+
+nncl_status nncl_optimizer_parse(const char *name, nncl_optimizer_kind *kind)
+{
+    if (!name || !kind)
+        return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_optimizer_parse: NULL argument");
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(name, optim_names[i])) {
+            *kind = (nncl_optimizer_kind)i;
+            return NNCL_OK;
+        }
+    return nncl__fail(NULL, NNCL_ERR_INVALID_ARG,
+                      "unknown optimizer \"%s\" (sgd, momentum, nesterov, adam, adamw)", name);
+}
+
+nncl_optimizer nncl_optimizer_defaults(nncl_optimizer_kind kind)
+{
+    nncl_optimizer o;
+    memset(&o, 0, sizeof o);
+    o.kind = kind;
+    o.lr = kind >= NNCL_OPTIM_ADAM ? 1e-3f : 1e-2f;
+    o.momentum = 0.9f;
+    o.beta1 = 0.9f;
+    o.beta2 = 0.999f;
+    o.eps = 1e-8f;
+    o.weight_decay = kind == NNCL_OPTIM_ADAMW ? 0.01f : 0.0f;
+    o.schedule = NNCL_SCHEDULE_CONSTANT;
+    o.step_size = 1000;
+    o.gamma = 0.1f;
+    o.total_steps = 10000;
+    o.min_lr = 0.0f;
+    return o;
+}
+
+static int in_unit(float x) { return x >= 0.0f && x < 1.0f; }
+
+nncl_status nncl__optim_validate(nncl_context *ctx, const nncl_optimizer *o)
+{
+    if (!o) return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "optimizer is NULL");
+    if (!nncl_optimizer_name(o->kind))
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "unknown optimizer kind %d", (int)o->kind);
+    if (!(o->lr > 0.0f) || !isfinite(o->lr))
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "learning rate %g: must be > 0 and finite",
+                          (double)o->lr);
+    if (!in_unit(o->momentum))
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "momentum %g: must be in [0, 1)",
+                          (double)o->momentum);
+    if (!in_unit(o->beta1) || !in_unit(o->beta2))
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "beta1 %g, beta2 %g: each must be in [0, 1)",
+                          (double)o->beta1, (double)o->beta2);
+    if (!(o->eps > 0.0f) || !isfinite(o->eps))
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "eps %g: must be > 0", (double)o->eps);
+    if (!(o->weight_decay >= 0.0f) || !isfinite(o->weight_decay))
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "weight decay %g: must be >= 0",
+                          (double)o->weight_decay);
+    switch (o->schedule) {
+    case NNCL_SCHEDULE_CONSTANT: break;
+    case NNCL_SCHEDULE_STEP:
+        if (o->step_size == 0 || !(o->gamma > 0.0f && o->gamma <= 1.0f))
+            return nncl__fail(ctx, NNCL_ERR_INVALID_ARG,
+                              "step schedule: step_size %llu must be > 0 and gamma %g in (0, 1]",
+                              (unsigned long long)o->step_size, (double)o->gamma);
+        break;
+    case NNCL_SCHEDULE_COSINE:
+        if (o->total_steps == 0 || !(o->min_lr >= 0.0f && o->min_lr <= o->lr))
+            return nncl__fail(ctx, NNCL_ERR_INVALID_ARG,
+                              "cosine schedule: total_steps %llu must be > 0 and min_lr %g in "
+                              "[0, lr]",
+                              (unsigned long long)o->total_steps, (double)o->min_lr);
+        break;
+    default:
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "unknown schedule %d", (int)o->schedule);
+    }
+    return NNCL_OK;
+}
+
+float nncl__optim_lr(const nncl_optimizer *o, uint64_t step)
+{
+    switch (o->schedule) {
+    case NNCL_SCHEDULE_STEP:
+        return o->lr * powf(o->gamma, (float)(step / o->step_size));
+    case NNCL_SCHEDULE_COSINE: {
+        double t = step >= o->total_steps ? 1.0 : (double)step / (double)o->total_steps;
+        return (float)(o->min_lr + (o->lr - o->min_lr) * 0.5 * (1.0 + cos(3.14159265358979323846 * t)));
+    }
+    default: return o->lr;
+    }
+}
+
+nncl_status nncl_model_set_optimizer(nncl_model *m, const nncl_optimizer *opt)
+{
+    if (!m) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_model_set_optimizer: model is NULL");
+    NNCL__TRY(nncl__optim_validate(m->ctx, opt));
+    if (opt->kind != m->opt.kind) {
+        float zero = 0.0f;
+        size_t bytes = m->n_params * sizeof(float);
+        NNCL__CHECK_CL(m->ctx, clEnqueueFillBuffer(m->ctx->queue, m->opt_m, &zero, sizeof zero, 0, bytes, 0, NULL, NULL),
+                       "clEnqueueFillBuffer");
+        NNCL__CHECK_CL(m->ctx, clEnqueueFillBuffer(m->ctx->queue, m->opt_v, &zero, sizeof zero, 0, bytes, 0, NULL, NULL),
+                       "clEnqueueFillBuffer");
+    }
+    m->opt = *opt;
+    return NNCL_OK;
+}
+
+nncl_status nncl_model_get_optimizer(const nncl_model *m, nncl_optimizer *opt)
+{
+    if (!m || !opt)
+        return nncl__fail(m ? m->ctx : NULL, NNCL_ERR_INVALID_ARG, "nncl_model_get_optimizer: NULL argument");
+    *opt = m->opt;
+    return NNCL_OK;
+}
+
+/* Adam:  m = β1·m + (1-β1)·g,  v = β2·v + (1-β2)·g²,
+ *        w -= lr · (m / (1-β1^t)) / (sqrt(v / (1-β2^t)) + eps),  t = step + 1.
+ * The bias corrections 1-β^t are computed here in double and passed in. */
+nncl_status nncl__optim_update(nncl_model *m)
+{
+    nncl_context *ctx = m->ctx;
+    const nncl_optimizer *o = &m->opt;
+    double t = (double)(m->step + 1);
+    float lr = nncl__optim_lr(o, m->step);
+    float bc1 = (float)(1.0 - pow(o->beta1, t)), bc2 = (float)(1.0 - pow(o->beta2, t));
+    cl_uint n = (cl_uint)m->n_params;
+    cl_int kind = (cl_int)o->kind;
+    NNCL__TRY(nncl__set_args(ctx, NNCL__K_OPTIM_UPDATE, NNCL__ARG(m->params), NNCL__ARG(m->grads),
+                             NNCL__ARG(m->opt_m), NNCL__ARG(m->opt_v), NNCL__ARG(n),
+                             NNCL__ARG(kind), NNCL__ARG(lr), NNCL__ARG(o->momentum),
+                             NNCL__ARG(o->beta1), NNCL__ARG(o->beta2), NNCL__ARG(o->eps),
+                             NNCL__ARG(o->weight_decay), NNCL__ARG(bc1), NNCL__ARG(bc2),
+                             NNCL__ARG(m->status), NNCL__END));
+    size_t global = m->n_params;
+    NNCL__TRY(nncl__launch(ctx, NNCL__K_OPTIM_UPDATE, 1, &global, NULL));
+    m->step++;
+    return NNCL_OK;
+}

@@ -1,0 +1,310 @@
+/* Training and inference: forward pass, losses (kernels/loss.cl), backward
+ * pass, metrics, predict and evaluate. A step only enqueues work; the host
+ * reads back when the caller asks for a number. */
+#include "model.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define EVAL_CHUNK 4096 /* rows per forward pass in predict/evaluate */
+
+static nncl__view param_view(const nncl_model *m, size_t off, size_t ld)
+{
+    return (nncl__view){m->params, (cl_uint)off, (cl_uint)ld};
+}
+
+/* The last layer of a softmax-ce or bce model keeps logits in act[last]; the
+ * loss (or predict) applies softmax / sigmoid itself, in a stable form. */
+static nncl_activation stored_activation(const nncl_model *m, size_t l)
+{
+    if (l == m->n_layers - 1 && m->loss != NNCL_LOSS_MSE) return NNCL_ACT_IDENTITY;
+    return m->layers[l].activation;
+}
+
+static nncl__view act_view(const nncl_model *m, size_t l)
+{
+    return (nncl__view){m->act[l], 0, (cl_uint)m->layers[l].units};
+}
+
+static nncl__view delta_view(const nncl_model *m, size_t l)
+{
+    return (nncl__view){m->delta[l], 0, (cl_uint)m->layers[l].units};
+}
+
+/* act[l] = act_l(act[l-1]·W_l + b_l), act[-1] = X. */
+nncl_status nncl__model_forward(nncl_model *m, nncl__view X, size_t rows)
+{
+    for (size_t l = 0; l < m->n_layers; l++) {
+        size_t in = nncl__layer_in(m, l), units = m->layers[l].units;
+        nncl__view input = l == 0 ? X : act_view(m, l - 1);
+        nncl__view bias = param_view(m, m->b_off[l], units);
+        NNCL__TRY(nncl__gemm(m->ctx, 0, 0, rows, units, in, 1.0f, input,
+                             param_view(m, m->w_off[l], units), 0.0f, act_view(m, l), &bias,
+                             stored_activation(m, l)));
+    }
+    return NNCL_OK;
+}
+
+nncl_status nncl__check_finite(nncl_model *m, nncl__view X, size_t rows, size_t cols)
+{
+    cl_uint n_cols = (cl_uint)cols, base = 0;
+    cl_int code = 2; /* NNCL_DEV_NONFINITE_INPUT */
+    NNCL__TRY(nncl__set_args(m->ctx, NNCL__K_CHECK_FINITE, NNCL__ARG(X.mem), NNCL__ARG(X.off),
+                             NNCL__ARG(X.ld), NNCL__ARG(n_cols), NNCL__ARG(m->status),
+                             NNCL__ARG(code), NNCL__ARG(base), NNCL__END));
+    return nncl__launch(m->ctx, NNCL__K_CHECK_FINITE, 1, &rows, NULL);
+}
+
+/* Loss of the last forward pass against Y. softmax-ce:
+ * loss = logsumexp(z) - z_y, dZ = (softmax(z) - onehot(y)) / rows; bce and mse
+ * as in kernels/loss.cl, averaged over rows x outputs. */
+nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, int want_grad, cl_uint slot)
+{
+    nncl_context *ctx = m->ctx;
+    size_t last = m->n_layers - 1, outputs = m->layers[last].units;
+    nncl__view z = act_view(m, last), g = delta_view(m, last);
+    cl_uint cols = (cl_uint)outputs, base = 0;
+    cl_int grad = want_grad, zero = 0, one = 1;
+    nncl__kernel_id id;
+    if (m->loss == NNCL_LOSS_SOFTMAX_CE) {
+        id = NNCL__K_SOFTMAX_CE;
+        float scale = 1.0f / (float)rows;
+        NNCL__TRY(nncl__set_args(ctx, id, NNCL__ARG(z.mem), NNCL__ARG(z.off), NNCL__ARG(z.ld),
+                                 NNCL__ARG(cols), NNCL__ARG(Y.mem), NNCL__ARG(Y.off),
+                                 NNCL__ARG(Y.ld), NNCL__ARG(one), NNCL__ARG(g.mem),
+                                 NNCL__ARG(g.off), NNCL__ARG(g.ld), NNCL__ARG(grad),
+                                 NNCL__ARG(zero), NNCL__ARG(scale), NNCL__ARG(m->row_loss),
+                                 NNCL__ARG(m->row_correct), NNCL__ARG(m->status), NNCL__ARG(base),
+                                 NNCL__END));
+    } else {
+        id = m->loss == NNCL_LOSS_BCE ? NNCL__K_BCE_LOGITS : NNCL__K_MSE;
+        float scale = 1.0f / (float)(rows * outputs);
+        NNCL__TRY(nncl__set_args(ctx, id, NNCL__ARG(z.mem), NNCL__ARG(z.off), NNCL__ARG(z.ld),
+                                 NNCL__ARG(cols), NNCL__ARG(Y.mem), NNCL__ARG(Y.off),
+                                 NNCL__ARG(Y.ld), NNCL__ARG(g.mem), NNCL__ARG(g.off),
+                                 NNCL__ARG(g.ld), NNCL__ARG(grad), NNCL__ARG(scale),
+                                 NNCL__ARG(m->row_loss), NNCL__ARG(m->row_correct),
+                                 NNCL__ARG(m->status), NNCL__ARG(base), NNCL__END));
+    }
+    NNCL__TRY(nncl__launch(ctx, id, 1, &rows, NULL));
+    cl_uint n = (cl_uint)rows;
+    NNCL__TRY(nncl__set_args(ctx, NNCL__K_SUM_ACCUMULATE, NNCL__ARG(m->row_loss),
+                             NNCL__ARG(m->row_correct), NNCL__ARG(n), NNCL__ARG(m->metrics),
+                             NNCL__ARG(slot), NNCL__END));
+    size_t single = 1;
+    return nncl__launch(ctx, NNCL__K_SUM_ACCUMULATE, 1, &single, NULL);
+}
+
+/* From delta[last] = dL/d(output or logits), for l = last .. 0:
+ *   dZ_l = delta_l ⊙ act_l'(·),  db_l = Σ_rows dZ_l     (act_backward_bias)
+ *   dW_l = A_{l-1}ᵀ · dZ_l                               (gemm TN)
+ *   delta_{l-1} = dZ_l · W_lᵀ                            (gemm NT) */
+nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows)
+{
+    nncl_context *ctx = m->ctx;
+    size_t last = m->n_layers - 1;
+    nncl__view db = {m->grads, (cl_uint)m->b_off[last], 0};
+    NNCL__TRY(nncl__act_backward_bias(ctx, delta_view(m, last), act_view(m, last), rows,
+                                      m->layers[last].units, stored_activation(m, last), &db));
+    for (size_t l = last + 1; l-- > 0;) {
+        size_t in = nncl__layer_in(m, l), units = m->layers[l].units;
+        nncl__view input = l == 0 ? X : act_view(m, l - 1);
+        nncl__view dW = {m->grads, (cl_uint)m->w_off[l], (cl_uint)units};
+        NNCL__TRY(nncl__gemm(ctx, 1, 0, in, units, rows, 1.0f, input, delta_view(m, l), 0.0f, dW,
+                             NULL, NNCL_ACT_IDENTITY));
+        if (l == 0) break;
+        NNCL__TRY(nncl__gemm(ctx, 0, 1, rows, in, units, 1.0f, delta_view(m, l),
+                             param_view(m, m->w_off[l], units), 0.0f, delta_view(m, l - 1), NULL,
+                             NNCL_ACT_IDENTITY));
+        nncl__view db_prev = {m->grads, (cl_uint)m->b_off[l - 1], 0};
+        NNCL__TRY(nncl__act_backward_bias(ctx, delta_view(m, l - 1), act_view(m, l - 1), rows, in,
+                                          stored_activation(m, l - 1), &db_prev));
+    }
+    return NNCL_OK;
+}
+
+nncl_status nncl__model_check_batch(nncl_model *m, const nncl_tensor *X, const nncl_tensor *Y,
+                                    const char *fn)
+{
+    if (!m) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "%s: model is NULL", fn);
+    char what[96];
+    snprintf(what, sizeof what, "%s: X", fn);
+    NNCL__TRY(nncl__check_tensor(m->ctx, X, what));
+    if (X->cols != m->inputs)
+        return nncl__fail(m->ctx, NNCL_ERR_SHAPE, "%s: X is %zux%zu; the model takes %zu inputs",
+                          fn, X->rows, X->cols, m->inputs);
+    if (!Y) return NNCL_OK;
+    snprintf(what, sizeof what, "%s: Y", fn);
+    NNCL__TRY(nncl__check_tensor(m->ctx, Y, what));
+    size_t want_cols = m->loss == NNCL_LOSS_SOFTMAX_CE ? 1 : nncl_model_outputs(m);
+    if (Y->rows != X->rows || Y->cols != want_cols)
+        return nncl__fail(m->ctx, NNCL_ERR_SHAPE,
+                          "%s: X is %zux%zu and Y %zux%zu; a %s model needs Y %zux%zu%s", fn,
+                          X->rows, X->cols, Y->rows, Y->cols, nncl_loss_name(m->loss), X->rows,
+                          want_cols,
+                          m->loss == NNCL_LOSS_SOFTMAX_CE ? " (class indices)" : "");
+    return NNCL_OK;
+}
+
+static nncl_status forward_backward(nncl_model *m, const nncl_tensor *X, const nncl_tensor *Y,
+                                    cl_uint slot)
+{
+    size_t rows = X->rows;
+    NNCL__TRY(nncl__model_reserve(m, rows));
+    nncl__view x = nncl__view_of(X), y = nncl__view_of(Y);
+    NNCL__TRY(nncl__check_finite(m, x, rows, X->cols));
+    NNCL__TRY(nncl__model_forward(m, x, rows));
+    NNCL__TRY(nncl__model_loss(m, y, rows, 1, slot));
+    return nncl__model_backward(m, x, rows);
+}
+
+nncl_status nncl_model_compute_gradients(nncl_model *m, const nncl_tensor *X, const nncl_tensor *Y)
+{
+    NNCL__TRY(nncl__model_check_batch(m, X, Y, "nncl_model_compute_gradients"));
+    NNCL__TRY(forward_backward(m, X, Y, 2));
+    return nncl_model_sync(m);
+}
+
+nncl_status nncl_model_train_step(nncl_model *m, const nncl_tensor *X, const nncl_tensor *Y)
+{
+    NNCL__TRY(nncl__model_check_batch(m, X, Y, "nncl_model_train_step"));
+    NNCL__TRY(forward_backward(m, X, Y, 0));
+    NNCL__TRY(nncl__optim_update(m));
+    m->train_rows += (double)X->rows;
+    return NNCL_OK;
+}
+
+nncl_status nncl__model_check_status(nncl_model *m)
+{
+    cl_int word[4] = {0};
+    NNCL__CHECK_CL(m->ctx,
+                   clEnqueueReadBuffer(m->ctx->queue, m->status, CL_TRUE, 0, sizeof word, word, 0,
+                                       NULL, NULL),
+                   "reading the device status");
+    if (word[0] == 0) return NNCL_OK;
+    cl_int zero[4] = {0};
+    NNCL__CHECK_CL(m->ctx,
+                   clEnqueueWriteBuffer(m->ctx->queue, m->status, CL_TRUE, 0, sizeof zero, zero, 0,
+                                        NULL, NULL),
+                   "clearing the device status");
+    const char *skipped = "; the weights were not updated from that step on";
+    switch (word[0]) {
+    case 1:
+        return nncl__fail(m->ctx, NNCL_ERR_INVALID_ARG,
+                          "label %d in row %d of a batch is not a class index in [0, %zu)%s",
+                          word[2], word[1], nncl_model_outputs(m), skipped);
+    case 2:
+        return nncl__fail(m->ctx, NNCL_ERR_NUMERIC,
+                          "input row %d, column %d of a batch is NaN or infinite%s", word[1],
+                          word[2], skipped);
+    default:
+        return nncl__fail(m->ctx, NNCL_ERR_NUMERIC,
+                          "the loss of row %d of a batch is not finite (the training diverged: "
+                          "try a lower learning rate)%s",
+                          word[1], skipped);
+    }
+}
+
+nncl_status nncl_model_sync(nncl_model *m)
+{
+    if (!m) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_model_sync: model is NULL");
+    NNCL__CHECK_CL(m->ctx, clFinish(m->ctx->queue), "clFinish");
+    return nncl__model_check_status(m);
+}
+
+/* Reads metrics[slot..slot+1], zeroes them, and turns sums into means. */
+static nncl_status read_metrics(nncl_model *m, cl_uint slot, double rows, float *loss,
+                                float *accuracy)
+{
+    float sums[2], zero[2] = {0, 0};
+    NNCL__CHECK_CL(m->ctx,
+                   clEnqueueReadBuffer(m->ctx->queue, m->metrics, CL_TRUE, slot * sizeof(float),
+                                       sizeof sums, sums, 0, NULL, NULL),
+                   "reading metrics");
+    NNCL__CHECK_CL(m->ctx,
+                   clEnqueueWriteBuffer(m->ctx->queue, m->metrics, CL_TRUE, slot * sizeof(float),
+                                        sizeof zero, zero, 0, NULL, NULL),
+                   "clearing metrics");
+    double terms = m->loss == NNCL_LOSS_SOFTMAX_CE ? rows : rows * (double)nncl_model_outputs(m);
+    if (loss) *loss = terms > 0 ? (float)(sums[0] / terms) : 0.0f;
+    if (accuracy) *accuracy = terms > 0 ? (float)(sums[1] / terms) : 0.0f;
+    return NNCL_OK;
+}
+
+nncl_status nncl_model_train_metrics(nncl_model *m, float *loss, float *accuracy)
+{
+    if (!m) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_model_train_metrics: model is NULL");
+    nncl_status st = nncl__model_check_status(m);
+    double rows = m->train_rows;
+    m->train_rows = 0;
+    if (st != NNCL_OK) {
+        float ignored[2];
+        read_metrics(m, 0, 0, &ignored[0], &ignored[1]);
+        return st;
+    }
+    return read_metrics(m, 0, rows, loss, accuracy);
+}
+
+nncl_status nncl_model_evaluate(nncl_model *m, const nncl_tensor *X, const nncl_tensor *Y,
+                                float *loss, float *accuracy)
+{
+    NNCL__TRY(nncl__model_check_batch(m, X, Y, "nncl_model_evaluate"));
+    if (!Y) return nncl__fail(m->ctx, NNCL_ERR_INVALID_ARG, "nncl_model_evaluate: Y is NULL");
+    size_t chunk = X->rows < EVAL_CHUNK ? X->rows : EVAL_CHUNK;
+    NNCL__TRY(nncl__model_reserve(m, chunk));
+    for (size_t r0 = 0; r0 < X->rows; r0 += chunk) {
+        size_t rows = X->rows - r0 < chunk ? X->rows - r0 : chunk;
+        nncl__view x = nncl__view_of(X), y = nncl__view_of(Y);
+        x.off += (cl_uint)(r0 * x.ld);
+        y.off += (cl_uint)(r0 * y.ld);
+        NNCL__TRY(nncl__check_finite(m, x, rows, X->cols));
+        NNCL__TRY(nncl__model_forward(m, x, rows));
+        NNCL__TRY(nncl__model_loss(m, y, rows, 0, 2));
+    }
+    nncl_status st = nncl__model_check_status(m);
+    float ignored;
+    nncl_status read = read_metrics(m, 2, (double)X->rows, loss ? loss : &ignored,
+                                    accuracy ? accuracy : &ignored);
+    return st != NNCL_OK ? st : read;
+}
+
+nncl_status nncl_model_predict(nncl_model *m, const nncl_tensor *X, nncl_tensor *out)
+{
+    NNCL__TRY(nncl__model_check_batch(m, X, NULL, "nncl_model_predict"));
+    NNCL__TRY(nncl__check_tensor(m->ctx, out, "nncl_model_predict: out"));
+    size_t outputs = nncl_model_outputs(m), last = m->n_layers - 1;
+    if (out->rows != X->rows || out->cols != outputs)
+        return nncl__fail(m->ctx, NNCL_ERR_SHAPE,
+                          "nncl_model_predict: X is %zux%zu, out %zux%zu; need out %zux%zu",
+                          X->rows, X->cols, out->rows, out->cols, X->rows, outputs);
+    size_t chunk = X->rows < EVAL_CHUNK ? X->rows : EVAL_CHUNK;
+    NNCL__TRY(nncl__model_reserve(m, chunk));
+    for (size_t r0 = 0; r0 < X->rows; r0 += chunk) {
+        size_t rows = X->rows - r0 < chunk ? X->rows - r0 : chunk;
+        nncl__view x = nncl__view_of(X), o = nncl__view_of(out);
+        x.off += (cl_uint)(r0 * x.ld);
+        o.off += (cl_uint)(r0 * o.ld);
+        NNCL__TRY(nncl__check_finite(m, x, rows, X->cols));
+        NNCL__TRY(nncl__model_forward(m, x, rows));
+        nncl__view z = act_view(m, last);
+        if (m->loss != NNCL_LOSS_SOFTMAX_CE) {
+            NNCL__TRY(nncl__act_forward(m->ctx, z, o, rows, outputs,
+                                        m->loss == NNCL_LOSS_BCE ? NNCL_ACT_SIGMOID
+                                                                 : NNCL_ACT_IDENTITY));
+            continue;
+        }
+        /* softmax of the logits into out; no labels, no gradient. */
+        cl_uint cols = (cl_uint)outputs, base = 0;
+        cl_int zero = 0, one = 1;
+        float scale = 1.0f;
+        NNCL__TRY(nncl__set_args(m->ctx, NNCL__K_SOFTMAX_CE, NNCL__ARG(z.mem), NNCL__ARG(z.off),
+                                 NNCL__ARG(z.ld), NNCL__ARG(cols), NNCL__ARG(z.mem),
+                                 NNCL__ARG(z.off), NNCL__ARG(z.ld), NNCL__ARG(zero),
+                                 NNCL__ARG(o.mem), NNCL__ARG(o.off), NNCL__ARG(o.ld),
+                                 NNCL__ARG(zero), NNCL__ARG(one), NNCL__ARG(scale),
+                                 NNCL__ARG(m->row_loss), NNCL__ARG(m->row_correct),
+                                 NNCL__ARG(m->status), NNCL__ARG(base), NNCL__END));
+        NNCL__TRY(nncl__launch(m->ctx, NNCL__K_SOFTMAX_CE, 1, &rows, NULL));
+    }
+    return nncl__model_check_status(m);
+}
