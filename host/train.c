@@ -252,6 +252,11 @@ nncl_status nncl_model_evaluate(nncl_model *m, const nncl_tensor *X, const nncl_
     if (!Y) return nncl__fail(m->ctx, NNCL_ERR_INVALID_ARG, "nncl_model_evaluate: Y is NULL");
     size_t chunk = X->rows < EVAL_CHUNK ? X->rows : EVAL_CHUNK;
     NNCL__TRY(nncl__model_reserve(m, chunk));
+    float zero = 0.0f; /* slot 2..3 may hold sums of compute_gradients */
+    NNCL__CHECK_CL(m->ctx,
+                   clEnqueueFillBuffer(m->ctx->queue, m->metrics, &zero, sizeof zero,
+                                       2 * sizeof(float), 2 * sizeof(float), 0, NULL, NULL),
+                   "clearing metrics");
     for (size_t r0 = 0; r0 < X->rows; r0 += chunk) {
         size_t rows = X->rows - r0 < chunk ? X->rows - r0 : chunk;
         nncl__view x = nncl__view_of(X), y = nncl__view_of(Y);
