@@ -2,6 +2,7 @@
  * option struct, else the first GPU, else the first CPU), create its queue,
  * and build the embedded kernels once with device-specific -D options. */
 #include "internal.h"
+#include "nncl/nncl_cl.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -294,11 +295,66 @@ static void release_context(nncl_context *ctx)
         if (ctx->kernels[k]) clReleaseKernel(ctx->kernels[k]);
     if (ctx->program) clReleaseProgram(ctx->program);
     if (ctx->scratch) clReleaseMemObject(ctx->scratch);
-    if (ctx->owns_cl) {
-        if (ctx->queue) clReleaseCommandQueue(ctx->queue);
-        if (ctx->cl) clReleaseContext(ctx->cl);
-    }
+    /* A wrapped caller's context and queue were retained, so releasing here
+     * leaves their reference counts as the caller had them. */
+    if (ctx->queue) clReleaseCommandQueue(ctx->queue);
+    if (ctx->cl) clReleaseContext(ctx->cl);
     free(ctx);
+}
+
+/* Tiles and kernels for a context whose device, context and queue are set. */
+static nncl_status finish_create(nncl_context *ctx, const nncl_context_options *options,
+                                 nncl_context **out)
+{
+    const char *dir = options && options->kernel_dir ? options->kernel_dir : getenv("NNCL_KERNEL_DIR");
+    nncl_status st = build_program(ctx, dir && *dir ? dir : NULL);
+    if (st != NNCL_OK) {
+        nncl__fail(NULL, st, "%s (device %s)", ctx->error, ctx->info.name);
+        release_context(ctx);
+        return st;
+    }
+    *out = ctx;
+    return NNCL_OK;
+}
+
+nncl_status nncl_context_create_from_cl(cl_context context, cl_device_id device,
+                                        cl_command_queue queue,
+                                        const nncl_context_options *options, nncl_context **out)
+{
+    if (!out) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_context_create_from_cl: out is NULL");
+    *out = NULL;
+    if (!context || !device || !queue)
+        return nncl__fail(NULL, NNCL_ERR_INVALID_ARG,
+                          "nncl_context_create_from_cl: context, device and queue are required");
+    cl_command_queue_properties props = 0;
+    cl_context queue_ctx = NULL;
+    cl_device_id queue_dev = NULL;
+    cl_int err = clGetCommandQueueInfo(queue, CL_QUEUE_PROPERTIES, sizeof props, &props, NULL);
+    if (err == CL_SUCCESS) err = clGetCommandQueueInfo(queue, CL_QUEUE_CONTEXT, sizeof queue_ctx, &queue_ctx, NULL);
+    if (err == CL_SUCCESS) err = clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof queue_dev, &queue_dev, NULL);
+    if (err != CL_SUCCESS) return nncl__cl_fail(NULL, err, "nncl_context_create_from_cl: clGetCommandQueueInfo");
+    if (queue_ctx != context || queue_dev != device)
+        return nncl__fail(NULL, NNCL_ERR_INVALID_ARG,
+                          "nncl_context_create_from_cl: the queue belongs to another context or device");
+    if (props & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE)
+        return nncl__fail(NULL, NNCL_ERR_UNSUPPORTED,
+                          "nncl_context_create_from_cl: the queue is out-of-order; nncl needs an "
+                          "in-order queue (its kernels depend on each other)");
+    device_ref ref = {NULL, device};
+    if ((err = clGetDeviceInfo(device, CL_DEVICE_PLATFORM, sizeof ref.platform, &ref.platform, NULL)))
+        return nncl__cl_fail(NULL, err, "nncl_context_create_from_cl: clGetDeviceInfo");
+    nncl_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return nncl__fail(NULL, NNCL_ERR_OUT_OF_MEMORY, "nncl_context_create_from_cl");
+    ctx->platform = ref.platform;
+    ctx->device = device;
+    ctx->owns_cl = 0;
+    clRetainContext(context);
+    clRetainCommandQueue(queue);
+    ctx->cl = context;
+    ctx->queue = queue;
+    fill_info(&ref, -1, &ctx->info);
+    choose_tiles(ctx);
+    return finish_create(ctx, options, out);
 }
 
 nncl_status nncl_context_create(const nncl_context_options *options, nncl_context **out)
@@ -329,18 +385,12 @@ nncl_status nncl_context_create(const nncl_context_options *options, nncl_contex
         ctx->queue = clCreateCommandQueue(ctx->cl, ref.device, 0, &err);
         if (err != CL_SUCCESS) st = nncl__cl_fail(ctx, err, "clCreateCommandQueue");
     }
-    if (st == NNCL_OK) {
-        const char *dir = options && options->kernel_dir ? options->kernel_dir
-                                                         : getenv("NNCL_KERNEL_DIR");
-        st = build_program(ctx, dir && *dir ? dir : NULL);
-    }
     if (st != NNCL_OK) {
         nncl__fail(NULL, st, "%s (device %s)", ctx->error, ctx->info.name);
         release_context(ctx);
         return st;
     }
-    *out = ctx;
-    return NNCL_OK;
+    return finish_create(ctx, options, out);
 }
 
 void nncl_context_destroy(nncl_context *ctx)

@@ -63,6 +63,7 @@ struct nncl_context {
     nncl__gemm_tiles tiles;
     cl_mem scratch;        /* grows on demand: transposes for the NT layout */
     size_t scratch_bytes;
+    uint64_t dataset_budget; /* bytes a data set may take on the device; 0: half of it */
     char error[NNCL__ERRLEN];
 };
 
@@ -104,6 +105,12 @@ typedef struct {
 } nncl__kernel_source;
 extern const nncl__kernel_source nncl__kernel_sources[];
 extern const size_t nncl__kernel_source_count;
+
+/* Counter-based random numbers (random.c): pure functions of their arguments. */
+uint64_t nncl__random(uint64_t seed, uint64_t stream, uint64_t counter);
+float nncl__random_uniform(uint64_t seed, uint64_t stream, uint64_t counter); /* [0, 1) */
+/* order = a permutation of 0..n-1 determined by (seed, stream). */
+void nncl__shuffle(size_t *order, size_t n, uint64_t seed, uint64_t stream);
 
 /* Device scratch of at least `bytes`, owned by the context. */
 nncl_status nncl__scratch(nncl_context *ctx, size_t bytes, cl_mem *out);

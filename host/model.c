@@ -28,24 +28,8 @@ nncl_status nncl_loss_parse(const char *name, nncl_loss *loss)
     return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "unknown loss \"%s\" (mse, bce, softmax-ce)", name);
 }
 
-/* Counter-based generator: the value at (seed, counter) is a pure function of
- * both, so every device and every run gets the same weights. Two rounds of
- * the splitmix64 finaliser over seed and counter. */
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static float uniform_at(uint64_t seed, uint64_t counter)
-{
-    uint64_t z = mix64(mix64(seed + 0x9e3779b97f4a7c15ull) ^ (counter * 0xd1b54a32d192ed03ull));
-    return (float)((double)(z >> 40) / 16777216.0); /* 24 bits: [0, 1) */
-}
-
 /* Xavier/Glorot uniform for sigmoid/tanh/identity/softmax, He uniform for the
- * relu family; biases zero. */
+ * relu family; biases zero. Stream 0 of the counter-based generator. */
 static void init_params(const nncl_model *m, float *host)
 {
     uint64_t counter = 0;
@@ -55,7 +39,7 @@ static void init_params(const nncl_model *m, float *host)
         int he = act == NNCL_ACT_RELU || act == NNCL_ACT_LEAKY_RELU;
         float limit = he ? sqrtf(6.0f / (float)in) : sqrtf(6.0f / (float)(in + out));
         for (size_t i = 0; i < in * out; i++)
-            host[m->w_off[l] + i] = (2.0f * uniform_at(m->seed, counter++) - 1.0f) * limit;
+            host[m->w_off[l] + i] = (2.0f * nncl__random_uniform(m->seed, 0, counter++) - 1.0f) * limit;
         memset(host + m->b_off[l], 0, out * sizeof(float));
     }
 }
@@ -190,6 +174,10 @@ void nncl_model_destroy(nncl_model *m)
     release(&m->metrics), release(&m->status);
     release(&m->row_loss), release(&m->row_correct);
     for (size_t l = 0; l < m->n_layers; l++) release(&m->act[l]), release(&m->delta[l]);
+    release(&m->batch_x), release(&m->batch_y), release(&m->idx);
+    release(&m->norm_mean_dev), release(&m->norm_inv_std_dev);
+    free(m->norm_mean);
+    free(m->norm_std);
     free(m);
 }
 

@@ -34,6 +34,16 @@ struct nncl_model {
     double train_rows;  /* rows accumulated in metrics[0..1] */
     /* Device-side error word (see kernels/activation.cl). */
     cl_mem status;
+
+    /* Batches gathered from a data set (epoch.c): batch_x capacity x inputs,
+     * batch_y capacity x target columns, idx the epoch's row order. */
+    cl_mem batch_x, batch_y, idx;
+    size_t batch_cap, idx_cap;
+
+    /* Standardisation applied in the gather: x' = (x - mean) · inv_std. */
+    int has_norm;
+    float *norm_mean, *norm_std; /* host copies, inputs entries each */
+    cl_mem norm_mean_dev, norm_inv_std_dev;
 };
 
 /* Input width of layer l. */
@@ -56,6 +66,11 @@ nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows);
 nncl_status nncl__check_finite(nncl_model *m, nncl__view X, size_t rows, size_t cols);
 /* One optimizer launch over every parameter. */
 nncl_status nncl__optim_update(nncl_model *m);
+/* One launch of the optimizer kernel over n floats of each view; skipped on
+ * the device when status[0] != 0. */
+nncl_status nncl__optim_launch(nncl_context *ctx, const nncl_optimizer *o, uint64_t step,
+                               nncl__view w, nncl__view g, nncl__view m, nncl__view v, size_t n,
+                               cl_mem status);
 /* Validates hyper-parameters; message names the bad one. */
 nncl_status nncl__optim_validate(nncl_context *ctx, const nncl_optimizer *opt);
 /* Learning rate for the model's current step under its schedule. */

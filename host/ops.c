@@ -155,3 +155,15 @@ nncl_status nncl__act_forward(nncl_context *ctx, nncl__view X, nncl__view Y, siz
     size_t global[2] = {cols, rows};
     return nncl__launch(ctx, NNCL__K_ACT_FORWARD, 2, global, NULL);
 }
+
+/* acc[slot] (+)= Σ of n consecutive floats from a.off, in a fixed order. */
+nncl_status nncl__sum(nncl_context *ctx, nncl__view a, size_t n, cl_mem acc, cl_uint slot, int overwrite)
+{
+    cl_uint count = (cl_uint)n;
+    cl_int over = overwrite;
+    NNCL__TRY(nncl__set_args(ctx, NNCL__K_SUM_ACCUMULATE, NNCL__ARG(a.mem), NNCL__ARG(a.off),
+                             NNCL__ARG(count), NNCL__ARG(acc), NNCL__ARG(slot), NNCL__ARG(over),
+                             NNCL__END));
+    size_t single = 1;
+    return nncl__launch(ctx, NNCL__K_SUM_ACCUMULATE, 1, &single, NULL);
+}

@@ -29,5 +29,7 @@ nncl_status nncl__act_backward_bias(nncl_context *ctx, nncl__view dY, nncl__view
 /* Y = act(X) elementwise over rows x cols; Y may be X. */
 nncl_status nncl__act_forward(nncl_context *ctx, nncl__view X, nncl__view Y, size_t rows,
                               size_t cols, nncl_activation act);
+/* acc[slot] (+)= Σ of n consecutive floats from a.off (one work-item, fixed order). */
+nncl_status nncl__sum(nncl_context *ctx, nncl__view a, size_t n, cl_mem acc, cl_uint slot, int overwrite);
 
 #endif

@@ -123,26 +123,41 @@ nncl_status nncl_model_get_optimizer(const nncl_model *m, nncl_optimizer *opt)
     return NNCL_OK;
 }
 
+/* Scalars of one update: the schedule's lr and Adam's bias corrections
+ * 1-β^t (t = step + 1), computed on the host in double. */
+static void optim_scalars(const nncl_optimizer *o, uint64_t step, float *lr, float *bc1, float *bc2)
+{
+    double t = (double)(step + 1);
+    *lr = nncl__optim_lr(o, step);
+    *bc1 = (float)(1.0 - pow(o->beta1, t));
+    *bc2 = (float)(1.0 - pow(o->beta2, t));
+}
+
+nncl_status nncl__optim_launch(nncl_context *ctx, const nncl_optimizer *o, uint64_t step,
+                               nncl__view w, nncl__view g, nncl__view m, nncl__view v, size_t n,
+                               cl_mem status)
+{
+    float lr, bc1, bc2;
+    optim_scalars(o, step, &lr, &bc1, &bc2);
+    cl_uint count = (cl_uint)n;
+    cl_int kind = (cl_int)o->kind;
+    NNCL__TRY(nncl__set_args(ctx, NNCL__K_OPTIM_UPDATE, NNCL__ARG(w.mem), NNCL__ARG(w.off),
+                             NNCL__ARG(g.mem), NNCL__ARG(g.off), NNCL__ARG(m.mem), NNCL__ARG(m.off),
+                             NNCL__ARG(v.mem), NNCL__ARG(v.off), NNCL__ARG(count), NNCL__ARG(kind),
+                             NNCL__ARG(lr), NNCL__ARG(o->momentum), NNCL__ARG(o->beta1),
+                             NNCL__ARG(o->beta2), NNCL__ARG(o->eps), NNCL__ARG(o->weight_decay),
+                             NNCL__ARG(bc1), NNCL__ARG(bc2), NNCL__ARG(status), NNCL__END));
+    return nncl__launch(ctx, NNCL__K_OPTIM_UPDATE, 1, &n, NULL);
+}
+
 /* Adam:  m = β1·m + (1-β1)·g,  v = β2·v + (1-β2)·g²,
  *        w -= lr · (m / (1-β1^t)) / (sqrt(v / (1-β2^t)) + eps),  t = step + 1.
- * The bias corrections 1-β^t are computed here in double and passed in. */
+ * (optim_scalars gives the step's lr and bias corrections.) */
 nncl_status nncl__optim_update(nncl_model *m)
 {
-    nncl_context *ctx = m->ctx;
-    const nncl_optimizer *o = &m->opt;
-    double t = (double)(m->step + 1);
-    float lr = nncl__optim_lr(o, m->step);
-    float bc1 = (float)(1.0 - pow(o->beta1, t)), bc2 = (float)(1.0 - pow(o->beta2, t));
-    cl_uint n = (cl_uint)m->n_params;
-    cl_int kind = (cl_int)o->kind;
-    NNCL__TRY(nncl__set_args(ctx, NNCL__K_OPTIM_UPDATE, NNCL__ARG(m->params), NNCL__ARG(m->grads),
-                             NNCL__ARG(m->opt_m), NNCL__ARG(m->opt_v), NNCL__ARG(n),
-                             NNCL__ARG(kind), NNCL__ARG(lr), NNCL__ARG(o->momentum),
-                             NNCL__ARG(o->beta1), NNCL__ARG(o->beta2), NNCL__ARG(o->eps),
-                             NNCL__ARG(o->weight_decay), NNCL__ARG(bc1), NNCL__ARG(bc2),
-                             NNCL__ARG(m->status), NNCL__END));
-    size_t global = m->n_params;
-    NNCL__TRY(nncl__launch(ctx, NNCL__K_OPTIM_UPDATE, 1, &global, NULL));
+    NNCL__TRY(nncl__optim_launch(m->ctx, &m->opt, m->step, (nncl__view){m->params, 0, 0},
+                                 (nncl__view){m->grads, 0, 0}, (nncl__view){m->opt_m, 0, 0},
+                                 (nncl__view){m->opt_v, 0, 0}, m->n_params, m->status));
     m->step++;
     return NNCL_OK;
 }

@@ -87,12 +87,8 @@ nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, int want_
                                  NNCL__ARG(m->status), NNCL__ARG(base), NNCL__END));
     }
     NNCL__TRY(nncl__launch(ctx, id, 1, &rows, NULL));
-    cl_uint n = (cl_uint)rows;
-    NNCL__TRY(nncl__set_args(ctx, NNCL__K_SUM_ACCUMULATE, NNCL__ARG(m->row_loss),
-                             NNCL__ARG(m->row_correct), NNCL__ARG(n), NNCL__ARG(m->metrics),
-                             NNCL__ARG(slot), NNCL__END));
-    size_t single = 1;
-    return nncl__launch(ctx, NNCL__K_SUM_ACCUMULATE, 1, &single, NULL);
+    NNCL__TRY(nncl__sum(ctx, (nncl__view){m->row_loss, 0, 1}, rows, m->metrics, slot, 0));
+    return nncl__sum(ctx, (nncl__view){m->row_correct, 0, 1}, rows, m->metrics, slot + 1, 0);
 }
 
 /* From delta[last] = dL/d(output or logits), for l = last .. 0:

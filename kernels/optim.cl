@@ -6,14 +6,19 @@
  * kind: 0 SGD, 1 momentum, 2 Nesterov momentum, 3 Adam, 4 AdamW.
  * If a kernel of this step flagged bad input (status[0] != 0) nothing is
  * updated, so a bad batch never corrupts the weights. */
-__kernel void optim_update(__global float *w, __global const float *g,
-                           __global float *m, __global float *v, uint n, int kind,
+__kernel void optim_update(__global float *w, uint w_off, __global const float *g, uint g_off,
+                           __global float *m, uint m_off, __global float *v, uint v_off,
+                           uint n, int kind,
                            float lr, float momentum, float beta1, float beta2, float eps,
                            float weight_decay, float bc1, float bc2,
                            __global const int *status)
 {
     uint i = get_global_id(0);
     if (i >= n || status[0] != 0) return;
+    w += w_off;
+    g += g_off;
+    m += m_off;
+    v += v_off;
     float grad = g[i];
     float wi = w[i];
     if (kind <= 2) {

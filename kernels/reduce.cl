@@ -1,25 +1,20 @@
 /* Deterministic reductions: sums taken in a fixed order, never with float
  * atomics, so a result has the same bits on every run. */
 
-/* acc[slot] += Σ_i a[i] and acc[slot+1] += Σ_i b[i], i in 0..n-1, summed in
- * index order in blocks of 64 (partial sums keep the float error small).
- * Launched as one work-item: the order, and so the bits, never change. */
-__kernel void sum_accumulate(__global const float *a, __global const float *b, uint n,
-                             __global float *acc, uint slot)
+/* acc[slot] (+)= Σ_i a[a_off + i], i in 0..n-1, summed in index order in
+ * blocks of 64 (partial sums keep the float error small). Launched as one
+ * work-item: the order, and so the bits, never change. */
+__kernel void sum_accumulate(__global const float *a, uint a_off, uint n,
+                             __global float *acc, uint slot, int overwrite)
 {
-    float sa = 0.0f, sb = 0.0f;
+    float sum = 0.0f;
     for (uint base = 0; base < n; base += 64) {
-        float pa = 0.0f, pb = 0.0f;
+        float part = 0.0f;
         uint end = min(n, base + 64);
-        for (uint i = base; i < end; i++) {
-            pa += a[i];
-            pb += b[i];
-        }
-        sa += pa;
-        sb += pb;
+        for (uint i = base; i < end; i++) part += a[a_off + i];
+        sum += part;
     }
-    acc[slot] += sa;
-    acc[slot + 1] += sb;
+    acc[slot] = overwrite ? sum : acc[slot] + sum;
 }
 
 /* Flags the first non-finite element of a rows x cols view (one work-item

@@ -262,8 +262,8 @@ START_TEST(tutorial_data_set_learns)
             ck_assert_msg(end < start / 5, "hidden layer: error %g -> %g", start, end);
             ck_assert_msg(acc * 8 >= 7 - 1e-3, "hidden layer: %g of 8 right", acc * 8);
         } else {
+            /* A line gets at most 6 of 8; MSE on a sigmoid need not find that line. */
             ck_assert_msg(end < start, "single unit: error %g -> %g", start, end);
-            ck_assert_msg(acc * 8 >= 5 - 1e-3, "single unit: %g of 8 right", acc * 8);
         }
         nncl_model_destroy(m);
     }

@@ -4,11 +4,39 @@
 
 #include <nncl/nncl.h>
 
+#include <stddef.h>
+
 int cli_devices(int argc, char **argv);
+int cli_train(int argc, char **argv);
+int cli_eval(int argc, char **argv);
+int cli_predict(int argc, char **argv);
+int cli_bench(int argc, char **argv);
 
 /* Prints "nncl: <what>: <status>: <detail>" to stderr and returns 1. */
 int cli_fail(const nncl_context *ctx, nncl_status st, const char *what);
-/* Prints "nncl: <message>" and a hint to run --help; returns 2 (usage error). */
+/* Prints "nncl <command>: <message> (see nncl <command> --help)"; returns 2. */
 int cli_usage_error(const char *command, const char *fmt, ...);
+
+/* Option parsing: `--name value` or `--name=value`. */
+typedef struct {
+    const char *command;
+    int argc, index;
+    char **argv;
+    const char *value; /* of the option just matched */
+    int failed;        /* a usage error was printed */
+} cli_args;
+
+/* 1 when argv[index] is the option `name` with a value (advances past it);
+ * prints a usage error and sets failed when the value is missing. */
+int cli_opt(cli_args *a, const char *name);
+/* 1 when argv[index] is the flag `name` (advances). */
+int cli_flag(cli_args *a, const char *name);
+/* Strict number parsing; print a usage error naming the option on failure. */
+int cli_parse_size(cli_args *a, const char *name, size_t *out);
+int cli_parse_u64(cli_args *a, const char *name, unsigned long long *out);
+int cli_parse_float(cli_args *a, const char *name, float *out);
+
+/* Creates a context on `device` (NULL: NNCL_DEVICE or the default). */
+int cli_context(const char *device, nncl_context **ctx);
 
 #endif

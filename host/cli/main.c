@@ -1,7 +1,6 @@
 /* nncl command line: dispatches to the subcommands. */
 #include "cli.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +8,9 @@ static const char usage[] =
     "usage: nncl <command> [options]\n"
     "\n"
     "commands:\n"
+    "  train        train a model on a data set (default: Fashion-MNIST)\n"
+    "  eval         loss, accuracy and confusion matrix of a model on a data set\n"
+    "  predict      a model's outputs for each row of a CSV or data set\n"
     "  devices      list OpenCL devices and the one nncl would choose\n"
     "\n"
     "options:\n"
@@ -18,23 +20,6 @@ static const char usage[] =
     "environment:\n"
     "  NNCL_DEVICE    device to use: gpu, cpu, an index from `nncl devices`,\n"
     "                 or part of a device name\n";
-
-int cli_fail(const nncl_context *ctx, nncl_status st, const char *what)
-{
-    fprintf(stderr, "nncl: %s: %s: %s\n", what, nncl_status_string(st), nncl_last_error(ctx));
-    return 1;
-}
-
-int cli_usage_error(const char *command, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "nncl%s%s: ", command ? " " : "", command ? command : "");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, " (see nncl %s%s--help)\n", command ? command : "", command ? " " : "");
-    va_end(ap);
-    return 2;
-}
 
 int main(int argc, char **argv)
 {
@@ -52,5 +37,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "devices")) return cli_devices(argc - 1, argv + 1);
+    if (!strcmp(cmd, "train")) return cli_train(argc - 1, argv + 1);
+    if (!strcmp(cmd, "eval")) return cli_eval(argc - 1, argv + 1);
+    if (!strcmp(cmd, "predict")) return cli_predict(argc - 1, argv + 1);
     return cli_usage_error(NULL, "unknown command \"%s\"", cmd);
 }

@@ -305,6 +305,131 @@ NNCL_API nncl_status nncl_model_predict(nncl_model *model, const nncl_tensor *X,
 NNCL_API nncl_status nncl_model_evaluate(nncl_model *model, const nncl_tensor *X,
                                          const nncl_tensor *Y, float *loss, float *accuracy);
 
+/* ---- Data sets ------------------------------------------------------------
+ * A data set is a table of feature rows and their targets, loaded from a file
+ * and kept in device memory when it fits (images as bytes, scaled on the
+ * device), so an epoch copies nothing from the host: each epoch shuffles an
+ * index buffer and a gather kernel builds each batch on the device. One that
+ * does not fit the device's memory stays on the host and streams batch by
+ * batch. */
+
+typedef struct nncl_dataset nncl_dataset;
+
+typedef struct nncl_csv_options {
+    const char *label_column; /* header name or 0-based index; NULL: last; "none": no labels */
+    int regression;           /* 0: integer class labels; 1: float targets */
+} nncl_csv_options;
+
+/* Loads an IDX pair (the MNIST format), plain or gzip: images u8 n x H x W,
+ * labels u8 n (labels_path may be NULL). The caller destroys *out. */
+NNCL_API nncl_status nncl_dataset_load_idx(nncl_context *ctx, const char *images_path,
+                                           const char *labels_path, nncl_dataset **out);
+/* Loads a numeric CSV (comma or semicolon, optional header row). */
+NNCL_API nncl_status nncl_dataset_load_csv(nncl_context *ctx, const char *path,
+                                           const nncl_csv_options *options, nncl_dataset **out);
+/* Loads by name: "fashion-mnist" (the Debian package dataset-fashion-mnist)
+ * or a folder holding the four IDX files, whose "train" or "test" part is
+ * chosen by `part`; or a .csv file (part ignored; options may be NULL). */
+NNCL_API nncl_status nncl_dataset_open(nncl_context *ctx, const char *name, const char *part,
+                                       const nncl_csv_options *options, nncl_dataset **out);
+/* NULL does nothing. */
+NNCL_API void nncl_dataset_destroy(nncl_dataset *ds);
+NNCL_API size_t nncl_dataset_rows(const nncl_dataset *ds);
+NNCL_API size_t nncl_dataset_cols(const nncl_dataset *ds);
+/* Number of classes (1 + the largest label), 0 for regression targets or none. */
+NNCL_API int nncl_dataset_classes(const nncl_dataset *ds);
+/* 1 when the data set stays on the host and streams batch by batch. */
+NNCL_API int nncl_dataset_is_streamed(const nncl_dataset *ds);
+/* Splits off the last `fraction` (0 < fraction < 1) of a seeded shuffle as a
+ * validation set; *train and *valid are new data sets; ds is unchanged. */
+NNCL_API nncl_status nncl_dataset_split(const nncl_dataset *ds, double fraction, uint64_t seed,
+                                        nncl_dataset **train, nncl_dataset **valid);
+/* Per-column mean and standard deviation of the features (as the model
+ * sees them, images scaled to [0, 1]), for standardisation; cols entries each. */
+NNCL_API nncl_status nncl_dataset_stats(const nncl_dataset *ds, float *mean, float *stddev,
+                                        size_t cols);
+/* Copies the targets to the host: rows values (class indices as floats, or
+ * regression targets; rows x outputs for multi-output CSVs is not supported). */
+NNCL_API nncl_status nncl_dataset_targets(const nncl_dataset *ds, float *dst, size_t count);
+/* Device memory above which nncl_dataset_* loads stream instead (bytes; 0:
+ * half the device's memory). For tests and small devices. */
+NNCL_API void nncl_dataset_set_device_budget(nncl_context *ctx, uint64_t bytes);
+
+/* Standardisation kept with the model and applied to every data-set batch:
+ * x' = (x - mean) / stddev per column. NULL mean removes it. */
+NNCL_API nncl_status nncl_model_set_normalization(nncl_model *model, const float *mean,
+                                                  const float *stddev, size_t count);
+/* 1 and the values when the model has a normalisation (count = inputs). */
+NNCL_API int nncl_model_get_normalization(const nncl_model *model, float *mean, float *stddev,
+                                          size_t count);
+
+typedef struct nncl_progress {
+    uint64_t epoch;         /* 0-based */
+    size_t batches_done, batches_total;
+    size_t samples_done;
+    double seconds;         /* since the epoch began */
+    float running_loss;     /* mean training loss of the epoch so far */
+} nncl_progress;
+
+/* Called between batches; a non-zero return stops the epoch early
+ * (nncl_model_train_epoch then returns NNCL_ERR_INTERRUPTED). */
+typedef int (*nncl_progress_fn)(const nncl_progress *progress, void *user);
+
+typedef struct nncl_epoch_options {
+    size_t batch;             /* rows per step, > 0; the last short batch is used too */
+    uint64_t seed;            /* the shuffle is a pure function of (seed, epoch) */
+    uint64_t epoch;           /* 0-based number of this epoch */
+    size_t start_batch;       /* batches to skip: resumes an interrupted epoch exactly */
+    nncl_progress_fn progress; /* NULL allowed; called every progress_every batches */
+    size_t progress_every;    /* 0: never */
+    void *user;               /* passed to progress */
+} nncl_epoch_options;
+
+/* One epoch over ds: shuffle, gather each batch on the device, train.
+ * loss/accuracy (NULL allowed) get the means over the batches trained. When
+ * progress asks to stop, returns NNCL_ERR_INTERRUPTED after the last whole
+ * step; *batches_done (NULL allowed) says how many batches of the epoch are
+ * done, for nncl_model_save_checkpoint. */
+NNCL_API nncl_status nncl_model_train_epoch(nncl_model *model, const nncl_dataset *ds,
+                                            const nncl_epoch_options *options, float *loss,
+                                            float *accuracy, size_t *batches_done);
+/* Mean loss and accuracy over a whole data set; confusion (NULL allowed) gets
+ * a classes x classes table of counts, row = true class, column = predicted. */
+NNCL_API nncl_status nncl_model_evaluate_dataset(nncl_model *model, const nncl_dataset *ds,
+                                                 float *loss, float *accuracy,
+                                                 uint64_t *confusion, size_t classes);
+/* Model outputs for every row of ds into dst (rows x outputs floats), as
+ * nncl_model_predict gives them. */
+NNCL_API nncl_status nncl_model_predict_dataset(nncl_model *model, const nncl_dataset *ds,
+                                                float *dst, size_t count);
+
+/* ---- Model files (safetensors) --------------------------------------------
+ * Tensors "layers.<i>.weight" (F32, shape [in, out]: y = x·W + b; PyTorch's
+ * nn.Linear stores W transposed, [out, in]) and "layers.<i>.bias" ([out]);
+ * "normalization.mean"/".std" when set. The architecture, loss and format
+ * version are in __metadata__. Writes are atomic (temporary file, fsync,
+ * rename). */
+
+/* Saves weights, architecture, loss and normalisation. */
+NNCL_API nncl_status nncl_model_save(nncl_model *model, const char *path);
+/* Where a training run stands: with the model's weights and optimizer state,
+ * everything needed to resume bit-identically (the shuffle of each epoch is
+ * a pure function of seed and epoch, so these are the RNG's position). */
+typedef struct nncl_train_position {
+    uint64_t seed;        /* the run's shuffle seed */
+    uint64_t epoch;       /* the epoch in progress (0-based) */
+    size_t batch;         /* batches of that epoch already done */
+} nncl_train_position;
+
+/* Saves all of the above plus the optimizer (hyper-parameters, state
+ * "optimizer.m"/"optimizer.v", step) and the position. */
+NNCL_API nncl_status nncl_model_save_checkpoint(nncl_model *model, const char *path,
+                                                const nncl_train_position *position);
+/* Loads a model or checkpoint after validating every field; *position (NULL
+ * allowed) gets the checkpoint's position (all zero for a plain model). */
+NNCL_API nncl_status nncl_model_load(nncl_context *ctx, const char *path, nncl_model **out,
+                                     nncl_train_position *position);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,352 @@
+/* nncl train: train a dense classifier or regressor on a data set, with a
+ * progress bar on a terminal (a line per epoch otherwise), checkpoints,
+ * resume, Ctrl-C, an SVG of the curves and a JSON summary. */
+#include "cli.h"
+#include "plot.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "usage: nncl train [options]\n"
+    "\n"
+    "data:\n"
+    "  --data D               fashion-mnist (default), a folder of IDX files, or a .csv\n"
+    "  --test-data T          data to test on after each epoch (default: the test part\n"
+    "                         of an IDX folder; none for a CSV)\n"
+    "  --validation-split F   hold out this fraction of the training data instead\n"
+    "  --label-column C       CSV label column, by name or 0-based index (default: last)\n"
+    "  --standardize          scale each feature to mean 0, std 1 (kept in the model)\n"
+    "model:\n"
+    "  --layers 256,128       hidden layer widths (\"\" for none)\n"
+    "  --activation relu      hidden activation: relu, leaky_relu, tanh, sigmoid, identity\n"
+    "  --loss softmax-ce      softmax-ce (classes), bce (0/1 target), mse (regression)\n"
+    "  --seed 42              weights and shuffling\n"
+    "optimizer:\n"
+    "  --optimizer adam       adam, adamw, sgd, momentum, nesterov\n"
+    "  --lr 0.001             learning rate\n"
+    "  --momentum 0.9  --weight-decay 0\n"
+    "  --schedule constant    constant, step (x0.1 every --step-epochs), cosine\n"
+    "  --step-epochs 5\n"
+    "  --batch 128  --epochs 10\n"
+    "output:\n"
+    "  --save model.safetensors         the trained model\n"
+    "  --checkpoint ck.safetensors      written after every epoch and on Ctrl-C\n"
+    "  --resume ck.safetensors          continue a run exactly where it stopped\n"
+    "  --plot curve.svg                 train/test loss and accuracy per epoch\n"
+    "  --json                           a JSON summary as the last line of stdout\n"
+    "  --device D                       gpu, cpu, an index or a name (see nncl devices)\n";
+
+typedef struct {
+    const char *data, *test_data, *label_column, *layers, *save, *checkpoint, *resume, *plot, *device;
+    const char *activation, *loss, *optimizer, *schedule;
+    float validation_split, lr, momentum, weight_decay;
+    size_t batch, epochs, step_epochs;
+    unsigned long long seed;
+    int standardize, json, lr_set, momentum_set, wd_set;
+} train_options;
+
+static volatile sig_atomic_t interrupted;
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static int parse(int argc, char **argv, train_options *o)
+{
+    *o = (train_options){.data = "fashion-mnist", .layers = "256,128", .activation = "relu",
+                         .loss = "softmax-ce", .optimizer = "adam", .schedule = "constant",
+                         .lr = 1e-3f, .momentum = 0.9f, .batch = 128, .epochs = 10, .step_epochs = 5,
+                         .seed = 42};
+    cli_args a = {"train", argc, 1, argv, NULL, 0};
+    while (a.index < argc && !a.failed) {
+        if (cli_flag(&a, "-h") || cli_flag(&a, "--help")) {
+            fputs(usage, stdout);
+            exit(0);
+        }
+        else if (cli_opt(&a, "--data")) o->data = a.value;
+        else if (cli_opt(&a, "--test-data")) o->test_data = a.value;
+        else if (cli_opt(&a, "--validation-split")) cli_parse_float(&a, "--validation-split", &o->validation_split);
+        else if (cli_opt(&a, "--label-column")) o->label_column = a.value;
+        else if (cli_flag(&a, "--standardize")) o->standardize = 1;
+        else if (cli_opt(&a, "--layers")) o->layers = a.value;
+        else if (cli_opt(&a, "--activation")) o->activation = a.value;
+        else if (cli_opt(&a, "--loss")) o->loss = a.value;
+        else if (cli_opt(&a, "--seed")) cli_parse_u64(&a, "--seed", &o->seed);
+        else if (cli_opt(&a, "--optimizer")) o->optimizer = a.value;
+        else if (cli_opt(&a, "--lr")) o->lr_set = cli_parse_float(&a, "--lr", &o->lr);
+        else if (cli_opt(&a, "--momentum")) o->momentum_set = cli_parse_float(&a, "--momentum", &o->momentum);
+        else if (cli_opt(&a, "--weight-decay")) o->wd_set = cli_parse_float(&a, "--weight-decay", &o->weight_decay);
+        else if (cli_opt(&a, "--schedule")) o->schedule = a.value;
+        else if (cli_opt(&a, "--step-epochs")) cli_parse_size(&a, "--step-epochs", &o->step_epochs);
+        else if (cli_opt(&a, "--batch")) cli_parse_size(&a, "--batch", &o->batch);
+        else if (cli_opt(&a, "--epochs")) cli_parse_size(&a, "--epochs", &o->epochs);
+        else if (cli_opt(&a, "--save")) o->save = a.value;
+        else if (cli_opt(&a, "--checkpoint")) o->checkpoint = a.value;
+        else if (cli_opt(&a, "--resume")) o->resume = a.value;
+        else if (cli_opt(&a, "--plot")) o->plot = a.value;
+        else if (cli_flag(&a, "--json")) o->json = 1;
+        else if (cli_opt(&a, "--device")) o->device = a.value;
+        else return cli_usage_error("train", "unknown option \"%s\"", argv[a.index]);
+    }
+    if (a.failed) return 2;
+    if (o->batch == 0) return cli_usage_error("train", "--batch must be at least 1");
+    if (o->epochs == 0) return cli_usage_error("train", "--epochs must be at least 1");
+    if (o->validation_split != 0 && !(o->validation_split > 0 && o->validation_split < 1))
+        return cli_usage_error("train", "--validation-split %g must be in (0, 1)", (double)o->validation_split);
+    if (o->validation_split > 0 && o->test_data)
+        return cli_usage_error("train", "use --test-data or --validation-split, not both");
+    if (!strcmp(o->schedule, "step") && o->step_epochs == 0)
+        return cli_usage_error("train", "--step-epochs must be at least 1");
+    if (strcmp(o->schedule, "constant") && strcmp(o->schedule, "step") && strcmp(o->schedule, "cosine"))
+        return cli_usage_error("train", "unknown --schedule \"%s\" (constant, step, cosine)", o->schedule);
+    return 0;
+}
+
+/* Hidden widths "256,128" into layers (activation act), then the output layer. */
+static int build_layers(const train_options *o, nncl_activation act, nncl_loss loss, size_t outputs,
+                        nncl_layer_spec *layers, size_t *n)
+{
+    *n = 0;
+    const char *p = o->layers;
+    while (*p) {
+        char *end = NULL;
+        unsigned long long units = strtoull(p, &end, 10);
+        if (end == p || units == 0 || (*end && *end != ',') || *n + 1 >= NNCL_MAX_LAYERS)
+            return cli_usage_error("train", "--layers \"%s\": expected widths such as 256,128", o->layers);
+        layers[(*n)++] = (nncl_layer_spec){(size_t)units, act};
+        p = *end ? end + 1 : end;
+    }
+    nncl_activation out = loss == NNCL_LOSS_SOFTMAX_CE ? NNCL_ACT_SOFTMAX
+                          : loss == NNCL_LOSS_BCE       ? NNCL_ACT_SIGMOID
+                                                        : NNCL_ACT_IDENTITY;
+    layers[(*n)++] = (nncl_layer_spec){outputs, out};
+    return 0;
+}
+
+typedef struct {
+    int tty;
+    size_t epochs;
+    double epoch_start;
+} progress_state;
+
+static int on_progress(const nncl_progress *p, void *user)
+{
+    progress_state *ps = user;
+    if (ps->tty) {
+        int width = 30, filled = (int)(width * p->batches_done / p->batches_total);
+        double rate = p->seconds > 0 ? (double)p->samples_done / p->seconds : 0;
+        double left = p->batches_done ? p->seconds * (double)(p->batches_total - p->batches_done) / (double)p->batches_done : 0;
+        fprintf(stderr, "\repoch %llu/%zu [%.*s%*s] %zu/%zu  %7.0f samples/s  loss %.4f  %3.0fs left ",
+                (unsigned long long)p->epoch + 1, ps->epochs, filled, "##############################",
+                width - filled, "", p->batches_done, p->batches_total, rate, (double)p->running_loss, left);
+        fflush(stderr);
+    }
+    return interrupted;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct {
+    nncl_context *ctx;
+    nncl_dataset *train, *test;
+    nncl_model *model;
+    plot_epoch *history;
+} run_state;
+
+static void cleanup(run_state *r)
+{
+    nncl_model_destroy(r->model);
+    nncl_dataset_destroy(r->train);
+    nncl_dataset_destroy(r->test);
+    nncl_context_destroy(r->ctx);
+    free(r->history);
+}
+
+/* Loads the training data and the test data (or a validation split). */
+static int load_data(const train_options *o, run_state *r, nncl_loss loss)
+{
+    nncl_csv_options csv = {o->label_column, loss != NNCL_LOSS_SOFTMAX_CE};
+    nncl_status st = nncl_dataset_open(r->ctx, o->data, "train", &csv, &r->train);
+    if (st) return cli_fail(r->ctx, st, "loading the training data");
+    if (o->validation_split > 0) {
+        nncl_dataset *all = r->train;
+        st = nncl_dataset_split(all, o->validation_split, o->seed, &r->train, &r->test);
+        nncl_dataset_destroy(all);
+        if (st) return cli_fail(r->ctx, st, "splitting off validation data");
+        return 0;
+    }
+    const char *test = o->test_data;
+    size_t len = strlen(o->data);
+    int is_csv = len > 4 && !strcmp(o->data + len - 4, ".csv");
+    if (!test && !is_csv) test = o->data; /* the test part of the same IDX folder */
+    if (test) {
+        st = nncl_dataset_open(r->ctx, test, "test", &csv, &r->test);
+        if (st) return cli_fail(r->ctx, st, "loading the test data");
+    }
+    return 0;
+}
+
+static int make_model(const train_options *o, run_state *r, nncl_loss loss, nncl_train_position *pos)
+{
+    nncl_status st;
+    if (o->resume) {
+        st = nncl_model_load(r->ctx, o->resume, &r->model, pos);
+        if (st) return cli_fail(r->ctx, st, "resuming");
+        if (pos->seed != o->seed)
+            fprintf(stderr, "nncl train: resuming with the checkpoint's seed %llu\n",
+                    (unsigned long long)pos->seed);
+        return 0;
+    }
+    nncl_activation act;
+    if (nncl_activation_parse(o->activation, &act) || act == NNCL_ACT_SOFTMAX)
+        return cli_usage_error("train", "unknown --activation \"%s\"", o->activation);
+    size_t outputs = loss == NNCL_LOSS_SOFTMAX_CE ? (size_t)nncl_dataset_classes(r->train) : 1;
+    if (r->test && loss == NNCL_LOSS_SOFTMAX_CE && (size_t)nncl_dataset_classes(r->test) > outputs)
+        outputs = (size_t)nncl_dataset_classes(r->test);
+    if (loss == NNCL_LOSS_SOFTMAX_CE && outputs < 2)
+        return cli_usage_error("train", "softmax-ce needs at least 2 classes in the labels (found %zu)", outputs);
+    nncl_layer_spec layers[NNCL_MAX_LAYERS];
+    size_t n_layers;
+    if (build_layers(o, act, loss, outputs, layers, &n_layers)) return 2;
+    nncl_model_spec spec = {nncl_dataset_cols(r->train), n_layers, layers, loss, o->seed};
+    if ((st = nncl_model_create(r->ctx, &spec, &r->model))) return cli_fail(r->ctx, st, "creating the model");
+
+    nncl_optimizer_kind kind;
+    if (nncl_optimizer_parse(o->optimizer, &kind))
+        return cli_usage_error("train", "unknown --optimizer \"%s\"", o->optimizer);
+    nncl_optimizer opt = nncl_optimizer_defaults(kind);
+    if (o->lr_set || kind >= NNCL_OPTIM_ADAM) opt.lr = o->lr;
+    if (o->momentum_set) opt.momentum = o->momentum;
+    if (o->wd_set) opt.weight_decay = o->weight_decay;
+    size_t steps_per_epoch = (nncl_dataset_rows(r->train) + o->batch - 1) / o->batch;
+    if (!strcmp(o->schedule, "step")) {
+        opt.schedule = NNCL_SCHEDULE_STEP;
+        opt.step_size = o->step_epochs * steps_per_epoch;
+    } else if (!strcmp(o->schedule, "cosine")) {
+        opt.schedule = NNCL_SCHEDULE_COSINE;
+        opt.total_steps = o->epochs * steps_per_epoch;
+    }
+    if ((st = nncl_model_set_optimizer(r->model, &opt))) return cli_fail(r->ctx, st, "optimizer settings");
+    if (o->standardize) {
+        size_t cols = nncl_dataset_cols(r->train);
+        float *mean = malloc(cols * sizeof(float)), *sd = malloc(cols * sizeof(float));
+        st = mean && sd ? nncl_dataset_stats(r->train, mean, sd, cols) : NNCL_ERR_OUT_OF_MEMORY;
+        if (!st) st = nncl_model_set_normalization(r->model, mean, sd, cols);
+        free(mean), free(sd);
+        if (st) return cli_fail(r->ctx, st, "standardizing");
+    }
+    pos->seed = o->seed;
+    return 0;
+}
+
+int cli_train(int argc, char **argv)
+{
+    train_options o;
+    int rc = parse(argc, argv, &o);
+    if (rc) return rc;
+    nncl_loss loss;
+    if (nncl_loss_parse(o.loss, &loss)) return cli_usage_error("train", "unknown --loss \"%s\"", o.loss);
+
+    double t_start = now();
+    run_state r = {0};
+    if ((rc = cli_context(o.device, &r.ctx))) return rc;
+    nncl_train_position pos = {o.seed, 0, 0};
+    if ((rc = load_data(&o, &r, loss)) || (rc = make_model(&o, &r, loss, &pos))) {
+        cleanup(&r);
+        return rc;
+    }
+    r.history = calloc(o.epochs, sizeof *r.history);
+    nncl_device_info dev;
+    nncl_context_device(r.ctx, &dev);
+    fprintf(stderr, "nncl train: %zu rows x %zu features%s, %zu test rows, device %s\n",
+            nncl_dataset_rows(r.train), nncl_dataset_cols(r.train),
+            nncl_dataset_is_streamed(r.train) ? " (streamed)" : "", r.test ? nncl_dataset_rows(r.test) : 0,
+            dev.name);
+
+    signal(SIGINT, on_sigint);
+    progress_state ps = {isatty(STDERR_FILENO), o.epochs, 0};
+    float train_loss = NAN, train_acc = NAN, test_loss = NAN, test_acc = NAN;
+    double train_seconds = 0, samples = 0;
+    size_t done = 0;
+    nncl_status st = NNCL_OK;
+    for (uint64_t epoch = pos.epoch; epoch < o.epochs; epoch++) {
+        nncl_epoch_options eo = {o.batch, pos.seed, epoch, epoch == pos.epoch ? pos.batch : 0,
+                                 on_progress, 10, &ps};
+        size_t batches = 0;
+        double t0 = now();
+        st = nncl_model_train_epoch(r.model, r.train, &eo, &train_loss, &train_acc, &batches);
+        double dt = now() - t0;
+        train_seconds += dt;
+        size_t rows = nncl_dataset_rows(r.train);
+        samples += (double)(batches * o.batch < rows ? batches * o.batch : rows) -
+                   (double)(eo.start_batch * o.batch);
+        if (ps.tty) fputs("\r\033[K", stderr);
+        if (st == NNCL_ERR_INTERRUPTED) {
+            const char *path = o.checkpoint ? o.checkpoint : "nncl-interrupted.safetensors";
+            nncl_train_position here = {pos.seed, epoch, batches};
+            nncl_status save_st = nncl_model_save_checkpoint(r.model, path, &here);
+            if (save_st) rc = cli_fail(r.ctx, save_st, "saving the checkpoint");
+            else fprintf(stderr, "nncl train: interrupted in epoch %llu after %zu batches; resume with --resume %s\n",
+                         (unsigned long long)epoch + 1, batches, path);
+            cleanup(&r);
+            return rc ? rc : 130;
+        }
+        if (st) break;
+        if (r.test && (st = nncl_model_evaluate_dataset(r.model, r.test, &test_loss, &test_acc, NULL, 0)))
+            break;
+        done++;
+        r.history[done - 1] = (plot_epoch){(int)epoch + 1, train_loss, train_acc, r.test ? test_loss : NAN,
+                                           r.test ? test_acc : NAN};
+        printf("epoch %3llu  train loss %.4f  accuracy %.4f", (unsigned long long)epoch + 1, (double)train_loss,
+               (double)train_acc);
+        if (r.test) printf("  test loss %.4f  accuracy %.4f", (double)test_loss, (double)test_acc);
+        printf("  %.1fs  %.0f samples/s\n", dt, dt > 0 ? (double)(batches - eo.start_batch) * (double)o.batch / dt : 0.0);
+        fflush(stdout);
+        if (o.checkpoint) {
+            nncl_train_position next = {pos.seed, epoch + 1, 0};
+            if ((st = nncl_model_save_checkpoint(r.model, o.checkpoint, &next))) break;
+        }
+    }
+    if (st) {
+        rc = cli_fail(r.ctx, st, "training");
+        cleanup(&r);
+        return rc;
+    }
+    if (o.save && (st = nncl_model_save(r.model, o.save))) rc = cli_fail(r.ctx, st, "saving the model");
+    if (!rc && o.plot) {
+        char err[512];
+        if (plot_write_svg(o.plot, "nncl train", r.history, done, err, sizeof err)) {
+            fprintf(stderr, "nncl: writing the plot: %s\n", err);
+            rc = 1;
+        }
+    }
+    double seconds = now() - t_start;
+    if (!rc && o.json) {
+        char test_l[32] = "null", test_a[32] = "null";
+        if (r.test && done) {
+            snprintf(test_l, sizeof test_l, "%.6g", (double)test_loss);
+            snprintf(test_a, sizeof test_a, "%.6g", (double)test_acc);
+        }
+        for (char *c = dev.name; *c; c++)
+            if (*c == '"' || *c == '\\') *c = '\'';
+        printf("{\"epochs\": %zu, \"train_loss\": %.6g, \"train_accuracy\": %.6g, \"test_loss\": %s, "
+               "\"test_accuracy\": %s, \"samples_per_second\": %.1f, \"seconds\": %.3f, \"device\": \"%s\"}\n",
+               done, (double)train_loss, (double)train_acc, test_l, test_a,
+               train_seconds > 0 ? samples / train_seconds : 0.0, seconds, dev.name);
+    }
+    if (!rc) fprintf(stderr, "nncl train: done in %.1f s%s%s\n", seconds, o.save ? ", saved " : "", o.save ? o.save : "");
+    cleanup(&r);
+    return rc;
+}

@@ -1,0 +1,258 @@
+/* Data sets: loading (idx.c, csv.c read the files), placement in device
+ * memory or streaming, validation splits and per-column statistics. */
+#include "dataset.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
+
+void nncl_dataset_set_device_budget(nncl_context *ctx, uint64_t bytes)
+{
+    if (ctx) ctx->dataset_budget = bytes;
+}
+
+static size_t feature_bytes(const nncl__host_data *h)
+{
+    return h->rows * h->cols * (h->u8 ? 1 : sizeof(float));
+}
+
+/* Uploads features and targets once, unless they exceed the budget (then the
+ * data set streams). */
+static nncl_status place(nncl_dataset *ds)
+{
+    nncl_context *ctx = ds->ctx;
+    uint64_t budget = ctx->dataset_budget ? ctx->dataset_budget : ctx->info.global_mem_bytes / 2;
+    size_t bytes = feature_bytes(&ds->host);
+    if (bytes > budget || bytes > ctx->info.max_alloc_bytes) {
+        ds->streamed = 1;
+        return NNCL_OK;
+    }
+    cl_int err;
+    const void *src = ds->host.u8 ? (const void *)ds->host.u8 : (const void *)ds->host.f32;
+    ds->features = clCreateBuffer(ctx->cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, bytes,
+                                  (void *)src, &err);
+    if (err != CL_SUCCESS) {
+        /* Not enough device memory after all: stream instead of failing. */
+        ds->features = NULL;
+        ds->streamed = 1;
+        return NNCL_OK;
+    }
+    if (ds->targets) {
+        ds->targets_dev = clCreateBuffer(ctx->cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
+                                         ds->host.rows * sizeof(float), ds->targets, &err);
+        if (err != CL_SUCCESS) return nncl__cl_fail(ctx, err, "uploading data-set targets");
+    }
+    return NNCL_OK;
+}
+
+/* Takes ownership of *h (zeroed on return) and makes a data set of it. */
+static nncl_status wrap(nncl_context *ctx, nncl__host_data *h, nncl_dataset **out)
+{
+    nncl_dataset *ds = calloc(1, sizeof *ds);
+    if (!ds) {
+        nncl__host_data_free(h);
+        return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "data set: host memory");
+    }
+    ds->ctx = ctx;
+    ds->host = *h;
+    memset(h, 0, sizeof *h);
+    ds->scale = ds->host.u8 ? 1.0f / 255.0f : 1.0f;
+    size_t rows = ds->host.rows;
+    if (ds->host.label_kind != NNCL__LABELS_NONE) {
+        ds->targets = malloc(rows * sizeof(float));
+        if (!ds->targets) {
+            nncl_dataset_destroy(ds);
+            return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "data set: %zu targets", rows);
+        }
+        for (size_t i = 0; i < rows; i++)
+            ds->targets[i] = ds->host.label_kind == NNCL__LABELS_CLASS ? (float)ds->host.labels[i]
+                                                                       : ds->host.targets[i];
+    }
+    nncl_status st = place(ds);
+    if (st != NNCL_OK) {
+        nncl_dataset_destroy(ds);
+        return st;
+    }
+    *out = ds;
+    return NNCL_OK;
+}
+
+nncl_status nncl_dataset_load_idx(nncl_context *ctx, const char *images_path,
+                                  const char *labels_path, nncl_dataset **out)
+{
+    if (!ctx || !images_path || !out)
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_dataset_load_idx: NULL argument");
+    *out = NULL;
+    nncl__host_data h;
+    memset(&h, 0, sizeof h);
+    NNCL__TRY(nncl__idx_read(ctx, images_path, labels_path, &h));
+    return wrap(ctx, &h, out);
+}
+
+nncl_status nncl_dataset_load_csv(nncl_context *ctx, const char *path,
+                                  const nncl_csv_options *options, nncl_dataset **out)
+{
+    if (!ctx || !path || !out)
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_dataset_load_csv: NULL argument");
+    *out = NULL;
+    nncl__csv_options opt = {options ? options->label_column : NULL,
+                             options ? !options->regression : 1, 0};
+    nncl__host_data h;
+    memset(&h, 0, sizeof h);
+    NNCL__TRY(nncl__csv_read(ctx, path, &opt, &h));
+    return wrap(ctx, &h, out);
+}
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The IDX file of `stem` in dir, gzip-compressed or not. */
+static int find_idx(const char *dir, const char *stem, char *path, size_t size)
+{
+    snprintf(path, size, "%s/%s.gz", dir, stem);
+    struct stat st;
+    if (stat(path, &st) == 0) return 1;
+    snprintf(path, size, "%s/%s", dir, stem);
+    return stat(path, &st) == 0;
+}
+
+nncl_status nncl_dataset_open(nncl_context *ctx, const char *name, const char *part,
+                              const nncl_csv_options *options, nncl_dataset **out)
+{
+    if (!ctx || !name || !out)
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_dataset_open: NULL argument");
+    *out = NULL;
+    const char *dir = name;
+    if (!strcmp(name, "fashion-mnist")) {
+        dir = FASHION_MNIST_DIR;
+        if (!is_dir(dir))
+            return nncl__fail(ctx, NNCL_ERR_IO,
+                              "fashion-mnist: %s not found; install it with `apt-get install "
+                              "dataset-fashion-mnist`",
+                              dir);
+    }
+    if (!is_dir(dir)) return nncl_dataset_load_csv(ctx, name, options, out);
+    int test = part && !strcmp(part, "test");
+    if (part && !test && strcmp(part, "train"))
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "data set part \"%s\": use train or test", part);
+    char images[4096], labels[4096];
+    const char *image_stem = test ? "t10k-images-idx3-ubyte" : "train-images-idx3-ubyte";
+    const char *label_stem = test ? "t10k-labels-idx1-ubyte" : "train-labels-idx1-ubyte";
+    if (!find_idx(dir, image_stem, images, sizeof images) ||
+        !find_idx(dir, label_stem, labels, sizeof labels))
+        return nncl__fail(ctx, NNCL_ERR_IO, "%s: no %s and %s (plain or .gz) in this folder", dir,
+                          image_stem, label_stem);
+    return nncl_dataset_load_idx(ctx, images, labels, out);
+}
+
+void nncl_dataset_destroy(nncl_dataset *ds)
+{
+    if (!ds) return;
+    if (ds->features) clReleaseMemObject(ds->features);
+    if (ds->targets_dev) clReleaseMemObject(ds->targets_dev);
+    nncl__host_data_free(&ds->host);
+    free(ds->targets);
+    free(ds);
+}
+
+size_t nncl_dataset_rows(const nncl_dataset *ds) { return ds ? ds->host.rows : 0; }
+size_t nncl_dataset_cols(const nncl_dataset *ds) { return ds ? ds->host.cols : 0; }
+int nncl_dataset_classes(const nncl_dataset *ds) { return ds ? ds->host.classes : 0; }
+int nncl_dataset_is_streamed(const nncl_dataset *ds) { return ds ? ds->streamed : 0; }
+
+/* Feature (r, c) as the model sees it before standardisation. */
+static double feature(const nncl_dataset *ds, size_t r, size_t c)
+{
+    size_t i = r * ds->host.cols + c;
+    return ds->host.u8 ? ds->host.u8[i] * (double)ds->scale : ds->host.f32[i];
+}
+
+nncl_status nncl_dataset_stats(const nncl_dataset *ds, float *mean, float *stddev, size_t cols)
+{
+    if (!ds || !mean || !stddev)
+        return nncl__fail(ds ? ds->ctx : NULL, NNCL_ERR_INVALID_ARG, "nncl_dataset_stats: NULL argument");
+    if (cols != ds->host.cols)
+        return nncl__fail(ds->ctx, NNCL_ERR_SHAPE, "nncl_dataset_stats: %zu columns asked, the data set has %zu",
+                          cols, ds->host.cols);
+    for (size_t c = 0; c < cols; c++) {
+        double sum = 0, sq = 0;
+        for (size_t r = 0; r < ds->host.rows; r++) sum += feature(ds, r, c);
+        double mu = sum / (double)ds->host.rows;
+        for (size_t r = 0; r < ds->host.rows; r++) {
+            double d = feature(ds, r, c) - mu;
+            sq += d * d;
+        }
+        mean[c] = (float)mu;
+        stddev[c] = (float)sqrt(sq / (double)ds->host.rows);
+    }
+    return NNCL_OK;
+}
+
+nncl_status nncl_dataset_targets(const nncl_dataset *ds, float *dst, size_t count)
+{
+    if (!ds || !dst)
+        return nncl__fail(ds ? ds->ctx : NULL, NNCL_ERR_INVALID_ARG, "nncl_dataset_targets: NULL argument");
+    if (!ds->targets) return nncl__fail(ds->ctx, NNCL_ERR_INVALID_ARG, "the data set has no targets");
+    if (count != ds->host.rows)
+        return nncl__fail(ds->ctx, NNCL_ERR_SHAPE, "nncl_dataset_targets: %zu asked, %zu rows", count,
+                          ds->host.rows);
+    memcpy(dst, ds->targets, count * sizeof(float));
+    return NNCL_OK;
+}
+
+/* A new data set of the rows order[0..n) of ds. */
+static nncl_status subset(const nncl_dataset *ds, const size_t *order, size_t n, nncl_dataset **out)
+{
+    nncl__host_data h = ds->host;
+    size_t cols = h.cols, width = h.u8 ? 1 : sizeof(float);
+    h.rows = n;
+    h.u8 = NULL, h.f32 = NULL, h.labels = NULL, h.targets = NULL;
+    void *features = malloc(n * cols * width);
+    if (h.label_kind == NNCL__LABELS_CLASS) h.labels = malloc(n * sizeof *h.labels);
+    if (h.label_kind == NNCL__LABELS_FLOAT) h.targets = malloc(n * sizeof *h.targets);
+    if (ds->host.u8) h.u8 = features; else h.f32 = features;
+    if (!features || (h.label_kind == NNCL__LABELS_CLASS && !h.labels) ||
+        (h.label_kind == NNCL__LABELS_FLOAT && !h.targets)) {
+        nncl__host_data_free(&h);
+        return nncl__fail(ds->ctx, NNCL_ERR_OUT_OF_MEMORY, "splitting a data set: host memory");
+    }
+    const char *src = ds->host.u8 ? (const char *)ds->host.u8 : (const char *)ds->host.f32;
+    for (size_t i = 0; i < n; i++) {
+        memcpy((char *)features + i * cols * width, src + order[i] * cols * width, cols * width);
+        if (h.labels) h.labels[i] = ds->host.labels[order[i]];
+        if (h.targets) h.targets[i] = ds->host.targets[order[i]];
+    }
+    return wrap(ds->ctx, &h, out);
+}
+
+nncl_status nncl_dataset_split(const nncl_dataset *ds, double fraction, uint64_t seed,
+                               nncl_dataset **train, nncl_dataset **valid)
+{
+    if (!ds || !train || !valid)
+        return nncl__fail(ds ? ds->ctx : NULL, NNCL_ERR_INVALID_ARG, "nncl_dataset_split: NULL argument");
+    *train = *valid = NULL;
+    size_t rows = ds->host.rows, n_valid = (size_t)(fraction * (double)rows + 0.5);
+    if (!(fraction > 0 && fraction < 1) || n_valid == 0 || n_valid >= rows)
+        return nncl__fail(ds->ctx, NNCL_ERR_INVALID_ARG,
+                          "validation split %g of %zu rows leaves an empty part; use a fraction "
+                          "in (0, 1)",
+                          fraction, rows);
+    size_t *order = malloc(rows * sizeof *order);
+    if (!order) return nncl__fail(ds->ctx, NNCL_ERR_OUT_OF_MEMORY, "splitting: %zu rows", rows);
+    nncl__shuffle(order, rows, seed, UINT64_MAX);
+    nncl_status st = subset(ds, order, rows - n_valid, train);
+    if (st == NNCL_OK) st = subset(ds, order + rows - n_valid, n_valid, valid);
+    free(order);
+    if (st != NNCL_OK) {
+        nncl_dataset_destroy(*train);
+        *train = NULL;
+    }
+    return st;
+}

@@ -1,0 +1,18 @@
+/* The data-set struct, shared by dataset.c (loading, placement) and epoch.c
+ * (batches for training, evaluation and prediction). */
+#ifndef NNCL_DATASET_H
+#define NNCL_DATASET_H
+
+#include "hostdata.h"
+
+struct nncl_dataset {
+    nncl_context *ctx;
+    nncl__host_data host; /* always kept: splits, statistics, streaming */
+    float *targets;       /* rows floats: class indices or regression targets; NULL: none */
+    float scale;          /* applied to raw features: 1/255 for bytes, 1 for floats */
+    int streamed;         /* 1: not on the device, batches are uploaded one by one */
+    cl_mem features;      /* device copy: rows x cols bytes or floats */
+    cl_mem targets_dev;   /* device copy: rows floats */
+};
+
+#endif

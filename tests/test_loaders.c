@@ -1,0 +1,503 @@
+/* Tests for the host data readers: IDX (plain and gzip) and CSV, valid files
+ * and every malformed case, checking the status and the error message.
+ * Needs no OpenCL device: the readers run with a NULL context. */
+#include "hostdata.h"
+#include "testutil.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <zlib.h>
+
+/* ---- helpers ----------------------------------------------------------------- */
+
+static const char *tmp_path(const char *name)
+{
+    static char ring[8][512];
+    static int next;
+    char *p = ring[next++ % 8];
+    snprintf(p, sizeof ring[0], "%s/%s", nncl_test_tmpdir(), name);
+    return p;
+}
+
+static const char *write_file(const char *name, const void *data, size_t n)
+{
+    const char *p = tmp_path(name);
+    FILE *f = fopen(p, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, n, f), n);
+    ck_assert_int_eq(fclose(f), 0);
+    return p;
+}
+
+static const char *write_text(const char *name, const char *text)
+{
+    return write_file(name, text, strlen(text));
+}
+
+static const char *write_gz(const char *name, const void *data, size_t n)
+{
+    const char *p = tmp_path(name);
+    gzFile g = gzopen(p, "wb");
+    ck_assert_ptr_nonnull(g);
+    ck_assert_int_eq(gzwrite(g, data, (unsigned)n), (int)n);
+    ck_assert_int_eq(gzclose(g), Z_OK);
+    return p;
+}
+
+static size_t put_be32(unsigned char *b, uint32_t v)
+{
+    b[0] = (unsigned char)(v >> 24);
+    b[1] = (unsigned char)(v >> 16);
+    b[2] = (unsigned char)(v >> 8);
+    b[3] = (unsigned char)v;
+    return 4;
+}
+
+/* An IDX image file: header (magic, n, rows, cols) then `data` bytes of pixels i*7+1. */
+static size_t idx_images(unsigned char *b, uint32_t magic, uint32_t n, uint32_t h, uint32_t w,
+                         size_t data)
+{
+    size_t k = put_be32(b, magic);
+    k += put_be32(b + k, n);
+    k += put_be32(b + k, h);
+    k += put_be32(b + k, w);
+    for (size_t i = 0; i < data; i++) b[k++] = (unsigned char)(i * 7 + 1);
+    return k;
+}
+
+static size_t idx_labels(unsigned char *b, uint32_t magic, uint32_t n, const unsigned char *lab,
+                         size_t count)
+{
+    size_t k = put_be32(b, magic);
+    k += put_be32(b + k, n);
+    memcpy(b + k, lab, count);
+    return k + count;
+}
+
+static const unsigned char LABELS[3] = {0, 4, 1};
+
+/* A valid pair: 3 images of 2x3, labels 0 4 1. */
+static void valid_pair(int gz, const char **images, const char **labels)
+{
+    unsigned char b[64], l[16];
+    size_t n = idx_images(b, 0x803, 3, 2, 3, 18), m = idx_labels(l, 0x801, 3, LABELS, 3);
+    *images = gz ? write_gz("img.gz", b, n) : write_file("img.idx", b, n);
+    *labels = gz ? write_gz("lab.gz", l, m) : write_file("lab.idx", l, m);
+}
+
+static void assert_zeroed(const nncl__host_data *d)
+{
+    ck_assert_ptr_null(d->u8);
+    ck_assert_ptr_null(d->f32);
+    ck_assert_ptr_null(d->labels);
+    ck_assert_ptr_null(d->targets);
+    ck_assert_uint_eq(d->rows, 0);
+    ck_assert_uint_eq(d->cols, 0);
+    ck_assert_int_eq(d->classes, 0);
+}
+
+/* Asserts the status, that the message holds both substrings, and that out is empty. */
+#define EXPECT_ERR(st, want, d, sub1, sub2)                                                 \
+    do {                                                                                   \
+        const char *m_ = nncl_last_error(NULL);                                            \
+        ck_assert_msg((st) == (want), "status %s, want %s (message: %s)",                  \
+                      nncl_status_string(st), nncl_status_string(want), m_);               \
+        ck_assert_msg(strstr(m_, (sub1)) != NULL, "message \"%s\" lacks \"%s\"", m_, (sub1)); \
+        ck_assert_msg(strstr(m_, (sub2)) != NULL, "message \"%s\" lacks \"%s\"", m_, (sub2)); \
+        assert_zeroed(&(d));                                                               \
+        nncl__host_data_free(&(d));                                                        \
+    } while (0)
+
+static nncl_status idx(const char *images, const char *labels, nncl__host_data *d)
+{
+    memset(d, 0xab, sizeof *d); /* the reader must zero it, even on failure */
+    return nncl__idx_read(NULL, images, labels, d);
+}
+
+/* ---- IDX ------------------------------------------------------------------------ */
+
+static void check_valid_pair(int gz)
+{
+    const char *im, *lb;
+    nncl__host_data d;
+    valid_pair(gz, &im, &lb);
+    ck_assert_int_eq(idx(im, lb, &d), NNCL_OK);
+    ck_assert_uint_eq(d.rows, 3);
+    ck_assert_uint_eq(d.cols, 6);
+    ck_assert_ptr_nonnull(d.u8);
+    ck_assert_ptr_null(d.f32);
+    for (size_t i = 0; i < 18; i++) ck_assert_uint_eq(d.u8[i], (unsigned char)(i * 7 + 1));
+    ck_assert_int_eq(d.label_kind, NNCL__LABELS_CLASS);
+    ck_assert_int_eq(d.labels[0], 0);
+    ck_assert_int_eq(d.labels[1], 4);
+    ck_assert_int_eq(d.labels[2], 1);
+    ck_assert_int_eq(d.classes, 5);
+    ck_assert_ptr_null(d.targets);
+    nncl__host_data_free(&d);
+    assert_zeroed(&d);
+    nncl__host_data_free(&d); /* twice is safe */
+}
+
+START_TEST(idx_plain_valid) { check_valid_pair(0); }
+END_TEST
+
+START_TEST(idx_gzip_valid) { check_valid_pair(1); }
+END_TEST
+
+START_TEST(idx_mixed_and_no_labels)
+{
+    unsigned char b[64], l[16];
+    size_t n = idx_images(b, 0x803, 3, 2, 3, 18), m = idx_labels(l, 0x801, 3, LABELS, 3);
+    const char *im = write_gz("mix-img.gz", b, n), *lb = write_file("mix-lab.idx", l, m);
+    nncl__host_data d;
+    ck_assert_int_eq(idx(im, lb, &d), NNCL_OK);
+    ck_assert_uint_eq(d.u8[17], (unsigned char)(17 * 7 + 1));
+    ck_assert_int_eq(d.labels[1], 4);
+    nncl__host_data_free(&d);
+
+    ck_assert_int_eq(idx(im, NULL, &d), NNCL_OK);
+    ck_assert_uint_eq(d.rows, 3);
+    ck_assert_uint_eq(d.cols, 6);
+    ck_assert_uint_eq(d.u8[5], 5 * 7 + 1);
+    ck_assert_int_eq(d.label_kind, NNCL__LABELS_NONE);
+    ck_assert_ptr_null(d.labels);
+    ck_assert_int_eq(d.classes, 0);
+    nncl__host_data_free(&d);
+}
+END_TEST
+
+START_TEST(idx_wrong_magic)
+{
+    unsigned char b[64], l[16];
+    const char *im, *lb;
+    nncl__host_data d;
+    size_t n = idx_images(b, 0x801, 3, 2, 3, 18), m = idx_labels(l, 0x801, 3, LABELS, 3);
+    im = write_file("magic-img.idx", b, n);
+    lb = write_file("magic-lab.idx", l, m);
+    EXPECT_ERR(idx(im, lb, &d), NNCL_ERR_FORMAT, d, "magic-img.idx", "wrong magic 0x00000801");
+    ck_assert_ptr_nonnull(strstr(nncl_last_error(NULL), "offset 0"));
+
+    /* labels given where images are expected, and images as labels */
+    n = idx_images(b, 0x803, 3, 2, 3, 18);
+    im = write_file("magic-img2.idx", b, n);
+    EXPECT_ERR(idx(im, im, &d), NNCL_ERR_FORMAT, d, "magic-img2.idx", "this is an image file");
+    n = idx_images(b, 0x12345678, 3, 2, 3, 18);
+    im = write_gz("magic-img3.gz", b, n);
+    EXPECT_ERR(idx(im, NULL, &d), NNCL_ERR_FORMAT, d, "magic-img3.gz", "0x12345678");
+}
+END_TEST
+
+START_TEST(idx_truncated_images)
+{
+    unsigned char b[64];
+    const char *lb, *im;
+    nncl__host_data d;
+    valid_pair(0, &im, &lb);
+    /* 3 images promised, 2 present: plain (checked from the size) and gzip (while reading) */
+    size_t n = idx_images(b, 0x803, 3, 2, 3, 12);
+    im = write_file("trunc-img.idx", b, n);
+    EXPECT_ERR(idx(im, lb, &d), NNCL_ERR_FORMAT, d, "trunc-img.idx", "truncated");
+    ck_assert_ptr_nonnull(strstr(nncl_last_error(NULL), "ends at offset 28"));
+    im = write_gz("trunc-img.gz", b, n);
+    EXPECT_ERR(idx(im, lb, &d), NNCL_ERR_FORMAT, d, "trunc-img.gz", "truncated at offset 28");
+
+    /* a cut header */
+    im = write_file("trunc-hdr.idx", b, 10);
+    EXPECT_ERR(idx(im, lb, &d), NNCL_ERR_FORMAT, d, "trunc-hdr.idx", "truncated header");
+
+    /* a gzip stream cut short */
+    unsigned char big[16 + 4000];
+    n = idx_images(big, 0x803, 1000, 2, 2, 4000);
+    for (size_t i = 16; i < n; i++) big[i] = (unsigned char)((i * 2654435761u) >> 13);
+    im = write_gz("cut.gz", big, n);
+    FILE *f = fopen(im, "rb");
+    unsigned char z[8192];
+    size_t zn = fread(z, 1, sizeof z, f);
+    fclose(f);
+    ck_assert_uint_gt(zn, 200);
+    im = write_file("cut2.gz", z, zn / 2);
+    EXPECT_ERR(idx(im, NULL, &d), NNCL_ERR_FORMAT, d, "cut2.gz", "offset");
+}
+END_TEST
+
+START_TEST(idx_truncated_labels)
+{
+    unsigned char l[16];
+    const char *im, *lb;
+    nncl__host_data d;
+    valid_pair(0, &im, &lb);
+    size_t m = idx_labels(l, 0x801, 3, LABELS, 2);
+    lb = write_file("trunc-lab.idx", l, m);
+    EXPECT_ERR(idx(im, lb, &d), NNCL_ERR_FORMAT, d, "trunc-lab.idx", "3 labels");
+    ck_assert_ptr_nonnull(strstr(nncl_last_error(NULL), "truncated"));
+    lb = write_gz("trunc-lab.gz", l, m);
+    EXPECT_ERR(idx(im, lb, &d), NNCL_ERR_FORMAT, d, "trunc-lab.gz", "truncated at offset 10");
+}
+END_TEST
+
+START_TEST(idx_header_bigger_than_file)
+{
+    unsigned char b[64];
+    nncl__host_data d;
+    size_t n = idx_images(b, 0x803, 1000000, 28, 28, 18);
+    const char *im = write_file("big.idx", b, n);
+    EXPECT_ERR(idx(im, NULL, &d), NNCL_ERR_FORMAT, d, "big.idx", "1000000 images of 28x28");
+    ck_assert_ptr_nonnull(strstr(nncl_last_error(NULL), "ends at offset 34"));
+    im = write_gz("big.gz", b, n);
+    EXPECT_ERR(idx(im, NULL, &d), NNCL_ERR_FORMAT, d, "big.gz", "gzip file can hold");
+
+    /* n * rows * cols overflows */
+    n = idx_images(b, 0x803, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0);
+    im = write_file("huge.idx", b, n);
+    EXPECT_ERR(idx(im, NULL, &d), NNCL_ERR_FORMAT, d, "huge.idx", "too large");
+    n = idx_images(b, 0x803, 0, 28, 28, 0);
+    im = write_file("zero.idx", b, n);
+    EXPECT_ERR(idx(im, NULL, &d), NNCL_ERR_FORMAT, d, "zero.idx", "no data");
+}
+END_TEST
+
+START_TEST(idx_trailing_data)
+{
+    unsigned char b[64];
+    nncl__host_data d;
+    size_t n = idx_images(b, 0x803, 3, 2, 3, 19);
+    const char *im = write_file("trail.idx", b, n);
+    EXPECT_ERR(idx(im, NULL, &d), NNCL_ERR_FORMAT, d, "trail.idx", "unexpected data at offset 34");
+}
+END_TEST
+
+START_TEST(idx_counts_disagree)
+{
+    unsigned char l[16];
+    const char *im, *lb;
+    nncl__host_data d;
+    valid_pair(1, &im, &lb);
+    size_t m = idx_labels(l, 0x801, 2, LABELS, 2);
+    lb = write_file("two.idx", l, m);
+    EXPECT_ERR(idx(im, lb, &d), NNCL_ERR_FORMAT, d, "counts disagree", "img.gz has 3 images");
+    ck_assert_ptr_nonnull(strstr(nncl_last_error(NULL), "two.idx has 2 labels"));
+}
+END_TEST
+
+START_TEST(idx_empty_and_missing)
+{
+    const char *im, *lb;
+    nncl__host_data d;
+    valid_pair(0, &im, &lb);
+    const char *empty = write_file("empty.idx", "", 0);
+    EXPECT_ERR(idx(empty, lb, &d), NNCL_ERR_FORMAT, d, "empty.idx", "empty file");
+    EXPECT_ERR(idx(im, empty, &d), NNCL_ERR_FORMAT, d, "empty.idx", "IDX label header");
+    EXPECT_ERR(idx(tmp_path("nope.idx"), lb, &d), NNCL_ERR_IO, d, "nope.idx",
+               "No such file");
+    EXPECT_ERR(idx(im, tmp_path("nolab.idx"), &d), NNCL_ERR_IO, d, "nolab.idx", "cannot open");
+    EXPECT_ERR(idx(nncl_test_tmpdir(), NULL, &d), NNCL_ERR_IO, d, nncl_test_tmpdir(),
+               "directory");
+}
+END_TEST
+
+/* ---- CSV ------------------------------------------------------------------------ */
+
+static nncl_status csv(const char *path, const char *label, int classify, int max_classes,
+                       nncl__host_data *d)
+{
+    nncl__csv_options o = {label, classify, max_classes};
+    memset(d, 0xab, sizeof *d);
+    return nncl__csv_read(NULL, path, &o, d);
+}
+
+static void assert_floats(const float *got, const float *want, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(got[i] == want[i], "element %zu is %g, want %g", i, (double)got[i],
+                      (double)want[i]);
+}
+
+START_TEST(csv_header_and_default_label)
+{
+    nncl__host_data d;
+    const char *p = write_text("h.csv", "a,b,label\n1,2,0\n3.5,-4e1,2\n");
+    ck_assert_int_eq(csv(p, NULL, 1, 0, &d), NNCL_OK);
+    ck_assert_uint_eq(d.rows, 2);
+    ck_assert_uint_eq(d.cols, 2);
+    ck_assert_ptr_null(d.u8);
+    assert_floats(d.f32, (const float[]){1, 2, 3.5f, -40}, 4);
+    ck_assert_int_eq(d.label_kind, NNCL__LABELS_CLASS);
+    ck_assert_int_eq(d.labels[0], 0);
+    ck_assert_int_eq(d.labels[1], 2);
+    ck_assert_int_eq(d.classes, 3);
+    ck_assert_ptr_null(d.targets);
+    nncl__host_data_free(&d);
+    assert_zeroed(&d);
+}
+END_TEST
+
+START_TEST(csv_no_header)
+{
+    nncl__host_data d;
+    const char *p = write_text("nh.csv", "1,2,3\n4,5,6.0");
+    ck_assert_int_eq(csv(p, NULL, 1, 0, &d), NNCL_OK);
+    ck_assert_uint_eq(d.rows, 2);
+    ck_assert_uint_eq(d.cols, 2);
+    assert_floats(d.f32, (const float[]){1, 2, 4, 5}, 4);
+    ck_assert_int_eq(d.labels[0], 3);
+    ck_assert_int_eq(d.labels[1], 6);
+    ck_assert_int_eq(d.classes, 7);
+    nncl__host_data_free(&d);
+}
+END_TEST
+
+START_TEST(csv_semicolons_crlf_blank_quotes)
+{
+    nncl__host_data d;
+    const char *p = write_text("semi.csv", "\r\n\"x\"; \"y\" ;\"t\"\r\n\r\n 1 ; 2;0\r\n  \r\n"
+                                           "3;4.25;1\r\n\r\n");
+    ck_assert_int_eq(csv(p, "y", 0, 0, &d), NNCL_OK);
+    ck_assert_uint_eq(d.rows, 2);
+    ck_assert_uint_eq(d.cols, 2);
+    assert_floats(d.f32, (const float[]){1, 0, 3, 1}, 4);
+    ck_assert_int_eq(d.label_kind, NNCL__LABELS_FLOAT);
+    assert_floats(d.targets, (const float[]){2, 4.25f}, 2);
+    ck_assert_ptr_null(d.labels);
+    ck_assert_int_eq(d.classes, 0);
+    nncl__host_data_free(&d);
+}
+END_TEST
+
+START_TEST(csv_label_by_name_index_none)
+{
+    nncl__host_data d;
+    const char *p = write_text("cols.csv", "a,cls,b\n1,2,3\n4,0,6\n");
+    ck_assert_int_eq(csv(p, "cls", 1, 3, &d), NNCL_OK);
+    assert_floats(d.f32, (const float[]){1, 3, 4, 6}, 4);
+    ck_assert_int_eq(d.labels[0], 2);
+    ck_assert_int_eq(d.labels[1], 0);
+    ck_assert_int_eq(d.classes, 3);
+    nncl__host_data_free(&d);
+
+    ck_assert_int_eq(csv(p, "0", 1, 0, &d), NNCL_OK);
+    assert_floats(d.f32, (const float[]){2, 3, 0, 6}, 4);
+    ck_assert_int_eq(d.labels[0], 1);
+    ck_assert_int_eq(d.labels[1], 4);
+    ck_assert_int_eq(d.classes, 5);
+    nncl__host_data_free(&d);
+
+    const char *none[] = {"none", ""};
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(csv(p, none[i], 1, 0, &d), NNCL_OK);
+        ck_assert_uint_eq(d.rows, 2);
+        ck_assert_uint_eq(d.cols, 3);
+        assert_floats(d.f32, (const float[]){1, 2, 3, 4, 0, 6}, 6);
+        ck_assert_int_eq(d.label_kind, NNCL__LABELS_NONE);
+        ck_assert_ptr_null(d.labels);
+        ck_assert_ptr_null(d.targets);
+        ck_assert_int_eq(d.classes, 0);
+        nncl__host_data_free(&d);
+    }
+}
+END_TEST
+
+START_TEST(csv_float_targets_and_integral_labels)
+{
+    nncl__host_data d;
+    const char *p = write_text("reg.csv", "1,0.5\n2,-1.25\n3,3.0\n");
+    ck_assert_int_eq(csv(p, NULL, 0, 0, &d), NNCL_OK);
+    ck_assert_uint_eq(d.cols, 1);
+    assert_floats(d.f32, (const float[]){1, 2, 3}, 3);
+    assert_floats(d.targets, (const float[]){0.5f, -1.25f, 3}, 3);
+    nncl__host_data_free(&d);
+
+    p = write_text("int.csv", "1,3.0\n2,0\n");
+    ck_assert_int_eq(csv(p, NULL, 1, 4, &d), NNCL_OK);
+    ck_assert_int_eq(d.labels[0], 3);
+    ck_assert_int_eq(d.classes, 4);
+    nncl__host_data_free(&d);
+}
+END_TEST
+
+START_TEST(csv_bad_cells)
+{
+    nncl__host_data d;
+    const char *p = write_text("bad.csv", "1,2,0\n3,abc,1\n");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "bad.csv:2:2:", "\"abc\"");
+    p = write_text("trail.csv", "a;b\n1;2\n\n1.5x;0\n");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "trail.csv:4:1:", "not a number");
+    p = write_text("nan.csv", "x,y\n1,0\nnan,1\n");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "nan.csv:3:1:", "non-finite");
+    p = write_text("inf.csv", "1,0\n2,-inf\n");
+    EXPECT_ERR(csv(p, NULL, 0, 0, &d), NNCL_ERR_FORMAT, d, "inf.csv:2:2:", "\"-inf\"");
+    p = write_text("big.csv", "1,0\n1e39,1\n");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "big.csv:2:1:", "float range");
+    p = write_text("emptycell.csv", "1,2,0\n1,,0\n");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "emptycell.csv:2:2:", "empty cell");
+}
+END_TEST
+
+START_TEST(csv_ragged_and_empty)
+{
+    nncl__host_data d;
+    const char *p = write_text("rag.csv", "a,b,c\n1,2,0\n1,2\n");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "rag.csv:3:3:", "ragged row");
+    p = write_text("rag2.csv", "1,2,0\n\n1,2,0,4\n");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "rag2.csv:3:4:", "4 fields, expected 3");
+    p = write_text("empty.csv", "");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "empty.csv", "no data rows");
+    p = write_text("blank.csv", "\n  \r\n\n");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "blank.csv", "no data rows");
+    p = write_text("hdr.csv", "a,b,c\r\n\r\n");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "hdr.csv", "no data rows");
+    p = write_text("one.csv", "y\n1\n");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "one.csv", "no feature columns");
+    EXPECT_ERR(csv(tmp_path("missing.csv"), NULL, 1, 0, &d), NNCL_ERR_IO, d, "missing.csv",
+               "No such file");
+}
+END_TEST
+
+START_TEST(csv_bad_labels)
+{
+    nncl__host_data d;
+    const char *p = write_text("range.csv", "1,2\n1,3\n");
+    EXPECT_ERR(csv(p, NULL, 1, 3, &d), NNCL_ERR_FORMAT, d, "range.csv:2:2:",
+               "\"3\" is out of range");
+    ck_assert_ptr_nonnull(strstr(nncl_last_error(NULL), "0..2"));
+    p = write_text("neg.csv", "1,0\n1,-1\n");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "neg.csv:2:2:", "is negative");
+    p = write_text("frac.csv", "x;lab\n1;2.5\n");
+    EXPECT_ERR(csv(p, "lab", 1, 0, &d), NNCL_ERR_FORMAT, d, "frac.csv:2:2:", "not an integer");
+    p = write_text("name.csv", "alpha,beta\n1,2\n");
+    EXPECT_ERR(csv(p, "gamma", 1, 0, &d), NNCL_ERR_FORMAT, d, "unknown label column \"gamma\"",
+               "\"alpha\", \"beta\"");
+    ck_assert_ptr_nonnull(strstr(nncl_last_error(NULL), "name.csv:1:"));
+    p = write_text("nohdr.csv", "1,2\n3,4\n");
+    EXPECT_ERR(csv(p, "beta", 1, 0, &d), NNCL_ERR_FORMAT, d, "nohdr.csv", "no header row");
+    EXPECT_ERR(csv(p, "2", 1, 0, &d), NNCL_ERR_FORMAT, d, "nohdr.csv",
+               "label column 2 out of range");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("loaders");
+    TCase *ti = tcase_create("idx");
+    tcase_add_test(ti, idx_plain_valid);
+    tcase_add_test(ti, idx_gzip_valid);
+    tcase_add_test(ti, idx_mixed_and_no_labels);
+    tcase_add_test(ti, idx_wrong_magic);
+    tcase_add_test(ti, idx_truncated_images);
+    tcase_add_test(ti, idx_truncated_labels);
+    tcase_add_test(ti, idx_header_bigger_than_file);
+    tcase_add_test(ti, idx_trailing_data);
+    tcase_add_test(ti, idx_counts_disagree);
+    tcase_add_test(ti, idx_empty_and_missing);
+    suite_add_tcase(s, ti);
+    TCase *tc = tcase_create("csv");
+    tcase_add_test(tc, csv_header_and_default_label);
+    tcase_add_test(tc, csv_no_header);
+    tcase_add_test(tc, csv_semicolons_crlf_blank_quotes);
+    tcase_add_test(tc, csv_label_by_name_index_none);
+    tcase_add_test(tc, csv_float_targets_and_integral_labels);
+    tcase_add_test(tc, csv_bad_cells);
+    tcase_add_test(tc, csv_ragged_and_empty);
+    tcase_add_test(tc, csv_bad_labels);
+    suite_add_tcase(s, tc);
+    return nncl_test_run(s);
+}
