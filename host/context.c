@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_PLATFORMS 16
 #define MAX_DEVICES 64
@@ -216,6 +217,10 @@ static char *read_kernel_file(const char *dir, const char *name, size_t *size)
 /* The -D options that fit the device: register tiles on CPUs. */
 static void choose_tiles(nncl_context *ctx)
 {
+    /* One work-item per work-group for the register-tiled GEMM on CPUs: the
+     * driver runs work-groups on its threads and each one is a plain loop. */
+    ctx->tiles.wgx = ctx->tiles.wgy = 1;
+    ctx->tiles.wg = ctx->info.type == NNCL_DEVICE_GPU ? 256 : 64;
     const char *env = getenv("NNCL_GEMM_TILES"); /* "TMxTN" for experiments */
     int tm = 0, tn = 0;
     if (env && sscanf(env, "%dx%d", &tm, &tn) == 2 && tm >= 1 && tm <= 16 &&
@@ -228,8 +233,22 @@ static void choose_tiles(nncl_context *ctx)
     ctx->tiles.tn = 16;
 }
 
+static const char *const kernel_names[] = {
+#define NNCL__KNAME(e, n) n,
+    NNCL__KERNEL_LIST(NNCL__KNAME)
+#undef NNCL__KNAME
+};
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static nncl_status build_program(nncl_context *ctx, const char *kernel_dir)
 {
+    double t0 = seconds_now();
     const char *sources[32];
     size_t sizes[32];
     char *owned[32] = {0};
@@ -257,8 +276,11 @@ static nncl_status build_program(nncl_context *ctx, const char *kernel_dir)
     char options[256];
     /* -w: some drivers (PoCL) print compiler warnings to stderr themselves; a
      * library must stay quiet. Kernel development (a kernel folder) keeps them. */
-    snprintf(options, sizeof options, "-cl-std=CL1.2 -DNNCL_TM=%d -DNNCL_TN=%d%s", ctx->tiles.tm,
-             ctx->tiles.tn, kernel_dir ? "" : " -w");
+    snprintf(options, sizeof options,
+             "-cl-std=CL1.2 -DNNCL_TM=%d -DNNCL_TN=%d -DNNCL_GEMM_WGX=%d -DNNCL_GEMM_WGY=%d "
+             "-DNNCL_WG=%d%s",
+             ctx->tiles.tm, ctx->tiles.tn, ctx->tiles.wgx, ctx->tiles.wgy, ctx->tiles.wg,
+             kernel_dir ? "" : " -w");
     err = clBuildProgram(ctx->program, 1, &ctx->device, options, NULL, NULL);
     if (err != CL_SUCCESS) {
         char log[NNCL__ERRLEN - 128];
@@ -271,26 +293,25 @@ static nncl_status build_program(nncl_context *ctx, const char *kernel_dir)
                         nncl__cl_error_name(err), log);
         goto done;
     }
-    static const char *const names[] = {
-#define NNCL__KNAME(e, n) n,
-        NNCL__KERNEL_LIST(NNCL__KNAME)
-#undef NNCL__KNAME
-    };
     for (int k = 0; k < NNCL__K_COUNT; k++) {
-        ctx->kernels[k] = clCreateKernel(ctx->program, names[k], &err);
+        ctx->kernels[k] = clCreateKernel(ctx->program, kernel_names[k], &err);
         if (err != CL_SUCCESS) {
             st = nncl__fail(ctx, NNCL_ERR_BUILD, "kernel %s missing from the program: %s",
-                            names[k], nncl__cl_error_name(err));
+                            kernel_names[k], nncl__cl_error_name(err));
             goto done;
         }
     }
 done:
     for (size_t i = 0; i < 32; i++) free(owned[i]);
+    ctx->build_seconds = seconds_now() - t0;
     return st;
 }
 
+static void drain_profile(nncl_context *ctx);
+
 static void release_context(nncl_context *ctx)
 {
+    drain_profile(ctx);
     for (int k = 0; k < NNCL__K_COUNT; k++)
         if (ctx->kernels[k]) clReleaseKernel(ctx->kernels[k]);
     if (ctx->program) clReleaseProgram(ctx->program);
@@ -382,7 +403,9 @@ nncl_status nncl_context_create(const nncl_context_options *options, nncl_contex
     if (err != CL_SUCCESS) {
         st = nncl__cl_fail(ctx, err, "clCreateContext");
     } else {
-        ctx->queue = clCreateCommandQueue(ctx->cl, ref.device, 0, &err);
+        ctx->profile = options && options->profile;
+        ctx->queue = clCreateCommandQueue(ctx->cl, ref.device,
+                                          ctx->profile ? CL_QUEUE_PROFILING_ENABLE : 0, &err);
         if (err != CL_SUCCESS) st = nncl__cl_fail(ctx, err, "clCreateCommandQueue");
     }
     if (st != NNCL_OK) {
@@ -433,15 +456,64 @@ nncl_status nncl__scratch(nncl_context *ctx, size_t bytes, cl_mem *out)
     return NNCL_OK;
 }
 
-nncl_status nncl__launch(nncl_context *ctx, nncl__kernel_id id, cl_uint dims,
-                         const size_t *global, const size_t *local)
+/* Adds the device time of the profiled events to the totals (waits for them). */
+static void drain_profile(nncl_context *ctx)
 {
+    if (ctx->n_pending == 0) return;
+    clWaitForEvents((cl_uint)ctx->n_pending, ctx->pending);
+    for (size_t i = 0; i < ctx->n_pending; i++) {
+        cl_ulong start = 0, end = 0;
+        clGetEventProfilingInfo(ctx->pending[i], CL_PROFILING_COMMAND_START, sizeof start, &start, NULL);
+        clGetEventProfilingInfo(ctx->pending[i], CL_PROFILING_COMMAND_END, sizeof end, &end, NULL);
+        ctx->kernel_seconds[ctx->pending_id[i]] += end > start ? (double)(end - start) * 1e-9 : 0.0;
+        clReleaseEvent(ctx->pending[i]);
+    }
+    ctx->n_pending = 0;
+}
+
+nncl_status nncl__launch(nncl_context *ctx, nncl__kernel_id id, cl_uint dims,
+                         const size_t *global_in)
+{
+    /* Every launch of a kernel has the same work-group shape (the one its
+     * reqd_work_group_size names); the range is rounded up to it. */
+    size_t local[2] = {(size_t)ctx->tiles.wg, 1}, global[2] = {global_in[0], dims > 1 ? global_in[1] : 1};
+    if (id == NNCL__K_GEMM_NN || id == NNCL__K_GEMM_TN) {
+        local[0] = (size_t)ctx->tiles.wgx;
+        local[1] = (size_t)ctx->tiles.wgy;
+    } else if (id == NNCL__K_SUM_ACCUMULATE) {
+        local[0] = 1;
+    }
+    for (cl_uint d = 0; d < dims; d++) global[d] = (global[d] + local[d] - 1) / local[d] * local[d];
+    if (ctx->profile && ctx->n_pending == sizeof ctx->pending / sizeof *ctx->pending)
+        drain_profile(ctx);
+    cl_event *event = ctx->profile ? &ctx->pending[ctx->n_pending] : NULL;
     NNCL__CHECK_CL(ctx,
                    clEnqueueNDRangeKernel(ctx->queue, ctx->kernels[id], dims, NULL, global,
-                                          local, 0, NULL, NULL),
-                   "clEnqueueNDRangeKernel");
+                                          local, 0, NULL, event),
+                   kernel_names[id]);
+    if (event) ctx->pending_id[ctx->n_pending++] = id;
+    ctx->launches[id]++;
     return NNCL_OK;
 }
+
+size_t nncl_context_kernel_times(nncl_context *ctx, nncl_kernel_time *out, size_t max, int reset)
+{
+    if (!ctx) return 0;
+    drain_profile(ctx);
+    size_t n = 0;
+    for (int k = 0; k < NNCL__K_COUNT; k++) {
+        if (!ctx->launches[k]) continue;
+        if (out && n < max) out[n] = (nncl_kernel_time){kernel_names[k], ctx->launches[k], ctx->kernel_seconds[k]};
+        n++;
+    }
+    if (reset) {
+        memset(ctx->launches, 0, sizeof ctx->launches);
+        memset(ctx->kernel_seconds, 0, sizeof ctx->kernel_seconds);
+    }
+    return n;
+}
+
+double nncl_context_build_seconds(const nncl_context *ctx) { return ctx ? ctx->build_seconds : 0; }
 
 nncl_status nncl__set_args(nncl_context *ctx, nncl__kernel_id id, ...)
 {

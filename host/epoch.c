@@ -169,19 +169,19 @@ static nncl_status gather(nncl_model *m, const nncl_dataset *ds, const size_t *o
         return NNCL_OK;
     }
     nncl__kernel_id id = ds->host.u8 ? NNCL__K_GATHER_U8 : NNCL__K_GATHER_F32;
-    cl_uint n_cols = (cl_uint)cols, first = (cl_uint)start, ld = (cl_uint)cols, one = 1;
+    cl_uint n_cols = (cl_uint)cols, first = (cl_uint)start, ld = (cl_uint)cols, one = 1, n_rows = (cl_uint)rows;
     cl_int has_norm = m->has_norm;
     cl_mem mean = has_norm ? m->norm_mean_dev : m->batch_x, inv = has_norm ? m->norm_inv_std_dev : m->batch_x;
     NNCL__TRY(nncl__set_args(ctx, id, NNCL__ARG(ds->features), NNCL__ARG(n_cols), NNCL__ARG(m->idx),
                              NNCL__ARG(first), NNCL__ARG(ds->scale), NNCL__ARG(mean), NNCL__ARG(inv),
-                             NNCL__ARG(has_norm), NNCL__ARG(m->batch_x), NNCL__ARG(ld), NNCL__END));
+                             NNCL__ARG(has_norm), NNCL__ARG(m->batch_x), NNCL__ARG(ld), NNCL__ARG(n_rows), NNCL__END));
     size_t global[2] = {cols, rows};
-    NNCL__TRY(nncl__launch(ctx, id, 2, global, NULL));
+    NNCL__TRY(nncl__launch(ctx, id, 2, global));
     if (!ds->targets_dev) return NNCL_OK;
     NNCL__TRY(nncl__set_args(ctx, NNCL__K_GATHER_LABELS, NNCL__ARG(ds->targets_dev), NNCL__ARG(one),
-                             NNCL__ARG(m->idx), NNCL__ARG(first), NNCL__ARG(m->batch_y), NNCL__END));
+                             NNCL__ARG(m->idx), NNCL__ARG(first), NNCL__ARG(m->batch_y), NNCL__ARG(n_rows), NNCL__END));
     size_t global_y[2] = {1, rows};
-    return nncl__launch(ctx, NNCL__K_GATHER_LABELS, 2, global_y, NULL);
+    return nncl__launch(ctx, NNCL__K_GATHER_LABELS, 2, global_y);
 }
 
 nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
@@ -340,7 +340,7 @@ static nncl_status copy_predictions(nncl_model *m, size_t start, size_t rows, vo
     size_t outputs = nncl_model_outputs(m), last = m->n_layers - 1;
     nncl__view z = {m->act[last], 0, (cl_uint)outputs}, o = {ps->out, 0, (cl_uint)outputs};
     if (m->loss == NNCL_LOSS_SOFTMAX_CE) {
-        cl_uint cols = (cl_uint)outputs, base = 0;
+        cl_uint cols = (cl_uint)outputs, row_count = (cl_uint)rows;
         cl_int zero = 0, one = 1;
         float scale = 1.0f;
         NNCL__TRY(nncl__set_args(m->ctx, NNCL__K_SOFTMAX_CE, NNCL__ARG(z.mem), NNCL__ARG(z.off),
@@ -348,8 +348,8 @@ static nncl_status copy_predictions(nncl_model *m, size_t start, size_t rows, vo
                                  NNCL__ARG(z.ld), NNCL__ARG(zero), NNCL__ARG(o.mem), NNCL__ARG(o.off),
                                  NNCL__ARG(o.ld), NNCL__ARG(zero), NNCL__ARG(one), NNCL__ARG(scale),
                                  NNCL__ARG(m->row_loss), NNCL__ARG(m->row_correct),
-                                 NNCL__ARG(m->status), NNCL__ARG(base), NNCL__END));
-        NNCL__TRY(nncl__launch(m->ctx, NNCL__K_SOFTMAX_CE, 1, &rows, NULL));
+                                 NNCL__ARG(m->status), NNCL__ARG(row_count), NNCL__END));
+        NNCL__TRY(nncl__launch(m->ctx, NNCL__K_SOFTMAX_CE, 1, &rows));
     } else {
         NNCL__TRY(nncl__act_forward(m->ctx, z, o, rows, outputs,
                                     m->loss == NNCL_LOSS_BCE ? NNCL_ACT_SIGMOID : NNCL_ACT_IDENTITY));

@@ -49,6 +49,8 @@ typedef enum {
 typedef struct {
     int tm; /* rows of C per work-item (register tile height) */
     int tn; /* columns of C per work-item: 8 or 16 (float8/float16 accumulators) */
+    int wgx, wgy; /* GEMM work-group shape */
+    int wg;       /* work-group size of every other kernel (rows of 1) */
 } nncl__gemm_tiles;
 
 struct nncl_context {
@@ -64,6 +66,14 @@ struct nncl_context {
     cl_mem scratch;        /* grows on demand: transposes for the NT layout */
     size_t scratch_bytes;
     uint64_t dataset_budget; /* bytes a data set may take on the device; 0: half of it */
+    double build_seconds;
+    /* Profiling (options.profile): events not yet read, and the totals. */
+    int profile;
+    cl_event pending[256];
+    nncl__kernel_id pending_id[256];
+    size_t n_pending;
+    uint64_t launches[NNCL__K_COUNT];
+    double kernel_seconds[NNCL__K_COUNT];
     char error[NNCL__ERRLEN];
 };
 
@@ -118,9 +128,10 @@ nncl_status nncl__scratch(nncl_context *ctx, size_t bytes, cl_mem *out);
 /* Checks that a tensor is non-NULL and belongs to ctx; `what` names it. */
 nncl_status nncl__check_tensor(nncl_context *ctx, const nncl_tensor *t, const char *what);
 
-/* Launches kernel `id` over a 1-D or 2-D range (local NULL: the driver picks). */
+/* Launches kernel `id` over a 1-D or 2-D range, in the work-group shape the
+ * kernel requires (the range is rounded up; kernels check their bounds). */
 nncl_status nncl__launch(nncl_context *ctx, nncl__kernel_id id, cl_uint dims,
-                         const size_t *global, const size_t *local);
+                         const size_t *global);
 
 /* Sets kernel arguments in order: NNCL__ARG(x) pairs ended by NNCL__END. */
 nncl_status nncl__set_args(nncl_context *ctx, nncl__kernel_id id, ...);

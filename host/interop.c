@@ -171,7 +171,7 @@ nncl_status nncl_cl_loss(nncl_context *ctx, nncl_loss loss, const nncl_tensor *Z
     if (err != CL_SUCCESS) correct = rows_buf; /* misaligned: share, the correct counts are not returned */
     nncl_status st = sync_before(ctx, sync);
     nncl__view z = nncl__view_of(Z), t = nncl__view_of(T), g = grad ? nncl__view_of(grad) : z;
-    cl_uint n_cols = (cl_uint)cols, base = 0;
+    cl_uint n_cols = (cl_uint)cols, row_count = (cl_uint)rows;
     cl_int want_grad = grad != NULL, zero_i = 0, one = 1;
     float scale = 1.0f / (float)(loss == NNCL_LOSS_SOFTMAX_CE ? rows : rows * cols);
     nncl__kernel_id id = loss == NNCL_LOSS_SOFTMAX_CE ? NNCL__K_SOFTMAX_CE : loss == NNCL_LOSS_BCE ? NNCL__K_BCE_LOGITS : NNCL__K_MSE;
@@ -180,13 +180,13 @@ nncl_status nncl_cl_loss(nncl_context *ctx, nncl_loss loss, const nncl_tensor *Z
                             NNCL__ARG(t.mem), NNCL__ARG(t.off), NNCL__ARG(t.ld), NNCL__ARG(one), NNCL__ARG(g.mem),
                             NNCL__ARG(g.off), NNCL__ARG(g.ld), NNCL__ARG(want_grad), NNCL__ARG(zero_i),
                             NNCL__ARG(scale), NNCL__ARG(rows_buf), NNCL__ARG(correct), NNCL__ARG(status),
-                            NNCL__ARG(base), NNCL__END);
+                            NNCL__ARG(row_count), NNCL__END);
     else if (st == NNCL_OK)
         st = nncl__set_args(ctx, id, NNCL__ARG(z.mem), NNCL__ARG(z.off), NNCL__ARG(z.ld), NNCL__ARG(n_cols),
                             NNCL__ARG(t.mem), NNCL__ARG(t.off), NNCL__ARG(t.ld), NNCL__ARG(g.mem), NNCL__ARG(g.off),
                             NNCL__ARG(g.ld), NNCL__ARG(want_grad), NNCL__ARG(scale), NNCL__ARG(rows_buf),
-                            NNCL__ARG(correct), NNCL__ARG(status), NNCL__ARG(base), NNCL__END);
-    if (st == NNCL_OK) st = nncl__launch(ctx, id, 1, &rows, NULL);
+                            NNCL__ARG(correct), NNCL__ARG(status), NNCL__ARG(row_count), NNCL__END);
+    if (st == NNCL_OK) st = nncl__launch(ctx, id, 1, &rows);
     if (st == NNCL_OK && row_loss) {
         err = clEnqueueCopyBuffer(ctx->queue, rows_buf, row_loss->mem, 0, row_loss->offset * sizeof(float),
                                   rows * sizeof(float), 0, NULL, NULL);

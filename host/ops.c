@@ -65,17 +65,18 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
                              NNCL__ARG(bias_mem), NNCL__ARG(bias_off), NNCL__ARG(has_bias),
                              NNCL__ARG(act_code), NNCL__END));
     size_t global[2] = {div_up(N, (size_t)ctx->tiles.tn), div_up(M, (size_t)ctx->tiles.tm)};
-    return nncl__launch(ctx, id, 2, global, NULL);
+    return nncl__launch(ctx, id, 2, global);
 }
 
 nncl_status nncl__transpose(nncl_context *ctx, nncl__view in, size_t rows, size_t cols,
                             nncl__view out)
 {
+    cl_uint n_rows = (cl_uint)rows, n_cols = (cl_uint)cols;
     NNCL__TRY(nncl__set_args(ctx, NNCL__K_TRANSPOSE, NNCL__ARG(in.mem), NNCL__ARG(in.off),
                              NNCL__ARG(in.ld), NNCL__ARG(out.mem), NNCL__ARG(out.off),
-                             NNCL__ARG(out.ld), NNCL__END));
+                             NNCL__ARG(out.ld), NNCL__ARG(n_rows), NNCL__ARG(n_cols), NNCL__END));
     size_t global[2] = {cols, rows};
-    return nncl__launch(ctx, NNCL__K_TRANSPOSE, 2, global, NULL);
+    return nncl__launch(ctx, NNCL__K_TRANSPOSE, 2, global);
 }
 
 nncl__view nncl__view_of(const nncl_tensor *t)
@@ -133,15 +134,15 @@ nncl_status nncl_dense_forward(nncl_context *ctx, const nncl_tensor *X, const nn
 nncl_status nncl__act_backward_bias(nncl_context *ctx, nncl__view dY, nncl__view Y, size_t rows,
                                     size_t cols, nncl_activation act, const nncl__view *db)
 {
-    cl_uint n_rows = (cl_uint)rows;
+    cl_uint n_rows = (cl_uint)rows, n_cols = (cl_uint)cols;
     cl_int act_code = (cl_int)act, has_bias = db != NULL;
     cl_mem db_mem = db ? db->mem : dY.mem;
     cl_uint db_off = db ? db->off : 0;
     NNCL__TRY(nncl__set_args(ctx, NNCL__K_ACT_BACKWARD_BIAS, NNCL__ARG(dY.mem), NNCL__ARG(dY.off),
                              NNCL__ARG(dY.ld), NNCL__ARG(Y.mem), NNCL__ARG(Y.off), NNCL__ARG(Y.ld),
-                             NNCL__ARG(n_rows), NNCL__ARG(act_code), NNCL__ARG(db_mem),
+                             NNCL__ARG(n_rows), NNCL__ARG(n_cols), NNCL__ARG(act_code), NNCL__ARG(db_mem),
                              NNCL__ARG(db_off), NNCL__ARG(has_bias), NNCL__END));
-    return nncl__launch(ctx, NNCL__K_ACT_BACKWARD_BIAS, 1, &cols, NULL);
+    return nncl__launch(ctx, NNCL__K_ACT_BACKWARD_BIAS, 1, &cols);
 }
 
 /* Y = act(X), elementwise; Y may be X. */
@@ -149,11 +150,12 @@ nncl_status nncl__act_forward(nncl_context *ctx, nncl__view X, nncl__view Y, siz
                               size_t cols, nncl_activation act)
 {
     cl_int act_code = (cl_int)act;
+    cl_uint n_rows = (cl_uint)rows, n_cols = (cl_uint)cols;
     NNCL__TRY(nncl__set_args(ctx, NNCL__K_ACT_FORWARD, NNCL__ARG(X.mem), NNCL__ARG(X.off),
                              NNCL__ARG(X.ld), NNCL__ARG(Y.mem), NNCL__ARG(Y.off), NNCL__ARG(Y.ld),
-                             NNCL__ARG(act_code), NNCL__END));
+                             NNCL__ARG(n_rows), NNCL__ARG(n_cols), NNCL__ARG(act_code), NNCL__END));
     size_t global[2] = {cols, rows};
-    return nncl__launch(ctx, NNCL__K_ACT_FORWARD, 2, global, NULL);
+    return nncl__launch(ctx, NNCL__K_ACT_FORWARD, 2, global);
 }
 
 /* acc[slot] (+)= Σ of n consecutive floats from a.off, in a fixed order. */
@@ -165,5 +167,5 @@ nncl_status nncl__sum(nncl_context *ctx, nncl__view a, size_t n, cl_mem acc, cl_
                              NNCL__ARG(count), NNCL__ARG(acc), NNCL__ARG(slot), NNCL__ARG(over),
                              NNCL__END));
     size_t single = 1;
-    return nncl__launch(ctx, NNCL__K_SUM_ACCUMULATE, 1, &single, NULL);
+    return nncl__launch(ctx, NNCL__K_SUM_ACCUMULATE, 1, &single);
 }

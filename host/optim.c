@@ -147,7 +147,8 @@ nncl_status nncl__optim_launch(nncl_context *ctx, const nncl_optimizer *o, uint6
                              NNCL__ARG(lr), NNCL__ARG(o->momentum), NNCL__ARG(o->beta1),
                              NNCL__ARG(o->beta2), NNCL__ARG(o->eps), NNCL__ARG(o->weight_decay),
                              NNCL__ARG(bc1), NNCL__ARG(bc2), NNCL__ARG(status), NNCL__END));
-    return nncl__launch(ctx, NNCL__K_OPTIM_UPDATE, 1, &n, NULL);
+    size_t items = (n + 7) / 8; /* eight parameters per work-item */
+    return nncl__launch(ctx, NNCL__K_OPTIM_UPDATE, 1, &items);
 }
 
 /* Adam:  m = β1·m + (1-β1)·g,  v = β2·v + (1-β2)·g²,

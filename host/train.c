@@ -47,12 +47,12 @@ nncl_status nncl__model_forward(nncl_model *m, nncl__view X, size_t rows)
 
 nncl_status nncl__check_finite(nncl_model *m, nncl__view X, size_t rows, size_t cols)
 {
-    cl_uint n_cols = (cl_uint)cols, base = 0;
+    cl_uint n_cols = (cl_uint)cols, row_count = (cl_uint)rows;
     cl_int code = 2; /* NNCL_DEV_NONFINITE_INPUT */
     NNCL__TRY(nncl__set_args(m->ctx, NNCL__K_CHECK_FINITE, NNCL__ARG(X.mem), NNCL__ARG(X.off),
                              NNCL__ARG(X.ld), NNCL__ARG(n_cols), NNCL__ARG(m->status),
-                             NNCL__ARG(code), NNCL__ARG(base), NNCL__END));
-    return nncl__launch(m->ctx, NNCL__K_CHECK_FINITE, 1, &rows, NULL);
+                             NNCL__ARG(code), NNCL__ARG(row_count), NNCL__END));
+    return nncl__launch(m->ctx, NNCL__K_CHECK_FINITE, 1, &rows);
 }
 
 /* Loss of the last forward pass against Y. softmax-ce:
@@ -63,7 +63,7 @@ nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, int want_
     nncl_context *ctx = m->ctx;
     size_t last = m->n_layers - 1, outputs = m->layers[last].units;
     nncl__view z = act_view(m, last), g = delta_view(m, last);
-    cl_uint cols = (cl_uint)outputs, base = 0;
+    cl_uint cols = (cl_uint)outputs, row_count = (cl_uint)rows;
     cl_int grad = want_grad, zero = 0, one = 1;
     nncl__kernel_id id;
     if (m->loss == NNCL_LOSS_SOFTMAX_CE) {
@@ -74,7 +74,7 @@ nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, int want_
                                  NNCL__ARG(Y.ld), NNCL__ARG(one), NNCL__ARG(g.mem),
                                  NNCL__ARG(g.off), NNCL__ARG(g.ld), NNCL__ARG(grad),
                                  NNCL__ARG(zero), NNCL__ARG(scale), NNCL__ARG(m->row_loss),
-                                 NNCL__ARG(m->row_correct), NNCL__ARG(m->status), NNCL__ARG(base),
+                                 NNCL__ARG(m->row_correct), NNCL__ARG(m->status), NNCL__ARG(row_count),
                                  NNCL__END));
     } else {
         id = m->loss == NNCL_LOSS_BCE ? NNCL__K_BCE_LOGITS : NNCL__K_MSE;
@@ -84,9 +84,9 @@ nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, int want_
                                  NNCL__ARG(Y.ld), NNCL__ARG(g.mem), NNCL__ARG(g.off),
                                  NNCL__ARG(g.ld), NNCL__ARG(grad), NNCL__ARG(scale),
                                  NNCL__ARG(m->row_loss), NNCL__ARG(m->row_correct),
-                                 NNCL__ARG(m->status), NNCL__ARG(base), NNCL__END));
+                                 NNCL__ARG(m->status), NNCL__ARG(row_count), NNCL__END));
     }
-    NNCL__TRY(nncl__launch(ctx, id, 1, &rows, NULL));
+    NNCL__TRY(nncl__launch(ctx, id, 1, &rows));
     NNCL__TRY(nncl__sum(ctx, (nncl__view){m->row_loss, 0, 1}, rows, m->metrics, slot, 0));
     return nncl__sum(ctx, (nncl__view){m->row_correct, 0, 1}, rows, m->metrics, slot + 1, 0);
 }
@@ -295,7 +295,7 @@ nncl_status nncl_model_predict(nncl_model *m, const nncl_tensor *X, nncl_tensor 
             continue;
         }
         /* softmax of the logits into out; no labels, no gradient. */
-        cl_uint cols = (cl_uint)outputs, base = 0;
+        cl_uint cols = (cl_uint)outputs, row_count = (cl_uint)rows;
         cl_int zero = 0, one = 1;
         float scale = 1.0f;
         NNCL__TRY(nncl__set_args(m->ctx, NNCL__K_SOFTMAX_CE, NNCL__ARG(z.mem), NNCL__ARG(z.off),
@@ -304,8 +304,8 @@ nncl_status nncl_model_predict(nncl_model *m, const nncl_tensor *X, nncl_tensor 
                                  NNCL__ARG(o.mem), NNCL__ARG(o.off), NNCL__ARG(o.ld),
                                  NNCL__ARG(zero), NNCL__ARG(one), NNCL__ARG(scale),
                                  NNCL__ARG(m->row_loss), NNCL__ARG(m->row_correct),
-                                 NNCL__ARG(m->status), NNCL__ARG(base), NNCL__END));
-        NNCL__TRY(nncl__launch(m->ctx, NNCL__K_SOFTMAX_CE, 1, &rows, NULL));
+                                 NNCL__ARG(m->status), NNCL__ARG(row_count), NNCL__END));
+        NNCL__TRY(nncl__launch(m->ctx, NNCL__K_SOFTMAX_CE, 1, &rows));
     }
     return nncl__model_check_status(m);
 }

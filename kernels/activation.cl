@@ -9,6 +9,14 @@
 
 #define LEAKY_SLOPE 0.01f
 
+/* Work-group shapes come from the build options (NNCL_WG) so that every
+ * launch uses one shape: drivers that compile per shape (PoCL) then compile
+ * each kernel once. Ranges are rounded up; kernels check their bounds. */
+#ifndef NNCL_WG
+#define NNCL_WG 64
+#endif
+#define WG_1D __attribute__((reqd_work_group_size(NNCL_WG, 1, 1)))
+
 /* Device-side status word, checked when the host next reads results:
  * status[0] = code (0 ok), status[1] = row, status[2] = value. */
 #define NNCL_DEV_BAD_LABEL 1
@@ -58,17 +66,20 @@ float act_grad_from_output(float y, int act)
     }
 }
 
-__kernel void fill(__global float *x, uint offset, uint ld, uint cols, float value)
+WG_1D __kernel void fill(__global float *x, uint offset, uint ld, uint rows, uint cols, float value)
 {
     size_t col = get_global_id(0), row = get_global_id(1);
+    if (col >= cols || row >= rows) return;
     x[offset + row * ld + col] = value;
 }
 
 /* Y = act(X), elementwise (Y may be X). */
-__kernel void act_forward(__global const float *x, uint x_off, uint x_ld,
-                          __global float *y, uint y_off, uint y_ld, int act)
+WG_1D __kernel void act_forward(__global const float *x, uint x_off, uint x_ld,
+                                __global float *y, uint y_off, uint y_ld, uint rows, uint cols,
+                                int act)
 {
     size_t col = get_global_id(0), row = get_global_id(1);
+    if (col >= cols || row >= rows) return;
     y[y_off + row * y_ld + col] = act_f(x[x_off + row * x_ld + col], act);
 }
 
@@ -76,12 +87,13 @@ __kernel void act_forward(__global const float *x, uint x_off, uint x_ld,
  *   dZ = dY ⊙ act'(Y)   (written over dY)
  *   db = Σ_rows dZ       (summed in row order: the same bits every run)
  * db may be absent (has_bias = 0). */
-__kernel void act_backward_bias(__global float *dy, uint dy_off, uint dy_ld,
-                                __global const float *y, uint y_off, uint y_ld,
-                                uint rows, int act,
-                                __global float *db, uint db_off, int has_bias)
+WG_1D __kernel void act_backward_bias(__global float *dy, uint dy_off, uint dy_ld,
+                                      __global const float *y, uint y_off, uint y_ld,
+                                      uint rows, uint cols, int act,
+                                      __global float *db, uint db_off, int has_bias)
 {
     size_t col = get_global_id(0);
+    if (col >= cols) return;
     float sum = 0.0f;
     for (uint row = 0; row < rows; row++) {
         size_t i = dy_off + row * dy_ld + col;

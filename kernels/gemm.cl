@@ -33,7 +33,13 @@
 #error "NNCL_TN must be 8 or 16"
 #endif
 
+#ifndef NNCL_GEMM_WGX
+#define NNCL_GEMM_WGX 1
+#define NNCL_GEMM_WGY 1
+#endif
+
 #define GEMM_KERNEL(NAME, A_AT)                                                        \
+    __attribute__((reqd_work_group_size(NNCL_GEMM_WGX, NNCL_GEMM_WGY, 1)))             \
     __kernel void NAME(uint M, uint N, uint K, float alpha,                            \
                        __global const float *A, uint a_off, uint lda,                  \
                        __global const float *B, uint b_off, uint ldb, float beta,      \
@@ -104,9 +110,10 @@ GEMM_KERNEL(gemm_nn, A_NN)
 GEMM_KERNEL(gemm_tn, A_TN)
 
 /* out (cols x rows) = inᵀ (in is rows x cols). */
-__kernel void transpose(__global const float *in, uint in_off, uint in_ld,
-                        __global float *out, uint out_off, uint out_ld)
+WG_1D __kernel void transpose(__global const float *in, uint in_off, uint in_ld,
+                              __global float *out, uint out_off, uint out_ld, uint rows, uint cols)
 {
     size_t col = get_global_id(0), row = get_global_id(1);
+    if (col >= cols || row >= rows) return;
     out[out_off + col * out_ld + row] = in[in_off + row * in_ld + col];
 }

@@ -4,7 +4,7 @@
 /* acc[slot] (+)= Σ_i a[a_off + i], i in 0..n-1, summed in index order in
  * blocks of 64 (partial sums keep the float error small). Launched as one
  * work-item: the order, and so the bits, never change. */
-__kernel void sum_accumulate(__global const float *a, uint a_off, uint n,
+__attribute__((reqd_work_group_size(1, 1, 1))) __kernel void sum_accumulate(__global const float *a, uint a_off, uint n,
                              __global float *acc, uint slot, int overwrite)
 {
     float sum = 0.0f;
@@ -19,14 +19,15 @@ __kernel void sum_accumulate(__global const float *a, uint a_off, uint n,
 
 /* Flags the first non-finite element of a rows x cols view (one work-item
  * per row). Keeps NaN input from silently poisoning the weights. */
-__kernel void check_finite(__global const float *x, uint off, uint ld, uint cols,
-                           __global int *status, int code, uint row_base)
+WG_1D __kernel void check_finite(__global const float *x, uint off, uint ld, uint cols,
+                           __global int *status, int code, uint rows)
 {
     uint row = get_global_id(0);
+    if (row >= rows) return;
     __global const float *xr = x + off + (size_t)row * ld;
     for (uint c = 0; c < cols; c++)
         if (!isfinite(xr[c])) {
-            report_status(status, code, (int)(row_base + row), (int)c);
+            report_status(status, code, (int)row, (int)c);
             return;
         }
 }

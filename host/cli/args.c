@@ -92,9 +92,9 @@ int cli_parse_float(cli_args *a, const char *name, float *out)
     return 1;
 }
 
-int cli_context(const char *device, nncl_context **ctx)
+int cli_context(const char *device, int profile, nncl_context **ctx)
 {
-    nncl_context_options opt = {device, NULL};
+    nncl_context_options opt = {.device = device, .profile = profile};
     nncl_status st = nncl_context_create(&opt, ctx);
     return st == NNCL_OK ? 0 : cli_fail(NULL, st, "opening the OpenCL device");
 }

@@ -36,7 +36,8 @@ int cli_parse_size(cli_args *a, const char *name, size_t *out);
 int cli_parse_u64(cli_args *a, const char *name, unsigned long long *out);
 int cli_parse_float(cli_args *a, const char *name, float *out);
 
-/* Creates a context on `device` (NULL: NNCL_DEVICE or the default). */
-int cli_context(const char *device, nncl_context **ctx);
+/* Creates a context on `device` (NULL: NNCL_DEVICE or the default),
+ * timing every kernel when profile is set. */
+int cli_context(const char *device, int profile, nncl_context **ctx);
 
 #endif

@@ -34,7 +34,7 @@ int cli_predict(int argc, char **argv)
     nncl_model *model = NULL;
     nncl_dataset *ds = NULL;
     float *out = NULL;
-    int rc = cli_context(device, &ctx);
+    int rc = cli_context(device, 0, &ctx);
     if (rc) return rc;
     nncl_status st = nncl_model_load(ctx, model_path, &model, NULL);
     if (st) rc = cli_fail(ctx, st, "loading the model");

@@ -40,7 +40,8 @@ static const char usage[] =
     "  --resume ck.safetensors          continue a run exactly where it stopped\n"
     "  --plot curve.svg                 train/test loss and accuracy per epoch\n"
     "  --json                           a JSON summary as the last line of stdout\n"
-    "  --device D                       gpu, cpu, an index or a name (see nncl devices)\n";
+    "  --device D                       gpu, cpu, an index or a name (see nncl devices)\n"
+    "  --profile                        print the device time of each kernel at the end\n";
 
 typedef struct {
     const char *data, *test_data, *label_column, *layers, *save, *checkpoint, *resume, *plot, *device;
@@ -48,7 +49,7 @@ typedef struct {
     float validation_split, lr, momentum, weight_decay;
     size_t batch, epochs, step_epochs;
     unsigned long long seed;
-    int standardize, json, lr_set, momentum_set, wd_set;
+    int standardize, json, lr_set, momentum_set, wd_set, profile;
 } train_options;
 
 static volatile sig_atomic_t interrupted;
@@ -92,6 +93,7 @@ static int parse(int argc, char **argv, train_options *o)
         else if (cli_opt(&a, "--resume")) o->resume = a.value;
         else if (cli_opt(&a, "--plot")) o->plot = a.value;
         else if (cli_flag(&a, "--json")) o->json = 1;
+        else if (cli_flag(&a, "--profile")) o->profile = 1;
         else if (cli_opt(&a, "--device")) o->device = a.value;
         else return cli_usage_error("train", "unknown option \"%s\"", argv[a.index]);
     }
@@ -261,7 +263,7 @@ int cli_train(int argc, char **argv)
 
     double t_start = now();
     run_state r = {0};
-    if ((rc = cli_context(o.device, &r.ctx))) return rc;
+    if ((rc = cli_context(o.device, o.profile, &r.ctx))) return rc;
     nncl_train_position pos = {o.seed, 0, 0};
     if ((rc = load_data(&o, &r, loss)) || (rc = make_model(&o, &r, loss, &pos))) {
         cleanup(&r);
@@ -345,6 +347,18 @@ int cli_train(int argc, char **argv)
                "\"test_accuracy\": %s, \"samples_per_second\": %.1f, \"seconds\": %.3f, \"device\": \"%s\"}\n",
                done, (double)train_loss, (double)train_acc, test_l, test_a,
                train_seconds > 0 ? samples / train_seconds : 0.0, seconds, dev.name);
+    }
+    if (!rc && o.profile) {
+        nncl_kernel_time times[32];
+        size_t n = nncl_context_kernel_times(r.ctx, times, 32, 0);
+        double total = 0;
+        for (size_t i = 0; i < n && i < 32; i++) total += times[i].seconds;
+        fprintf(stderr, "%-20s %10s %10s %7s\n", "kernel", "launches", "seconds", "share");
+        for (size_t i = 0; i < n && i < 32; i++)
+            fprintf(stderr, "%-20s %10llu %10.3f %6.1f%%\n", times[i].kernel, (unsigned long long)times[i].launches,
+                    times[i].seconds, total > 0 ? 100 * times[i].seconds / total : 0);
+        fprintf(stderr, "%-20s %10s %10.3f (kernel build %.2f s)\n", "total", "", total,
+                nncl_context_build_seconds(r.ctx));
     }
     if (!rc) fprintf(stderr, "nncl train: done in %.1f s%s%s\n", seconds, o.save ? ", saved " : "", o.save ? o.save : "");
     cleanup(&r);

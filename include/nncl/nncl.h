@@ -112,6 +112,7 @@ typedef struct nncl_context nncl_context;
 typedef struct nncl_context_options {
     const char *device;     /* as nncl_device_select; NULL: $NNCL_DEVICE, then defaults */
     const char *kernel_dir; /* NULL: embedded kernels ($NNCL_KERNEL_DIR overrides) */
+    int profile;            /* 1: time every kernel on the device (nncl_context_kernel_times) */
 } nncl_context_options;
 
 /* Creates a context (device, in-order queue, built kernels) on the device that
@@ -126,6 +127,20 @@ NNCL_API void nncl_context_destroy(nncl_context *ctx);
 NNCL_API nncl_status nncl_context_device(const nncl_context *ctx, nncl_device_info *info);
 /* Waits until every operation queued on the context has finished. */
 NNCL_API nncl_status nncl_context_finish(nncl_context *ctx);
+typedef struct nncl_kernel_time {
+    const char *kernel;  /* the kernel function name; static storage */
+    uint64_t launches;
+    double seconds;      /* device time, summed over launches */
+} nncl_kernel_time;
+
+/* For a context created with options.profile: per-kernel launches and device
+ * time since creation (or the last reset), waiting for queued work first.
+ * Fills up to max entries, returns how many kernels have been launched. */
+NNCL_API size_t nncl_context_kernel_times(nncl_context *ctx, nncl_kernel_time *out, size_t max,
+                                          int reset);
+/* Seconds nncl_context_create spent building the kernels. */
+NNCL_API double nncl_context_build_seconds(const nncl_context *ctx);
+
 /* The detail of the last failing call on ctx (the file and line of a
  * malformed input, the OpenCL build log, the OpenCL error name); for ctx NULL,
  * the last failure of this thread that had no context. Owned by the context,
