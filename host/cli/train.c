@@ -31,9 +31,10 @@ static const char usage[] =
     "  --optimizer adam       adam, adamw, sgd, momentum, nesterov\n"
     "  --lr 0.001             learning rate\n"
     "  --momentum 0.9  --weight-decay 0\n"
-    "  --schedule constant    constant, step (x0.1 every --step-epochs), cosine\n"
+    "  --schedule cosine      cosine (to 0 over the run), constant, step (x0.1 every\n"
+    "                         --step-epochs)\n"
     "  --step-epochs 5\n"
-    "  --batch 128  --epochs 10\n"
+    "  --batch 128  --epochs 15\n"
     "output:\n"
     "  --save model.safetensors         the trained model\n"
     "  --checkpoint ck.safetensors      written after every epoch and on Ctrl-C\n"
@@ -62,8 +63,8 @@ static void on_sigint(int sig)
 static int parse(int argc, char **argv, train_options *o)
 {
     *o = (train_options){.data = "fashion-mnist", .layers = "256,128", .activation = "relu",
-                         .loss = "softmax-ce", .optimizer = "adam", .schedule = "constant",
-                         .lr = 1e-3f, .momentum = 0.9f, .batch = 128, .epochs = 10, .step_epochs = 5,
+                         .loss = "softmax-ce", .optimizer = "adam", .schedule = "cosine",
+                         .lr = 1e-3f, .momentum = 0.9f, .batch = 128, .epochs = 15, .step_epochs = 5,
                          .seed = 42};
     cli_args a = {"train", argc, 1, argv, NULL, 0};
     while (a.index < argc && !a.failed) {
