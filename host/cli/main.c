@@ -11,6 +11,7 @@ static const char usage[] =
     "  train        train a model on a data set (default: Fashion-MNIST)\n"
     "  eval         loss, accuracy and confusion matrix of a model on a data set\n"
     "  predict      a model's outputs for each row of a CSV or data set\n"
+    "  bench        GEMM and training speed beside OpenBLAS and CLBlast\n"
     "  devices      list OpenCL devices and the one nncl would choose\n"
     "\n"
     "options:\n"
@@ -40,5 +41,6 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "train")) return cli_train(argc - 1, argv + 1);
     if (!strcmp(cmd, "eval")) return cli_eval(argc - 1, argv + 1);
     if (!strcmp(cmd, "predict")) return cli_predict(argc - 1, argv + 1);
+    if (!strcmp(cmd, "bench")) return cli_bench(argc - 1, argv + 1);
     return cli_usage_error(NULL, "unknown command \"%s\"", cmd);
 }

@@ -1,0 +1,358 @@
+/* nncl bench: GEMM in GFLOP/s for the three layouts beside OpenBLAS sgemm and
+ * CLBlast on the same OpenCL device (each when found at build time), training
+ * throughput of the default Fashion-MNIST MLP, and kernel build time cold and
+ * warm. Peers run in the same process, one after another, so every ratio is
+ * measured under the same machine load. */
+#include "cli.h"
+
+#include <nncl/nncl_cl.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef NNCL_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+#ifdef NNCL_HAVE_CLBLAST
+#include <clblast_c.h>
+#endif
+
+static const char usage[] =
+    "usage: nncl bench [--quick] [--json] [--device D] [--batches 128,1024] [--skip-train]\n"
+    "\n"
+    "GEMM (NN, TN, NT) at the MLP's shapes and at 1024^3 in GFLOP/s, beside OpenBLAS\n"
+    "sgemm and CLBlast on the same device when nncl was built with them; training\n"
+    "samples/s of the default MLP (784-256-128-10, Adam) on Fashion-MNIST (skipped\n"
+    "when dataset-fashion-mnist is not installed); kernel build time cold (an empty\n"
+    "PoCL cache) and warm. --quick runs each measurement briefly.\n";
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct {
+    double min_seconds; /* per measurement */
+    int json;
+} bench_opts;
+
+/* Repeats fn until min_seconds have passed (after one warm-up call) and
+ * returns the best of three rounds' mean seconds per call. */
+typedef int (*bench_fn)(void *user);
+static double time_it(bench_fn fn, void *user, double min_seconds)
+{
+    if (fn(user)) return NAN;
+    double best = INFINITY;
+    for (int round = 0; round < 3; round++) {
+        int calls = 0;
+        double t0 = now(), t;
+        do {
+            if (fn(user)) return NAN;
+            calls++;
+            t = now() - t0;
+        } while (t < min_seconds / 3);
+        if (t / calls < best) best = t / calls;
+    }
+    return best;
+}
+
+typedef struct {
+    nncl_context *ctx;
+    int ta, tb;
+    size_t M, N, K;
+    nncl_tensor *A, *B, *C;
+    float *hA, *hB, *hC;
+} gemm_case;
+
+static int run_nncl(void *user)
+{
+    gemm_case *g = user;
+    if (nncl_gemm(g->ctx, g->ta, g->tb, 1.0f, g->A, g->B, 0.0f, g->C)) return 1;
+    return nncl_context_finish(g->ctx) != NNCL_OK;
+}
+
+#ifdef NNCL_HAVE_OPENBLAS
+static int run_openblas(void *user)
+{
+    gemm_case *g = user;
+    cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans,
+                (int)g->M, (int)g->N, (int)g->K, 1.0f, g->hA, g->ta ? (int)g->M : (int)g->K, g->hB,
+                g->tb ? (int)g->K : (int)g->N, 0.0f, g->hC, (int)g->N);
+    return 0;
+}
+#endif
+
+#ifdef NNCL_HAVE_CLBLAST
+static int run_clblast(void *user)
+{
+    gemm_case *g = user;
+    cl_command_queue queue = nncl_context_cl_queue(g->ctx);
+    cl_event event = NULL;
+    CLBlastStatusCode st = CLBlastSgemm(CLBlastLayoutRowMajor, g->ta ? CLBlastTransposeYes : CLBlastTransposeNo,
+                                        g->tb ? CLBlastTransposeYes : CLBlastTransposeNo, g->M, g->N, g->K, 1.0f,
+                                        nncl_tensor_cl_mem(g->A, NULL, NULL), 0, g->ta ? g->M : g->K,
+                                        nncl_tensor_cl_mem(g->B, NULL, NULL), 0, g->tb ? g->K : g->N, 0.0f,
+                                        nncl_tensor_cl_mem(g->C, NULL, NULL), 0, g->N, &queue, &event);
+    if (st != CLBlastSuccess) return 1;
+    clWaitForEvents(1, &event);
+    clReleaseEvent(event);
+    return 0;
+}
+#endif
+
+static int gemm_table(nncl_context *ctx, const bench_opts *bo, FILE *json)
+{
+    static const size_t shapes[][3] = {{128, 256, 784},   {128, 128, 256},  {128, 10, 128},
+                                       {1024, 256, 784},  {1024, 128, 256}, {1024, 10, 128},
+                                       {1024, 1024, 1024}};
+    const char *layouts[3] = {"NN", "TN", "NT"};
+    if (!bo->json)
+        printf("GEMM, GFLOP/s (M x N x K; TN is Aᵀ·B, NT is A·Bᵀ)\n"
+               "%-6s %-18s %9s %9s %9s %11s %11s\n", "layout", "shape", "nncl", "OpenBLAS", "CLBlast",
+               "/OpenBLAS", "/CLBlast");
+    int first = 1;
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+        for (int l = 0; l < 3; l++) {
+            gemm_case g = {ctx, l == 1, l == 2, shapes[s][0], shapes[s][1], shapes[s][2], NULL, NULL, NULL,
+                           NULL, NULL, NULL};
+            size_t a_rows = g.ta ? g.K : g.M, a_cols = g.ta ? g.M : g.K;
+            size_t b_rows = g.tb ? g.N : g.K, b_cols = g.tb ? g.K : g.N;
+            g.hA = malloc(g.M * g.K * sizeof(float));
+            g.hB = malloc(g.K * g.N * sizeof(float));
+            g.hC = malloc(g.M * g.N * sizeof(float));
+            for (size_t i = 0; i < g.M * g.K; i++) g.hA[i] = (float)((i * 7) % 13) / 13.0f - 0.5f;
+            for (size_t i = 0; i < g.K * g.N; i++) g.hB[i] = (float)((i * 5) % 11) / 11.0f - 0.5f;
+            if (nncl_tensor_create(ctx, a_rows, a_cols, &g.A) || nncl_tensor_create(ctx, b_rows, b_cols, &g.B) ||
+                nncl_tensor_create(ctx, g.M, g.N, &g.C) || nncl_tensor_upload(g.A, g.hA, g.M * g.K) ||
+                nncl_tensor_upload(g.B, g.hB, g.K * g.N))
+                return cli_fail(ctx, NNCL_ERR_OPENCL, "bench tensors");
+            double flops = 2.0 * (double)g.M * (double)g.N * (double)g.K;
+            double t_nncl = time_it(run_nncl, &g, bo->min_seconds);
+            double t_blas = NAN, t_clblast = NAN;
+#ifdef NNCL_HAVE_OPENBLAS
+            t_blas = time_it(run_openblas, &g, bo->min_seconds);
+#endif
+#ifdef NNCL_HAVE_CLBLAST
+            t_clblast = time_it(run_clblast, &g, bo->min_seconds);
+#endif
+            double gf = flops / t_nncl * 1e-9, gb = flops / t_blas * 1e-9, gc = flops / t_clblast * 1e-9;
+            char shape[32];
+            snprintf(shape, sizeof shape, "%zux%zux%zu", g.M, g.N, g.K);
+            if (!bo->json)
+                printf("%-6s %-18s %9.1f %9.1f %9.1f %10.2fx %10.2fx\n", layouts[l], shape, gf, gb, gc, gf / gb,
+                       gf / gc);
+            else
+                fprintf(json, "%s{\"layout\": \"%s\", \"m\": %zu, \"n\": %zu, \"k\": %zu, \"nncl\": %.2f, "
+                        "\"openblas\": %.2f, \"clblast\": %.2f}", first ? "" : ", ", layouts[l], g.M, g.N, g.K,
+                        gf, isnan(gb) ? -1.0 : gb, isnan(gc) ? -1.0 : gc);
+            first = 0;
+            nncl_tensor_destroy(g.A), nncl_tensor_destroy(g.B), nncl_tensor_destroy(g.C);
+            free(g.hA), free(g.hB), free(g.hC);
+        }
+    return 0;
+}
+
+/* Samples/s of the default MLP at `batch`, over one epoch of ds after a
+ * short warm-up (so kernel compilation is not counted). */
+static double train_rate(nncl_context *ctx, const nncl_dataset *ds, size_t batch, double min_seconds)
+{
+    const nncl_layer_spec layers[] = {{256, NNCL_ACT_RELU}, {128, NNCL_ACT_RELU}, {10, NNCL_ACT_SOFTMAX}};
+    nncl_model_spec spec = {784, 3, layers, NNCL_LOSS_SOFTMAX_CE, 42};
+    nncl_model *m = NULL;
+    if (nncl_model_create(ctx, &spec, &m)) return NAN;
+    nncl_epoch_options warm = {.batch = batch, .seed = 1, .epoch = 0};
+    double rate = NAN;
+    size_t rows = nncl_dataset_rows(ds), done = 0;
+    double t = 0;
+    if (!nncl_model_train_epoch(m, ds, &warm, NULL, NULL, NULL)) {
+        for (uint64_t e = 1; t < min_seconds || e < 2; e++) {
+            nncl_epoch_options eo = {.batch = batch, .seed = 1, .epoch = e};
+            double t0 = now();
+            if (nncl_model_train_epoch(m, ds, &eo, NULL, NULL, NULL)) break;
+            t += now() - t0;
+            done += rows;
+            rate = (double)done / t;
+        }
+    }
+    nncl_model_destroy(m);
+    return rate;
+}
+
+/* Context creation plus one training step (which compiles every kernel the
+ * step uses, for drivers that compile at first launch), in a child process
+ * whose PoCL cache is `cache_dir`. Returns seconds, NAN on failure. */
+static double build_time(const char *self, const char *device, const char *cache_dir)
+{
+    char out[64];
+    snprintf(out, sizeof out, "/tmp/nncl-bench-%d.txt", (int)getpid());
+    pid_t pid = fork();
+    if (pid < 0) return NAN;
+    if (pid == 0) {
+        setenv("POCL_CACHE_DIR", cache_dir, 1);
+        if (device) setenv("NNCL_DEVICE", device, 1);
+        if (!freopen(out, "w", stdout)) _exit(1);
+        execl(self, self, "bench", "--build-only", (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    double seconds = NAN;
+    FILE *f = fopen(out, "r");
+    if (f) {
+        if (fscanf(f, "%lf", &seconds) != 1) seconds = NAN;
+        fclose(f);
+    }
+    remove(out);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? seconds : NAN;
+}
+
+static int build_only(void)
+{
+    double t0 = now();
+    nncl_context *ctx = NULL;
+    if (nncl_context_create(NULL, &ctx)) return 1;
+    const nncl_layer_spec layers[] = {{16, NNCL_ACT_RELU}, {3, NNCL_ACT_SOFTMAX}};
+    nncl_model_spec spec = {8, 2, layers, NNCL_LOSS_SOFTMAX_CE, 1};
+    nncl_model *m = NULL;
+    nncl_tensor *X = NULL, *Y = NULL;
+    float x[32] = {0}, y[4] = {0, 1, 2, 0};
+    int rc = nncl_model_create(ctx, &spec, &m) || nncl_tensor_create(ctx, 4, 8, &X) ||
+             nncl_tensor_create(ctx, 4, 1, &Y) || nncl_tensor_upload(X, x, 32) || nncl_tensor_upload(Y, y, 4) ||
+             nncl_model_train_step(m, X, Y) || nncl_model_sync(m);
+    printf("%.4f\n", now() - t0);
+    nncl_tensor_destroy(X), nncl_tensor_destroy(Y);
+    nncl_model_destroy(m);
+    nncl_context_destroy(ctx);
+    return rc;
+}
+
+/* FP32 ceiling of the device: CPUs from their SIMD width and clock (2 FMA
+ * units per core assumed), GPUs from compute units x 128 lanes (NVIDIA since
+ * Ampere) x clock. An estimate; it says which. */
+static double peak_gflops(nncl_context *ctx, const nncl_device_info *d, char *how, size_t how_size)
+{
+    cl_uint mhz = 0;
+    clGetDeviceInfo(nncl_context_cl_device(ctx), CL_DEVICE_MAX_CLOCK_FREQUENCY, sizeof mhz, &mhz, NULL);
+    if (d->type == NNCL_DEVICE_GPU) {
+        snprintf(how, how_size, "%u CUs x 128 lanes x 2 flops x %u MHz", d->compute_units, mhz);
+        return d->compute_units * 128.0 * 2.0 * mhz * 1e-3;
+    }
+    int lanes = 4;
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) lanes = 16;
+    else if (__builtin_cpu_supports("avx2")) lanes = 8;
+#endif
+    snprintf(how, how_size, "%u cores x 2 FMA units x %d lanes x 2 flops x %u MHz", d->compute_units, lanes, mhz);
+    return d->compute_units * 2.0 * lanes * 2.0 * mhz * 1e-3;
+}
+
+int cli_bench(int argc, char **argv)
+{
+    bench_opts bo = {2.0, 0};
+    const char *device = NULL, *batches = NULL;
+    int skip_train = 0;
+    cli_args a = {"bench", argc, 1, argv, NULL, 0};
+    while (a.index < argc && !a.failed) {
+        if (cli_flag(&a, "-h") || cli_flag(&a, "--help")) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        else if (cli_flag(&a, "--build-only")) return build_only();
+        else if (cli_flag(&a, "--quick")) bo.min_seconds = 0.3;
+        else if (cli_flag(&a, "--json")) bo.json = 1;
+        else if (cli_flag(&a, "--skip-train")) skip_train = 1;
+        else if (cli_opt(&a, "--device")) device = a.value;
+        else if (cli_opt(&a, "--batches")) batches = a.value;
+        else return cli_usage_error("bench", "unknown option \"%s\"", argv[a.index]);
+    }
+    if (a.failed) return 2;
+
+    /* Kernel build time first, in child processes with their own PoCL cache. */
+    char cache[] = "/tmp/nncl-bench-cache-XXXXXX";
+    double cold = NAN, warm = NAN;
+    char self[4096];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len > 0 && mkdtemp(cache)) {
+        self[len] = '\0';
+        cold = build_time(self, device, cache);
+        warm = build_time(self, device, cache);
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", cache);
+        if (system(cmd) != 0) fprintf(stderr, "nncl bench: could not remove %s\n", cache);
+    }
+
+    nncl_context *ctx = NULL;
+    int rc = cli_context(device, 0, &ctx);
+    if (rc) return rc;
+#ifdef NNCL_HAVE_OPENBLAS
+    openblas_set_num_threads((int)sysconf(_SC_NPROCESSORS_ONLN));
+    const char *blas = openblas_get_corename();
+#else
+    const char *blas = "not built in";
+#endif
+    nncl_device_info d;
+    nncl_context_device(ctx, &d);
+    char how[160];
+    double peak = peak_gflops(ctx, &d, how, sizeof how);
+    if (!bo.json) {
+        printf("device: %s (%s), %u compute units\n", d.name, d.platform, d.compute_units);
+        printf("FP32 ceiling: %.0f GFLOP/s (%s)\n", peak, how);
+        printf("OpenBLAS core: %s   CLBlast: %s\n", blas,
+#ifdef NNCL_HAVE_CLBLAST
+               "built in"
+#else
+               "not built in"
+#endif
+        );
+        printf("kernel build + first step: cold %.2f s, warm %.2f s\n\n", cold, warm);
+    }
+    FILE *json = stdout;
+    if (bo.json)
+        printf("{\"device\": \"%s\", \"peak_gflops\": %.1f, \"openblas_core\": \"%s\", \"build_cold_seconds\": %.3f, "
+               "\"build_warm_seconds\": %.3f, \"gemm\": [", d.name, peak, blas, cold, warm);
+    rc = gemm_table(ctx, &bo, json);
+    if (bo.json) printf("], \"training\": [");
+
+    if (!rc && !skip_train) {
+        nncl_dataset *ds = NULL;
+        if (nncl_dataset_open(ctx, "fashion-mnist", "train", NULL, &ds) != NNCL_OK)
+            fprintf(stderr, "nncl bench: training skipped: %s\n", nncl_last_error(ctx));
+        size_t list[8], n_list = 0;
+        if (batches) {
+            for (const char *p = batches; *p && n_list < 8;) {
+                char *end;
+                unsigned long v = strtoul(p, &end, 10);
+                if (end == p || v == 0) {
+                    rc = cli_usage_error("bench", "--batches \"%s\": expected sizes such as 128,1024", batches);
+                    break;
+                }
+                list[n_list++] = v;
+                p = *end == ',' ? end + 1 : end;
+            }
+        } else {
+            list[n_list++] = 128;
+            list[n_list++] = 1024;
+            if (d.type == NNCL_DEVICE_GPU) list[n_list++] = 4096, list[n_list++] = 16384;
+        }
+        if (!bo.json && !rc && ds)
+            printf("\ntraining the default MLP 784-256-128-10 (Adam) on Fashion-MNIST\n%-8s %12s\n", "batch",
+                   "samples/s");
+        for (size_t i = 0; !rc && ds && i < n_list; i++) {
+            double rate = train_rate(ctx, ds, list[i], bo.min_seconds);
+            if (!bo.json) printf("%-8zu %12.0f\n", list[i], rate);
+            else printf("%s{\"batch\": %zu, \"samples_per_second\": %.1f}", i ? ", " : "", list[i], rate);
+        }
+        nncl_dataset_destroy(ds);
+    }
+    if (bo.json) printf("]}\n");
+    nncl_context_destroy(ctx);
+    return rc;
+}
