@@ -221,15 +221,22 @@ static void choose_tiles(nncl_context *ctx)
      * driver runs work-groups on its threads and each one is a plain loop. */
     ctx->tiles.wgx = ctx->tiles.wgy = 1;
     ctx->tiles.wg = ctx->info.type == NNCL_DEVICE_GPU ? 256 : 64;
-    const char *env = getenv("NNCL_GEMM_TILES"); /* "TMxTN" for experiments */
-    int tm = 0, tn = 0;
-    if (env && sscanf(env, "%dx%d", &tm, &tn) == 2 && tm >= 1 && tm <= 16 &&
-        (tn == 8 || tn == 16)) {
+    ctx->tiles.transpose_a = getenv("NNCL_GEMM_TN_DIRECT") == NULL;
+    /* "TMxTN[xWGXxWGY]" overrides the choice, for experiments and sweeps. */
+    const char *env = getenv("NNCL_GEMM_TILES");
+    int tm = 0, tn = 0, wgx = 1, wgy = 1;
+    if (env && sscanf(env, "%dx%dx%dx%d", &tm, &tn, &wgx, &wgy) >= 2 && tm >= 1 && tm <= 16 &&
+        (tn == 8 || tn == 16) && wgx >= 1 && wgy >= 1 && wgx * wgy <= 256) {
         ctx->tiles.tm = tm;
         ctx->tiles.tn = tn;
+        ctx->tiles.wgx = wgx;
+        ctx->tiles.wgy = wgy;
         return;
     }
-    ctx->tiles.tm = 4;
+    /* 6 x 16: twelve 8-wide accumulators, two B vectors and a broadcast fill
+     * the sixteen AVX2 registers (the shape of the classic AVX2 sgemm
+     * kernels); measured best of 4/6/8 x 8/16 in docs/PERFORMANCE.md. */
+    ctx->tiles.tm = 6;
     ctx->tiles.tn = 16;
 }
 

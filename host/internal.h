@@ -51,6 +51,7 @@ typedef struct {
     int tn; /* columns of C per work-item: 8 or 16 (float8/float16 accumulators) */
     int wgx, wgy; /* GEMM work-group shape */
     int wg;       /* work-group size of every other kernel (rows of 1) */
+    int transpose_a; /* TN as a transpose of A plus gemm_nn (else gemm_tn) */
 } nncl__gemm_tiles;
 
 struct nncl_context {

@@ -156,19 +156,21 @@ nncl_status nncl_cl_loss(nncl_context *ctx, nncl_loss loss, const nncl_tensor *Z
                           rows, cols, rows, tcols, rows, cols, rows);
     if (row_loss && row_loss->ld != 1 && rows > 1)
         return nncl__fail(ctx, NNCL_ERR_UNSUPPORTED, "nncl_cl_loss: row_loss must be contiguous");
-    /* Per-row buffers and a status word the kernels need, freed when done. */
-    cl_int err;
-    cl_mem rows_buf = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, 2 * rows * sizeof(float), NULL, &err);
-    if (err != CL_SUCCESS) return nncl__cl_fail(ctx, err, "nncl_cl_loss: row buffer");
-    cl_int zero[4] = {0, 0, 0, 0};
-    cl_mem status = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, sizeof zero, zero, &err);
-    if (err != CL_SUCCESS) {
-        clReleaseMemObject(rows_buf);
-        return nncl__cl_fail(ctx, err, "nncl_cl_loss: status buffer");
+    /* Per-row loss and correctness buffers and a status word the kernels
+     * need, freed when done. Two separate buffers: a sub-buffer at offset
+     * rows·4 bytes is misaligned for most row counts, and sharing one buffer
+     * would let the correctness counts overwrite the row losses. */
+    cl_int err, err2 = CL_SUCCESS, zero[4] = {0, 0, 0, 0};
+    cl_mem rows_buf = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, rows * sizeof(float), NULL, &err);
+    cl_mem correct = err == CL_SUCCESS ? clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, rows * sizeof(float), NULL, &err2) : NULL;
+    cl_mem status = err == CL_SUCCESS && err2 == CL_SUCCESS
+                        ? clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, sizeof zero, zero, &err2)
+                        : NULL;
+    if (err != CL_SUCCESS || err2 != CL_SUCCESS) {
+        if (correct) clReleaseMemObject(correct);
+        if (rows_buf) clReleaseMemObject(rows_buf);
+        return nncl__cl_fail(ctx, err != CL_SUCCESS ? err : err2, "nncl_cl_loss: clCreateBuffer");
     }
-    cl_buffer_region second = {rows * sizeof(float), rows * sizeof(float)};
-    cl_mem correct = clCreateSubBuffer(rows_buf, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, &second, &err);
-    if (err != CL_SUCCESS) correct = rows_buf; /* misaligned: share, the correct counts are not returned */
     nncl_status st = sync_before(ctx, sync);
     nncl__view z = nncl__view_of(Z), t = nncl__view_of(T), g = grad ? nncl__view_of(grad) : z;
     cl_uint n_cols = (cl_uint)cols, row_count = (cl_uint)rows;
@@ -194,7 +196,7 @@ nncl_status nncl_cl_loss(nncl_context *ctx, nncl_loss loss, const nncl_tensor *Z
     }
     st = sync_after(ctx, sync, st);
     /* Released now, freed by OpenCL once the queued commands are done with them. */
-    if (correct != rows_buf) clReleaseMemObject(correct);
+    clReleaseMemObject(correct);
     clReleaseMemObject(rows_buf);
     clReleaseMemObject(status);
     return st;
@@ -205,7 +207,13 @@ nncl_status nncl_cl_optimizer_update(nncl_context *ctx, const nncl_optimizer *op
                                      nncl_tensor *v, const nncl_cl_sync *sync)
 {
     if (!ctx) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_cl_optimizer_update: ctx is NULL");
-    NNCL__TRY(nncl__optim_validate(ctx, opt));
+    nncl_status bad = nncl__optim_validate(ctx, opt);
+    if (bad != NNCL_OK) {
+        /* Name the call in the message, as every other interop failure does. */
+        char why[512];
+        snprintf(why, sizeof why, "%.500s", ctx->error);
+        return nncl__fail(ctx, bad, "nncl_cl_optimizer_update: %s", why);
+    }
     const nncl_tensor *all[4] = {params, grads, m, v};
     static const char *const names[4] = {"params", "grads", "m", "v"};
     for (int i = 0; i < 4; i++) {

@@ -39,19 +39,30 @@ nncl_status nncl_activation_parse(const char *name, nncl_activation *act)
 
 static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
 
-/* C = act(alpha·op(A)·op(B) + beta·C + bias), on raw views; shapes already checked.
- * NT (op(B) = Bᵀ) copies Bᵀ to scratch first and runs gemm_nn: the transpose
- * costs O(N·K) against the product's O(M·N·K). */
+/* C = act(alpha·op(A)·op(B) + beta·C + bias), on raw views; shapes already checked. */
 nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, size_t N, size_t K,
                        float alpha, nncl__view A, nncl__view B, float beta, nncl__view C,
                        const nncl__view *bias, nncl_activation act)
 {
+    /* Transposed operands are copied, transposed, into the context's scratch
+     * (A at 0, B after it) so that the fast NN kernel does the product: the
+     * copy is O(M·K + K·N) against the product's O(M·N·K), and it turns the
+     * strided loads of the other layouts into unit-stride ones. */
+    int copy_a = trans_a && ctx->tiles.transpose_a;
+    size_t a_floats = copy_a ? M * K : 0, b_floats = trans_b ? K * N : 0;
+    cl_mem tmp = NULL;
+    if (a_floats + b_floats) NNCL__TRY(nncl__scratch(ctx, (a_floats + b_floats) * sizeof(float), &tmp));
+    if (copy_a) {
+        /* A is K x M; scratch gets Aᵀ, M x K. */
+        NNCL__TRY(nncl__transpose(ctx, A, K, M, (nncl__view){tmp, 0, (cl_uint)K}));
+        A = (nncl__view){tmp, 0, (cl_uint)K};
+        trans_a = 0;
+    }
     if (trans_b) {
         /* B is N x K; scratch gets Bᵀ, K x N. */
-        cl_mem tmp;
-        NNCL__TRY(nncl__scratch(ctx, K * N * sizeof(float), &tmp));
-        NNCL__TRY(nncl__transpose(ctx, B, N, K, (nncl__view){tmp, 0, (cl_uint)N}));
-        B = (nncl__view){tmp, 0, (cl_uint)N};
+        nncl__view bt = {tmp, (cl_uint)a_floats, (cl_uint)N};
+        NNCL__TRY(nncl__transpose(ctx, B, N, K, bt));
+        B = bt;
     }
     nncl__kernel_id id = trans_a ? NNCL__K_GEMM_TN : NNCL__K_GEMM_NN;
     cl_uint m = (cl_uint)M, n = (cl_uint)N, k = (cl_uint)K;
@@ -64,7 +75,7 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
                              NNCL__ARG(C.mem), NNCL__ARG(C.off), NNCL__ARG(C.ld),
                              NNCL__ARG(bias_mem), NNCL__ARG(bias_off), NNCL__ARG(has_bias),
                              NNCL__ARG(act_code), NNCL__END));
-    size_t global[2] = {div_up(N, (size_t)ctx->tiles.tn), div_up(M, (size_t)ctx->tiles.tm)};
+    size_t global[2] = {div_up(M, (size_t)ctx->tiles.tm), div_up(N, (size_t)ctx->tiles.tn)};
     return nncl__launch(ctx, id, 2, global);
 }
 
@@ -75,7 +86,7 @@ nncl_status nncl__transpose(nncl_context *ctx, nncl__view in, size_t rows, size_
     NNCL__TRY(nncl__set_args(ctx, NNCL__K_TRANSPOSE, NNCL__ARG(in.mem), NNCL__ARG(in.off),
                              NNCL__ARG(in.ld), NNCL__ARG(out.mem), NNCL__ARG(out.off),
                              NNCL__ARG(out.ld), NNCL__ARG(n_rows), NNCL__ARG(n_cols), NNCL__END));
-    size_t global[2] = {cols, rows};
+    size_t global[2] = {div_up(cols, 8), div_up(rows, 8)}; /* 8 x 8 blocks */
     return nncl__launch(ctx, NNCL__K_TRANSPOSE, 2, global);
 }
 

@@ -47,8 +47,8 @@
                        __global const float *bias, uint bias_off, int has_bias,        \
                        int act)                                                        \
     {                                                                                  \
-        const uint j0 = get_global_id(0) * NNCL_TN;                                    \
-        const uint i0 = get_global_id(1) * NNCL_TM;                                    \
+        const uint j0 = get_global_id(1) * NNCL_TN;                                    \
+        const uint i0 = get_global_id(0) * NNCL_TM;                                    \
         if (i0 >= M || j0 >= N) return;                                                \
         A += a_off;                                                                    \
         B += b_off;                                                                    \
@@ -109,11 +109,31 @@
 GEMM_KERNEL(gemm_nn, A_NN)
 GEMM_KERNEL(gemm_tn, A_TN)
 
-/* out (cols x rows) = inᵀ (in is rows x cols). */
+/* out (cols x rows) = inᵀ (in is rows x cols). Each work-item moves an 8 x 8
+ * block through registers: eight row loads, eight column stores, all
+ * unit-stride; blocks on the edges go element by element. */
 WG_1D __kernel void transpose(__global const float *in, uint in_off, uint in_ld,
                               __global float *out, uint out_off, uint out_ld, uint rows, uint cols)
 {
-    size_t col = get_global_id(0), row = get_global_id(1);
-    if (col >= cols || row >= rows) return;
-    out[out_off + col * out_ld + row] = in[in_off + row * in_ld + col];
+    size_t c0 = get_global_id(0) * 8, r0 = get_global_id(1) * 8;
+    if (c0 >= cols || r0 >= rows) return;
+    in += in_off + r0 * in_ld + c0;
+    out += out_off + c0 * out_ld + r0;
+    if (r0 + 8 <= rows && c0 + 8 <= cols) {
+        float8 a0 = vload8(0, in), a1 = vload8(0, in + in_ld), a2 = vload8(0, in + 2 * in_ld),
+               a3 = vload8(0, in + 3 * in_ld), a4 = vload8(0, in + 4 * in_ld),
+               a5 = vload8(0, in + 5 * in_ld), a6 = vload8(0, in + 6 * in_ld),
+               a7 = vload8(0, in + 7 * in_ld);
+        vstore8((float8)(a0.s0, a1.s0, a2.s0, a3.s0, a4.s0, a5.s0, a6.s0, a7.s0), 0, out);
+        vstore8((float8)(a0.s1, a1.s1, a2.s1, a3.s1, a4.s1, a5.s1, a6.s1, a7.s1), 0, out + out_ld);
+        vstore8((float8)(a0.s2, a1.s2, a2.s2, a3.s2, a4.s2, a5.s2, a6.s2, a7.s2), 0, out + 2 * out_ld);
+        vstore8((float8)(a0.s3, a1.s3, a2.s3, a3.s3, a4.s3, a5.s3, a6.s3, a7.s3), 0, out + 3 * out_ld);
+        vstore8((float8)(a0.s4, a1.s4, a2.s4, a3.s4, a4.s4, a5.s4, a6.s4, a7.s4), 0, out + 4 * out_ld);
+        vstore8((float8)(a0.s5, a1.s5, a2.s5, a3.s5, a4.s5, a5.s5, a6.s5, a7.s5), 0, out + 5 * out_ld);
+        vstore8((float8)(a0.s6, a1.s6, a2.s6, a3.s6, a4.s6, a5.s6, a6.s6, a7.s6), 0, out + 6 * out_ld);
+        vstore8((float8)(a0.s7, a1.s7, a2.s7, a3.s7, a4.s7, a5.s7, a6.s7, a7.s7), 0, out + 7 * out_ld);
+        return;
+    }
+    for (uint r = 0; r < 8 && r0 + r < rows; r++)
+        for (uint c = 0; c < 8 && c0 + c < cols; c++) out[c * out_ld + r] = in[r * in_ld + c];
 }

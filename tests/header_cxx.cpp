@@ -1,0 +1,16 @@
+// Both public headers compile as C++17 (-Wall -Wextra -Wpedantic -Werror,
+// see tests/CMakeLists.txt): extern "C", no C-only constructs. The program
+// links against the shared library and checks the version it got.
+#include <nncl/nncl.h>
+#include <nncl/nncl_cl.h>
+
+int main()
+{
+    nncl_cl_sync sync = {0, nullptr, nullptr};
+    static_cast<void>(sync);
+    nncl_status (*gemm)(nncl_context *, int, int, float, const nncl_tensor *, const nncl_tensor *,
+                        float, nncl_tensor *, const nncl_tensor *, nncl_activation,
+                        const nncl_cl_sync *) = nncl_cl_gemm;
+    static_cast<void>(gemm);
+    return nncl_version() == NNCL_VERSION ? 0 : 1;
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs `nncl bench` and the PyTorch peer (tests/perf/torch_mlp.py) one after
+# the other and prints nncl's training throughput as a ratio of PyTorch's.
+# Usage: tests/perf/compare.sh [path/to/nncl] [--quick]
+set -euo pipefail
+nncl=${1:-build/nncl}
+shift || true
+here=$(cd "$(dirname "$0")" && pwd)
+ours=$("$nncl" bench --json "$@" | tail -n 1)
+echo "$ours"
+if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
+  echo "compare.sh: python3-torch is not installed (apt-get install python3-torch); no PyTorch ratio" >&2
+  exit 0
+fi
+theirs=$(/usr/bin/python3 "$here/torch_mlp.py" --seconds 4 | tail -n 1)
+echo "$theirs"
+/usr/bin/python3 - "$ours" "$theirs" <<'PY'
+import json, sys
+ours, theirs = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+peer = {r["batch"]: r["samples_per_second"] for r in theirs["training"]}
+for r in ours["training"]:
+    b = r["batch"]
+    if b in peer:
+        print(f"batch {b:5d}: nncl {r['samples_per_second']:9.0f} samples/s, {theirs['peer']} "
+              f"{peer[b]:9.0f} samples/s, ratio {r['samples_per_second'] / peer[b]:.2f}x")
+PY
