@@ -222,6 +222,8 @@ static void choose_tiles(nncl_context *ctx)
     ctx->tiles.wgx = ctx->tiles.wgy = 1;
     ctx->tiles.wg = ctx->info.type == NNCL_DEVICE_GPU ? 256 : 64;
     ctx->tiles.transpose_a = getenv("NNCL_GEMM_TN_DIRECT") == NULL;
+    const char *pack = getenv("NNCL_GEMM_PACK_MIN_M"); /* for experiments */
+    ctx->tiles.pack_min_m = pack ? (size_t)strtoul(pack, NULL, 10) : 256;
     /* "TMxTN[xWGXxWGY]" overrides the choice, for experiments and sweeps. */
     const char *env = getenv("NNCL_GEMM_TILES");
     int tm = 0, tn = 0, wgx = 1, wgy = 1;
@@ -484,7 +486,7 @@ nncl_status nncl__launch(nncl_context *ctx, nncl__kernel_id id, cl_uint dims,
     /* Every launch of a kernel has the same work-group shape (the one its
      * reqd_work_group_size names); the range is rounded up to it. */
     size_t local[2] = {(size_t)ctx->tiles.wg, 1}, global[2] = {global_in[0], dims > 1 ? global_in[1] : 1};
-    if (id == NNCL__K_GEMM_NN || id == NNCL__K_GEMM_TN) {
+    if (id == NNCL__K_GEMM_NN || id == NNCL__K_GEMM_NP || id == NNCL__K_GEMM_TN) {
         local[0] = (size_t)ctx->tiles.wgx;
         local[1] = (size_t)ctx->tiles.wgy;
     } else if (id == NNCL__K_SUM_ACCUMULATE) {

@@ -23,7 +23,9 @@
  * X(enum suffix, kernel function name) */
 #define NNCL__KERNEL_LIST(X)                \
     X(GEMM_NN, "gemm_nn")                   \
+    X(GEMM_NP, "gemm_np")                   \
     X(GEMM_TN, "gemm_tn")                   \
+    X(PACK_B, "pack_b")                     \
     X(TRANSPOSE, "transpose")               \
     X(FILL, "fill")                         \
     X(ACT_FORWARD, "act_forward")           \
@@ -52,6 +54,7 @@ typedef struct {
     int wgx, wgy; /* GEMM work-group shape */
     int wg;       /* work-group size of every other kernel (rows of 1) */
     int transpose_a; /* TN as a transpose of A plus gemm_nn (else gemm_tn) */
+    size_t pack_min_m; /* pack a row-major B when M is at least this (NT always packs) */
 } nncl__gemm_tiles;
 
 struct nncl_context {

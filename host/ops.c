@@ -44,12 +44,17 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
                        float alpha, nncl__view A, nncl__view B, float beta, nncl__view C,
                        const nncl__view *bias, nncl_activation act)
 {
-    /* Transposed operands are copied, transposed, into the context's scratch
-     * (A at 0, B after it) so that the fast NN kernel does the product: the
-     * copy is O(M·K + K·N) against the product's O(M·N·K), and it turns the
-     * strided loads of the other layouts into unit-stride ones. */
+    /* Operands are rearranged in the context's scratch (A first, B after) so
+     * that one fast kernel does every product; each copy is O(M·K) or O(K·N)
+     * against the product's O(M·N·K):
+     *  - Aᵀ is transposed into row-major (turns strided loads into streams);
+     *  - B is packed into panels when it is transposed, or when M is large
+     *    enough that every panel is reused by many row tiles, or N is below
+     *    one panel (the zero padding then keeps the fast path). */
     int copy_a = trans_a && ctx->tiles.transpose_a;
-    size_t a_floats = copy_a ? M * K : 0, b_floats = trans_b ? K * N : 0;
+    int pack = trans_b || M >= ctx->tiles.pack_min_m || N < (size_t)ctx->tiles.tn;
+    size_t tn = (size_t)ctx->tiles.tn, panels = div_up(N, tn);
+    size_t a_floats = copy_a ? M * K : 0, b_floats = pack ? panels * tn * K : 0;
     cl_mem tmp = NULL;
     if (a_floats + b_floats) NNCL__TRY(nncl__scratch(ctx, (a_floats + b_floats) * sizeof(float), &tmp));
     if (copy_a) {
@@ -58,13 +63,19 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
         A = (nncl__view){tmp, 0, (cl_uint)K};
         trans_a = 0;
     }
-    if (trans_b) {
-        /* B is N x K; scratch gets Bᵀ, K x N. */
-        nncl__view bt = {tmp, (cl_uint)a_floats, (cl_uint)N};
-        NNCL__TRY(nncl__transpose(ctx, B, N, K, bt));
-        B = bt;
+    if (pack) {
+        cl_int trans = trans_b;
+        cl_uint k = (cl_uint)K, n = (cl_uint)N, out_off = (cl_uint)a_floats;
+        NNCL__TRY(nncl__set_args(ctx, NNCL__K_PACK_B, NNCL__ARG(B.mem), NNCL__ARG(B.off),
+                                 NNCL__ARG(B.ld), NNCL__ARG(trans), NNCL__ARG(k), NNCL__ARG(n),
+                                 NNCL__ARG(tmp), NNCL__ARG(out_off), NNCL__END));
+        size_t global[2] = {div_up(K, 8), panels};
+        NNCL__TRY(nncl__launch(ctx, NNCL__K_PACK_B, 2, global));
+        B = (nncl__view){tmp, out_off, (cl_uint)K};
+    } else if (trans_b) {
+        return nncl__fail(ctx, NNCL_ERR_UNSUPPORTED, "gemm: unpacked Bᵀ"); /* unreachable: pack is set */
     }
-    nncl__kernel_id id = trans_a ? NNCL__K_GEMM_TN : NNCL__K_GEMM_NN;
+    nncl__kernel_id id = trans_a ? NNCL__K_GEMM_TN : pack ? NNCL__K_GEMM_NP : NNCL__K_GEMM_NN;
     cl_uint m = (cl_uint)M, n = (cl_uint)N, k = (cl_uint)K;
     cl_mem bias_mem = bias ? bias->mem : C.mem;
     cl_uint bias_off = bias ? bias->off : 0;
@@ -75,7 +86,7 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
                              NNCL__ARG(C.mem), NNCL__ARG(C.off), NNCL__ARG(C.ld),
                              NNCL__ARG(bias_mem), NNCL__ARG(bias_off), NNCL__ARG(has_bias),
                              NNCL__ARG(act_code), NNCL__END));
-    size_t global[2] = {div_up(M, (size_t)ctx->tiles.tm), div_up(N, (size_t)ctx->tiles.tn)};
+    size_t global[2] = {div_up(M, (size_t)ctx->tiles.tm), panels};
     return nncl__launch(ctx, id, 2, global);
 }
 

@@ -1,8 +1,11 @@
 /* GEMM with a fused epilogue:
  *   C = act(alpha·op(A)·op(B) + beta·C + bias)
- * gemm_nn: op(A) = A (M x K, row-major), gemm_tn: op(A) = Aᵀ (A stored K x M);
- * op(B) = B (K x N) in both. The NT layout is a transpose of B into scratch
- * followed by gemm_nn (see ops.c).
+ * gemm_nn: op(A) = A (M x K, row-major), op(B) = B (K x N, row-major);
+ * gemm_np: the same with B packed into TN-column panels (pack_b), so each
+ *          work-item streams one contiguous block that stays in cache while
+ *          neighbouring work-items reuse it; packing also absorbs Bᵀ;
+ * gemm_tn: op(A) = Aᵀ (A stored K x M), for devices that do not transpose
+ *          A first (see ops.c, which picks the path).
  *
  * Each work-item owns a TM x TN tile of C held in registers as TM vectors of
  * TN floats (float16 or float8). For every k it loads one TN-wide row of B and
@@ -38,7 +41,13 @@
 #define NNCL_GEMM_WGY 1
 #endif
 
-#define GEMM_KERNEL(NAME, A_AT)                                                        \
+/* B_ROW(k): the TN values op(B)[k][j0 .. j0+TN). Row-major B reads them from
+ * row k; packed B holds each TN-column panel as a contiguous K x TN block,
+ * zero-padded past N, so the read is always whole and unit-stride. */
+#define B_ROW_NN(k) VLOADT(0, B + (size_t)(k) * ldb + j0)
+#define B_ROW_PACKED(k) VLOADT(0, B + ((size_t)(j0 / NNCL_TN) * K + (k)) * NNCL_TN)
+
+#define GEMM_KERNEL(NAME, A_AT, B_ROW, PACKED)                                         \
     __attribute__((reqd_work_group_size(NNCL_GEMM_WGX, NNCL_GEMM_WGY, 1)))             \
     __kernel void NAME(uint M, uint N, uint K, float alpha,                            \
                        __global const float *A, uint a_off, uint lda,                  \
@@ -55,19 +64,24 @@
         C += c_off;                                                                    \
         floatT acc[NNCL_TM];                                                           \
         for (int r = 0; r < NNCL_TM; r++) acc[r] = (floatT)0.0f;                       \
-        const int whole = i0 + NNCL_TM <= M && j0 + NNCL_TN <= N;                      \
-        if (whole) {                                                                   \
+        const int whole_n = PACKED || j0 + NNCL_TN <= N;                               \
+        if (i0 + NNCL_TM <= M && whole_n) {                                            \
             for (uint k = 0; k < K; k++) {                                             \
-                floatT b = VLOADT(0, B + (size_t)k * ldb + j0);                        \
+                floatT b = B_ROW(k);                                                   \
                 _Pragma("unroll") for (int r = 0; r < NNCL_TM; r++)                    \
                     acc[r] = fma((floatT)(A_AT(i0 + r, k)), b, acc[r]);                \
             }                                                                          \
         } else {                                                                       \
             for (uint k = 0; k < K; k++) {                                             \
-                float bt[NNCL_TN];                                                     \
-                for (int t = 0; t < NNCL_TN; t++)                                      \
-                    bt[t] = j0 + t < N ? B[(size_t)k * ldb + j0 + t] : 0.0f;           \
-                floatT b = VLOADT(0, bt);                                              \
+                floatT b;                                                              \
+                if (whole_n) {                                                         \
+                    b = B_ROW(k);                                                      \
+                } else {                                                               \
+                    float bt[NNCL_TN];                                                 \
+                    for (int t = 0; t < NNCL_TN; t++)                                  \
+                        bt[t] = j0 + t < N ? B[(size_t)k * ldb + j0 + t] : 0.0f;       \
+                    b = VLOADT(0, bt);                                                 \
+                }                                                                      \
                 for (int r = 0; r < NNCL_TM; r++) {                                    \
                     float a = i0 + r < M ? A_AT(i0 + r, k) : 0.0f;                     \
                     acc[r] = fma((floatT)(a), b, acc[r]);                              \
@@ -106,8 +120,29 @@
 
 #define A_NN(i, k) A[(size_t)(i) * lda + (k)]
 #define A_TN(i, k) A[(size_t)(k) * lda + (i)]
-GEMM_KERNEL(gemm_nn, A_NN)
-GEMM_KERNEL(gemm_tn, A_TN)
+GEMM_KERNEL(gemm_nn, A_NN, B_ROW_NN, 0)
+GEMM_KERNEL(gemm_np, A_NN, B_ROW_PACKED, 1)
+GEMM_KERNEL(gemm_tn, A_TN, B_ROW_NN, 0)
+
+/* Packs op(B) (K x N; B stored K x N, or N x K when trans) into TN-column
+ * panels for gemm_np: panel p is K x TN floats at out + p·K·TN, columns past
+ * N zero. Each work-item writes 8 rows k of one panel. */
+WG_1D __kernel void pack_b(__global const float *B, uint b_off, uint ldb, int trans, uint K, uint N,
+                           __global float *out, uint out_off)
+{
+    size_t k0 = get_global_id(0) * 8, p = get_global_id(1), j0 = p * NNCL_TN;
+    if (k0 >= K || j0 >= N) return;
+    B += b_off;
+    __global float *dst = out + out_off + (p * K + k0) * NNCL_TN;
+    for (uint kk = 0; kk < 8 && k0 + kk < K; kk++) {
+        float row[NNCL_TN];
+        for (uint t = 0; t < NNCL_TN; t++) {
+            size_t j = j0 + t, k = k0 + kk;
+            row[t] = j < N ? (trans ? B[j * ldb + k] : B[k * ldb + j]) : 0.0f;
+        }
+        VSTORET(VLOADT(0, row), 0, dst + kk * NNCL_TN);
+    }
+}
 
 /* out (cols x rows) = inᵀ (in is rows x cols). Each work-item moves an 8 x 8
  * block through registers: eight row loads, eight column stores, all
