@@ -214,34 +214,6 @@ static char *read_kernel_file(const char *dir, const char *name, size_t *size)
     return buf;
 }
 
-/* The -D options that fit the device: register tiles on CPUs. */
-static void choose_tiles(nncl_context *ctx)
-{
-    /* One work-item per work-group for the register-tiled GEMM on CPUs: the
-     * driver runs work-groups on its threads and each one is a plain loop. */
-    ctx->tiles.wgx = ctx->tiles.wgy = 1;
-    ctx->tiles.wg = ctx->info.type == NNCL_DEVICE_GPU ? 256 : 64;
-    ctx->tiles.transpose_a = getenv("NNCL_GEMM_TN_DIRECT") == NULL;
-    const char *pack = getenv("NNCL_GEMM_PACK_MIN_M"); /* for experiments */
-    ctx->tiles.pack_min_m = pack ? (size_t)strtoul(pack, NULL, 10) : 256;
-    /* "TMxTN[xWGXxWGY]" overrides the choice, for experiments and sweeps. */
-    const char *env = getenv("NNCL_GEMM_TILES");
-    int tm = 0, tn = 0, wgx = 1, wgy = 1;
-    if (env && sscanf(env, "%dx%dx%dx%d", &tm, &tn, &wgx, &wgy) >= 2 && tm >= 1 && tm <= 16 &&
-        (tn == 8 || tn == 16) && wgx >= 1 && wgy >= 1 && wgx * wgy <= 256) {
-        ctx->tiles.tm = tm;
-        ctx->tiles.tn = tn;
-        ctx->tiles.wgx = wgx;
-        ctx->tiles.wgy = wgy;
-        return;
-    }
-    /* 6 x 16: twelve 8-wide accumulators, two B vectors and a broadcast fill
-     * the sixteen AVX2 registers (the shape of the classic AVX2 sgemm
-     * kernels); measured best of 4/6/8 x 8/16 in docs/PERFORMANCE.md. */
-    ctx->tiles.tm = 6;
-    ctx->tiles.tn = 16;
-}
-
 static const char *const kernel_names[] = {
 #define NNCL__KNAME(e, n) n,
     NNCL__KERNEL_LIST(NNCL__KNAME)
@@ -383,7 +355,7 @@ nncl_status nncl_context_create_from_cl(cl_context context, cl_device_id device,
     ctx->cl = context;
     ctx->queue = queue;
     fill_info(&ref, -1, &ctx->info);
-    choose_tiles(ctx);
+    nncl__choose_tiles(ctx);
     return finish_create(ctx, options, out);
 }
 
@@ -403,7 +375,7 @@ nncl_status nncl_context_create(const nncl_context_options *options, nncl_contex
     ctx->device = ref.device;
     ctx->owns_cl = 1;
     fill_info(&ref, index, &ctx->info);
-    choose_tiles(ctx);
+    nncl__choose_tiles(ctx);
 
     cl_int err;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ref.platform, 0};

@@ -126,6 +126,10 @@ float nncl__random_uniform(uint64_t seed, uint64_t stream, uint64_t counter); /*
 /* order = a permutation of 0..n-1 determined by (seed, stream). */
 void nncl__shuffle(size_t *order, size_t n, uint64_t seed, uint64_t stream);
 
+/* GEMM tiles for ctx's device (tuning.c): NNCL_GEMM_TILES, else the tuning
+ * cache on disk, else defaults by device type. */
+void nncl__choose_tiles(nncl_context *ctx);
+
 /* Device scratch of at least `bytes`, owned by the context. */
 nncl_status nncl__scratch(nncl_context *ctx, size_t bytes, cl_mem *out);
 

@@ -270,6 +270,48 @@ START_TEST(context_create_destroy_100_times)
 }
 END_TEST
 
+/* The tuning cache: a saved shape is what the next context uses, and the
+ * GEMM is right with the other register tiles too (float8 columns). */
+START_TEST(tuning_cache_and_other_tiles)
+{
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/cache", nncl_test_tmpdir());
+    setenv("NNCL_CACHE_DIR", dir, 1);
+    setenv("NNCL_GEMM_TILES", "5x8", 1);
+    nncl_context *ctx = NULL;
+    ck_assert_int_eq(nncl_context_create(NULL, &ctx), NNCL_OK);
+    ck_assert_str_eq(nncl_context_tiles(ctx), "5x8");
+    ck_assert_int_eq(nncl_context_save_tuning(ctx), NNCL_OK);
+    nncl_context_destroy(ctx);
+    unsetenv("NNCL_GEMM_TILES");
+    ck_assert_int_eq(nncl_context_create(NULL, &ctx), NNCL_OK);
+    ck_assert_str_eq(nncl_context_tiles(ctx), "5x8");
+    /* Every layout with 5 x 8 tiles, against the reference. */
+    const size_t M = 23, N = 19, K = 31;
+    for (int layout = 0; layout < 3; layout++) {
+        int ta = layout == 1, tb = layout == 2;
+        float *A = random_floats(M * K, 1), *B = random_floats(K * N, 2), *got = malloc(M * N * sizeof(float));
+        double *want = malloc(M * N * sizeof(double));
+        nncl_tensor *tA = make(ctx, ta ? K : M, ta ? M : K, A), *tB = make(ctx, tb ? N : K, tb ? K : N, B),
+                    *tC = make(ctx, M, N, NULL);
+        ck_assert_int_eq(nncl_gemm(ctx, ta, tb, 1.0f, tA, tB, 0.0f, tC), NNCL_OK);
+        ck_assert_int_eq(nncl_tensor_download(tC, got, M * N), NNCL_OK);
+        ref_gemm(ta, tb, M, N, K, 1.0, A, B, 0.0, NULL, NULL, 0, want);
+        nncl_test_assert_close(got, want, M * N, 1e-5, "gemm with 5x8 tiles");
+        nncl_tensor_destroy(tA), nncl_tensor_destroy(tB), nncl_tensor_destroy(tC);
+        free(A), free(B), free(got), free(want);
+    }
+    nncl_context_destroy(ctx);
+    /* A cache that cannot be written is an I/O error naming it. */
+    setenv("NNCL_CACHE_DIR", "/proc/nncl-no-such-dir", 1);
+    ck_assert_int_eq(nncl_context_create(NULL, &ctx), NNCL_OK);
+    ck_assert_int_eq(nncl_context_save_tuning(ctx), NNCL_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(nncl_last_error(ctx), "/proc/nncl-no-such-dir"));
+    nncl_context_destroy(ctx);
+    unsetenv("NNCL_CACHE_DIR");
+}
+END_TEST
+
 START_TEST(status_strings)
 {
     ck_assert_str_eq(nncl_status_string(NNCL_OK), "NNCL_OK: success");
@@ -300,6 +342,7 @@ int main(void)
     tcase_add_test(tc, unknown_device_is_a_clear_error);
     tcase_add_test(tc, broken_kernel_folder_reports_build_log);
     tcase_add_test(tc, context_create_destroy_100_times);
+    tcase_add_test(tc, tuning_cache_and_other_tiles);
     suite_add_tcase(s, tc);
     return nncl_test_run(s);
 }

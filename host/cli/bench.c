@@ -24,12 +24,15 @@
 
 static const char usage[] =
     "usage: nncl bench [--quick] [--json] [--device D] [--batches 128,1024] [--skip-train]\n"
+    "       nncl bench --tune [--quick] [--device D]\n"
     "\n"
     "GEMM (NN, TN, NT) at the MLP's shapes and at 1024^3 in GFLOP/s, beside OpenBLAS\n"
     "sgemm and CLBlast on the same device when nncl was built with them; training\n"
     "samples/s of the default MLP (784-256-128-10, Adam) on Fashion-MNIST (skipped\n"
     "when dataset-fashion-mnist is not installed); kernel build time cold (an empty\n"
-    "PoCL cache) and warm. --quick runs each measurement briefly.\n";
+    "PoCL cache) and warm. --quick runs each measurement briefly.\n"
+    "--tune times the GEMM tile shapes on the MLP's shapes and records the fastest\n"
+    "for this device in nncl's tuning cache (~/.cache/nncl/tiles.txt).\n";
 
 static double now(void)
 {
@@ -213,6 +216,56 @@ static double build_time(const char *self, const char *device, const char *cache
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? seconds : NAN;
 }
 
+/* Seconds for the training-shaped GEMMs (the MLP's first layer at batch 128
+ * and 1024, all three layouts) on ctx: the figure the tile sweep minimises. */
+static double sweep_score(nncl_context *ctx, double min_seconds)
+{
+    static const size_t shapes[][3] = {{128, 256, 784}, {1024, 256, 784}, {1024, 128, 256}};
+    double total = 0;
+    for (size_t s = 0; s < 3; s++)
+        for (int l = 0; l < 3; l++) {
+            gemm_case g = {ctx, l == 1, l == 2, shapes[s][0], shapes[s][1], shapes[s][2], NULL, NULL, NULL,
+                           NULL, NULL, NULL};
+            if (nncl_tensor_create(ctx, g.ta ? g.K : g.M, g.ta ? g.M : g.K, &g.A) ||
+                nncl_tensor_create(ctx, g.tb ? g.N : g.K, g.tb ? g.K : g.N, &g.B) ||
+                nncl_tensor_create(ctx, g.M, g.N, &g.C) || nncl_tensor_fill(g.A, 0.5f) ||
+                nncl_tensor_fill(g.B, 0.25f))
+                total = INFINITY;
+            else
+                total += time_it(run_nncl, &g, min_seconds);
+            nncl_tensor_destroy(g.A), nncl_tensor_destroy(g.B), nncl_tensor_destroy(g.C);
+        }
+    return total;
+}
+
+/* Tries each tile shape, keeps the fastest in the tuning cache. */
+static int tune(const char *device, double min_seconds)
+{
+    static const char *const candidates[] = {"4x16", "6x16", "8x16", "4x8", "8x8", "12x8"};
+    const char *best = NULL;
+    double best_score = INFINITY;
+    for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
+        setenv("NNCL_GEMM_TILES", candidates[i], 1);
+        nncl_context *ctx = NULL;
+        if (cli_context(device, 0, &ctx)) return 1;
+        double score = sweep_score(ctx, min_seconds);
+        printf("tiles %-5s  %8.2f ms for the MLP GEMMs\n", candidates[i], score * 1e3);
+        fflush(stdout);
+        if (score < best_score) best_score = score, best = candidates[i];
+        nncl_context_destroy(ctx);
+    }
+    if (!best) return cli_fail(NULL, NNCL_ERR_OPENCL, "tuning: no tile shape ran");
+    setenv("NNCL_GEMM_TILES", best, 1);
+    nncl_context *ctx = NULL;
+    if (cli_context(device, 0, &ctx)) return 1;
+    unsetenv("NNCL_GEMM_TILES");
+    nncl_status st = nncl_context_save_tuning(ctx);
+    if (st == NNCL_OK) printf("fastest: %s, saved to the tuning cache\n", nncl_context_tiles(ctx));
+    int rc = st == NNCL_OK ? 0 : cli_fail(ctx, st, "saving the tuning");
+    nncl_context_destroy(ctx);
+    return rc;
+}
+
 static int build_only(void)
 {
     double t0 = now();
@@ -258,7 +311,7 @@ int cli_bench(int argc, char **argv)
 {
     bench_opts bo = {2.0, 0};
     const char *device = NULL, *batches = NULL;
-    int skip_train = 0;
+    int skip_train = 0, do_tune = 0;
     cli_args a = {"bench", argc, 1, argv, NULL, 0};
     while (a.index < argc && !a.failed) {
         if (cli_flag(&a, "-h") || cli_flag(&a, "--help")) {
@@ -269,11 +322,13 @@ int cli_bench(int argc, char **argv)
         else if (cli_flag(&a, "--quick")) bo.min_seconds = 0.3;
         else if (cli_flag(&a, "--json")) bo.json = 1;
         else if (cli_flag(&a, "--skip-train")) skip_train = 1;
+        else if (cli_flag(&a, "--tune")) do_tune = 1;
         else if (cli_opt(&a, "--device")) device = a.value;
         else if (cli_opt(&a, "--batches")) batches = a.value;
         else return cli_usage_error("bench", "unknown option \"%s\"", argv[a.index]);
     }
     if (a.failed) return 2;
+    if (do_tune) return tune(device, bo.min_seconds);
 
     /* Kernel build time first, in child processes with their own PoCL cache. */
     char cache[] = "/tmp/nncl-bench-cache-XXXXXX";
@@ -303,7 +358,8 @@ int cli_bench(int argc, char **argv)
     char how[160];
     double peak = peak_gflops(ctx, &d, how, sizeof how);
     if (!bo.json) {
-        printf("device: %s (%s), %u compute units\n", d.name, d.platform, d.compute_units);
+        printf("device: %s (%s), %u compute units, GEMM tiles %s\n", d.name, d.platform, d.compute_units,
+               nncl_context_tiles(ctx));
         printf("FP32 ceiling: %.0f GFLOP/s (%s)\n", peak, how);
         printf("OpenBLAS core: %s   CLBlast: %s\n", blas,
 #ifdef NNCL_HAVE_CLBLAST

@@ -138,6 +138,15 @@ typedef struct nncl_kernel_time {
  * Fills up to max entries, returns how many kernels have been launched. */
 NNCL_API size_t nncl_context_kernel_times(nncl_context *ctx, nncl_kernel_time *out, size_t max,
                                           int reset);
+/* The GEMM tile shape the context's kernels were built with, e.g. "6x16". */
+NNCL_API const char *nncl_context_tiles(const nncl_context *ctx);
+/* Records the context's tile shape as the one to use for its device (keyed by
+ * device name and driver version) in the tuning cache, a text file in
+ * $NNCL_CACHE_DIR, else $XDG_CACHE_HOME/nncl, else ~/.cache/nncl; later
+ * contexts on that device start with it. `nncl bench --tune` sweeps the
+ * shapes and calls this with the fastest. The write is atomic. */
+NNCL_API nncl_status nncl_context_save_tuning(const nncl_context *ctx);
+
 /* Seconds nncl_context_create spent building the kernels. */
 NNCL_API double nncl_context_build_seconds(const nncl_context *ctx);
 
