@@ -259,9 +259,9 @@ static nncl_status build_program(nncl_context *ctx, const char *kernel_dir)
      * library must stay quiet. Kernel development (a kernel folder) keeps them. */
     snprintf(options, sizeof options,
              "-cl-std=CL1.2 -DNNCL_TM=%d -DNNCL_TN=%d -DNNCL_GEMM_WGX=%d -DNNCL_GEMM_WGY=%d "
-             "-DNNCL_WG=%d%s",
+             "-DNNCL_WG=%d -DNNCL_LWG=%d -DNNCL_LRB=%d -DNNCL_LKT=%d%s",
              ctx->tiles.tm, ctx->tiles.tn, ctx->tiles.wgx, ctx->tiles.wgy, ctx->tiles.wg,
-             kernel_dir ? "" : " -w");
+             ctx->tiles.lwg, ctx->tiles.lrb, ctx->tiles.lkt, kernel_dir ? "" : " -w");
     err = clBuildProgram(ctx->program, 1, &ctx->device, options, NULL, NULL);
     if (err != CL_SUCCESS) {
         char log[NNCL__ERRLEN - 128];
@@ -461,6 +461,8 @@ nncl_status nncl__launch(nncl_context *ctx, nncl__kernel_id id, cl_uint dims,
     if (id == NNCL__K_GEMM_NN || id == NNCL__K_GEMM_NP || id == NNCL__K_GEMM_TN) {
         local[0] = (size_t)ctx->tiles.wgx;
         local[1] = (size_t)ctx->tiles.wgy;
+    } else if (id == NNCL__K_GEMM_LOCAL) {
+        local[0] = local[1] = (size_t)ctx->tiles.lwg;
     } else if (id == NNCL__K_SUM_ACCUMULATE) {
         local[0] = 1;
     }

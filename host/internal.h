@@ -25,6 +25,7 @@
     X(GEMM_NN, "gemm_nn")                   \
     X(GEMM_NP, "gemm_np")                   \
     X(GEMM_TN, "gemm_tn")                   \
+    X(GEMM_LOCAL, "gemm_local")             \
     X(PACK_B, "pack_b")                     \
     X(TRANSPOSE, "transpose")               \
     X(FILL, "fill")                         \
@@ -55,6 +56,8 @@ typedef struct {
     int wg;       /* work-group size of every other kernel (rows of 1) */
     int transpose_a; /* TN as a transpose of A plus gemm_nn (else gemm_tn) */
     size_t pack_min_m; /* pack a row-major B when M is at least this (NT always packs) */
+    int local_gemm;    /* GPUs: gemm_local (local-memory tiles) for every product */
+    int lwg, lrb, lkt; /* gemm_local: work-group side, register block side, k tile */
 } nncl__gemm_tiles;
 
 struct nncl_context {

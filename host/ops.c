@@ -51,10 +51,12 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
      *  - B is packed into panels when it is transposed, or when M is large
      *    enough that every panel is reused by many row tiles, or N is below
      *    one panel (the zero padding then keeps the fast path). */
-    int copy_a = trans_a && ctx->tiles.transpose_a;
-    int pack = trans_b || M >= ctx->tiles.pack_min_m || N < (size_t)ctx->tiles.tn;
+    int local = ctx->tiles.local_gemm;
+    int copy_a = trans_a && (ctx->tiles.transpose_a || local);
+    int pack = !local && (trans_b || M >= ctx->tiles.pack_min_m || N < (size_t)ctx->tiles.tn);
+    int copy_b = local && trans_b;
     size_t tn = (size_t)ctx->tiles.tn, panels = div_up(N, tn);
-    size_t a_floats = copy_a ? M * K : 0, b_floats = pack ? panels * tn * K : 0;
+    size_t a_floats = copy_a ? M * K : 0, b_floats = pack ? panels * tn * K : copy_b ? K * N : 0;
     cl_mem tmp = NULL;
     if (a_floats + b_floats) NNCL__TRY(nncl__scratch(ctx, (a_floats + b_floats) * sizeof(float), &tmp));
     if (copy_a) {
@@ -72,10 +74,16 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
         size_t global[2] = {div_up(K, 8), panels};
         NNCL__TRY(nncl__launch(ctx, NNCL__K_PACK_B, 2, global));
         B = (nncl__view){tmp, out_off, (cl_uint)K};
-    } else if (trans_b) {
-        return nncl__fail(ctx, NNCL_ERR_UNSUPPORTED, "gemm: unpacked Bᵀ"); /* unreachable: pack is set */
+    } else if (copy_b) {
+        /* B is N x K; scratch gets Bᵀ, K x N. */
+        nncl__view bt = {tmp, (cl_uint)a_floats, (cl_uint)N};
+        NNCL__TRY(nncl__transpose(ctx, B, N, K, bt));
+        B = bt;
     }
-    nncl__kernel_id id = trans_a ? NNCL__K_GEMM_TN : pack ? NNCL__K_GEMM_NP : NNCL__K_GEMM_NN;
+    nncl__kernel_id id = local ? NNCL__K_GEMM_LOCAL
+                         : trans_a ? NNCL__K_GEMM_TN
+                         : pack    ? NNCL__K_GEMM_NP
+                                   : NNCL__K_GEMM_NN;
     cl_uint m = (cl_uint)M, n = (cl_uint)N, k = (cl_uint)K;
     cl_mem bias_mem = bias ? bias->mem : C.mem;
     cl_uint bias_off = bias ? bias->off : 0;
@@ -86,6 +94,12 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
                              NNCL__ARG(C.mem), NNCL__ARG(C.off), NNCL__ARG(C.ld),
                              NNCL__ARG(bias_mem), NNCL__ARG(bias_off), NNCL__ARG(has_bias),
                              NNCL__ARG(act_code), NNCL__END));
+    if (local) {
+        /* Columns along x: one work-group per (lwg·lrb)-square tile of C. */
+        size_t side = (size_t)ctx->tiles.lwg * (size_t)ctx->tiles.lrb;
+        size_t groups[2] = {div_up(N, side) * (size_t)ctx->tiles.lwg, div_up(M, side) * (size_t)ctx->tiles.lwg};
+        return nncl__launch(ctx, id, 2, groups);
+    }
     size_t global[2] = {div_up(M, (size_t)ctx->tiles.tm), panels};
     return nncl__launch(ctx, id, 2, global);
 }

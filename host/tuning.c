@@ -67,6 +67,13 @@ void nncl__choose_tiles(nncl_context *ctx)
      * (docs/PERFORMANCE.md has the sweep). */
     t->tm = 6;
     t->tn = 16;
+    /* GPUs: 16 x 16 work-groups of 4 x 4 register blocks (64 x 64 outputs per
+     * group), k in steps of 16 through local memory: 8.5 KB of local memory
+     * and 16 accumulators per work-item, sizes every current GPU takes. */
+    const char *kernel = getenv("NNCL_GEMM_KERNEL"); /* "local" or "register" */
+    t->local_gemm = kernel ? !strcmp(kernel, "local") : ctx->info.type == NNCL_DEVICE_GPU;
+    t->lwg = 16, t->lrb = 4, t->lkt = 16;
+    if (t->local_gemm && ctx->info.max_work_group_size < 256) t->lwg = 8;
     int tm = 0, tn = 0, wgx = 1, wgy = 1;
     const char *env = getenv("NNCL_GEMM_TILES"); /* "TMxTN[xWGXxWGY]" */
     if (env && sscanf(env, "%dx%dx%dx%d", &tm, &tn, &wgx, &wgy) >= 2 && valid(tm, tn) && wgx >= 1 &&
@@ -81,7 +88,10 @@ const char *nncl_context_tiles(const nncl_context *ctx)
 {
     static _Thread_local char text[32];
     if (!ctx) return "";
-    snprintf(text, sizeof text, "%dx%d", ctx->tiles.tm, ctx->tiles.tn);
+    if (ctx->tiles.local_gemm)
+        snprintf(text, sizeof text, "local %dx%d", ctx->tiles.lwg * ctx->tiles.lrb, ctx->tiles.lwg * ctx->tiles.lrb);
+    else
+        snprintf(text, sizeof text, "%dx%d", ctx->tiles.tm, ctx->tiles.tn);
     return text;
 }
 

@@ -124,6 +124,78 @@ GEMM_KERNEL(gemm_nn, A_NN, B_ROW_NN, 0)
 GEMM_KERNEL(gemm_np, A_NN, B_ROW_PACKED, 1)
 GEMM_KERNEL(gemm_tn, A_TN, B_ROW_NN, 0)
 
+/* GPUs: gemm_local, C = act(alpha·A·B + beta·C + bias) with A (M x K) and B
+ * (K x N) row-major. A work-group of LWG x LWG work-items computes a tile of
+ * (LWG·LRB) x (LWG·LRB) outputs; each work-item keeps an LRB x LRB block in
+ * registers. K advances LKT at a time through tiles of A and B staged in local
+ * memory, loaded with coalesced reads (neighbouring work-items, neighbouring
+ * addresses) and zero-filled past the edges. A work-item's outputs are strided
+ * by LWG so that its stores coalesce too. */
+#ifndef NNCL_LWG
+#define NNCL_LWG 16
+#endif
+#ifndef NNCL_LRB
+#define NNCL_LRB 4
+#endif
+#ifndef NNCL_LKT
+#define NNCL_LKT 16
+#endif
+#define LTILE (NNCL_LWG * NNCL_LRB)
+
+__attribute__((reqd_work_group_size(NNCL_LWG, NNCL_LWG, 1)))
+__kernel void gemm_local(uint M, uint N, uint K, float alpha,
+                         __global const float *A, uint a_off, uint lda,
+                         __global const float *B, uint b_off, uint ldb, float beta,
+                         __global float *C, uint c_off, uint ldc,
+                         __global const float *bias, uint bias_off, int has_bias, int act)
+{
+    __local float As[NNCL_LKT][LTILE + 1]; /* As[k][i]: +1 keeps banks apart */
+    __local float Bs[NNCL_LKT][LTILE + 1];
+    const uint tx = get_local_id(0), ty = get_local_id(1);
+    const uint col0 = get_group_id(0) * LTILE, row0 = get_group_id(1) * LTILE;
+    A += a_off;
+    B += b_off;
+    C += c_off;
+    float acc[NNCL_LRB][NNCL_LRB];
+    for (int r = 0; r < NNCL_LRB; r++)
+        for (int c = 0; c < NNCL_LRB; c++) acc[r][c] = 0.0f;
+    const uint lid = ty * NNCL_LWG + tx, threads = NNCL_LWG * NNCL_LWG;
+    for (uint k0 = 0; k0 < K; k0 += NNCL_LKT) {
+        /* A tile: LTILE rows x LKT columns; consecutive lids read along k. */
+        for (uint e = lid; e < LTILE * NNCL_LKT; e += threads) {
+            uint i = e / NNCL_LKT, k = e % NNCL_LKT;
+            uint gi = row0 + i, gk = k0 + k;
+            As[k][i] = gi < M && gk < K ? A[(size_t)gi * lda + gk] : 0.0f;
+        }
+        /* B tile: LKT rows x LTILE columns; consecutive lids read along j. */
+        for (uint e = lid; e < LTILE * NNCL_LKT; e += threads) {
+            uint k = e / LTILE, j = e % LTILE;
+            uint gk = k0 + k, gj = col0 + j;
+            Bs[k][j] = gk < K && gj < N ? B[(size_t)gk * ldb + gj] : 0.0f;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (uint k = 0; k < NNCL_LKT; k++) {
+            float a[NNCL_LRB], b[NNCL_LRB];
+            for (int r = 0; r < NNCL_LRB; r++) a[r] = As[k][ty + r * NNCL_LWG];
+            for (int c = 0; c < NNCL_LRB; c++) b[c] = Bs[k][tx + c * NNCL_LWG];
+            for (int r = 0; r < NNCL_LRB; r++)
+                for (int c = 0; c < NNCL_LRB; c++) acc[r][c] = fma(a[r], b[c], acc[r][c]);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    for (int r = 0; r < NNCL_LRB; r++) {
+        uint i = row0 + ty + r * NNCL_LWG;
+        if (i >= M) continue;
+        for (int c = 0; c < NNCL_LRB; c++) {
+            uint j = col0 + tx + c * NNCL_LWG;
+            if (j >= N) continue;
+            float v = alpha * acc[r][c] + (has_bias ? bias[bias_off + j] : 0.0f);
+            if (beta != 0.0f) v += beta * C[(size_t)i * ldc + j];
+            C[(size_t)i * ldc + j] = act_f(v, act);
+        }
+    }
+}
+
 /* Packs op(B) (K x N; B stored K x N, or N x K when trans) into TN-column
  * panels for gemm_np: panel p is K x TN floats at out + p·K·TN, columns past
  * N zero. Each work-item writes 8 rows k of one panel. */

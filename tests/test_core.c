@@ -312,6 +312,46 @@ START_TEST(tuning_cache_and_other_tiles)
 }
 END_TEST
 
+/* The GPU kernel (local-memory tiles) runs on any device when asked for:
+ * every layout, edges that are not multiples of its 64 x 64 tile, bias and
+ * activation, against the reference. */
+START_TEST(local_memory_gemm_for_gpus)
+{
+    setenv("NNCL_GEMM_KERNEL", "local", 1);
+    nncl_context *ctx = NULL;
+    nncl_status st = nncl_context_create(NULL, &ctx);
+    unsetenv("NNCL_GEMM_KERNEL");
+    ck_assert_msg(st == NNCL_OK, "%s", nncl_last_error(NULL));
+    ck_assert_ptr_nonnull(strstr(nncl_context_tiles(ctx), "local"));
+    const size_t shapes[][3] = {{1, 1, 1}, {7, 13, 5}, {65, 70, 17}, {130, 64, 33}};
+    for (size_t s = 0; s < 4; s++)
+        for (int layout = 0; layout < 3; layout++) {
+            size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+            int ta = layout == 1, tb = layout == 2;
+            float *A = random_floats(M * K, 3 + s), *B = random_floats(K * N, 4 + s),
+                  *bias = random_floats(N, 5), *got = malloc(M * N * sizeof(float));
+            double *want = malloc(M * N * sizeof(double));
+            nncl_tensor *tA = make(ctx, ta ? K : M, ta ? M : K, A), *tB = make(ctx, tb ? N : K, tb ? K : N, B),
+                        *tC = make(ctx, M, N, NULL);
+            ck_assert_int_eq(nncl_gemm(ctx, ta, tb, 1.0f, tA, tB, 0.0f, tC), NNCL_OK);
+            ck_assert_int_eq(nncl_tensor_download(tC, got, M * N), NNCL_OK);
+            ref_gemm(ta, tb, M, N, K, 1.0, A, B, 0.0, NULL, NULL, 0, want);
+            nncl_test_assert_close(got, want, M * N, 1e-5, "local gemm");
+            if (layout == 0) {
+                nncl_tensor *tb1 = make(ctx, 1, N, bias);
+                ck_assert_int_eq(nncl_dense_forward(ctx, tA, tB, tb1, NNCL_ACT_TANH, tC), NNCL_OK);
+                ck_assert_int_eq(nncl_tensor_download(tC, got, M * N), NNCL_OK);
+                ref_gemm(0, 0, M, N, K, 1.0, A, B, 0.0, NULL, bias, NNCL_ACT_TANH, want);
+                nncl_test_assert_close(got, want, M * N, 1e-5, "local dense tanh");
+                nncl_tensor_destroy(tb1);
+            }
+            nncl_tensor_destroy(tA), nncl_tensor_destroy(tB), nncl_tensor_destroy(tC);
+            free(A), free(B), free(bias), free(got), free(want);
+        }
+    nncl_context_destroy(ctx);
+}
+END_TEST
+
 START_TEST(status_strings)
 {
     ck_assert_str_eq(nncl_status_string(NNCL_OK), "NNCL_OK: success");
@@ -343,6 +383,7 @@ int main(void)
     tcase_add_test(tc, broken_kernel_folder_reports_build_log);
     tcase_add_test(tc, context_create_destroy_100_times);
     tcase_add_test(tc, tuning_cache_and_other_tiles);
+    tcase_add_test(tc, local_memory_gemm_for_gpus);
     suite_add_tcase(s, tc);
     return nncl_test_run(s);
 }
