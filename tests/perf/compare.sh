@@ -17,6 +17,12 @@ echo "$theirs"
 /usr/bin/python3 - "$ours" "$theirs" <<'PY'
 import json, sys
 ours, theirs = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+blas = {(g["layout"], g["m"], g["n"], g["k"]): g["gflops"] for g in theirs.get("gemm", [])}
+for g in ours["gemm"]:
+    key = (g["layout"], g["m"], g["n"], g["k"])
+    if key in blas:
+        print(f"gemm {g['layout']} {g['m']}x{g['n']}x{g['k']}: nncl {g['nncl']:7.1f} GFLOP/s, "
+              f"torch.matmul ({theirs['device']}) {blas[key]:7.1f}, ratio {g['nncl'] / blas[key]:.2f}x")
 peer = {r["batch"]: r["samples_per_second"] for r in theirs["training"]}
 for r in ours["training"]:
     b = r["batch"]
