@@ -337,23 +337,8 @@ typedef struct {
 static nncl_status copy_predictions(nncl_model *m, size_t start, size_t rows, void *user)
 {
     predict_state *ps = user;
-    size_t outputs = nncl_model_outputs(m), last = m->n_layers - 1;
-    nncl__view z = {m->act[last], 0, (cl_uint)outputs}, o = {ps->out, 0, (cl_uint)outputs};
-    if (m->loss == NNCL_LOSS_SOFTMAX_CE) {
-        cl_uint cols = (cl_uint)outputs, row_count = (cl_uint)rows;
-        cl_int zero = 0, one = 1;
-        float scale = 1.0f;
-        NNCL__TRY(nncl__set_args(m->ctx, NNCL__K_SOFTMAX_CE, NNCL__ARG(z.mem), NNCL__ARG(z.off),
-                                 NNCL__ARG(z.ld), NNCL__ARG(cols), NNCL__ARG(z.mem), NNCL__ARG(z.off),
-                                 NNCL__ARG(z.ld), NNCL__ARG(zero), NNCL__ARG(o.mem), NNCL__ARG(o.off),
-                                 NNCL__ARG(o.ld), NNCL__ARG(zero), NNCL__ARG(one), NNCL__ARG(scale),
-                                 NNCL__ARG(m->row_loss), NNCL__ARG(m->row_correct),
-                                 NNCL__ARG(m->status), NNCL__ARG(row_count), NNCL__END));
-        NNCL__TRY(nncl__launch(m->ctx, NNCL__K_SOFTMAX_CE, 1, &rows));
-    } else {
-        NNCL__TRY(nncl__act_forward(m->ctx, z, o, rows, outputs,
-                                    m->loss == NNCL_LOSS_BCE ? NNCL_ACT_SIGMOID : NNCL_ACT_IDENTITY));
-    }
+    size_t outputs = nncl_model_outputs(m);
+    NNCL__TRY(nncl__model_outputs(m, (nncl__view){ps->out, 0, (cl_uint)outputs}, rows));
     NNCL__CHECK_CL(m->ctx,
                    clEnqueueReadBuffer(m->ctx->queue, ps->out, CL_TRUE, 0, rows * outputs * sizeof(float),
                                        ps->dst + start * outputs, 0, NULL, NULL),

@@ -60,6 +60,9 @@ nncl_status nncl__model_forward(nncl_model *m, nncl__view X, size_t rows);
 /* Loss kernel on the last forward pass; gradient into delta[last] when
  * want_grad; sums into metrics[slot], metrics[slot+1]. */
 nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, int want_grad, cl_uint slot);
+/* out (rows x outputs) = the model's outputs for its last forward pass:
+ * probabilities (softmax-ce, bce) or values (mse). */
+nncl_status nncl__model_outputs(nncl_model *m, nncl__view out, size_t rows);
 /* Backward pass from delta[last] (as the loss left it) into m->grads. */
 nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows);
 /* Flags NaN/inf in X (rows x cols) in the status word. */

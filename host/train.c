@@ -269,11 +269,33 @@ nncl_status nncl_model_evaluate(nncl_model *m, const nncl_tensor *X, const nncl_
     return st != NNCL_OK ? st : read;
 }
 
+/* out = what the model outputs for its last forward pass: softmax of the
+ * logits (softmax-ce, stable form), sigmoid of them (bce), or the outputs. */
+nncl_status nncl__model_outputs(nncl_model *m, nncl__view out, size_t rows)
+{
+    size_t outputs = nncl_model_outputs(m), last = m->n_layers - 1;
+    nncl__view z = act_view(m, last);
+    if (m->loss != NNCL_LOSS_SOFTMAX_CE)
+        return nncl__act_forward(m->ctx, z, out, rows, outputs,
+                                 m->loss == NNCL_LOSS_BCE ? NNCL_ACT_SIGMOID : NNCL_ACT_IDENTITY);
+    /* The loss kernel without labels or gradient writes the probabilities. */
+    cl_uint cols = (cl_uint)outputs, row_count = (cl_uint)rows;
+    cl_int zero = 0, one = 1;
+    float scale = 1.0f;
+    NNCL__TRY(nncl__set_args(m->ctx, NNCL__K_SOFTMAX_CE, NNCL__ARG(z.mem), NNCL__ARG(z.off), NNCL__ARG(z.ld),
+                             NNCL__ARG(cols), NNCL__ARG(z.mem), NNCL__ARG(z.off), NNCL__ARG(z.ld),
+                             NNCL__ARG(zero), NNCL__ARG(out.mem), NNCL__ARG(out.off), NNCL__ARG(out.ld),
+                             NNCL__ARG(zero), NNCL__ARG(one), NNCL__ARG(scale), NNCL__ARG(m->row_loss),
+                             NNCL__ARG(m->row_correct), NNCL__ARG(m->status), NNCL__ARG(row_count),
+                             NNCL__END));
+    return nncl__launch(m->ctx, NNCL__K_SOFTMAX_CE, 1, &rows);
+}
+
 nncl_status nncl_model_predict(nncl_model *m, const nncl_tensor *X, nncl_tensor *out)
 {
     NNCL__TRY(nncl__model_check_batch(m, X, NULL, "nncl_model_predict"));
     NNCL__TRY(nncl__check_tensor(m->ctx, out, "nncl_model_predict: out"));
-    size_t outputs = nncl_model_outputs(m), last = m->n_layers - 1;
+    size_t outputs = nncl_model_outputs(m);
     if (out->rows != X->rows || out->cols != outputs)
         return nncl__fail(m->ctx, NNCL_ERR_SHAPE,
                           "nncl_model_predict: X is %zux%zu, out %zux%zu; need out %zux%zu",
@@ -287,25 +309,7 @@ nncl_status nncl_model_predict(nncl_model *m, const nncl_tensor *X, nncl_tensor 
         o.off += (cl_uint)(r0 * o.ld);
         NNCL__TRY(nncl__check_finite(m, x, rows, X->cols));
         NNCL__TRY(nncl__model_forward(m, x, rows));
-        nncl__view z = act_view(m, last);
-        if (m->loss != NNCL_LOSS_SOFTMAX_CE) {
-            NNCL__TRY(nncl__act_forward(m->ctx, z, o, rows, outputs,
-                                        m->loss == NNCL_LOSS_BCE ? NNCL_ACT_SIGMOID
-                                                                 : NNCL_ACT_IDENTITY));
-            continue;
-        }
-        /* softmax of the logits into out; no labels, no gradient. */
-        cl_uint cols = (cl_uint)outputs, row_count = (cl_uint)rows;
-        cl_int zero = 0, one = 1;
-        float scale = 1.0f;
-        NNCL__TRY(nncl__set_args(m->ctx, NNCL__K_SOFTMAX_CE, NNCL__ARG(z.mem), NNCL__ARG(z.off),
-                                 NNCL__ARG(z.ld), NNCL__ARG(cols), NNCL__ARG(z.mem),
-                                 NNCL__ARG(z.off), NNCL__ARG(z.ld), NNCL__ARG(zero),
-                                 NNCL__ARG(o.mem), NNCL__ARG(o.off), NNCL__ARG(o.ld),
-                                 NNCL__ARG(zero), NNCL__ARG(one), NNCL__ARG(scale),
-                                 NNCL__ARG(m->row_loss), NNCL__ARG(m->row_correct),
-                                 NNCL__ARG(m->status), NNCL__ARG(row_count), NNCL__END));
-        NNCL__TRY(nncl__launch(m->ctx, NNCL__K_SOFTMAX_CE, 1, &rows));
+        NNCL__TRY(nncl__model_outputs(m, o, rows));
     }
     return nncl__model_check_status(m);
 }

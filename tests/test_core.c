@@ -147,15 +147,6 @@ START_TEST(tensor_round_trip_and_fill)
 }
 END_TEST
 
-/* Asserts status st and that the context's message contains needle. */
-#define ASSERT_FAILS(ctx, call, status, needle)                                            \
-    do {                                                                                   \
-        nncl_status st_ = (call);                                                          \
-        ck_assert_msg(st_ == (status), "%s returned %s, want %s", #call,                   \
-                      nncl_status_string(st_), nncl_status_string(status));               \
-        ck_assert_msg(strstr(nncl_last_error(ctx), (needle)) != NULL,                      \
-                      "%s: message \"%s\" lacks \"%s\"", #call, nncl_last_error(ctx), (needle)); \
-    } while (0)
 
 START_TEST(bad_inputs_have_status_and_message)
 {

@@ -13,15 +13,6 @@
 #include <sys/wait.h>
 #include <zlib.h>
 
-#define ASSERT_FAILS(ctx, call, status, needle)                                            \
-    do {                                                                                   \
-        nncl_status st_ = (call);                                                          \
-        ck_assert_msg(st_ == (status), "%s returned %s, want %s (%s)", #call,              \
-                      nncl_status_string(st_), nncl_status_string(status),                 \
-                      nncl_last_error(ctx));                                               \
-        ck_assert_msg(strstr(nncl_last_error(ctx), (needle)) != NULL,                      \
-                      "%s: message \"%s\" lacks \"%s\"", #call, nncl_last_error(ctx), (needle)); \
-    } while (0)
 
 #define SIDE 4
 #define PIXELS (SIDE * SIDE)

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "nncl/nncl.h"
 
@@ -29,5 +30,17 @@ const char *nncl_test_tmpdir(void);
 /* Asserts |got - want| <= tol * max(1, |want|) for every element, naming the first miss. */
 void nncl_test_assert_close(const float *got, const double *want, size_t n, double tol,
                             const char *what);
+
+/* Asserts that `call` returns `status` and that the last error of ctx (NULL:
+ * of this thread) contains `needle`; both are named when it fails. */
+#define ASSERT_FAILS(ctx, call, status, needle)                                            \
+    do {                                                                                   \
+        nncl_status st_ = (call);                                                          \
+        ck_assert_msg(st_ == (status), "%s returned %s, want %s (%s)", #call,              \
+                      nncl_status_string(st_), nncl_status_string(status),                 \
+                      nncl_last_error(ctx));                                               \
+        ck_assert_msg(strstr(nncl_last_error(ctx), (needle)) != NULL,                      \
+                      "%s: message \"%s\" lacks \"%s\"", #call, nncl_last_error(ctx), (needle)); \
+    } while (0)
 
 #endif
