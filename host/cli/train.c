@@ -329,8 +329,15 @@ int cli_train(int argc, char **argv)
     }
     if (o.save && (st = nncl_model_save(r.model, o.save))) rc = cli_fail(r.ctx, st, "saving the model");
     if (!rc && o.plot) {
-        char err[512];
-        if (plot_write_svg(o.plot, "nncl train", r.history, done, err, sizeof err)) {
+        char err[512], title[512];
+        nncl_model_spec spec;
+        nncl_model_get_spec(r.model, &spec);
+        int len = snprintf(title, sizeof title, "nncl train: %s, %zu", o.data, spec.inputs);
+        for (size_t l = 0; l < spec.n_layers && len > 0 && (size_t)len < sizeof title; l++)
+            len += snprintf(title + len, sizeof title - (size_t)len, "-%zu", spec.layers[l].units);
+        if (len > 0 && (size_t)len < sizeof title)
+            snprintf(title + len, sizeof title - (size_t)len, " %s, %s, batch %zu", o.activation, o.optimizer, o.batch);
+        if (plot_write_svg(o.plot, title, r.history, done, err, sizeof err)) {
             fprintf(stderr, "nncl: writing the plot: %s\n", err);
             rc = 1;
         }
