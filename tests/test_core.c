@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static nncl_tensor *make(nncl_context *ctx, size_t rows, size_t cols, const float *data)
 {
@@ -248,9 +249,22 @@ START_TEST(broken_kernel_folder_reports_build_log)
 }
 END_TEST
 
+/* Resident memory in KiB (Linux), 0 when unknown. */
+static long rss_kib(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return 0;
+    if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    fclose(f);
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
 START_TEST(context_create_destroy_100_times)
 {
+    long rss_after_10 = 0;
     for (int i = 0; i < 100; i++) {
+        if (i == 10) rss_after_10 = rss_kib();
         nncl_context *ctx = NULL;
         ck_assert_int_eq(nncl_context_create(NULL, &ctx), NNCL_OK);
         nncl_tensor *t = make(ctx, 3, 3, NULL);
@@ -258,6 +272,10 @@ START_TEST(context_create_destroy_100_times)
         nncl_tensor_destroy(t);
         nncl_context_destroy(ctx);
     }
+    /* LeakSanitizer cannot watch this (the driver's own allocations), so
+     * watch the process: 90 more contexts must not grow it by 16 MiB. */
+    long growth = rss_kib() - rss_after_10;
+    ck_assert_msg(growth < 16 * 1024, "90 contexts grew the process by %ld KiB", growth);
 }
 END_TEST
 

@@ -205,6 +205,18 @@ START_TEST(model_file_round_trip_and_layout)
     ck_assert_ptr_nonnull(strstr(json, "\"layers\":\"8:relu,3:softmax\""));
     ck_assert_ptr_nonnull(strstr(json, "\"format\":\"nncl-model-1\""));
     fclose(f);
+    /* Where the Python package is installed, safetensors itself reads it. */
+    if (system("python3 -c 'import safetensors.numpy' > /dev/null 2>&1") == 0) {
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd,
+                 "python3 -c \"from safetensors.numpy import load_file; t = load_file('%s'); "
+                 "assert t['layers.0.weight'].shape == (16, 8) and t['layers.1.bias'].shape == (3,); "
+                 "assert abs(float(t['layers.0.weight'][2, 5]) - %.9g) < 1e-7\"",
+                 path, (double)pa[2 * 8 + 5]);
+        ck_assert_msg(system(cmd) == 0, "safetensors.numpy.load_file could not read %s", path);
+    } else {
+        fprintf(stderr, "python3 safetensors not installed: load_file check not done\n");
+    }
     nncl__st_file *st = NULL;
     ck_assert_int_eq(nncl__st_read(ctx, path, &st), NNCL_OK);
     const nncl__st_tensor *w = nncl__st_find(st, "layers.0.weight");
