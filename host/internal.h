@@ -25,6 +25,7 @@
     X(GEMM_NN, "gemm_nn")                   \
     X(GEMM_NP, "gemm_np")                   \
     X(GEMM_TN, "gemm_tn")                   \
+    X(GEMM_TP, "gemm_tp")                   \
     X(GEMM_LOCAL, "gemm_local")             \
     X(PACK_B, "pack_b")                     \
     X(TRANSPOSE, "transpose")               \
@@ -48,13 +49,15 @@ typedef enum {
     NNCL__K_COUNT
 } nncl__kernel_id;
 
+enum { NNCL__TN_AUTO = 0, NNCL__TN_TRANSPOSE = 1, NNCL__TN_DIRECT = 2 };
+
 /* GEMM tile parameters, passed to the compiler as -D options. */
 typedef struct {
     int tm; /* rows of C per work-item (register tile height) */
     int tn; /* columns of C per work-item: 8 or 16 (float8/float16 accumulators) */
     int wgx, wgy; /* GEMM work-group shape */
     int wg;       /* work-group size of every other kernel (rows of 1) */
-    int transpose_a; /* TN as a transpose of A plus gemm_nn (else gemm_tn) */
+    int transpose_a; /* NNCL__TN_*: when TN transposes A first (see nncl__gemm) */
     size_t pack_min_m; /* pack a row-major B when M is at least this (NT always packs) */
     int local_gemm;    /* GPUs: gemm_local (local-memory tiles) for every product */
     int lwg, lrb, lkt; /* gemm_local: work-group side, register block side, k tile */

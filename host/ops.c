@@ -47,13 +47,17 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
     /* Operands are rearranged in the context's scratch (A first, B after) so
      * that one fast kernel does every product; each copy is O(M·K) or O(K·N)
      * against the product's O(M·N·K):
-     *  - Aᵀ is transposed into row-major (turns strided loads into streams);
+     *  - Aᵀ is transposed into row-major when its rows are a multiple of 1 KB
+     *    apart (read in place, every k would then land in the same few cache
+     *    sets) or B is not packed; otherwise gemm_tp reads it in place, the
+     *    TM values of one k being contiguous;
      *  - B is packed into panels when it is transposed, or when M is large
      *    enough that every panel is reused by many row tiles, or N is below
      *    one panel (the zero padding then keeps the fast path). */
     int local = ctx->tiles.local_gemm;
-    int copy_a = trans_a && (ctx->tiles.transpose_a || local);
     int pack = !local && (trans_b || M >= ctx->tiles.pack_min_m || N < (size_t)ctx->tiles.tn);
+    int copy_a = trans_a && (local || ctx->tiles.transpose_a == NNCL__TN_TRANSPOSE ||
+                             (ctx->tiles.transpose_a == NNCL__TN_AUTO && (A.ld % 256 == 0 || !pack)));
     int copy_b = local && trans_b;
     size_t tn = (size_t)ctx->tiles.tn, panels = div_up(N, tn);
     size_t a_floats = copy_a ? M * K : 0, b_floats = pack ? panels * tn * K : copy_b ? K * N : 0;
@@ -80,10 +84,11 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
         NNCL__TRY(nncl__transpose(ctx, B, N, K, bt));
         B = bt;
     }
-    nncl__kernel_id id = local ? NNCL__K_GEMM_LOCAL
-                         : trans_a ? NNCL__K_GEMM_TN
-                         : pack    ? NNCL__K_GEMM_NP
-                                   : NNCL__K_GEMM_NN;
+    nncl__kernel_id id = local             ? NNCL__K_GEMM_LOCAL
+                         : trans_a && pack ? NNCL__K_GEMM_TP
+                         : trans_a         ? NNCL__K_GEMM_TN
+                         : pack            ? NNCL__K_GEMM_NP
+                                           : NNCL__K_GEMM_NN;
     cl_uint m = (cl_uint)M, n = (cl_uint)N, k = (cl_uint)K;
     cl_mem bias_mem = bias ? bias->mem : C.mem;
     cl_uint bias_off = bias ? bias->off : 0;

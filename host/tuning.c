@@ -59,7 +59,10 @@ void nncl__choose_tiles(nncl_context *ctx)
      * runs work-groups on its threads and each one is a plain loop. */
     t->wgx = t->wgy = 1;
     t->wg = ctx->info.type == NNCL_DEVICE_GPU ? 256 : 64;
-    t->transpose_a = getenv("NNCL_GEMM_TN_DIRECT") == NULL;
+    const char *tn_mode = getenv("NNCL_GEMM_TN"); /* "transpose", "direct"; else automatic */
+    t->transpose_a = tn_mode && !strcmp(tn_mode, "transpose") ? NNCL__TN_TRANSPOSE
+                     : tn_mode && !strcmp(tn_mode, "direct")  ? NNCL__TN_DIRECT
+                                                    : NNCL__TN_AUTO;
     const char *pack = getenv("NNCL_GEMM_PACK_MIN_M");
     t->pack_min_m = pack ? (size_t)strtoul(pack, NULL, 10) : 256;
     /* 6 x 16: twelve 8-wide accumulators, two B vectors and a broadcast fill

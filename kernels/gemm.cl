@@ -123,6 +123,7 @@
 GEMM_KERNEL(gemm_nn, A_NN, B_ROW_NN, 0)
 GEMM_KERNEL(gemm_np, A_NN, B_ROW_PACKED, 1)
 GEMM_KERNEL(gemm_tn, A_TN, B_ROW_NN, 0)
+GEMM_KERNEL(gemm_tp, A_TN, B_ROW_PACKED, 1)
 
 /* GPUs: gemm_local, C = act(alpha·A·B + beta·C + bias) with A (M x K) and B
  * (K x N) row-major. A work-group of LWG x LWG work-items computes a tile of
