@@ -350,6 +350,9 @@ nncl_status nncl_context_create_from_cl(cl_context context, cl_device_id device,
     ctx->platform = ref.platform;
     ctx->device = device;
     ctx->owns_cl = 0;
+    /* Kernel timing needs events with timestamps: only on a queue the caller
+     * created with CL_QUEUE_PROFILING_ENABLE. */
+    ctx->profile = options && options->profile && (props & CL_QUEUE_PROFILING_ENABLE);
     clRetainContext(context);
     clRetainCommandQueue(queue);
     ctx->cl = context;

@@ -25,7 +25,8 @@ extern "C" {
 
 /* An nncl context on the caller's context, device and in-order queue (an
  * out-of-order queue is NNCL_ERR_UNSUPPORTED). nncl builds its kernels in the
- * caller's context. options may be NULL (its device field is ignored).
+ * caller's context. options may be NULL (its device field is ignored; its
+ * profile field needs a queue made with CL_QUEUE_PROFILING_ENABLE).
  * nncl_context_destroy waits for the queue, then releases nncl's references. */
 NNCL_API nncl_status nncl_context_create_from_cl(cl_context context, cl_device_id device,
                                                  cl_command_queue queue,
