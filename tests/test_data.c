@@ -457,6 +457,7 @@ START_TEST(command_line_end_to_end)
         {"eval --model /nonexistent.safetensors --data x.csv", 1, "/nonexistent.safetensors"},
         {"frobnicate", 2, "unknown command"},
         {"predict --model", 2, "needs a value"},
+        {"train --save /nonexistent-dir/m.safetensors", 2, "folder does not exist"},
     };
     for (size_t i = 0; i < sizeof misuse / sizeof *misuse; i++) {
         snprintf(cmd, sizeof cmd, "%s %s", NNCL_CLI, misuse[i].args);

@@ -60,6 +60,18 @@ static void on_sigint(int sig)
     interrupted = 1;
 }
 
+/* 1 when the folder that would hold `path` exists and can be written. */
+static int writable_folder(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash) return access(".", W_OK) == 0;
+    if (slash == dir) slash[1] = '\0';
+    else *slash = '\0';
+    return access(dir, W_OK) == 0;
+}
+
 static int parse(int argc, char **argv, train_options *o)
 {
     *o = (train_options){.data = "fashion-mnist", .layers = "256,128", .activation = "relu",
@@ -109,6 +121,12 @@ static int parse(int argc, char **argv, train_options *o)
         return cli_usage_error("train", "--step-epochs must be at least 1");
     if (strcmp(o->schedule, "constant") && strcmp(o->schedule, "step") && strcmp(o->schedule, "cosine"))
         return cli_usage_error("train", "unknown --schedule \"%s\" (constant, step, cosine)", o->schedule);
+    /* Where the results go is checked now, not after the training. */
+    const char *outputs[3][2] = {{"--save", o->save}, {"--checkpoint", o->checkpoint}, {"--plot", o->plot}};
+    for (int i = 0; i < 3; i++)
+        if (outputs[i][1] && !writable_folder(outputs[i][1]))
+            return cli_usage_error("train", "%s %s: its folder does not exist or is not writable", outputs[i][0],
+                                   outputs[i][1]);
     return 0;
 }
 
