@@ -157,7 +157,7 @@ static nncl_status select_device(const char *spec, device_ref *chosen, int *chos
     NNCL__TRY(list_devices(refs, &n));
     for (int i = 0; i < n; i++) fill_info(&refs[i], i, &infos[i]);
 
-    const char *source = "the option";
+    const char *source = "device";
     if (!spec || !*spec) {
         spec = getenv("NNCL_DEVICE");
         source = "NNCL_DEVICE";

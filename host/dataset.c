@@ -99,8 +99,9 @@ nncl_status nncl_dataset_load_csv(nncl_context *ctx, const char *path,
     if (!ctx || !path || !out)
         return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_dataset_load_csv: NULL argument");
     *out = NULL;
+    /* At most 65536 classes: a larger label is a typo far more often than a task. */
     nncl__csv_options opt = {options ? options->label_column : NULL,
-                             options ? !options->regression : 1, 0};
+                             options ? !options->regression : 1, 65536};
     nncl__host_data h;
     memset(&h, 0, sizeof h);
     NNCL__TRY(nncl__csv_read(ctx, path, &opt, &h));

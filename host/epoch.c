@@ -89,7 +89,14 @@ static nncl_status check_fit(nncl_model *m, const nncl_dataset *ds, int need_tar
             return nncl__fail(m->ctx, NNCL_ERR_SHAPE,
                               "%s: the data set has labels up to %d, the model has %zu classes", fn,
                               ds->host.classes - 1, outputs);
-    } else if (outputs != 1) {
+    } else if (m->loss == NNCL_LOSS_BCE) {
+        for (size_t i = 0; i < ds->host.rows; i++)
+            if (!(ds->targets[i] >= 0.0f && ds->targets[i] <= 1.0f))
+                return nncl__fail(m->ctx, NNCL_ERR_INVALID_ARG,
+                                  "%s: target %g of data row %zu is outside [0, 1], which bce needs", fn,
+                                  (double)ds->targets[i], i + 1);
+    }
+    if (m->loss != NNCL_LOSS_SOFTMAX_CE && outputs != 1) {
         return nncl__fail(m->ctx, NNCL_ERR_SHAPE,
                           "%s: data sets hold one target per row; the model has %zu outputs", fn, outputs);
     }
@@ -193,6 +200,10 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
         return nncl__fail(m->ctx, NNCL_ERR_INVALID_ARG, "nncl_model_train_epoch: batch size must be > 0");
     size_t rows = ds->host.rows, batch = opt->batch < rows ? opt->batch : rows;
     size_t n_batches = (rows + batch - 1) / batch;
+    if (opt->start_batch > n_batches)
+        return nncl__fail(m->ctx, NNCL_ERR_INVALID_ARG,
+                          "nncl_model_train_epoch: start_batch %zu is past the epoch's %zu batches", opt->start_batch,
+                          n_batches);
     if (batches_done) *batches_done = opt->start_batch;
     NNCL__TRY(reserve_batch(m, batch, rows));
     size_t *order = malloc(rows * sizeof *order);
@@ -289,8 +300,9 @@ static nncl_status count_confusion(nncl_model *m, size_t start, size_t rows, voi
         } else {
             pred = z[0] > (m->loss == NNCL_LOSS_BCE ? 0.0f : 0.5f);
         }
-        size_t truth = (size_t)cs->targets[start + r];
-        if (truth < cs->classes && pred < cs->classes) cs->confusion[truth * cs->classes + pred]++;
+        float t = cs->targets[start + r];
+        size_t truth = m->loss == NNCL_LOSS_SOFTMAX_CE ? (size_t)t : (size_t)(t > 0.5f);
+        if (t >= 0.0f && truth < cs->classes && pred < cs->classes) cs->confusion[truth * cs->classes + pred]++;
     }
     return NNCL_OK;
 }

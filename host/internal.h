@@ -139,6 +139,9 @@ void nncl__choose_tiles(nncl_context *ctx);
 /* Device scratch of at least `bytes`, owned by the context. */
 nncl_status nncl__scratch(nncl_context *ctx, size_t bytes, cl_mem *out);
 
+/* 1 when two tensors may share memory (same buffer, overlapping ranges). */
+int nncl__overlap(const nncl_tensor *a, const nncl_tensor *b);
+
 /* Checks that a tensor is non-NULL and belongs to ctx; `what` names it. */
 nncl_status nncl__check_tensor(nncl_context *ctx, const nncl_tensor *t, const char *what);
 

@@ -29,11 +29,15 @@ nncl_status nncl_tensor_wrap_cl(nncl_context *ctx, cl_mem mem, size_t offset, si
     if (err != CL_SUCCESS) return nncl__cl_fail(ctx, err, "nncl_tensor_wrap_cl: clGetMemObjectInfo");
     if (owner != ctx->cl)
         return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_tensor_wrap_cl: the buffer belongs to another OpenCL context");
-    size_t last = offset + (rows - 1) * ld + cols; /* one past the last element, in floats */
+    /* Every size below 2^32 (the kernels index in 32 bits), so this cannot wrap. */
+    if (offset >= UINT32_MAX || rows >= UINT32_MAX || ld >= UINT32_MAX)
+        return nncl__fail(ctx, NNCL_ERR_SHAPE, "nncl_tensor_wrap_cl: offset %zu, rows %zu, ld %zu; each must be "
+                          "below 2^32", offset, rows, ld);
+    uint64_t last = (uint64_t)offset + (uint64_t)(rows - 1) * ld + cols; /* one past the last element */
     if (last > bytes / sizeof(float) || last >= UINT32_MAX)
         return nncl__fail(ctx, NNCL_ERR_SHAPE,
                           "nncl_tensor_wrap_cl: %zux%zu at offset %zu, ld %zu needs %zu floats; the buffer holds %zu",
-                          rows, cols, offset, ld, last, bytes / sizeof(float));
+                          rows, cols, offset, ld, (size_t)last, bytes / sizeof(float));
     nncl_tensor *t = calloc(1, sizeof *t);
     if (!t) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "nncl_tensor_wrap_cl");
     clRetainMemObject(mem);
@@ -85,6 +89,8 @@ nncl_status nncl_cl_gemm(nncl_context *ctx, int trans_a, int trans_b, float alph
     if ((int)act < 0 || act >= NNCL_ACT_SOFTMAX)
         return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_cl_gemm: activation %d not allowed", (int)act);
     if (bias) NNCL__TRY(nncl__check_tensor(ctx, bias, "nncl_cl_gemm: bias"));
+    if (nncl__overlap(C, A) || nncl__overlap(C, B) || nncl__overlap(C, bias))
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_cl_gemm: C shares memory with A, B or bias");
     NNCL__TRY(sync_before(ctx, sync));
     nncl__view b = bias ? nncl__view_of(bias) : (nncl__view){0};
     nncl_status st = nncl__gemm(ctx, trans_a, trans_b, M, N, K, alpha, nncl__view_of(A), nncl__view_of(B),

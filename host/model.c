@@ -47,8 +47,8 @@ static void init_params(const nncl_model *m, float *host)
 static nncl_status check_spec(nncl_context *ctx, const nncl_model_spec *spec)
 {
     if (!spec) return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_model_create: spec is NULL");
-    if (spec->inputs == 0)
-        return nncl__fail(ctx, NNCL_ERR_SHAPE, "model spec: inputs must be > 0");
+    if (spec->inputs == 0 || spec->inputs >= (1u << 31))
+        return nncl__fail(ctx, NNCL_ERR_SHAPE, "model spec: inputs %zu; must be in 1 .. 2^31 - 1", spec->inputs);
     if (spec->n_layers == 0 || spec->n_layers > NNCL_MAX_LAYERS || !spec->layers)
         return nncl__fail(ctx, NNCL_ERR_INVALID_ARG,
                           "model spec: %zu layers; need 1 .. %d and a layer array",
@@ -58,8 +58,9 @@ static nncl_status check_spec(nncl_context *ctx, const nncl_model_spec *spec)
     size_t last = spec->n_layers - 1;
     for (size_t l = 0; l < spec->n_layers; l++) {
         nncl_activation act = spec->layers[l].activation;
-        if (spec->layers[l].units == 0)
-            return nncl__fail(ctx, NNCL_ERR_SHAPE, "model spec: layer %zu has 0 units", l);
+        if (spec->layers[l].units == 0 || spec->layers[l].units >= (1u << 31))
+            return nncl__fail(ctx, NNCL_ERR_SHAPE, "model spec: layer %zu has %zu units; must be in 1 .. 2^31 - 1",
+                              l, spec->layers[l].units);
         if (!nncl_activation_name(act))
             return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "model spec: layer %zu: unknown activation %d",
                               l, (int)act);
@@ -117,18 +118,21 @@ nncl_status nncl_model_create(nncl_context *ctx, const nncl_model_spec *spec, nn
     memcpy(m->layers, spec->layers, spec->n_layers * sizeof *spec->layers);
     m->loss = spec->loss;
     m->seed = spec->seed;
+    /* Counted in 64 bits with every width below 2^31, so nothing wraps. */
+    uint64_t total = 0;
     for (size_t l = 0; l < m->n_layers; l++) {
-        size_t in = nncl__layer_in(m, l), units = m->layers[l].units;
-        m->w_off[l] = m->n_params;
-        m->b_off[l] = m->n_params + in * units;
-        m->n_params += in * units + units;
+        uint64_t in = nncl__layer_in(m, l), units = m->layers[l].units;
+        m->w_off[l] = (size_t)total;
+        m->b_off[l] = (size_t)(total + in * units);
+        total += in * units + units;
+        if (total >= UINT32_MAX) break;
     }
-    if (m->n_params >= UINT32_MAX) {
-        size_t n = m->n_params;
+    if (total >= UINT32_MAX) {
         free(m);
         return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY,
-                          "nncl_model_create: %zu parameters; at most 2^32 are supported", n);
+                          "nncl_model_create: more than 2^32 parameters; at most 2^32 - 1 are supported");
     }
+    m->n_params = (size_t)total;
     m->opt = nncl_optimizer_defaults(NNCL_OPTIM_ADAM);
     float *host = malloc(m->n_params * sizeof *host);
     nncl_status st = host ? NNCL_OK

@@ -106,6 +106,7 @@ static nncl_status save(nncl_model *m, const char *path, const nncl_train_positi
         meta_add(&ml, "position.seed", "%" PRIu64, pos->seed);
         meta_add(&ml, "position.epoch", "%" PRIu64, pos->epoch);
         meta_add(&ml, "position.batch", "%zu", pos->batch);
+        meta_add(&ml, "position.batch_size", "%zu", pos->batch_size);
     }
     st = nncl__st_write(ctx, path, tensors, nt, ml.items, ml.n);
     free(host);
@@ -230,6 +231,12 @@ static nncl_status read_optimizer(nncl_context *ctx, const char *path, const nnc
     NNCL__TRY(parse_u64(ctx, path, "position.epoch", nncl__st_meta_get(f, "position.epoch"), &pos->epoch));
     NNCL__TRY(parse_u64(ctx, path, "position.batch", nncl__st_meta_get(f, "position.batch"), &batch));
     pos->batch = (size_t)batch;
+    uint64_t batch_size;
+    NNCL__TRY(parse_u64(ctx, path, "position.batch_size", nncl__st_meta_get(f, "position.batch_size"), &batch_size));
+    pos->batch_size = (size_t)batch_size;
+    if (pos->batch_size && pos->batch > (SIZE_MAX - 1) / pos->batch_size)
+        return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: position.batch %zu is out of range", path, pos->batch);
+    pos->is_checkpoint = 1;
     if (nncl__optim_validate(ctx, o) != NNCL_OK)
         return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: optimizer settings: %s", path, nncl_last_error(ctx));
     return NNCL_OK;
@@ -315,7 +322,7 @@ nncl_status nncl_model_load(nncl_context *ctx, const char *path, nncl_model **ou
     int checkpoint = 0;
     nncl_optimizer opt = nncl_optimizer_defaults(NNCL_OPTIM_ADAM);
     uint64_t step = 0;
-    nncl_train_position pos = {0, 0, 0};
+    nncl_train_position pos = {0, 0, 0, 0, 0};
     nncl_model *m = NULL;
     nncl_status st = validate(ctx, path, f, &spec, layers, &checkpoint);
     if (st == NNCL_OK && checkpoint) st = read_optimizer(ctx, path, f, &opt, &step, &pos);

@@ -139,6 +139,8 @@ nncl_status nncl_gemm(nncl_context *ctx, int trans_a, int trans_b, float alpha,
                           "nncl_gemm: op(A) is %zux%zu, op(B) is %zux%zu, C is %zux%zu; need "
                           "op(A) MxK, op(B) KxN, C MxN",
                           M, K, KB, N, C->rows, C->cols);
+    if (nncl__overlap(C, A) || nncl__overlap(C, B))
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_gemm: C shares memory with A or B");
     if (!(alpha == alpha) || !(beta == beta))
         return nncl__fail(ctx, NNCL_ERR_NUMERIC, "nncl_gemm: alpha or beta is NaN");
     return nncl__gemm(ctx, trans_a, trans_b, M, N, K, alpha, nncl__view_of(A), nncl__view_of(B),
@@ -166,6 +168,8 @@ nncl_status nncl_dense_forward(nncl_context *ctx, const nncl_tensor *X, const nn
                           "need X batch x in, W in x out, b 1 x out, Y batch x out",
                           X->rows, X->cols, W->rows, W->cols, b ? b->rows : 0, b ? b->cols : 0,
                           Y->rows, Y->cols);
+    if (nncl__overlap(Y, X) || nncl__overlap(Y, W) || nncl__overlap(Y, b))
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_dense_forward: Y shares memory with X, W or b");
     nncl__view bias = b ? nncl__view_of(b) : (nncl__view){0};
     return nncl__gemm(ctx, 0, 0, X->rows, W->cols, X->cols, 1.0f, nncl__view_of(X),
                       nncl__view_of(W), 0.0f, nncl__view_of(Y), b ? &bias : NULL, act);

@@ -222,6 +222,10 @@ nncl_status nncl__st_write(nncl_context *ctx, const char *path, const nncl__st_t
                            size_t n_tensors, const nncl__st_meta *meta, size_t n_meta)
 {
     NNCL__TRY(check_write_args(ctx, path, tensors, n_tensors, meta, n_meta));
+    /* The rename would replace whatever is there: only ever a regular file. */
+    struct stat existing;
+    if (stat(path, &existing) == 0 && !S_ISREG(existing.st_mode))
+        return st_fail(ctx, NNCL_ERR_IO, path, "exists and is not a regular file; not replacing it");
     nncl__json_buf hdr = {0};
     if (!build_header(&hdr, tensors, n_tensors, meta, n_meta)) {
         free(hdr.data);

@@ -4,6 +4,7 @@
 #include <CL/cl_ext.h>
 
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char thread_error[NNCL__ERRLEN];
 
@@ -28,10 +29,13 @@ nncl_status nncl__fail(const nncl_context *ctx, nncl_status status, const char *
     /* The error buffer is logically mutable state of a const context: a
      * failing read-only call must still be able to say why. */
     char *dst = ctx ? (char *)ctx->error : thread_error;
+    /* Formatted into a local buffer first: an argument may be the old message. */
+    char text[NNCL__ERRLEN];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(dst, NNCL__ERRLEN, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    memcpy(dst, text, sizeof text);
     return status;
 }
 

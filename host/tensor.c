@@ -12,6 +12,13 @@ nncl_status nncl__check_tensor(nncl_context *ctx, const nncl_tensor *t, const ch
     return NNCL_OK;
 }
 
+int nncl__overlap(const nncl_tensor *a, const nncl_tensor *b)
+{
+    if (!a || !b || a->mem != b->mem) return 0;
+    size_t a_end = a->offset + (a->rows - 1) * a->ld + a->cols, b_end = b->offset + (b->rows - 1) * b->ld + b->cols;
+    return a->offset < b_end && b->offset < a_end;
+}
+
 nncl_status nncl_tensor_create(nncl_context *ctx, size_t rows, size_t cols, nncl_tensor **out)
 {
     if (!ctx) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_tensor_create: ctx is NULL");

@@ -156,6 +156,7 @@ static nncl_status forward_backward(nncl_model *m, const nncl_tensor *X, const n
 
 nncl_status nncl_model_compute_gradients(nncl_model *m, const nncl_tensor *X, const nncl_tensor *Y)
 {
+    if (m && !Y) return nncl__fail(m->ctx, NNCL_ERR_INVALID_ARG, "nncl_model_compute_gradients: Y is NULL");
     NNCL__TRY(nncl__model_check_batch(m, X, Y, "nncl_model_compute_gradients"));
     NNCL__TRY(forward_backward(m, X, Y, 2));
     return nncl_model_sync(m);
@@ -163,6 +164,7 @@ nncl_status nncl_model_compute_gradients(nncl_model *m, const nncl_tensor *X, co
 
 nncl_status nncl_model_train_step(nncl_model *m, const nncl_tensor *X, const nncl_tensor *Y)
 {
+    if (m && !Y) return nncl__fail(m->ctx, NNCL_ERR_INVALID_ARG, "nncl_model_train_step: Y is NULL");
     NNCL__TRY(nncl__model_check_batch(m, X, Y, "nncl_model_train_step"));
     NNCL__TRY(forward_backward(m, X, Y, 0));
     NNCL__TRY(nncl__optim_update(m));
@@ -183,12 +185,18 @@ nncl_status nncl__model_check_status(nncl_model *m)
                    clEnqueueWriteBuffer(m->ctx->queue, m->status, CL_TRUE, 0, sizeof zero, zero, 0,
                                         NULL, NULL),
                    "clearing the device status");
-    const char *skipped = "; the weights were not updated from that step on";
+    const char *skipped = "; no update was made from that batch on";
+    float value;
+    memcpy(&value, &word[2], sizeof value); /* labels and targets travel as float bits */
     switch (word[0]) {
     case 1:
         return nncl__fail(m->ctx, NNCL_ERR_INVALID_ARG,
-                          "label %d in row %d of a batch is not a class index in [0, %zu)%s",
-                          word[2], word[1], nncl_model_outputs(m), skipped);
+                          "label %g in row %d of a batch is not a class index in [0, %zu)%s",
+                          (double)value, word[1], nncl_model_outputs(m), skipped);
+    case 5:
+        return nncl__fail(m->ctx, NNCL_ERR_INVALID_ARG,
+                          "target %g in row %d of a batch is outside [0, 1], which bce needs%s",
+                          (double)value, word[1], skipped);
     case 2:
         return nncl__fail(m->ctx, NNCL_ERR_NUMERIC,
                           "input row %d, column %d of a batch is NaN or infinite%s", word[1],

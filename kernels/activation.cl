@@ -23,6 +23,7 @@
 #define NNCL_DEV_NONFINITE_INPUT 2
 #define NNCL_DEV_NONFINITE_LOSS 3
 #define NNCL_DEV_NONFINITE_GRAD 4
+#define NNCL_DEV_BAD_TARGET 5 /* a bce target outside [0, 1]; value holds its bits */
 
 void report_status(__global int *status, int code, int row, int value)
 {

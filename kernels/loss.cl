@@ -29,7 +29,7 @@ WG_1D __kernel void softmax_ce(__global float *z, uint z_off, uint z_ld, uint cl
         float lf = labels[lab_off + (size_t)row * lab_ld];
         label = (int)lf;
         if (!(lf >= 0.0f) || lf >= (float)classes || (float)label != lf) {
-            report_status(status, NNCL_DEV_BAD_LABEL, (int)row, (int)lf);
+            report_status(status, NNCL_DEV_BAD_LABEL, (int)row, as_int(lf));
             label = -1;
         }
     }
@@ -65,6 +65,8 @@ WG_1D __kernel void bce_logits(__global const float *z, uint z_off, uint z_ld, u
     for (uint c = 0; c < cols; c++) {
         float x = z[z_off + (size_t)row * z_ld + c];
         float target = t[t_off + (size_t)row * t_ld + c];
+        if (!(target >= 0.0f && target <= 1.0f))
+            report_status(status, NNCL_DEV_BAD_TARGET, (int)row, as_int(target));
         loss += fmax(x, 0.0f) - x * target + log1p(exp(-fabs(x)));
         correct += (x > 0.0f) == (target > 0.5f) ? 1.0f : 0.0f;
         if (want_grad) grad[g_off + (size_t)row * g_ld + c] = (act_f(x, 1) - target) * scale;

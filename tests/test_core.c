@@ -178,6 +178,7 @@ START_TEST(bad_inputs_have_status_and_message)
     ASSERT_FAILS(ctx, nncl_gemm(ctx, 1, 0, 1.0f, X, b, 0.0f, Y), NNCL_ERR_SHAPE, "op(B) is 1x4");
     nncl_tensor *C3 = make(ctx, 3, 3, NULL);
     ASSERT_FAILS(ctx, nncl_gemm(ctx, 1, 0, NAN, X, X, 0.0f, C3), NNCL_ERR_NUMERIC, "NaN");
+    ASSERT_FAILS(ctx, nncl_gemm(ctx, 0, 0, 1.0f, C3, C3, 0.0f, C3), NNCL_ERR_INVALID_ARG, "shares memory");
     nncl_tensor_destroy(C3);
     nncl_activation act;
     ASSERT_FAILS(NULL, nncl_activation_parse("swish", &act), NNCL_ERR_INVALID_ARG, "swish");

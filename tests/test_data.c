@@ -256,7 +256,7 @@ START_TEST(resume_from_checkpoint_is_bit_identical)
     ck_assert_uint_eq(done, 7);
     char path[512];
     snprintf(path, sizeof path, "%s/ck.safetensors", nncl_test_tmpdir());
-    nncl_train_position here = {5, 1, done};
+    nncl_train_position here = {5, 1, done, 32, 1};
     ck_assert_int_eq(nncl_model_save_checkpoint(first, path, &here), NNCL_OK);
     nncl_model_destroy(first);
 
@@ -443,10 +443,25 @@ START_TEST(command_line_end_to_end)
     ck_assert_int_eq(lines, 5);
     free(text);
 
-    /* Resuming a finished run does nothing more but still succeeds. */
-    snprintf(cmd, sizeof cmd, "%s train --data %s --validation-split 0.25 --layers 8 --epochs 15 --batch 16 "
+    /* A finished run resumes only to train more epochs, with the checkpoint's model. */
+    snprintf(cmd, sizeof cmd, "%s train --data %s --validation-split 0.25 --epochs 15 --batch 16 "
              "--resume %s/ck.safetensors", NNCL_CLI, csv, dir);
-    ck_assert_int_eq(run(cmd, out), 0);
+    rc = run(cmd, out);
+    text = slurp(out);
+    ck_assert_msg(rc == 2 && strstr(text, "already done 15 epochs"), "resume at the end: %d %s", rc, text);
+    free(text);
+    snprintf(cmd, sizeof cmd, "%s train --data %s --validation-split 0.25 --epochs 17 --batch 16 --layers 8 "
+             "--resume %s/ck.safetensors", NNCL_CLI, csv, dir);
+    rc = run(cmd, out);
+    text = slurp(out);
+    ck_assert_msg(rc == 2 && strstr(text, "drop --layers"), "resume with --layers: %d %s", rc, text);
+    free(text);
+    snprintf(cmd, sizeof cmd, "%s train --data %s --validation-split 0.25 --epochs 17 --batch 16 "
+             "--resume %s/ck.safetensors", NNCL_CLI, csv, dir);
+    rc = run(cmd, out);
+    text = slurp(out);
+    ck_assert_msg(rc == 0 && strstr(text, "epoch  17") && !strstr(text, "epoch  15"), "resume: %d %s", rc, text);
+    free(text);
 
     struct { const char *args; int status; const char *needle; } misuse[] = {
         {"train --bogus", 2, "unknown option \"--bogus\""},
@@ -458,6 +473,10 @@ START_TEST(command_line_end_to_end)
         {"frobnicate", 2, "unknown command"},
         {"predict --model", 2, "needs a value"},
         {"train --save /nonexistent-dir/m.safetensors", 2, "folder does not exist"},
+        {"train --save /dev/null", 2, "not a file name"},
+        {"train --save --json", 2, "needs a value"},
+        {"train --layers 2635249153387078803", 2, "over 16777216"},
+        {"train --epochs 100000000000000", 2, "--epochs must be"},
     };
     for (size_t i = 0; i < sizeof misuse / sizeof *misuse; i++) {
         snprintf(cmd, sizeof cmd, "%s %s", NNCL_CLI, misuse[i].args);

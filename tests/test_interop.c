@@ -837,6 +837,11 @@ START_TEST(bad_arguments_have_status_and_message)
     ck_assert_ptr_null(t);
     CHECK_FAILS(caller.ctx, nncl_tensor_wrap_cl(caller.ctx, mine, 0, 9, 10, 12, &t), NNCL_ERR_SHAPE,
                 "9x10 at offset 0, ld 12 needs 106 floats");
+    /* Sizes chosen so that a careless offset + rows·ld would wrap around. */
+    CHECK_FAILS(caller.ctx, nncl_tensor_wrap_cl(caller.ctx, mine, SIZE_MAX - 10, 1, 20, 20, &t), NNCL_ERR_SHAPE,
+                "below 2^32");
+    CHECK_FAILS(caller.ctx, nncl_tensor_wrap_cl(caller.ctx, mine, 0, 3, 4, SIZE_MAX / 2 + 1, &t), NNCL_ERR_SHAPE,
+                "below 2^32");
     CHECK_FAILS(caller.ctx, nncl_tensor_wrap_cl(caller.ctx, mine, 100, 1, 1, 1, &t), NNCL_ERR_SHAPE,
                 "the buffer holds 100");
     CHECK_FAILS(caller.ctx, nncl_tensor_wrap_cl(caller.ctx, mine, 0, 4, 5, 4, &t), NNCL_ERR_SHAPE,

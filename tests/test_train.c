@@ -332,6 +332,8 @@ START_TEST(bad_input_is_reported)
     ASSERT_FAILS(ctx, nncl_model_train_step(m, tX, rows3), NNCL_ERR_SHAPE, "Y 3x1");
     ASSERT_FAILS(ctx, nncl_model_train_step(m, wide, tY), NNCL_ERR_SHAPE, "takes 4 inputs");
     ASSERT_FAILS(ctx, nncl_model_train_step(m, NULL, tY), NNCL_ERR_INVALID_ARG, "X is NULL");
+    ASSERT_FAILS(ctx, nncl_model_train_step(m, tX, NULL), NNCL_ERR_INVALID_ARG, "Y is NULL");
+    ASSERT_FAILS(ctx, nncl_model_compute_gradients(m, tX, NULL), NNCL_ERR_INVALID_ARG, "Y is NULL");
     ASSERT_FAILS(NULL, nncl_model_train_step(NULL, tX, tY), NNCL_ERR_INVALID_ARG, "model is NULL");
     /* Hyper-parameters. */
     nncl_optimizer o = nncl_optimizer_defaults(NNCL_OPTIM_SGD);
@@ -368,7 +370,24 @@ START_TEST(bad_input_is_reported)
     ASSERT_FAILS(ctx, nncl_model_create(ctx, &spec, &bad), NNCL_ERR_SHAPE, "0 units");
     spec = (nncl_model_spec){0, 1, relu_out, NNCL_LOSS_MSE, 1};
     ASSERT_FAILS(ctx, nncl_model_create(ctx, &spec, &bad), NNCL_ERR_SHAPE, "inputs");
+    /* Widths whose product would wrap a 64-bit count are refused, not allocated. */
+    nncl_layer_spec huge[] = {{(size_t)1 << 30, NNCL_ACT_RELU}, {(size_t)1 << 30, NNCL_ACT_RELU}};
+    spec = (nncl_model_spec){3, 2, huge, NNCL_LOSS_MSE, 1};
+    ASSERT_FAILS(ctx, nncl_model_create(ctx, &spec, &bad), NNCL_ERR_OUT_OF_MEMORY, "2^32");
+    huge[0].units = (size_t)1 << 40;
+    ASSERT_FAILS(ctx, nncl_model_create(ctx, &spec, &bad), NNCL_ERR_SHAPE, "2^31");
     ck_assert_ptr_null(bad);
+    /* bce targets outside [0, 1] are caught on the device like bad labels. */
+    nncl_layer_spec sig[] = {{1, NNCL_ACT_SIGMOID}};
+    spec = (nncl_model_spec){4, 1, sig, NNCL_LOSS_BCE, 1};
+    nncl_model *b = NULL;
+    ck_assert_int_eq(nncl_model_create(ctx, &spec, &b), NNCL_OK);
+    float bad_t[2] = {1, 7};
+    nncl_tensor *tT = make(ctx, 2, 1, bad_t);
+    ck_assert_int_eq(nncl_model_train_step(b, tX, tT), NNCL_OK);
+    ASSERT_FAILS(ctx, nncl_model_sync(b), NNCL_ERR_INVALID_ARG, "target 7 in row 1");
+    nncl_tensor_destroy(tT);
+    nncl_model_destroy(b);
     float nan_params[43];
     memcpy(nan_params, before, sizeof nan_params);
     nan_params[3] = NAN;

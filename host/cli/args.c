@@ -36,7 +36,7 @@ int cli_opt(cli_args *a, const char *name)
         return 1;
     }
     if (arg[len] != '\0') return 0;
-    if (a->index + 1 >= a->argc) {
+    if (a->index + 1 >= a->argc || !strncmp(a->argv[a->index + 1], "--", 2)) {
         cli_usage_error(a->command, "option %s needs a value", name);
         a->failed = 1;
         a->index++;

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -409,6 +410,9 @@ int plot_write_svg(const char *path, const char *title, const plot_epoch *epochs
     static unsigned counter;
     if (!path || !*path || (!epochs && n))
         return plot_fail(err, errlen, path ? path : "(null)", EINVAL);
+    struct stat existing; /* the rename replaces only a regular file */
+    if (stat(path, &existing) == 0 && !S_ISREG(existing.st_mode))
+        return plot_fail(err, errlen, path, S_ISDIR(existing.st_mode) ? EISDIR : EEXIST);
     size_t cap = strlen(path) + 48;
     char *tmp = malloc(cap);
     if (!tmp) return plot_fail(err, errlen, path, ENOMEM);

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,7 @@ typedef struct {
     size_t batch, epochs, step_epochs;
     unsigned long long seed;
     int standardize, json, lr_set, momentum_set, wd_set, profile;
+    int model_set; /* an option that --resume takes from the checkpoint instead */
 } train_options;
 
 static volatile sig_atomic_t interrupted;
@@ -72,6 +74,15 @@ static int writable_folder(const char *path)
     return access(dir, W_OK) == 0;
 }
 
+/* 1 when a and b name the same file (by path, or by inode when both exist). */
+static int same_file(const char *a, const char *b)
+{
+    if (!a || !b) return 0;
+    if (!strcmp(a, b)) return 1;
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 static int parse(int argc, char **argv, train_options *o)
 {
     *o = (train_options){.data = "fashion-mnist", .layers = "256,128", .activation = "relu",
@@ -88,16 +99,16 @@ static int parse(int argc, char **argv, train_options *o)
         else if (cli_opt(&a, "--test-data")) o->test_data = a.value;
         else if (cli_opt(&a, "--validation-split")) cli_parse_float(&a, "--validation-split", &o->validation_split);
         else if (cli_opt(&a, "--label-column")) o->label_column = a.value;
-        else if (cli_flag(&a, "--standardize")) o->standardize = 1;
-        else if (cli_opt(&a, "--layers")) o->layers = a.value;
-        else if (cli_opt(&a, "--activation")) o->activation = a.value;
-        else if (cli_opt(&a, "--loss")) o->loss = a.value;
+        else if (cli_flag(&a, "--standardize")) o->standardize = 1, o->model_set = 1;
+        else if (cli_opt(&a, "--layers")) o->layers = a.value, o->model_set = 1;
+        else if (cli_opt(&a, "--activation")) o->activation = a.value, o->model_set = 1;
+        else if (cli_opt(&a, "--loss")) o->loss = a.value, o->model_set = 1;
         else if (cli_opt(&a, "--seed")) cli_parse_u64(&a, "--seed", &o->seed);
-        else if (cli_opt(&a, "--optimizer")) o->optimizer = a.value;
+        else if (cli_opt(&a, "--optimizer")) o->optimizer = a.value, o->model_set = 1;
         else if (cli_opt(&a, "--lr")) o->lr_set = cli_parse_float(&a, "--lr", &o->lr);
         else if (cli_opt(&a, "--momentum")) o->momentum_set = cli_parse_float(&a, "--momentum", &o->momentum);
         else if (cli_opt(&a, "--weight-decay")) o->wd_set = cli_parse_float(&a, "--weight-decay", &o->weight_decay);
-        else if (cli_opt(&a, "--schedule")) o->schedule = a.value;
+        else if (cli_opt(&a, "--schedule")) o->schedule = a.value, o->model_set = 1;
         else if (cli_opt(&a, "--step-epochs")) cli_parse_size(&a, "--step-epochs", &o->step_epochs);
         else if (cli_opt(&a, "--batch")) cli_parse_size(&a, "--batch", &o->batch);
         else if (cli_opt(&a, "--epochs")) cli_parse_size(&a, "--epochs", &o->epochs);
@@ -111,8 +122,12 @@ static int parse(int argc, char **argv, train_options *o)
         else return cli_usage_error("train", "unknown option \"%s\"", argv[a.index]);
     }
     if (a.failed) return 2;
-    if (o->batch == 0) return cli_usage_error("train", "--batch must be at least 1");
-    if (o->epochs == 0) return cli_usage_error("train", "--epochs must be at least 1");
+    if (o->batch == 0 || o->batch > (1u << 24)) return cli_usage_error("train", "--batch must be in 1 .. 16777216");
+    if (o->epochs == 0 || o->epochs > 1000000) return cli_usage_error("train", "--epochs must be in 1 .. 1000000");
+    if (o->resume && (o->model_set || o->lr_set || o->momentum_set || o->wd_set))
+        return cli_usage_error("train", "--resume continues the checkpoint's model, optimizer and schedule; "
+                                        "drop --layers/--activation/--loss/--optimizer/--lr/--momentum/"
+                                        "--weight-decay/--schedule/--standardize");
     if (o->validation_split != 0 && !(o->validation_split > 0 && o->validation_split < 1))
         return cli_usage_error("train", "--validation-split %g must be in (0, 1)", (double)o->validation_split);
     if (o->validation_split > 0 && o->test_data)
@@ -121,12 +136,25 @@ static int parse(int argc, char **argv, train_options *o)
         return cli_usage_error("train", "--step-epochs must be at least 1");
     if (strcmp(o->schedule, "constant") && strcmp(o->schedule, "step") && strcmp(o->schedule, "cosine"))
         return cli_usage_error("train", "unknown --schedule \"%s\" (constant, step, cosine)", o->schedule);
-    /* Where the results go is checked now, not after the training. */
+    /* Where the results go is checked now, not after the training: a folder
+     * that exists, a name that is not a folder or a device, and no output
+     * that overwrites the data or another output. */
     const char *outputs[3][2] = {{"--save", o->save}, {"--checkpoint", o->checkpoint}, {"--plot", o->plot}};
-    for (int i = 0; i < 3; i++)
-        if (outputs[i][1] && !writable_folder(outputs[i][1]))
-            return cli_usage_error("train", "%s %s: its folder does not exist or is not writable", outputs[i][0],
-                                   outputs[i][1]);
+    for (int i = 0; i < 3; i++) {
+        const char *path = outputs[i][1];
+        if (!path) continue;
+        struct stat st;
+        size_t len = strlen(path);
+        if (len == 0 || path[len - 1] == '/' || (stat(path, &st) == 0 && !S_ISREG(st.st_mode)))
+            return cli_usage_error("train", "%s \"%s\": not a file name", outputs[i][0], path);
+        if (!writable_folder(path))
+            return cli_usage_error("train", "%s %s: its folder does not exist or is not writable", outputs[i][0], path);
+        if (same_file(path, o->data) || same_file(path, o->test_data) || (o->resume && i != 1 && same_file(path, o->resume)))
+            return cli_usage_error("train", "%s %s would overwrite an input", outputs[i][0], path);
+        for (int j = 0; j < i; j++)
+            if (outputs[j][1] && same_file(path, outputs[j][1]))
+                return cli_usage_error("train", "%s and %s name the same file %s", outputs[j][0], outputs[i][0], path);
+    }
     return 0;
 }
 
@@ -139,8 +167,13 @@ static int build_layers(const train_options *o, nncl_activation act, nncl_loss l
     while (*p) {
         char *end = NULL;
         unsigned long long units = strtoull(p, &end, 10);
-        if (end == p || units == 0 || (*end && *end != ',') || *n + 1 >= NNCL_MAX_LAYERS)
+        if (*p == '-' || end == p || units == 0 || (*end && *end != ','))
             return cli_usage_error("train", "--layers \"%s\": expected widths such as 256,128", o->layers);
+        if (units > (1u << 24))
+            return cli_usage_error("train", "--layers \"%s\": width %llu is over 16777216", o->layers, units);
+        if (*n + 1 >= NNCL_MAX_LAYERS)
+            return cli_usage_error("train", "--layers \"%s\": at most %d hidden layers", o->layers,
+                                   NNCL_MAX_LAYERS - 1);
         layers[(*n)++] = (nncl_layer_spec){(size_t)units, act};
         p = *end ? end + 1 : end;
     }
@@ -222,12 +255,28 @@ static int load_data(const train_options *o, run_state *r, nncl_loss loss)
 static int make_model(const train_options *o, run_state *r, nncl_loss loss, nncl_train_position *pos)
 {
     nncl_status st;
+    size_t steps_per_epoch = (nncl_dataset_rows(r->train) + o->batch - 1) / o->batch;
     if (o->resume) {
         st = nncl_model_load(r->ctx, o->resume, &r->model, pos);
         if (st) return cli_fail(r->ctx, st, "resuming");
+        if (!pos->is_checkpoint)
+            return cli_usage_error("train", "--resume %s is a model, not a checkpoint (no optimizer state or "
+                                            "position); use a file written by --checkpoint", o->resume);
+        if (pos->batch && pos->batch_size && pos->batch_size != o->batch)
+            return cli_usage_error("train", "--resume %s stopped mid-epoch with --batch %zu; resume with the same "
+                                            "--batch", o->resume, pos->batch_size);
+        if (pos->epoch >= o->epochs)
+            return cli_usage_error("train", "--resume %s has already done %llu epochs; ask for more with --epochs",
+                                   o->resume, (unsigned long long)pos->epoch);
         if (pos->seed != o->seed)
-            fprintf(stderr, "nncl train: resuming with the checkpoint's seed %llu\n",
-                    (unsigned long long)pos->seed);
+            fprintf(stderr, "nncl train: resuming with the checkpoint's seed %llu\n", (unsigned long long)pos->seed);
+        /* A cosine schedule stretches to the run's new length. */
+        nncl_optimizer opt;
+        nncl_model_get_optimizer(r->model, &opt);
+        if (opt.schedule == NNCL_SCHEDULE_COSINE) {
+            opt.total_steps = o->epochs * steps_per_epoch;
+            if ((st = nncl_model_set_optimizer(r->model, &opt))) return cli_fail(r->ctx, st, "resuming");
+        }
         return 0;
     }
     nncl_activation act;
@@ -236,6 +285,8 @@ static int make_model(const train_options *o, run_state *r, nncl_loss loss, nncl
     size_t outputs = loss == NNCL_LOSS_SOFTMAX_CE ? (size_t)nncl_dataset_classes(r->train) : 1;
     if (r->test && loss == NNCL_LOSS_SOFTMAX_CE && (size_t)nncl_dataset_classes(r->test) > outputs)
         outputs = (size_t)nncl_dataset_classes(r->test);
+    if (outputs > 65536)
+        return cli_usage_error("train", "the labels go up to %zu; at most 65536 classes are supported", outputs - 1);
     if (loss == NNCL_LOSS_SOFTMAX_CE && outputs < 2)
         return cli_usage_error("train", "softmax-ce needs at least 2 classes in the labels (found %zu)", outputs);
     nncl_layer_spec layers[NNCL_MAX_LAYERS];
@@ -251,7 +302,6 @@ static int make_model(const train_options *o, run_state *r, nncl_loss loss, nncl
     if (o->lr_set || kind >= NNCL_OPTIM_ADAM) opt.lr = o->lr;
     if (o->momentum_set) opt.momentum = o->momentum;
     if (o->wd_set) opt.weight_decay = o->weight_decay;
-    size_t steps_per_epoch = (nncl_dataset_rows(r->train) + o->batch - 1) / o->batch;
     if (!strcmp(o->schedule, "step")) {
         opt.schedule = NNCL_SCHEDULE_STEP;
         opt.step_size = o->step_epochs * steps_per_epoch;
@@ -283,12 +333,22 @@ int cli_train(int argc, char **argv)
     double t_start = now();
     run_state r = {0};
     if ((rc = cli_context(o.device, o.profile, &r.ctx))) return rc;
-    nncl_train_position pos = {o.seed, 0, 0};
+    nncl_train_position pos = {o.seed, 0, 0, o.batch, 0};
     if ((rc = load_data(&o, &r, loss)) || (rc = make_model(&o, &r, loss, &pos))) {
         cleanup(&r);
         return rc;
     }
+    if (r.test && nncl_dataset_cols(r.test) != nncl_model_inputs(r.model)) {
+        fprintf(stderr, "nncl train: the test data has %zu feature columns, the model takes %zu inputs\n",
+                nncl_dataset_cols(r.test), nncl_model_inputs(r.model));
+        cleanup(&r);
+        return 1;
+    }
     r.history = calloc(o.epochs, sizeof *r.history);
+    if (!r.history) {
+        cleanup(&r);
+        return cli_fail(NULL, NNCL_ERR_OUT_OF_MEMORY, "training history");
+    }
     nncl_device_info dev;
     nncl_context_device(r.ctx, &dev);
     fprintf(stderr, "nncl train: %zu rows x %zu features%s, %zu test rows, device %s\n",
@@ -311,12 +371,13 @@ int cli_train(int argc, char **argv)
         double dt = now() - t0;
         train_seconds += dt;
         size_t rows = nncl_dataset_rows(r.train);
-        samples += (double)(batches * o.batch < rows ? batches * o.batch : rows) -
-                   (double)(eo.start_batch * o.batch);
+        double trained = (double)(batches * o.batch < rows ? batches * o.batch : rows) -
+                         (double)(eo.start_batch * o.batch < rows ? eo.start_batch * o.batch : rows);
+        samples += trained;
         if (ps.tty) fputs("\r\033[K", stderr);
         if (st == NNCL_ERR_INTERRUPTED) {
             const char *path = o.checkpoint ? o.checkpoint : "nncl-interrupted.safetensors";
-            nncl_train_position here = {pos.seed, epoch, batches};
+            nncl_train_position here = {pos.seed, epoch, batches, o.batch, 1};
             nncl_status save_st = nncl_model_save_checkpoint(r.model, path, &here);
             if (save_st) rc = cli_fail(r.ctx, save_st, "saving the checkpoint");
             else fprintf(stderr, "nncl train: interrupted in epoch %llu after %zu batches; resume with --resume %s\n",
@@ -333,10 +394,10 @@ int cli_train(int argc, char **argv)
         printf("epoch %3llu  train loss %.4f  accuracy %.4f", (unsigned long long)epoch + 1, (double)train_loss,
                (double)train_acc);
         if (r.test) printf("  test loss %.4f  accuracy %.4f", (double)test_loss, (double)test_acc);
-        printf("  %.1fs  %.0f samples/s\n", dt, dt > 0 ? (double)(batches - eo.start_batch) * (double)o.batch / dt : 0.0);
+        printf("  %.1fs  %.0f samples/s\n", dt, dt > 0 ? trained / dt : 0.0);
         fflush(stdout);
         if (o.checkpoint) {
-            nncl_train_position next = {pos.seed, epoch + 1, 0};
+            nncl_train_position next = {pos.seed, epoch + 1, 0, o.batch, 1};
             if ((st = nncl_model_save_checkpoint(r.model, o.checkpoint, &next))) break;
         }
     }
@@ -362,16 +423,20 @@ int cli_train(int argc, char **argv)
     }
     double seconds = now() - t_start;
     if (!rc && o.json) {
-        char test_l[32] = "null", test_a[32] = "null";
+        char test_l[32] = "null", test_a[32] = "null", train_l[32] = "null", train_a[32] = "null";
         if (r.test && done) {
             snprintf(test_l, sizeof test_l, "%.6g", (double)test_loss);
             snprintf(test_a, sizeof test_a, "%.6g", (double)test_acc);
         }
+        if (done) {
+            snprintf(train_l, sizeof train_l, "%.6g", (double)train_loss);
+            snprintf(train_a, sizeof train_a, "%.6g", (double)train_acc);
+        }
         for (char *c = dev.name; *c; c++)
             if (*c == '"' || *c == '\\') *c = '\'';
-        printf("{\"epochs\": %zu, \"train_loss\": %.6g, \"train_accuracy\": %.6g, \"test_loss\": %s, "
+        printf("{\"epochs\": %zu, \"train_loss\": %s, \"train_accuracy\": %s, \"test_loss\": %s, "
                "\"test_accuracy\": %s, \"samples_per_second\": %.1f, \"seconds\": %.3f, \"device\": \"%s\"}\n",
-               done, (double)train_loss, (double)train_acc, test_l, test_a,
+               done, train_l, train_a, test_l, test_a,
                train_seconds > 0 ? samples / train_seconds : 0.0, seconds, dev.name);
     }
     if (!rc && o.profile) {

@@ -443,6 +443,8 @@ typedef struct nncl_train_position {
     uint64_t seed;        /* the run's shuffle seed */
     uint64_t epoch;       /* the epoch in progress (0-based) */
     size_t batch;         /* batches of that epoch already done */
+    size_t batch_size;    /* rows per batch of the run (0: not recorded) */
+    int is_checkpoint;    /* set by nncl_model_load: 1 for a checkpoint, 0 for a plain model */
 } nncl_train_position;
 
 /* Saves all of the above plus the optimizer (hyper-parameters, state
