@@ -136,6 +136,14 @@ static int parse(int argc, char **argv, train_options *o)
         return cli_usage_error("train", "--step-epochs must be at least 1");
     if (strcmp(o->schedule, "constant") && strcmp(o->schedule, "step") && strcmp(o->schedule, "cosine"))
         return cli_usage_error("train", "unknown --schedule \"%s\" (constant, step, cosine)", o->schedule);
+    /* Names are checked before any data is read; the library's message lists the choices. */
+    nncl_activation act = NNCL_ACT_IDENTITY;
+    nncl_optimizer_kind kind;
+    nncl_loss loss;
+    if (nncl_activation_parse(o->activation, &act) || act == NNCL_ACT_SOFTMAX)
+        return cli_usage_error("train", "--activation: %s", act == NNCL_ACT_SOFTMAX ? "softmax is only for the output layer" : nncl_last_error(NULL));
+    if (nncl_optimizer_parse(o->optimizer, &kind)) return cli_usage_error("train", "--optimizer: %s", nncl_last_error(NULL));
+    if (nncl_loss_parse(o->loss, &loss)) return cli_usage_error("train", "--loss: %s", nncl_last_error(NULL));
     /* Where the results go is checked now, not after the training: a folder
      * that exists, a name that is not a folder or a device, and no output
      * that overwrites the data or another output. */
