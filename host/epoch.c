@@ -150,11 +150,13 @@ static nncl_status gather(nncl_model *m, const nncl_dataset *ds, const size_t *o
     nncl_context *ctx = m->ctx;
     size_t cols = ds->host.cols;
     if (ds->streamed) {
-        float *x = malloc(rows * cols * sizeof(float)), *y = malloc(rows * sizeof(float));
-        if (!x || !y) {
-            free(x), free(y);
-            return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "streaming a batch of %zu rows", rows);
+        if (rows > m->stage_cap) { /* grown once, then reused by every batch */
+            float *grown = realloc(m->stage, rows * (cols + 1) * sizeof(float));
+            if (!grown) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "streaming a batch of %zu rows", rows);
+            m->stage = grown;
+            m->stage_cap = rows;
         }
+        float *x = m->stage, *y = m->stage + rows * cols;
         for (size_t r = 0; r < rows; r++) {
             size_t src = order ? order[start + r] : start + r;
             for (size_t c = 0; c < cols; c++) {
@@ -171,7 +173,6 @@ static nncl_status gather(nncl_model *m, const nncl_dataset *ds, const size_t *o
         if (err == CL_SUCCESS)
             err = clEnqueueWriteBuffer(ctx->queue, m->batch_y, CL_TRUE, 0, rows * sizeof(float), y, 0,
                                        NULL, NULL);
-        free(x), free(y);
         if (err != CL_SUCCESS) return nncl__cl_fail(ctx, err, "streaming a batch");
         return NNCL_OK;
     }

@@ -180,6 +180,7 @@ void nncl_model_destroy(nncl_model *m)
     for (size_t l = 0; l < m->n_layers; l++) release(&m->act[l]), release(&m->delta[l]);
     release(&m->batch_x), release(&m->batch_y), release(&m->idx);
     release(&m->norm_mean_dev), release(&m->norm_inv_std_dev);
+    free(m->stage);
     free(m->norm_mean);
     free(m->norm_std);
     free(m);

@@ -39,6 +39,9 @@ struct nncl_model {
      * batch_y capacity x target columns, idx the epoch's row order. */
     cl_mem batch_x, batch_y, idx;
     size_t batch_cap, idx_cap;
+    /* Host staging for streamed data sets: stage_cap rows of inputs + 1 floats. */
+    float *stage;
+    size_t stage_cap;
 
     /* Standardisation applied in the gather: x' = (x - mean) · inv_std. */
     int has_norm;

@@ -92,6 +92,21 @@ int cli_parse_float(cli_args *a, const char *name, float *out)
     return 1;
 }
 
+int cli_open_model(const char *device, const char *model_path, const char *data, const char *label_column,
+                   nncl_context **ctx, nncl_model **model, nncl_dataset **ds)
+{
+    *ctx = NULL, *model = NULL, *ds = NULL;
+    int rc = cli_context(device, 0, ctx);
+    if (rc) return rc;
+    nncl_status st = nncl_model_load(*ctx, model_path, model, NULL);
+    if (st) return cli_fail(*ctx, st, "loading the model");
+    nncl_model_spec spec;
+    nncl_model_get_spec(*model, &spec);
+    nncl_csv_options csv = {label_column, spec.loss != NNCL_LOSS_SOFTMAX_CE};
+    if ((st = nncl_dataset_open(*ctx, data, "test", &csv, ds))) return cli_fail(*ctx, st, "loading the data");
+    return 0;
+}
+
 int cli_context(const char *device, int profile, nncl_context **ctx)
 {
     nncl_context_options opt = {.device = device, .profile = profile};

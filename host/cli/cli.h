@@ -36,6 +36,11 @@ int cli_parse_size(cli_args *a, const char *name, size_t *out);
 int cli_parse_u64(cli_args *a, const char *name, unsigned long long *out);
 int cli_parse_float(cli_args *a, const char *name, float *out);
 
+/* Context, model (from model_path) and data set (the "test" part of data,
+ * CSV labels parsed as the model's loss needs) for eval and predict. On
+ * failure prints why and returns non-zero; the caller destroys what was made. */
+int cli_open_model(const char *device, const char *model_path, const char *data, const char *label_column,
+                   nncl_context **ctx, nncl_model **model, nncl_dataset **ds);
 /* Creates a context on `device` (NULL: NNCL_DEVICE or the default),
  * timing every kernel when profile is set. */
 int cli_context(const char *device, int profile, nncl_context **ctx);

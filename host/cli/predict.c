@@ -34,16 +34,10 @@ int cli_predict(int argc, char **argv)
     nncl_model *model = NULL;
     nncl_dataset *ds = NULL;
     float *out = NULL;
-    int rc = cli_context(device, 0, &ctx);
-    if (rc) return rc;
-    nncl_status st = nncl_model_load(ctx, model_path, &model, NULL);
-    if (st) rc = cli_fail(ctx, st, "loading the model");
+    int rc = cli_open_model(device, model_path, input, label_column, &ctx, &model, &ds);
+    nncl_status st = NNCL_OK;
     nncl_model_spec spec;
-    if (!rc) {
-        nncl_model_get_spec(model, &spec);
-        nncl_csv_options csv = {label_column, spec.loss != NNCL_LOSS_SOFTMAX_CE};
-        if ((st = nncl_dataset_open(ctx, input, "test", &csv, &ds))) rc = cli_fail(ctx, st, "reading the input");
-    }
+    if (!rc) nncl_model_get_spec(model, &spec);
     size_t rows = 0, outputs = 0;
     if (!rc) {
         rows = nncl_dataset_rows(ds);
