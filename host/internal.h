@@ -61,6 +61,7 @@ typedef struct {
     size_t pack_min_m; /* pack a row-major B when M is at least this (NT always packs) */
     int local_gemm;    /* GPUs: gemm_local (local-memory tiles) for every product */
     int lwg, lrb, lkt; /* gemm_local: work-group side, register block side, k tile */
+    const char *source; /* where tm x tn came from: "default", "tuned" (cache) or "NNCL_GEMM_TILES" */
 } nncl__gemm_tiles;
 
 struct nncl_context {

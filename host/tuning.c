@@ -70,6 +70,7 @@ void nncl__choose_tiles(nncl_context *ctx)
      * (docs/PERFORMANCE.md has the sweep). */
     t->tm = 6;
     t->tn = 16;
+    t->source = "default";
     /* GPUs: 16 x 16 work-groups of 4 x 4 register blocks (64 x 64 outputs per
      * group), k in steps of 16 through local memory: 8.5 KB of local memory
      * and 16 accumulators per work-item, sizes every current GPU takes. */
@@ -82,10 +83,13 @@ void nncl__choose_tiles(nncl_context *ctx)
     if (env && sscanf(env, "%dx%dx%dx%d", &tm, &tn, &wgx, &wgy) >= 2 && valid(tm, tn) && wgx >= 1 &&
         wgy >= 1 && wgx * wgy <= 256) {
         t->tm = tm, t->tn = tn, t->wgx = wgx, t->wgy = wgy;
+        t->source = "NNCL_GEMM_TILES";
         return;
     }
-    if (cached_tiles(ctx, &tm, &tn)) t->tm = tm, t->tn = tn;
+    if (cached_tiles(ctx, &tm, &tn)) t->tm = tm, t->tn = tn, t->source = "tuned";
 }
+
+const char *nncl_context_tiles_source(const nncl_context *ctx) { return ctx ? ctx->tiles.source : ""; }
 
 const char *nncl_context_tiles(const nncl_context *ctx)
 {

@@ -195,6 +195,8 @@ static double build_time(const char *self, const char *device, const char *cache
 {
     char out[64];
     snprintf(out, sizeof out, "/tmp/nncl-bench-%d.txt", (int)getpid());
+    fflush(stdout); /* else the child inherits and repeats buffered output */
+    fflush(stderr);
     pid_t pid = fork();
     if (pid < 0) return NAN;
     if (pid == 0) {
@@ -239,7 +241,7 @@ static double sweep_score(nncl_context *ctx, double min_seconds)
 }
 
 /* Tries each tile shape, keeps the fastest in the tuning cache. */
-static int tune(const char *device, double min_seconds)
+static int tune(const char *device, double min_seconds, FILE *out)
 {
     static const char *const candidates[] = {"4x16", "6x16", "8x16", "4x8", "8x8", "12x8"};
     const char *best = NULL;
@@ -249,8 +251,8 @@ static int tune(const char *device, double min_seconds)
         nncl_context *ctx = NULL;
         if (cli_context(device, 0, &ctx)) return 1;
         double score = sweep_score(ctx, min_seconds);
-        printf("tiles %-5s  %8.2f ms for the MLP GEMMs\n", candidates[i], score * 1e3);
-        fflush(stdout);
+        fprintf(out, "tiles %-5s  %8.2f ms for the MLP GEMMs\n", candidates[i], score * 1e3);
+        fflush(out);
         if (score < best_score) best_score = score, best = candidates[i];
         nncl_context_destroy(ctx);
     }
@@ -260,7 +262,7 @@ static int tune(const char *device, double min_seconds)
     if (cli_context(device, 0, &ctx)) return 1;
     unsetenv("NNCL_GEMM_TILES");
     nncl_status st = nncl_context_save_tuning(ctx);
-    if (st == NNCL_OK) printf("fastest: %s, saved to the tuning cache\n", nncl_context_tiles(ctx));
+    if (st == NNCL_OK) fprintf(out, "fastest: %s, saved to the tuning cache\n", nncl_context_tiles(ctx));
     int rc = st == NNCL_OK ? 0 : cli_fail(ctx, st, "saving the tuning");
     nncl_context_destroy(ctx);
     return rc;
@@ -328,7 +330,20 @@ int cli_bench(int argc, char **argv)
         else return cli_usage_error("bench", "unknown option \"%s\"", argv[a.index]);
     }
     if (a.failed) return 2;
-    if (do_tune) return tune(device, bo.min_seconds);
+    if (do_tune) return tune(device, bo.min_seconds, stdout);
+    /* The first time bench meets a register-tiled device, it sweeps the tile
+     * shapes and caches the fastest, so later runs (and every context) use it. */
+    if (!getenv("NNCL_GEMM_TILES")) {
+        nncl_context *probe = NULL;
+        if (cli_context(device, 0, &probe)) return 1;
+        int first = !strcmp(nncl_context_tiles_source(probe), "default") && !strstr(nncl_context_tiles(probe), "local");
+        nncl_context_destroy(probe);
+        if (first) {
+            fprintf(stderr, "nncl bench: first run on this device: sweeping the GEMM tile shapes (once)\n");
+            int rc = tune(device, 0.3, bo.json ? stderr : stdout); /* --json: stdout stays one object */
+            if (rc) return rc;
+        }
+    }
 
     /* Kernel build time first, in child processes with their own PoCL cache. */
     char cache[] = "/tmp/nncl-bench-cache-XXXXXX";
@@ -358,8 +373,8 @@ int cli_bench(int argc, char **argv)
     char how[160];
     double peak = peak_gflops(ctx, &d, how, sizeof how);
     if (!bo.json) {
-        printf("device: %s (%s), %u compute units, GEMM tiles %s\n", d.name, d.platform, d.compute_units,
-               nncl_context_tiles(ctx));
+        printf("device: %s (%s), %u compute units, GEMM tiles %s (%s)\n", d.name, d.platform, d.compute_units,
+               nncl_context_tiles(ctx), nncl_context_tiles_source(ctx));
         printf("FP32 ceiling: %.0f GFLOP/s (%s)\n", peak, how);
         printf("OpenBLAS core: %s   CLBlast: %s\n", blas,
 #ifdef NNCL_HAVE_CLBLAST

@@ -140,6 +140,9 @@ NNCL_API size_t nncl_context_kernel_times(nncl_context *ctx, nncl_kernel_time *o
                                           int reset);
 /* The GEMM tile shape the context's kernels were built with, e.g. "6x16". */
 NNCL_API const char *nncl_context_tiles(const nncl_context *ctx);
+/* Where that shape came from: "default" (by device type), "tuned" (the tuning
+ * cache) or "NNCL_GEMM_TILES" (the environment); static storage. */
+NNCL_API const char *nncl_context_tiles_source(const nncl_context *ctx);
 /* Records the context's tile shape as the one to use for its device (keyed by
  * device name and driver version) in the tuning cache, a text file in
  * $NNCL_CACHE_DIR, else $XDG_CACHE_HOME/nncl, else ~/.cache/nncl; later
