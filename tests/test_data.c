@@ -471,6 +471,8 @@ START_TEST(command_line_end_to_end)
         {"train --data fashion-mnist --validation-split 2", 2, "(0, 1)"},
         {"eval --model /nonexistent.safetensors --data x.csv", 1, "/nonexistent.safetensors"},
         {"frobnicate", 2, "unknown command"},
+        {"bench --bogus", 2, "unknown option \"--bogus\""},
+        {"bench --batches", 2, "needs a value"},
         {"predict --model", 2, "needs a value"},
         {"train --save /nonexistent-dir/m.safetensors", 2, "folder does not exist"},
         {"train --save /dev/null", 2, "not a file name"},
