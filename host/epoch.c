@@ -213,10 +213,7 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
     nncl_status st = ds->streamed ? NNCL_OK : upload_order(m, order, rows);
 
     /* The epoch's metrics start from zero. */
-    float zero = 0.0f;
-    if (st == NNCL_OK && clEnqueueFillBuffer(m->ctx->queue, m->metrics, &zero, sizeof zero, 0,
-                                             2 * sizeof(float), 0, NULL, NULL) != CL_SUCCESS)
-        st = nncl__fail(m->ctx, NNCL_ERR_OPENCL, "clearing metrics");
+    if (st == NNCL_OK) st = nncl__model_clear_metrics(m, 0);
     m->train_rows = 0;
 
     double t0 = now_seconds();
@@ -312,11 +309,7 @@ nncl_status nncl_model_evaluate_dataset(nncl_model *m, const nncl_dataset *ds, f
                                         float *accuracy, uint64_t *confusion, size_t classes)
 {
     NNCL__TRY(check_fit(m, ds, 1, "nncl_model_evaluate_dataset"));
-    float zero = 0.0f;
-    NNCL__CHECK_CL(m->ctx,
-                   clEnqueueFillBuffer(m->ctx->queue, m->metrics, &zero, sizeof zero,
-                                       2 * sizeof(float), 2 * sizeof(float), 0, NULL, NULL),
-                   "clearing metrics");
+    NNCL__TRY(nncl__model_clear_metrics(m, 2));
     confusion_state cs = {confusion, classes, ds->targets, NULL};
     if (confusion) {
         memset(confusion, 0, classes * classes * sizeof *confusion);
@@ -327,19 +320,9 @@ nncl_status nncl_model_evaluate_dataset(nncl_model *m, const nncl_dataset *ds, f
     free(cs.logits);
     NNCL__TRY(st);
     NNCL__TRY(nncl__model_check_status(m));
-    float sums[2], zeros[2] = {0, 0};
-    NNCL__CHECK_CL(m->ctx,
-                   clEnqueueReadBuffer(m->ctx->queue, m->metrics, CL_TRUE, 2 * sizeof(float),
-                                       sizeof sums, sums, 0, NULL, NULL),
-                   "reading metrics");
-    NNCL__CHECK_CL(m->ctx,
-                   clEnqueueWriteBuffer(m->ctx->queue, m->metrics, CL_TRUE, 2 * sizeof(float),
-                                        sizeof zeros, zeros, 0, NULL, NULL),
-                   "clearing metrics");
-    double terms = (double)ds->host.rows;
-    if (loss) *loss = (float)(sums[0] / terms);
-    if (accuracy) *accuracy = (float)(sums[1] / terms);
-    return NNCL_OK;
+    float ignored;
+    return nncl__model_read_metrics(m, 2, (double)ds->host.rows, loss ? loss : &ignored,
+                                    accuracy ? accuracy : &ignored);
 }
 
 typedef struct {

@@ -88,46 +88,38 @@ static void view_rect(const nncl_tensor *t, size_t origin[3], size_t region[3])
     region[2] = 1;
 }
 
+/* Copies between host memory and the tensor (a strided view by rectangle),
+ * blocking, in the direction `write` says. */
+static nncl_status transfer(const nncl_tensor *t, void *host, size_t count, int write, const char *fn)
+{
+    NNCL__TRY(check_transfer(t, host, count, fn));
+    nncl_context *ctx = t->ctx;
+    cl_int err;
+    if (t->ld == t->cols) {
+        size_t at = t->offset * sizeof(float), bytes = count * sizeof(float);
+        err = write ? clEnqueueWriteBuffer(ctx->queue, t->mem, CL_TRUE, at, bytes, host, 0, NULL, NULL)
+                    : clEnqueueReadBuffer(ctx->queue, t->mem, CL_TRUE, at, bytes, host, 0, NULL, NULL);
+    } else {
+        size_t origin[3], host_origin[3] = {0, 0, 0}, region[3];
+        size_t pitch = t->ld * sizeof(float), host_pitch = t->cols * sizeof(float);
+        view_rect(t, origin, region);
+        err = write ? clEnqueueWriteBufferRect(ctx->queue, t->mem, CL_TRUE, origin, host_origin, region, pitch, 0,
+                                               host_pitch, 0, host, 0, NULL, NULL)
+                    : clEnqueueReadBufferRect(ctx->queue, t->mem, CL_TRUE, origin, host_origin, region, pitch, 0,
+                                              host_pitch, 0, host, 0, NULL, NULL);
+    }
+    if (err != CL_SUCCESS) return nncl__cl_fail(ctx, err, fn);
+    return NNCL_OK;
+}
+
 nncl_status nncl_tensor_upload(nncl_tensor *t, const float *src, size_t count)
 {
-    NNCL__TRY(check_transfer(t, src, count, "nncl_tensor_upload"));
-    nncl_context *ctx = t->ctx;
-    if (t->ld == t->cols) {
-        NNCL__CHECK_CL(ctx,
-                       clEnqueueWriteBuffer(ctx->queue, t->mem, CL_TRUE, t->offset * sizeof(float),
-                                            count * sizeof(float), src, 0, NULL, NULL),
-                       "nncl_tensor_upload: clEnqueueWriteBuffer");
-        return NNCL_OK;
-    }
-    size_t origin[3], host_origin[3] = {0, 0, 0}, region[3];
-    view_rect(t, origin, region);
-    NNCL__CHECK_CL(ctx,
-                   clEnqueueWriteBufferRect(ctx->queue, t->mem, CL_TRUE, origin, host_origin,
-                                            region, t->ld * sizeof(float), 0,
-                                            t->cols * sizeof(float), 0, src, 0, NULL, NULL),
-                   "nncl_tensor_upload: clEnqueueWriteBufferRect");
-    return NNCL_OK;
+    return transfer(t, (void *)src, count, 1, "nncl_tensor_upload");
 }
 
 nncl_status nncl_tensor_download(const nncl_tensor *t, float *dst, size_t count)
 {
-    NNCL__TRY(check_transfer(t, dst, count, "nncl_tensor_download"));
-    nncl_context *ctx = t->ctx;
-    if (t->ld == t->cols) {
-        NNCL__CHECK_CL(ctx,
-                       clEnqueueReadBuffer(ctx->queue, t->mem, CL_TRUE, t->offset * sizeof(float),
-                                           count * sizeof(float), dst, 0, NULL, NULL),
-                       "nncl_tensor_download: clEnqueueReadBuffer");
-        return NNCL_OK;
-    }
-    size_t origin[3], host_origin[3] = {0, 0, 0}, region[3];
-    view_rect(t, origin, region);
-    NNCL__CHECK_CL(ctx,
-                   clEnqueueReadBufferRect(ctx->queue, t->mem, CL_TRUE, origin, host_origin,
-                                           region, t->ld * sizeof(float), 0,
-                                           t->cols * sizeof(float), 0, dst, 0, NULL, NULL),
-                   "nncl_tensor_download: clEnqueueReadBufferRect");
-    return NNCL_OK;
+    return transfer(t, dst, count, 0, "nncl_tensor_download");
 }
 
 nncl_status nncl_tensor_fill(nncl_tensor *t, float value)

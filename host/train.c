@@ -216,8 +216,18 @@ nncl_status nncl_model_sync(nncl_model *m)
     return nncl__model_check_status(m);
 }
 
+nncl_status nncl__model_clear_metrics(nncl_model *m, cl_uint slot)
+{
+    float zero = 0.0f;
+    NNCL__CHECK_CL(m->ctx,
+                   clEnqueueFillBuffer(m->ctx->queue, m->metrics, &zero, sizeof zero, slot * sizeof(float),
+                                       2 * sizeof(float), 0, NULL, NULL),
+                   "clearing metrics");
+    return NNCL_OK;
+}
+
 /* Reads metrics[slot..slot+1], zeroes them, and turns sums into means. */
-static nncl_status read_metrics(nncl_model *m, cl_uint slot, double rows, float *loss,
+nncl_status nncl__model_read_metrics(nncl_model *m, cl_uint slot, double rows, float *loss,
                                 float *accuracy)
 {
     float sums[2], zero[2] = {0, 0};
@@ -243,10 +253,29 @@ nncl_status nncl_model_train_metrics(nncl_model *m, float *loss, float *accuracy
     m->train_rows = 0;
     if (st != NNCL_OK) {
         float ignored[2];
-        read_metrics(m, 0, 0, &ignored[0], &ignored[1]);
+        nncl__model_read_metrics(m, 0, 0, &ignored[0], &ignored[1]);
         return st;
     }
-    return read_metrics(m, 0, rows, loss, accuracy);
+    return nncl__model_read_metrics(m, 0, rows, loss, accuracy);
+}
+
+/* Forward passes over X in chunks of EVAL_CHUNK rows; after each, the loss
+ * against the same rows of Z summed into metrics slot 2 (with_loss), or the
+ * model's outputs written to those rows of Z. */
+static nncl_status forward_chunks(nncl_model *m, const nncl_tensor *X, const nncl_tensor *Z, int with_loss)
+{
+    size_t chunk = X->rows < EVAL_CHUNK ? X->rows : EVAL_CHUNK;
+    NNCL__TRY(nncl__model_reserve(m, chunk));
+    for (size_t r0 = 0; r0 < X->rows; r0 += chunk) {
+        size_t rows = X->rows - r0 < chunk ? X->rows - r0 : chunk;
+        nncl__view x = nncl__view_of(X), z = nncl__view_of(Z);
+        x.off += (cl_uint)(r0 * x.ld);
+        z.off += (cl_uint)(r0 * z.ld);
+        NNCL__TRY(nncl__check_finite(m, x, rows, X->cols));
+        NNCL__TRY(nncl__model_forward(m, x, rows));
+        NNCL__TRY(with_loss ? nncl__model_loss(m, z, rows, 0, 2) : nncl__model_outputs(m, z, rows));
+    }
+    return NNCL_OK;
 }
 
 nncl_status nncl_model_evaluate(nncl_model *m, const nncl_tensor *X, const nncl_tensor *Y,
@@ -254,25 +283,11 @@ nncl_status nncl_model_evaluate(nncl_model *m, const nncl_tensor *X, const nncl_
 {
     NNCL__TRY(nncl__model_check_batch(m, X, Y, "nncl_model_evaluate"));
     if (!Y) return nncl__fail(m->ctx, NNCL_ERR_INVALID_ARG, "nncl_model_evaluate: Y is NULL");
-    size_t chunk = X->rows < EVAL_CHUNK ? X->rows : EVAL_CHUNK;
-    NNCL__TRY(nncl__model_reserve(m, chunk));
-    float zero = 0.0f; /* slot 2..3 may hold sums of compute_gradients */
-    NNCL__CHECK_CL(m->ctx,
-                   clEnqueueFillBuffer(m->ctx->queue, m->metrics, &zero, sizeof zero,
-                                       2 * sizeof(float), 2 * sizeof(float), 0, NULL, NULL),
-                   "clearing metrics");
-    for (size_t r0 = 0; r0 < X->rows; r0 += chunk) {
-        size_t rows = X->rows - r0 < chunk ? X->rows - r0 : chunk;
-        nncl__view x = nncl__view_of(X), y = nncl__view_of(Y);
-        x.off += (cl_uint)(r0 * x.ld);
-        y.off += (cl_uint)(r0 * y.ld);
-        NNCL__TRY(nncl__check_finite(m, x, rows, X->cols));
-        NNCL__TRY(nncl__model_forward(m, x, rows));
-        NNCL__TRY(nncl__model_loss(m, y, rows, 0, 2));
-    }
+    NNCL__TRY(nncl__model_clear_metrics(m, 2)); /* may hold sums of compute_gradients */
+    NNCL__TRY(forward_chunks(m, X, Y, 1));
     nncl_status st = nncl__model_check_status(m);
     float ignored;
-    nncl_status read = read_metrics(m, 2, (double)X->rows, loss ? loss : &ignored,
+    nncl_status read = nncl__model_read_metrics(m, 2, (double)X->rows, loss ? loss : &ignored,
                                     accuracy ? accuracy : &ignored);
     return st != NNCL_OK ? st : read;
 }
@@ -308,16 +323,6 @@ nncl_status nncl_model_predict(nncl_model *m, const nncl_tensor *X, nncl_tensor 
         return nncl__fail(m->ctx, NNCL_ERR_SHAPE,
                           "nncl_model_predict: X is %zux%zu, out %zux%zu; need out %zux%zu",
                           X->rows, X->cols, out->rows, out->cols, X->rows, outputs);
-    size_t chunk = X->rows < EVAL_CHUNK ? X->rows : EVAL_CHUNK;
-    NNCL__TRY(nncl__model_reserve(m, chunk));
-    for (size_t r0 = 0; r0 < X->rows; r0 += chunk) {
-        size_t rows = X->rows - r0 < chunk ? X->rows - r0 : chunk;
-        nncl__view x = nncl__view_of(X), o = nncl__view_of(out);
-        x.off += (cl_uint)(r0 * x.ld);
-        o.off += (cl_uint)(r0 * o.ld);
-        NNCL__TRY(nncl__check_finite(m, x, rows, X->cols));
-        NNCL__TRY(nncl__model_forward(m, x, rows));
-        NNCL__TRY(nncl__model_outputs(m, o, rows));
-    }
+    NNCL__TRY(forward_chunks(m, X, out, 0));
     return nncl__model_check_status(m);
 }
