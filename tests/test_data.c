@@ -388,6 +388,17 @@ static char *slurp(const char *path)
     return buf;
 }
 
+/* Runs cmd; asserts its exit status and that its output holds `needle` (and
+ * not `absent`, when given). */
+static void expect_run(const char *cmd, const char *out_path, int status, const char *needle, const char *absent)
+{
+    int rc = run(cmd, out_path);
+    char *text = slurp(out_path);
+    ck_assert_msg(rc == status && strstr(text, needle) && !(absent && strstr(text, absent)),
+                  "`%s` exited %d (want %d), said: %s", cmd, rc, status, text);
+    free(text);
+}
+
 START_TEST(command_line_end_to_end)
 {
     const char *dir = nncl_test_tmpdir();
@@ -446,22 +457,13 @@ START_TEST(command_line_end_to_end)
     /* A finished run resumes only to train more epochs, with the checkpoint's model. */
     snprintf(cmd, sizeof cmd, "%s train --data %s --validation-split 0.25 --epochs 15 --batch 16 "
              "--resume %s/ck.safetensors", NNCL_CLI, csv, dir);
-    rc = run(cmd, out);
-    text = slurp(out);
-    ck_assert_msg(rc == 2 && strstr(text, "already done 15 epochs"), "resume at the end: %d %s", rc, text);
-    free(text);
+    expect_run(cmd, out, 2, "already done 15 epochs", NULL);
     snprintf(cmd, sizeof cmd, "%s train --data %s --validation-split 0.25 --epochs 17 --batch 16 --layers 8 "
              "--resume %s/ck.safetensors", NNCL_CLI, csv, dir);
-    rc = run(cmd, out);
-    text = slurp(out);
-    ck_assert_msg(rc == 2 && strstr(text, "drop --layers"), "resume with --layers: %d %s", rc, text);
-    free(text);
+    expect_run(cmd, out, 2, "drop --layers", NULL);
     snprintf(cmd, sizeof cmd, "%s train --data %s --validation-split 0.25 --epochs 17 --batch 16 "
              "--resume %s/ck.safetensors", NNCL_CLI, csv, dir);
-    rc = run(cmd, out);
-    text = slurp(out);
-    ck_assert_msg(rc == 0 && strstr(text, "epoch  17") && !strstr(text, "epoch  15"), "resume: %d %s", rc, text);
-    free(text);
+    expect_run(cmd, out, 0, "epoch  17", "epoch  15");
 
     struct { const char *args; int status; const char *needle; } misuse[] = {
         {"train --bogus", 2, "unknown option \"--bogus\""},
@@ -482,23 +484,13 @@ START_TEST(command_line_end_to_end)
     };
     for (size_t i = 0; i < sizeof misuse / sizeof *misuse; i++) {
         snprintf(cmd, sizeof cmd, "%s %s", NNCL_CLI, misuse[i].args);
-        rc = run(cmd, out);
-        text = slurp(out);
-        ck_assert_msg(rc == misuse[i].status && strstr(text, misuse[i].needle),
-                      "`nncl %s` exited %d (want %d), said: %s", misuse[i].args, rc, misuse[i].status, text);
-        free(text);
+        expect_run(cmd, out, misuse[i].status, misuse[i].needle, NULL);
     }
     /* A model that does not match the data's width. */
     snprintf(cmd, sizeof cmd, "%s eval --model %s/m.safetensors --data %s", NNCL_CLI, dir, make_idx_folder());
-    rc = run(cmd, out);
-    text = slurp(out);
-    ck_assert_msg(rc == 1 && strstr(text, "the model takes 2 inputs"), "width mismatch: %d %s", rc, text);
-    free(text);
+    expect_run(cmd, out, 1, "the model takes 2 inputs", NULL);
     snprintf(cmd, sizeof cmd, "NNCL_DEVICE=nonsense %s devices", NNCL_CLI);
-    rc = run(cmd, out);
-    text = slurp(out);
-    ck_assert_msg(rc == 1 && strstr(text, "nonsense"), "devices: %d %s", rc, text);
-    free(text);
+    expect_run(cmd, out, 1, "nonsense", NULL);
 }
 END_TEST
 
