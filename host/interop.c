@@ -93,8 +93,9 @@ nncl_status nncl_cl_gemm(nncl_context *ctx, int trans_a, int trans_b, float alph
         return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_cl_gemm: C shares memory with A, B or bias");
     NNCL__TRY(sync_before(ctx, sync));
     nncl__view b = bias ? nncl__view_of(bias) : (nncl__view){0};
+    nncl__gemm_extras x = {.bias = bias ? &b : NULL, .act = act};
     nncl_status st = nncl__gemm(ctx, trans_a, trans_b, M, N, K, alpha, nncl__view_of(A), nncl__view_of(B),
-                                beta, nncl__view_of(C), bias ? &b : NULL, act);
+                                beta, nncl__view_of(C), &x);
     return sync_after(ctx, sync, st);
 }
 

@@ -122,6 +122,8 @@ nncl_status nncl_model_create(nncl_context *ctx, const nncl_model_spec *spec, nn
     uint64_t total = 0;
     for (size_t l = 0; l < m->n_layers; l++) {
         uint64_t in = nncl__layer_in(m, l), units = m->layers[l].units;
+        /* b_l right after W_l: backward computes [dW_l; db_l] as one
+         * (in+1) x units product (see nncl__model_backward). */
         m->w_off[l] = (size_t)total;
         m->b_off[l] = (size_t)(total + in * units);
         total += in * units + units;

@@ -39,11 +39,15 @@ nncl_status nncl_activation_parse(const char *name, nncl_activation *act)
 
 static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
 
-/* C = act(alpha·op(A)·op(B) + beta·C + bias), on raw views; shapes already checked. */
+/* C = act(alpha·op(A)·op(B) + beta·C + bias) ⊙ dact'(Y), on raw views;
+ * shapes already checked. */
 nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, size_t N, size_t K,
                        float alpha, nncl__view A, nncl__view B, float beta, nncl__view C,
-                       const nncl__view *bias, nncl_activation act)
+                       const nncl__gemm_extras *x)
 {
+    const nncl__gemm_extras none = {0};
+    if (!x) x = &none;
+    size_t a_rows = x->ones_row ? M - 1 : M; /* rows of op(A) stored */
     /* Operands are rearranged in the context's scratch (A first, B after) so
      * that one fast kernel does every product; each copy is O(M·K) or O(K·N)
      * against the product's O(M·N·K):
@@ -60,12 +64,12 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
                              (ctx->tiles.transpose_a == NNCL__TN_AUTO && (A.ld % 256 == 0 || !pack)));
     int copy_b = local && trans_b;
     size_t tn = (size_t)ctx->tiles.tn, panels = div_up(N, tn);
-    size_t a_floats = copy_a ? M * K : 0, b_floats = pack ? panels * tn * K : copy_b ? K * N : 0;
+    size_t a_floats = copy_a ? a_rows * K : 0, b_floats = pack ? panels * tn * K : copy_b ? K * N : 0;
     cl_mem tmp = NULL;
     if (a_floats + b_floats) NNCL__TRY(nncl__scratch(ctx, (a_floats + b_floats) * sizeof(float), &tmp));
     if (copy_a) {
-        /* A is K x M; scratch gets Aᵀ, M x K. */
-        NNCL__TRY(nncl__transpose(ctx, A, K, M, (nncl__view){tmp, 0, (cl_uint)K}));
+        /* A is K x a_rows; scratch gets Aᵀ, a_rows x K. */
+        NNCL__TRY(nncl__transpose(ctx, A, K, a_rows, (nncl__view){tmp, 0, (cl_uint)K}));
         A = (nncl__view){tmp, 0, (cl_uint)K};
         trans_a = 0;
     }
@@ -89,16 +93,18 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
                          : trans_a         ? NNCL__K_GEMM_TN
                          : pack            ? NNCL__K_GEMM_NP
                                            : NNCL__K_GEMM_NN;
-    cl_uint m = (cl_uint)M, n = (cl_uint)N, k = (cl_uint)K;
-    cl_mem bias_mem = bias ? bias->mem : C.mem;
-    cl_uint bias_off = bias ? bias->off : 0;
-    cl_int has_bias = bias != NULL, act_code = (cl_int)act;
-    NNCL__TRY(nncl__set_args(ctx, id, NNCL__ARG(m), NNCL__ARG(n), NNCL__ARG(k), NNCL__ARG(alpha),
-                             NNCL__ARG(A.mem), NNCL__ARG(A.off), NNCL__ARG(A.ld),
+    cl_uint m = (cl_uint)M, n = (cl_uint)N, k = (cl_uint)K, am = (cl_uint)a_rows;
+    nncl__view bias = x->bias ? *x->bias : (nncl__view){C.mem, 0, 0};
+    nncl__view d = x->dact_y ? *x->dact_y : (nncl__view){C.mem, 0, 0};
+    cl_int has_bias = x->bias != NULL, act_code = (cl_int)x->act;
+    cl_int dact_code = x->dact_y ? (cl_int)x->dact : -1;
+    NNCL__TRY(nncl__set_args(ctx, id, NNCL__ARG(m), NNCL__ARG(n), NNCL__ARG(k), NNCL__ARG(am),
+                             NNCL__ARG(alpha), NNCL__ARG(A.mem), NNCL__ARG(A.off), NNCL__ARG(A.ld),
                              NNCL__ARG(B.mem), NNCL__ARG(B.off), NNCL__ARG(B.ld), NNCL__ARG(beta),
                              NNCL__ARG(C.mem), NNCL__ARG(C.off), NNCL__ARG(C.ld),
-                             NNCL__ARG(bias_mem), NNCL__ARG(bias_off), NNCL__ARG(has_bias),
-                             NNCL__ARG(act_code), NNCL__END));
+                             NNCL__ARG(bias.mem), NNCL__ARG(bias.off), NNCL__ARG(has_bias),
+                             NNCL__ARG(act_code), NNCL__ARG(d.mem), NNCL__ARG(d.off),
+                             NNCL__ARG(d.ld), NNCL__ARG(dact_code), NNCL__END));
     if (local) {
         /* Columns along x: one work-group per (lwg·lrb)-square tile of C. */
         size_t side = (size_t)ctx->tiles.lwg * (size_t)ctx->tiles.lrb;
@@ -144,7 +150,7 @@ nncl_status nncl_gemm(nncl_context *ctx, int trans_a, int trans_b, float alpha,
     if (!(alpha == alpha) || !(beta == beta))
         return nncl__fail(ctx, NNCL_ERR_NUMERIC, "nncl_gemm: alpha or beta is NaN");
     return nncl__gemm(ctx, trans_a, trans_b, M, N, K, alpha, nncl__view_of(A), nncl__view_of(B),
-                      beta, nncl__view_of(C), NULL, NNCL_ACT_IDENTITY);
+                      beta, nncl__view_of(C), NULL);
 }
 
 /* Y = act(X·W + b): X batch x in, W in x out, b 1 x out, Y batch x out. */
@@ -171,8 +177,9 @@ nncl_status nncl_dense_forward(nncl_context *ctx, const nncl_tensor *X, const nn
     if (nncl__overlap(Y, X) || nncl__overlap(Y, W) || nncl__overlap(Y, b))
         return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_dense_forward: Y shares memory with X, W or b");
     nncl__view bias = b ? nncl__view_of(b) : (nncl__view){0};
+    nncl__gemm_extras x = {.bias = b ? &bias : NULL, .act = act};
     return nncl__gemm(ctx, 0, 0, X->rows, W->cols, X->cols, 1.0f, nncl__view_of(X),
-                      nncl__view_of(W), 0.0f, nncl__view_of(Y), b ? &bias : NULL, act);
+                      nncl__view_of(W), 0.0f, nncl__view_of(Y), &x);
 }
 
 /* dZ = dY ⊙ act'(Y) written over dY, and db = Σ_rows dZ (db NULL: no bias). */

@@ -14,10 +14,21 @@ typedef struct {
 
 nncl__view nncl__view_of(const nncl_tensor *t);
 
-/* C = act(alpha·op(A)·op(B) + beta·C + bias); op(A) M x K, op(B) K x N. */
+/* The optional parts of a product; zero-initialised means none. */
+typedef struct {
+    const nncl__view *bias;   /* 1 x N, added before act */
+    nncl_activation act;      /* applied to the result */
+    int ones_row;             /* op(A)'s last row (M-1) is all ones and not stored:
+                                 that row of C gets the column sums of op(B) */
+    const nncl__view *dact_y; /* C ⊙= dact'(dact_y): dact_y (M x N) holds the */
+    nncl_activation dact;     /* outputs of activation dact (backward through it) */
+} nncl__gemm_extras;
+
+/* C = act(alpha·op(A)·op(B) + beta·C + bias) ⊙ dact'(dact_y); op(A) M x K,
+ * op(B) K x N; x may be NULL. */
 nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, size_t N, size_t K,
                        float alpha, nncl__view A, nncl__view B, float beta, nncl__view C,
-                       const nncl__view *bias, nncl_activation act);
+                       const nncl__gemm_extras *x);
 /* out (cols x rows) = inᵀ (in rows x cols). */
 nncl_status nncl__transpose(nncl_context *ctx, nncl__view in, size_t rows, size_t cols,
                             nncl__view out);

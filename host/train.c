@@ -38,9 +38,9 @@ nncl_status nncl__model_forward(nncl_model *m, nncl__view X, size_t rows)
         size_t in = nncl__layer_in(m, l), units = m->layers[l].units;
         nncl__view input = l == 0 ? X : act_view(m, l - 1);
         nncl__view bias = param_view(m, m->b_off[l], units);
+        nncl__gemm_extras x = {.bias = &bias, .act = stored_activation(m, l)};
         NNCL__TRY(nncl__gemm(m->ctx, 0, 0, rows, units, in, 1.0f, input,
-                             param_view(m, m->w_off[l], units), 0.0f, act_view(m, l), &bias,
-                             stored_activation(m, l)));
+                             param_view(m, m->w_off[l], units), 0.0f, act_view(m, l), &x));
     }
     return NNCL_OK;
 }
@@ -91,30 +91,34 @@ nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, int want_
     return nncl__sum(ctx, (nncl__view){m->row_correct, 0, 1}, rows, m->metrics, slot + 1, 0);
 }
 
-/* From delta[last] = dL/d(output or logits), for l = last .. 0:
- *   dZ_l = delta_l ⊙ act_l'(·),  db_l = Σ_rows dZ_l     (act_backward_bias)
- *   dW_l = A_{l-1}ᵀ · dZ_l                               (gemm TN)
- *   delta_{l-1} = dZ_l · W_lᵀ                            (gemm NT) */
+/* From delta[last] = dL/d(output or logits), for l = last .. 0, with
+ * dZ_l = delta_l ⊙ act_l'(·) and a layer's bias stored right after its
+ * weights (as row `in` of an (in+1) x units matrix):
+ *   [dW_l; db_l] = [A_{l-1}, 1]ᵀ · dZ_l          (gemm TN, a row of ones)
+ *   dZ_{l-1} = (dZ_l · W_lᵀ) ⊙ act_{l-1}'(A_{l-1})  (gemm NT, fused derivative)
+ * The last layer's dZ comes from the loss kernel, which is the gradient of
+ * the logits for softmax-ce and bce; mse with an output activation takes one
+ * extra pass through act_backward_bias. */
 nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows)
 {
     nncl_context *ctx = m->ctx;
     size_t last = m->n_layers - 1;
-    nncl__view db = {m->grads, (cl_uint)m->b_off[last], 0};
-    NNCL__TRY(nncl__act_backward_bias(ctx, delta_view(m, last), act_view(m, last), rows,
-                                      m->layers[last].units, stored_activation(m, last), &db));
+    if (stored_activation(m, last) != NNCL_ACT_IDENTITY)
+        NNCL__TRY(nncl__act_backward_bias(ctx, delta_view(m, last), act_view(m, last), rows,
+                                          m->layers[last].units, stored_activation(m, last), NULL));
     for (size_t l = last + 1; l-- > 0;) {
         size_t in = nncl__layer_in(m, l), units = m->layers[l].units;
         nncl__view input = l == 0 ? X : act_view(m, l - 1);
-        nncl__view dW = {m->grads, (cl_uint)m->w_off[l], (cl_uint)units};
-        NNCL__TRY(nncl__gemm(ctx, 1, 0, in, units, rows, 1.0f, input, delta_view(m, l), 0.0f, dW,
-                             NULL, NNCL_ACT_IDENTITY));
+        nncl__view dWb = {m->grads, (cl_uint)m->w_off[l], (cl_uint)units};
+        nncl__gemm_extras with_bias = {.ones_row = 1};
+        NNCL__TRY(nncl__gemm(ctx, 1, 0, in + 1, units, rows, 1.0f, input, delta_view(m, l), 0.0f,
+                             dWb, &with_bias));
         if (l == 0) break;
+        nncl__view below = act_view(m, l - 1);
+        nncl__gemm_extras through_act = {.dact_y = &below, .dact = stored_activation(m, l - 1)};
         NNCL__TRY(nncl__gemm(ctx, 0, 1, rows, in, units, 1.0f, delta_view(m, l),
-                             param_view(m, m->w_off[l], units), 0.0f, delta_view(m, l - 1), NULL,
-                             NNCL_ACT_IDENTITY));
-        nncl__view db_prev = {m->grads, (cl_uint)m->b_off[l - 1], 0};
-        NNCL__TRY(nncl__act_backward_bias(ctx, delta_view(m, l - 1), act_view(m, l - 1), rows, in,
-                                          stored_activation(m, l - 1), &db_prev));
+                             param_view(m, m->w_off[l], units), 0.0f, delta_view(m, l - 1),
+                             &through_act));
     }
     return NNCL_OK;
 }

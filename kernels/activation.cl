@@ -56,16 +56,20 @@ DEFINE_ACT(act_v16, float16)
 
 /* dact/dz expressed through the output y = act(z), so backward needs only Y:
  * sigmoid y(1-y), tanh 1-y², relu [y>0], leaky [y>0] + 0.01[y<=0]. */
-float act_grad_from_output(float y, int act)
-{
-    switch (act) {
-    case 1: return y * (1.0f - y);
-    case 2: return 1.0f - y * y;
-    case 3: return y > 0.0f ? 1.0f : 0.0f;
-    case 4: return y > 0.0f ? 1.0f : LEAKY_SLOPE;
-    default: return 1.0f;
+#define DEFINE_ACT_GRAD(NAME, T)                                         \
+    T NAME(T y, int act)                                                 \
+    {                                                                    \
+        switch (act) {                                                   \
+        case 1: return y * ((T)1.0f - y);                                \
+        case 2: return (T)1.0f - y * y;                                  \
+        case 3: return y > (T)0.0f ? (T)1.0f : (T)0.0f;                  \
+        case 4: return y > (T)0.0f ? (T)1.0f : (T)LEAKY_SLOPE;           \
+        default: return (T)1.0f;                                         \
+        }                                                                \
     }
-}
+DEFINE_ACT_GRAD(act_grad_f, float)
+DEFINE_ACT_GRAD(act_grad_v8, float8)
+DEFINE_ACT_GRAD(act_grad_v16, float16)
 
 WG_1D __kernel void fill(__global float *x, uint offset, uint ld, uint rows, uint cols, float value)
 {
@@ -98,7 +102,7 @@ WG_1D __kernel void act_backward_bias(__global float *dy, uint dy_off, uint dy_l
     float sum = 0.0f;
     for (uint row = 0; row < rows; row++) {
         size_t i = dy_off + row * dy_ld + col;
-        float dz = dy[i] * act_grad_from_output(y[y_off + row * y_ld + col], act);
+        float dz = dy[i] * act_grad_f(y[y_off + row * y_ld + col], act);
         dy[i] = dz;
         sum += dz;
     }

@@ -1,5 +1,11 @@
-/* GEMM with a fused epilogue:
- *   C = act(alpha·op(A)·op(B) + beta·C + bias)
+/* GEMM with a fused prologue and epilogue:
+ *   C = act(alpha·op(A)·op(B) + beta·C + bias) ⊙ dact'(D)
+ * Rows a_rows .. M-1 of op(A) are not stored but read as ones, so a product
+ * with a_rows = M - 1 also yields the column sums of op(B) in its last row:
+ * backward gets a layer's bias gradient from its weight-gradient GEMM. The
+ * factor dact'(D) (dact >= 0; the derivative of activation dact taken from
+ * its outputs D, M x N) is backward through an activation, fused into the
+ * product that produces the incoming gradient.
  * gemm_nn: op(A) = A (M x K, row-major), op(B) = B (K x N, row-major);
  * gemm_np: the same with B packed into TN-column panels (pack_b), so each
  *          work-item streams one contiguous block that stays in cache while
@@ -27,11 +33,13 @@
 #define VLOADT vload16
 #define VSTORET vstore16
 #define ACT_T act_v16
+#define DACT_T act_grad_v16
 #elif NNCL_TN == 8
 #define floatT float8
 #define VLOADT vload8
 #define VSTORET vstore8
 #define ACT_T act_v8
+#define DACT_T act_grad_v8
 #else
 #error "NNCL_TN must be 8 or 16"
 #endif
@@ -49,12 +57,12 @@
 
 #define GEMM_KERNEL(NAME, A_AT, B_ROW, PACKED)                                         \
     __attribute__((reqd_work_group_size(NNCL_GEMM_WGX, NNCL_GEMM_WGY, 1)))             \
-    __kernel void NAME(uint M, uint N, uint K, float alpha,                            \
+    __kernel void NAME(uint M, uint N, uint K, uint a_rows, float alpha,               \
                        __global const float *A, uint a_off, uint lda,                  \
                        __global const float *B, uint b_off, uint ldb, float beta,      \
                        __global float *C, uint c_off, uint ldc,                        \
                        __global const float *bias, uint bias_off, int has_bias,        \
-                       int act)                                                        \
+                       int act, __global const float *D, uint d_off, uint ldd, int dact)\
     {                                                                                  \
         const uint j0 = get_global_id(1) * NNCL_TN;                                    \
         const uint i0 = get_global_id(0) * NNCL_TM;                                    \
@@ -65,7 +73,7 @@
         floatT acc[NNCL_TM];                                                           \
         for (int r = 0; r < NNCL_TM; r++) acc[r] = (floatT)0.0f;                       \
         const int whole_n = PACKED || j0 + NNCL_TN <= N;                               \
-        if (i0 + NNCL_TM <= M && whole_n) {                                            \
+        if (i0 + NNCL_TM <= a_rows && whole_n) {                                       \
             for (uint k = 0; k < K; k++) {                                             \
                 floatT b = B_ROW(k);                                                   \
                 _Pragma("unroll") for (int r = 0; r < NNCL_TM; r++)                    \
@@ -83,7 +91,8 @@
                     b = VLOADT(0, bt);                                                 \
                 }                                                                      \
                 for (int r = 0; r < NNCL_TM; r++) {                                    \
-                    float a = i0 + r < M ? A_AT(i0 + r, k) : 0.0f;                     \
+                    uint i = i0 + r;                                                   \
+                    float a = i < a_rows ? A_AT(i, k) : i < M ? 1.0f : 0.0f;           \
                     acc[r] = fma((floatT)(a), b, acc[r]);                              \
                 }                                                                      \
             }                                                                          \
@@ -102,17 +111,22 @@
         for (int r = 0; r < NNCL_TM; r++) {                                            \
             if (i0 + r >= M) break;                                                    \
             __global float *c = C + (size_t)(i0 + r) * ldc + j0;                       \
+            __global const float *d = D + d_off + (size_t)(i0 + r) * ldd + j0;         \
             if (j0 + NNCL_TN <= N) {                                                   \
                 floatT v = alpha * acc[r] + bv;                                        \
                 if (beta != 0.0f) v += beta * VLOADT(0, c);                            \
-                VSTORET(ACT_T(v, act), 0, c);                                          \
+                v = ACT_T(v, act);                                                     \
+                if (dact >= 0) v *= DACT_T(VLOADT(0, d), dact);                        \
+                VSTORET(v, 0, c);                                                      \
             } else {                                                                   \
                 float vt[NNCL_TN];                                                     \
                 VSTORET(alpha * acc[r] + bv, 0, vt);                                   \
                 for (int t = 0; j0 + t < N; t++) {                                     \
                     float v = vt[t];                                                   \
                     if (beta != 0.0f) v += beta * c[t];                                \
-                    c[t] = act_f(v, act);                                              \
+                    v = act_f(v, act);                                                 \
+                    if (dact >= 0) v *= act_grad_f(d[t], dact);                        \
+                    c[t] = v;                                                          \
                 }                                                                      \
             }                                                                          \
         }                                                                              \
@@ -144,11 +158,12 @@ GEMM_KERNEL(gemm_tp, A_TN, B_ROW_PACKED, 1)
 #define LTILE (NNCL_LWG * NNCL_LRB)
 
 __attribute__((reqd_work_group_size(NNCL_LWG, NNCL_LWG, 1)))
-__kernel void gemm_local(uint M, uint N, uint K, float alpha,
+__kernel void gemm_local(uint M, uint N, uint K, uint a_rows, float alpha,
                          __global const float *A, uint a_off, uint lda,
                          __global const float *B, uint b_off, uint ldb, float beta,
                          __global float *C, uint c_off, uint ldc,
-                         __global const float *bias, uint bias_off, int has_bias, int act)
+                         __global const float *bias, uint bias_off, int has_bias, int act,
+                         __global const float *D, uint d_off, uint ldd, int dact)
 {
     __local float As[NNCL_LKT][LTILE + 1]; /* As[k][i]: +1 keeps banks apart */
     __local float Bs[NNCL_LKT][LTILE + 1];
@@ -166,7 +181,7 @@ __kernel void gemm_local(uint M, uint N, uint K, float alpha,
         for (uint e = lid; e < LTILE * NNCL_LKT; e += threads) {
             uint i = e / NNCL_LKT, k = e % NNCL_LKT;
             uint gi = row0 + i, gk = k0 + k;
-            As[k][i] = gi < M && gk < K ? A[(size_t)gi * lda + gk] : 0.0f;
+            As[k][i] = gk >= K ? 0.0f : gi < a_rows ? A[(size_t)gi * lda + gk] : gi < M ? 1.0f : 0.0f;
         }
         /* B tile: LKT rows x LTILE columns; consecutive lids read along j. */
         for (uint e = lid; e < LTILE * NNCL_LKT; e += threads) {
@@ -192,7 +207,9 @@ __kernel void gemm_local(uint M, uint N, uint K, float alpha,
             if (j >= N) continue;
             float v = alpha * acc[r][c] + (has_bias ? bias[bias_off + j] : 0.0f);
             if (beta != 0.0f) v += beta * C[(size_t)i * ldc + j];
-            C[(size_t)i * ldc + j] = act_f(v, act);
+            v = act_f(v, act);
+            if (dact >= 0) v *= act_grad_f(D[d_off + (size_t)i * ldd + j], dact);
+            C[(size_t)i * ldc + j] = v;
         }
     }
 }
