@@ -216,7 +216,9 @@ __kernel void gemm_local(uint M, uint N, uint K, uint a_rows, float alpha,
 
 /* Packs op(B) (K x N; B stored K x N, or N x K when trans) into TN-column
  * panels for gemm_np: panel p is K x TN floats at out + p·K·TN, columns past
- * N zero. Each work-item writes 8 rows k of one panel. */
+ * N zero. Each work-item writes 8 rows k of one panel: whole blocks move as
+ * vectors (row loads, or for Bᵀ eight-float column loads turned through
+ * registers), blocks on the edges element by element. */
 WG_1D __kernel void pack_b(__global const float *B, uint b_off, uint ldb, int trans, uint K, uint N,
                            __global float *out, uint out_off)
 {
@@ -224,6 +226,21 @@ WG_1D __kernel void pack_b(__global const float *B, uint b_off, uint ldb, int tr
     if (k0 >= K || j0 >= N) return;
     B += b_off;
     __global float *dst = out + out_off + (p * K + k0) * NNCL_TN;
+    if (k0 + 8 <= K && j0 + NNCL_TN <= N) {
+        if (!trans) {
+            for (uint kk = 0; kk < 8; kk++)
+                VSTORET(VLOADT(0, B + (k0 + kk) * ldb + j0), 0, dst + kk * NNCL_TN);
+        } else {
+            float col[NNCL_TN][8]; /* col[t] = B[j0 + t][k0 .. k0+8) */
+            for (uint t = 0; t < NNCL_TN; t++) vstore8(vload8(0, B + (j0 + t) * ldb + k0), 0, col[t]);
+            for (uint kk = 0; kk < 8; kk++) {
+                float row[NNCL_TN];
+                for (uint t = 0; t < NNCL_TN; t++) row[t] = col[t][kk];
+                VSTORET(VLOADT(0, row), 0, dst + kk * NNCL_TN);
+            }
+        }
+        return;
+    }
     for (uint kk = 0; kk < 8 && k0 + kk < K; kk++) {
         float row[NNCL_TN];
         for (uint t = 0; t < NNCL_TN; t++) {
