@@ -183,8 +183,8 @@ static nncl_status gather(nncl_model *m, const nncl_dataset *ds, const size_t *o
     NNCL__TRY(nncl__set_args(ctx, id, NNCL__ARG(ds->features), NNCL__ARG(n_cols), NNCL__ARG(m->idx),
                              NNCL__ARG(first), NNCL__ARG(ds->scale), NNCL__ARG(mean), NNCL__ARG(inv),
                              NNCL__ARG(has_norm), NNCL__ARG(m->batch_x), NNCL__ARG(ld), NNCL__ARG(n_rows), NNCL__END));
-    size_t global[2] = {(cols + 7) / 8, rows}; /* eight columns per work-item */
-    NNCL__TRY(nncl__launch(ctx, id, 2, global));
+    size_t global = rows; /* one row per work-item */
+    NNCL__TRY(nncl__launch(ctx, id, 1, &global));
     if (!ds->targets_dev) return NNCL_OK;
     NNCL__TRY(nncl__set_args(ctx, NNCL__K_GATHER_LABELS, NNCL__ARG(ds->targets_dev), NNCL__ARG(one),
                              NNCL__ARG(m->idx), NNCL__ARG(first), NNCL__ARG(m->batch_y), NNCL__ARG(n_rows), NNCL__END));
