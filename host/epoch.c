@@ -177,19 +177,16 @@ static nncl_status gather(nncl_model *m, const nncl_dataset *ds, const size_t *o
         return NNCL_OK;
     }
     nncl__kernel_id id = ds->host.u8 ? NNCL__K_GATHER_U8 : NNCL__K_GATHER_F32;
-    cl_uint n_cols = (cl_uint)cols, first = (cl_uint)start, ld = (cl_uint)cols, one = 1, n_rows = (cl_uint)rows;
-    cl_int has_norm = m->has_norm;
+    cl_uint n_cols = (cl_uint)cols, first = (cl_uint)start, ld = (cl_uint)cols, n_rows = (cl_uint)rows;
+    cl_int has_norm = m->has_norm, has_targets = ds->targets_dev != NULL;
     cl_mem mean = has_norm ? m->norm_mean_dev : m->batch_x, inv = has_norm ? m->norm_inv_std_dev : m->batch_x;
+    cl_mem targets = has_targets ? ds->targets_dev : m->batch_y;
     NNCL__TRY(nncl__set_args(ctx, id, NNCL__ARG(ds->features), NNCL__ARG(n_cols), NNCL__ARG(m->idx),
                              NNCL__ARG(first), NNCL__ARG(ds->scale), NNCL__ARG(mean), NNCL__ARG(inv),
-                             NNCL__ARG(has_norm), NNCL__ARG(m->batch_x), NNCL__ARG(ld), NNCL__ARG(n_rows), NNCL__END));
+                             NNCL__ARG(has_norm), NNCL__ARG(m->batch_x), NNCL__ARG(ld), NNCL__ARG(n_rows),
+                             NNCL__ARG(targets), NNCL__ARG(has_targets), NNCL__ARG(m->batch_y), NNCL__END));
     size_t global = rows; /* one row per work-item */
-    NNCL__TRY(nncl__launch(ctx, id, 1, &global));
-    if (!ds->targets_dev) return NNCL_OK;
-    NNCL__TRY(nncl__set_args(ctx, NNCL__K_GATHER_LABELS, NNCL__ARG(ds->targets_dev), NNCL__ARG(one),
-                             NNCL__ARG(m->idx), NNCL__ARG(first), NNCL__ARG(m->batch_y), NNCL__ARG(n_rows), NNCL__END));
-    size_t global_y[2] = {1, rows};
-    return nncl__launch(ctx, NNCL__K_GATHER_LABELS, 2, global_y);
+    return nncl__launch(ctx, id, 1, &global);
 }
 
 nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,

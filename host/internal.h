@@ -39,7 +39,6 @@
     X(OPTIM_UPDATE, "optim_update")         \
     X(GATHER_U8, "gather_u8")               \
     X(GATHER_F32, "gather_f32")             \
-    X(GATHER_LABELS, "gather_labels")       \
     X(CHECK_FINITE, "check_finite")
 
 typedef enum {

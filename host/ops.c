@@ -51,17 +51,20 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
     /* Operands are rearranged in the context's scratch (A first, B after) so
      * that one fast kernel does every product; each copy is O(M·K) or O(K·N)
      * against the product's O(M·N·K):
-     *  - Aᵀ is transposed into row-major when its rows are a multiple of 1 KB
-     *    apart (read in place, every k would then land in the same few cache
-     *    sets) or B is not packed; otherwise gemm_tp reads it in place, the
-     *    TM values of one k being contiguous;
+     *  - Aᵀ is transposed into row-major when B is not packed, or when its
+     *    rows are a multiple of 1 KB apart (read in place, every k would then
+     *    land in the same few cache sets) and M is at least 512 (below that
+     *    the copy costs more than the misses: 256 x 128 x 1024 runs at 80
+     *    GFLOP/s in place, 67 transposed; 512 x 256 x 1024 at 95 and 120);
+     *    otherwise gemm_tp reads it in place, the TM values of one k being
+     *    contiguous;
      *  - B is packed into panels when it is transposed, or when M is large
      *    enough that every panel is reused by many row tiles, or N is below
      *    one panel (the zero padding then keeps the fast path). */
     int local = ctx->tiles.local_gemm;
     int pack = !local && (trans_b || M >= ctx->tiles.pack_min_m || N < (size_t)ctx->tiles.tn);
     int copy_a = trans_a && (local || ctx->tiles.transpose_a == NNCL__TN_TRANSPOSE ||
-                             (ctx->tiles.transpose_a == NNCL__TN_AUTO && (A.ld % 256 == 0 || !pack)));
+                             (ctx->tiles.transpose_a == NNCL__TN_AUTO && ((A.ld % 256 == 0 && M >= 512) || !pack)));
     int copy_b = local && trans_b;
     size_t tn = (size_t)ctx->tiles.tn, panels = div_up(N, tn);
     size_t a_floats = copy_a ? a_rows * K : 0, b_floats = pack ? panels * tn * K : copy_b ? K * N : 0;
