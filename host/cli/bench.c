@@ -273,14 +273,17 @@ static int build_only(void)
     double t0 = now();
     nncl_context *ctx = NULL;
     if (nncl_context_create(NULL, &ctx)) return 1;
-    const nncl_layer_spec layers[] = {{16, NNCL_ACT_RELU}, {3, NNCL_ACT_SOFTMAX}};
-    nncl_model_spec spec = {8, 2, layers, NNCL_LOSS_SOFTMAX_CE, 1};
+    /* The default model at the default batch: the kernels a first `nncl
+     * train` builds (data sets gather on the device; tensors check for NaN). */
+    const nncl_layer_spec layers[] = {{256, NNCL_ACT_RELU}, {128, NNCL_ACT_RELU}, {10, NNCL_ACT_SOFTMAX}};
+    nncl_model_spec spec = {784, 3, layers, NNCL_LOSS_SOFTMAX_CE, 1};
     nncl_model *m = NULL;
     nncl_tensor *X = NULL, *Y = NULL;
-    float x[32] = {0}, y[4] = {0, 1, 2, 0};
-    int rc = nncl_model_create(ctx, &spec, &m) || nncl_tensor_create(ctx, 4, 8, &X) ||
-             nncl_tensor_create(ctx, 4, 1, &Y) || nncl_tensor_upload(X, x, 32) || nncl_tensor_upload(Y, y, 4) ||
-             nncl_model_train_step(m, X, Y) || nncl_model_sync(m);
+    float *zeros = calloc(128 * 784, sizeof(float));
+    int rc = !zeros || nncl_model_create(ctx, &spec, &m) || nncl_tensor_create(ctx, 128, 784, &X) ||
+             nncl_tensor_create(ctx, 128, 1, &Y) || nncl_tensor_upload(X, zeros, 128 * 784) ||
+             nncl_tensor_upload(Y, zeros, 128) || nncl_model_train_step(m, X, Y) || nncl_model_sync(m);
+    free(zeros);
     printf("%.4f\n", now() - t0);
     nncl_tensor_destroy(X), nncl_tensor_destroy(Y);
     nncl_model_destroy(m);
