@@ -63,12 +63,13 @@ void nncl__choose_tiles(nncl_context *ctx)
     t->transpose_a = tn_mode && !strcmp(tn_mode, "transpose") ? NNCL__TN_TRANSPOSE
                      : tn_mode && !strcmp(tn_mode, "direct")  ? NNCL__TN_DIRECT
                                                     : NNCL__TN_AUTO;
-    /* From 128 rows up, packing B costs no more than it saves (128 x 256 x 784:
-     * 85-94 GFLOP/s either way), and the default training batch then needs
-     * one GEMM kernel fewer built (each takes PoCL 0.3-0.45 s); below, the
-     * copy shows (32 x 512 x 512: 54-64 plain, 50 packed). */
+    /* From 64 rows up, packing B costs no more than it saves (64 x 256 x 784:
+     * 93-104 GFLOP/s either way, 128 x 256 x 784: 85-94), and a training run
+     * then builds one GEMM kernel fewer (each takes PoCL 0.3-0.45 s), even for
+     * the short last batch of an epoch; below, the copy shows (32 x 256 x 784:
+     * 73-79 plain, 54-66 packed). */
     const char *pack = getenv("NNCL_GEMM_PACK_MIN_M");
-    t->pack_min_m = pack ? (size_t)strtoul(pack, NULL, 10) : 128;
+    t->pack_min_m = pack ? (size_t)strtoul(pack, NULL, 10) : 64;
     /* 6 x 16: twelve 8-wide accumulators, two B vectors and a broadcast fill
      * the sixteen AVX2 registers, the shape of the classic AVX2 sgemm kernels
      * (docs/PERFORMANCE.md has the sweep). */
