@@ -139,13 +139,14 @@ GEMM_KERNEL(gemm_np, A_NN, B_ROW_PACKED, 1)
 GEMM_KERNEL(gemm_tn, A_TN, B_ROW_NN, 0)
 GEMM_KERNEL(gemm_tp, A_TN, B_ROW_PACKED, 1)
 
-/* GPUs: gemm_local, C = act(alpha·A·B + beta·C + bias) with A (M x K) and B
- * (K x N) row-major. A work-group of LWG x LWG work-items computes a tile of
- * (LWG·LRB) x (LWG·LRB) outputs; each work-item keeps an LRB x LRB block in
- * registers. K advances LKT at a time through tiles of A and B staged in local
- * memory, loaded with coalesced reads (neighbouring work-items, neighbouring
- * addresses) and zero-filled past the edges. A work-item's outputs are strided
- * by LWG so that its stores coalesce too. */
+/* GPUs: gemm_local, C = act(alpha·A·B + beta·C + bias) ⊙ dact'(D) with A
+ * (M x K, rows a_rows.. read as ones) and B (K x N) row-major. A work-group of
+ * LWG x LWG work-items computes a tile of (LWG·LRB) x (LWG·LRB) outputs; each
+ * work-item keeps an LRB x LRB block in registers. K advances LKT at a time
+ * through tiles of A and B staged in local memory, loaded as float4 vectors
+ * with coalesced reads (neighbouring work-items, neighbouring addresses) and
+ * zero-filled past the edges. A work-item's outputs are strided by LWG so
+ * that its stores coalesce too. LKT and LWG·LRB are multiples of 4. */
 #ifndef NNCL_LWG
 #define NNCL_LWG 16
 #endif
@@ -177,17 +178,35 @@ __kernel void gemm_local(uint M, uint N, uint K, uint a_rows, float alpha,
         for (int c = 0; c < NNCL_LRB; c++) acc[r][c] = 0.0f;
     const uint lid = ty * NNCL_LWG + tx, threads = NNCL_LWG * NNCL_LWG;
     for (uint k0 = 0; k0 < K; k0 += NNCL_LKT) {
-        /* A tile: LTILE rows x LKT columns; consecutive lids read along k. */
-        for (uint e = lid; e < LTILE * NNCL_LKT; e += threads) {
-            uint i = e / NNCL_LKT, k = e % NNCL_LKT;
+        /* A tile: LTILE rows x LKT columns, a float4 along k per step;
+         * consecutive lids read consecutive addresses along a row. */
+        for (uint e = lid; e < LTILE * NNCL_LKT / 4; e += threads) {
+            uint i = e / (NNCL_LKT / 4), k = e % (NNCL_LKT / 4) * 4;
             uint gi = row0 + i, gk = k0 + k;
-            As[k][i] = gk >= K ? 0.0f : gi < a_rows ? A[(size_t)gi * lda + gk] : gi < M ? 1.0f : 0.0f;
+            float4 v = (float4)(0.0f);
+            if (gi < a_rows && gk + 4 <= K) {
+                v = vload4(0, A + (size_t)gi * lda + gk);
+            } else if (gi < M) {
+                float t[4];
+                for (uint q = 0; q < 4; q++)
+                    t[q] = gk + q >= K ? 0.0f : gi < a_rows ? A[(size_t)gi * lda + gk + q] : 1.0f;
+                v = vload4(0, t);
+            }
+            As[k][i] = v.s0, As[k + 1][i] = v.s1, As[k + 2][i] = v.s2, As[k + 3][i] = v.s3;
         }
-        /* B tile: LKT rows x LTILE columns; consecutive lids read along j. */
-        for (uint e = lid; e < LTILE * NNCL_LKT; e += threads) {
-            uint k = e / LTILE, j = e % LTILE;
+        /* B tile: LKT rows x LTILE columns, a float4 along j per step. */
+        for (uint e = lid; e < LTILE * NNCL_LKT / 4; e += threads) {
+            uint k = e / (LTILE / 4), j = e % (LTILE / 4) * 4;
             uint gk = k0 + k, gj = col0 + j;
-            Bs[k][j] = gk < K && gj < N ? B[(size_t)gk * ldb + gj] : 0.0f;
+            float4 v = (float4)(0.0f);
+            if (gk < K && gj + 4 <= N) {
+                v = vload4(0, B + (size_t)gk * ldb + gj);
+            } else if (gk < K) {
+                float t[4];
+                for (uint q = 0; q < 4; q++) t[q] = gj + q < N ? B[(size_t)gk * ldb + gj + q] : 0.0f;
+                v = vload4(0, t);
+            }
+            vstore4(v, 0, &Bs[k][j]);
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         for (uint k = 0; k < NNCL_LKT; k++) {

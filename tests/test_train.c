@@ -40,11 +40,10 @@ static void make_targets(float *Y, size_t rows, size_t outputs, nncl_loss loss, 
     }
 }
 
-/* Device gradients against central differences of the double host model. */
-static void gradient_check(size_t inputs, const nncl_layer_spec *layers, size_t n_layers,
-                           nncl_loss loss, size_t rows)
+/* Device gradients on ctx against central differences of the double host model. */
+static void gradient_check_on(nncl_context *ctx, size_t inputs, const nncl_layer_spec *layers,
+                              size_t n_layers, nncl_loss loss, size_t rows)
 {
-    nncl_context *ctx = nncl_test_context();
     nncl_model *m = make_model(ctx, inputs, layers, n_layers, loss, 7 + rows);
     ref_model ref = {.inputs = inputs, .n_layers = n_layers, .loss = (int)loss};
     for (size_t l = 0; l < n_layers; l++) ref.units[l] = layers[l].units, ref.act[l] = layers[l].activation;
@@ -95,6 +94,12 @@ static void gradient_check(size_t inputs, const nncl_layer_spec *layers, size_t 
     free(X), free(Y), free(p), free(g), free(pd);
 }
 
+static void gradient_check(size_t inputs, const nncl_layer_spec *layers, size_t n_layers,
+                           nncl_loss loss, size_t rows)
+{
+    gradient_check_on(nncl_test_context(), inputs, layers, n_layers, loss, rows);
+}
+
 START_TEST(gradients_every_activation_and_loss)
 {
     for (int act = NNCL_ACT_IDENTITY; act <= NNCL_ACT_LEAKY_RELU; act++) {
@@ -115,6 +120,31 @@ START_TEST(gradients_three_layers_awkward_shapes)
     gradient_check(13, deep, 3, NNCL_LOSS_SOFTMAX_CE, 19);
     nncl_layer_spec deep_mse[] = {{3, NNCL_ACT_LEAKY_RELU}, {19, NNCL_ACT_SIGMOID}, {2, NNCL_ACT_IDENTITY}};
     gradient_check(1, deep_mse, 3, NNCL_LOSS_MSE, 23);
+}
+END_TEST
+
+/* Backward fuses the bias gradient (a row of ones in op(A)) and the
+ * activation derivative into its GEMMs; every path a product can take gives
+ * the same gradients: Aᵀ transposed first, Aᵀ read in place, B unpacked, and
+ * the local-memory kernel for GPUs. */
+START_TEST(gradients_through_every_gemm_path)
+{
+    static const char *const paths[][2] = {{"NNCL_GEMM_TN", "transpose"},
+                                           {"NNCL_GEMM_TN", "direct"},
+                                           {"NNCL_GEMM_PACK_MIN_M", "100000"},
+                                           {"NNCL_GEMM_KERNEL", "local"}};
+    nncl_layer_spec deep[] = {{16, NNCL_ACT_TANH}, {17, NNCL_ACT_RELU}, {5, NNCL_ACT_SOFTMAX}};
+    nncl_layer_spec wide_mse[] = {{32, NNCL_ACT_LEAKY_RELU}, {3, NNCL_ACT_SIGMOID}};
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        setenv(paths[i][0], paths[i][1], 1);
+        nncl_context *ctx = NULL;
+        nncl_status st = nncl_context_create(NULL, &ctx);
+        unsetenv(paths[i][0]);
+        ck_assert_msg(st == NNCL_OK, "%s=%s: %s", paths[i][0], paths[i][1], nncl_last_error(NULL));
+        gradient_check_on(ctx, 13, deep, 3, NNCL_LOSS_SOFTMAX_CE, 19);
+        gradient_check_on(ctx, 9, wide_mse, 2, NNCL_LOSS_MSE, 70);
+        nncl_context_destroy(ctx);
+    }
 }
 END_TEST
 
@@ -435,6 +465,7 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, gradients_every_activation_and_loss);
     tcase_add_test(tc, gradients_three_layers_awkward_shapes);
+    tcase_add_test(tc, gradients_through_every_gemm_path);
     tcase_add_test(tc, optimizers_match_closed_form);
     tcase_add_test(tc, xor_reaches_full_accuracy);
     tcase_add_test(tc, tutorial_data_set_learns);
