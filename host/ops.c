@@ -53,18 +53,20 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
      * against the product's O(M·N·K):
      *  - Aᵀ is transposed into row-major when B is not packed, or when its
      *    rows are a multiple of 1 KB apart (read in place, every k would then
-     *    land in the same few cache sets) and M is at least 512 (below that
-     *    the copy costs more than the misses: 256 x 128 x 1024 runs at 80
-     *    GFLOP/s in place, 67 transposed; 512 x 256 x 1024 at 95 and 120);
-     *    otherwise gemm_tp reads it in place, the TM values of one k being
-     *    contiguous;
+     *    land in the same few cache sets) and the product is big enough for
+     *    the misses to cost more than the copy: M >= 512, N >= 128, K >= 512
+     *    (1024 x 256 x 1024: 134 GFLOP/s transposed, 96 in place; but
+     *    1024 x 128 x 256: 88 and 97, 1024 x 10 x 1024: 28 and 37,
+     *    256 x 128 x 1024: 67 and 80; tests/perf/gemm_ab). Otherwise gemm_tp
+     *    reads Aᵀ in place, the TM values of one k being contiguous;
      *  - B is packed into panels when it is transposed, or when M is large
      *    enough that every panel is reused by many row tiles, or N is below
      *    one panel (the zero padding then keeps the fast path). */
     int local = ctx->tiles.local_gemm;
     int pack = !local && (trans_b || M >= ctx->tiles.pack_min_m || N < (size_t)ctx->tiles.tn);
     int copy_a = trans_a && (local || ctx->tiles.transpose_a == NNCL__TN_TRANSPOSE ||
-                             (ctx->tiles.transpose_a == NNCL__TN_AUTO && ((A.ld % 256 == 0 && M >= 512) || !pack)));
+                             (ctx->tiles.transpose_a == NNCL__TN_AUTO &&
+                              ((A.ld % 256 == 0 && M >= 512 && N >= 128 && K >= 512) || !pack)));
     int copy_b = local && trans_b;
     size_t tn = (size_t)ctx->tiles.tn, panels = div_up(N, tn);
     size_t a_floats = copy_a ? a_rows * K : 0, b_floats = pack ? panels * tn * K : copy_b ? K * N : 0;
