@@ -158,6 +158,16 @@ GEMM_KERNEL(gemm_tp, A_TN, B_ROW_PACKED, 1)
 #endif
 #define LTILE (NNCL_LWG * NNCL_LRB)
 
+/* Four consecutive floats from p; those at and past the avail-th are 0 (the
+ * edge of a matrix) and are not read. */
+float4 load4_edge(__global const float *p, uint avail)
+{
+    if (avail >= 4) return vload4(0, p);
+    float t[4];
+    for (uint q = 0; q < 4; q++) t[q] = q < avail ? p[q] : 0.0f;
+    return vload4(0, t);
+}
+
 __attribute__((reqd_work_group_size(NNCL_LWG, NNCL_LWG, 1)))
 __kernel void gemm_local(uint M, uint N, uint K, uint a_rows, float alpha,
                          __global const float *A, uint a_off, uint lda,
@@ -182,30 +192,17 @@ __kernel void gemm_local(uint M, uint N, uint K, uint a_rows, float alpha,
          * consecutive lids read consecutive addresses along a row. */
         for (uint e = lid; e < LTILE * NNCL_LKT / 4; e += threads) {
             uint i = e / (NNCL_LKT / 4), k = e % (NNCL_LKT / 4) * 4;
-            uint gi = row0 + i, gk = k0 + k;
-            float4 v = (float4)(0.0f);
-            if (gi < a_rows && gk + 4 <= K) {
-                v = vload4(0, A + (size_t)gi * lda + gk);
-            } else if (gi < M) {
-                float t[4];
-                for (uint q = 0; q < 4; q++)
-                    t[q] = gk + q >= K ? 0.0f : gi < a_rows ? A[(size_t)gi * lda + gk + q] : 1.0f;
-                v = vload4(0, t);
-            }
+            uint gi = row0 + i, gk = k0 + k, avail = gk < K ? K - gk : 0;
+            float4 v = gi < a_rows ? load4_edge(A + (size_t)gi * lda + gk, avail)
+                       : gi < M    ? convert_float4((int4)(0 < avail, 1 < avail, 2 < avail, 3 < avail))
+                                   : (float4)(0.0f);
             As[k][i] = v.s0, As[k + 1][i] = v.s1, As[k + 2][i] = v.s2, As[k + 3][i] = v.s3;
         }
         /* B tile: LKT rows x LTILE columns, a float4 along j per step. */
         for (uint e = lid; e < LTILE * NNCL_LKT / 4; e += threads) {
             uint k = e / (LTILE / 4), j = e % (LTILE / 4) * 4;
             uint gk = k0 + k, gj = col0 + j;
-            float4 v = (float4)(0.0f);
-            if (gk < K && gj + 4 <= N) {
-                v = vload4(0, B + (size_t)gk * ldb + gj);
-            } else if (gk < K) {
-                float t[4];
-                for (uint q = 0; q < 4; q++) t[q] = gj + q < N ? B[(size_t)gk * ldb + gj + q] : 0.0f;
-                v = vload4(0, t);
-            }
+            float4 v = gk < K ? load4_edge(B + (size_t)gk * ldb + gj, gj < N ? N - gj : 0) : (float4)(0.0f);
             vstore4(v, 0, &Bs[k][j]);
         }
         barrier(CLK_LOCAL_MEM_FENCE);
