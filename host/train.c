@@ -115,7 +115,9 @@ nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows)
                              dWb, &with_bias));
         if (l == 0) break;
         nncl__view below = act_view(m, l - 1);
-        nncl__gemm_extras through_act = {.dact_y = &below, .dact = stored_activation(m, l - 1)};
+        nncl_activation act_below = stored_activation(m, l - 1);
+        nncl__gemm_extras through_act = {.dact_y = act_below == NNCL_ACT_IDENTITY ? NULL : &below,
+                                         .dact = act_below};
         NNCL__TRY(nncl__gemm(ctx, 0, 1, rows, in, units, 1.0f, delta_view(m, l),
                              param_view(m, m->w_off[l], units), 0.0f, delta_view(m, l - 1),
                              &through_act));
