@@ -25,7 +25,7 @@
             T vi = beta2 * LOAD(v, I) + (1.0f - beta2) * grad * grad;               \
             STORE(mi, m, I);                                                        \
             STORE(vi, v, I);                                                        \
-            T update = (mi / bc1) / (sqrt(vi / bc2) + eps);                         \
+            T update = mi * inv_bc1 / (sqrt(vi) * inv_sqrt_bc2 + eps);              \
             if (kind == 4) update += weight_decay * wi; /* AdamW: decoupled */      \
             STORE(wi - lr * update, w, I);                                          \
         }                                                                           \
@@ -45,6 +45,9 @@ WG_1D __kernel void optim_update(__global float *w, uint w_off, __global const f
 {
     uint i0 = get_global_id(0) * 8;
     if (i0 >= n || status[0] != 0) return;
+    /* m̂ / (sqrt(v̂) + eps) with one division and one square root per element,
+     * as PyTorch computes it: divisions and roots are what bound this kernel. */
+    const float inv_bc1 = 1.0f / bc1, inv_sqrt_bc2 = 1.0f / sqrt(bc2);
     w += w_off;
     g += g_off;
     m += m_off;
