@@ -118,16 +118,17 @@
                 v = ACT_T(v, act);                                                     \
                 if (dact >= 0) v *= DACT_T(VLOADT(0, d), dact);                        \
                 VSTORET(v, 0, c);                                                      \
-            } else {                                                                   \
-                float vt[NNCL_TN];                                                     \
-                VSTORET(alpha * acc[r] + bv, 0, vt);                                   \
-                for (int t = 0; j0 + t < N; t++) {                                     \
-                    float v = vt[t];                                                   \
-                    if (beta != 0.0f) v += beta * c[t];                                \
-                    v = act_f(v, act);                                                 \
-                    if (dact >= 0) v *= act_grad_f(d[t], dact);                        \
-                    c[t] = v;                                                          \
+            } else { /* the same in vectors, C and D read and C written to N */        \
+                floatT v = alpha * acc[r] + bv;                                        \
+                float ct[NNCL_TN], dt[NNCL_TN];                                        \
+                for (int t = 0; t < NNCL_TN; t++) {                                    \
+                    ct[t] = beta != 0.0f && j0 + t < N ? c[t] : 0.0f;                  \
+                    dt[t] = dact >= 0 && j0 + t < N ? d[t] : 0.0f;                     \
                 }                                                                      \
+                v = ACT_T(v + beta * VLOADT(0, ct), act);                              \
+                if (dact >= 0) v *= DACT_T(VLOADT(0, dt), dact);                       \
+                VSTORET(v, 0, ct);                                                     \
+                for (int t = 0; j0 + t < N; t++) c[t] = ct[t];                         \
             }                                                                          \
         }                                                                              \
     }
