@@ -64,9 +64,11 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
      *    one panel (the zero padding then keeps the fast path). */
     int local = ctx->tiles.local_gemm;
     int pack = !local && (trans_b || M >= ctx->tiles.pack_min_m || N < (size_t)ctx->tiles.tn);
-    int copy_a = trans_a && (local || ctx->tiles.transpose_a == NNCL__TN_TRANSPOSE ||
-                             (ctx->tiles.transpose_a == NNCL__TN_AUTO &&
-                              ((A.ld % 256 == 0 && M >= 512 && N >= 128 && K >= 512) || !pack)));
+    /* (a_rows 0: op(A) is a lone row of ones, with nothing stored to copy) */
+    int copy_a = trans_a && a_rows > 0 &&
+                 (local || ctx->tiles.transpose_a == NNCL__TN_TRANSPOSE ||
+                  (ctx->tiles.transpose_a == NNCL__TN_AUTO &&
+                   ((A.ld % 256 == 0 && M >= 512 && N >= 128 && K >= 512) || !pack)));
     int copy_b = local && trans_b;
     size_t tn = (size_t)ctx->tiles.tn, panels = div_up(N, tn);
     size_t a_floats = copy_a ? a_rows * K : 0, b_floats = pack ? panels * tn * K : copy_b ? K * N : 0;

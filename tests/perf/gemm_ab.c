@@ -67,13 +67,17 @@ int main(int argc, char **argv)
     const char *settings[MAX_SETTINGS];
     size_t n_shapes = 0, n_settings = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-s") && i + 1 < argc && n_shapes < MAX_SHAPES) {
-            if (!parse_shape(argv[++i], &shapes[n_shapes++])) {
-                fprintf(stderr, "gemm_ab: bad shape \"%s\" (expected MxNxK[:NN|TN|NT])\n", argv[i]);
+        if (!strcmp(argv[i], "-s")) {
+            if (i + 1 == argc || n_shapes == MAX_SHAPES || !parse_shape(argv[i + 1], &shapes[n_shapes++])) {
+                fprintf(stderr, "gemm_ab: -s needs a shape MxNxK[:NN|TN|NT] (at most %d)\n", MAX_SHAPES);
                 return 2;
             }
+            i++;
         } else if (n_settings < MAX_SETTINGS) {
             settings[n_settings++] = argv[i];
+        } else {
+            fprintf(stderr, "gemm_ab: at most %d settings\n", MAX_SETTINGS);
+            return 2;
         }
     }
     if (!n_settings) {
@@ -94,6 +98,7 @@ int main(int argc, char **argv)
         apply(settings[c], 1);
         if (st != NNCL_OK) {
             fprintf(stderr, "gemm_ab: %s: %s\n", settings[c], nncl_last_error(NULL));
+            for (size_t d = 0; d < c; d++) nncl_context_destroy(ctx[d]);
             return st == NNCL_ERR_NO_DEVICE ? 77 : 1;
         }
     }
