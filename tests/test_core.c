@@ -2,6 +2,7 @@
  * against a double-precision reference, the tutorial's two numbers, and the
  * status and message of every kind of bad input. */
 #include "internal.h"
+#include "ops.h"
 #include "reference.h"
 #include "testutil.h"
 
@@ -322,6 +323,119 @@ START_TEST(tuning_cache_and_other_tiles)
 }
 END_TEST
 
+/* The internal product's optional parts (a row of ones in op(A), bias,
+ * activation, beta, the derivative factor dact'(D)) on random small shapes,
+ * every layout and leading dimensions wider than the rows, on each path a
+ * product can take. Operands sit in buffers padded with NaN, so a read past
+ * a matrix shows in the result; C is padded with a sentinel, so a write past
+ * it shows there. */
+#define GUARD 40
+typedef struct {
+    nncl_tensor *t;
+    float *host; /* the whole buffer */
+    size_t n;
+} guarded;
+
+static guarded guarded_matrix(nncl_context *ctx, size_t rows, size_t cols, size_t ld, float pad,
+                              uint64_t *rng, float lo, float hi)
+{
+    guarded g = {NULL, NULL, 2 * GUARD + (rows - 1) * ld + cols};
+    g.host = malloc(g.n * sizeof(float));
+    ck_assert_ptr_nonnull(g.host);
+    for (size_t i = 0; i < g.n; i++) g.host[i] = pad;
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < cols; c++) g.host[GUARD + r * ld + c] = nncl_test_uniform(rng, lo, hi);
+    g.t = make(ctx, 1, g.n, g.host);
+    return g;
+}
+
+static float at(const guarded *g, size_t ld, size_t r, size_t c) { return g->host[GUARD + r * ld + c]; }
+
+static void check_gemm_extras(nncl_context *ctx, const char *path, uint64_t *rng, size_t M, size_t N,
+                              size_t K, int ta, int tb, int ones, int has_bias, int act, float beta,
+                              int dact, size_t pad_ld)
+{
+    size_t a_rows = ones ? M - 1 : M;
+    size_t lda = (ta ? a_rows : K) + pad_ld, ldb = (tb ? K : N) + pad_ld, ldc = N + pad_ld;
+    const float sentinel = 12345.0f;
+    guarded A = guarded_matrix(ctx, a_rows ? (ta ? K : a_rows) : 1, ta ? (a_rows ? a_rows : 1) : K,
+                               lda ? lda : 1, NAN, rng, -1, 1);
+    guarded B = guarded_matrix(ctx, tb ? N : K, tb ? K : N, ldb, NAN, rng, -1, 1);
+    guarded C = guarded_matrix(ctx, M, N, ldc, sentinel, rng, -1, 1);
+    guarded b = guarded_matrix(ctx, 1, N, N, NAN, rng, -1, 1);
+    /* D holds activation outputs: in (0, 1) fits every activation's range */
+    guarded D = guarded_matrix(ctx, M, N, ldc, NAN, rng, 0.05f, 0.95f);
+    nncl__view vA = {A.t->mem, GUARD, (cl_uint)(lda ? lda : 1)}, vB = {B.t->mem, GUARD, (cl_uint)ldb},
+               vC = {C.t->mem, GUARD, (cl_uint)ldc}, vb = {b.t->mem, GUARD, (cl_uint)N},
+               vD = {D.t->mem, GUARD, (cl_uint)ldc};
+    nncl__gemm_extras x = {.bias = has_bias ? &vb : NULL, .act = (nncl_activation)act, .ones_row = ones,
+                           .dact_y = dact >= 0 ? &vD : NULL, .dact = (nncl_activation)(dact >= 0 ? dact : 0)};
+    nncl_status st = nncl__gemm(ctx, ta, tb, M, N, K, 0.75f, vA, vB, beta, vC, &x);
+    ck_assert_msg(st == NNCL_OK, "%s: %s", path, nncl_last_error(ctx));
+    float *out = malloc(C.n * sizeof(float));
+    ck_assert_int_eq(nncl_tensor_download(C.t, out, C.n), NNCL_OK);
+    for (size_t i = 0; i < C.n; i++) {
+        size_t rel = i - GUARD, r = rel / ldc, c = rel % ldc;
+        if (i < GUARD || r >= M || c >= N) {
+            ck_assert_msg(out[i] == sentinel, "%s: %zux%zux%zu wrote outside C at %td", path, M, N, K,
+                          (ptrdiff_t)i - GUARD);
+            continue;
+        }
+        double sum = 0;
+        for (size_t k = 0; k < K; k++) {
+            double a = r < a_rows ? (ta ? at(&A, lda, k, r) : at(&A, lda, r, k)) : 1.0;
+            sum += a * (tb ? at(&B, ldb, c, k) : at(&B, ldb, k, c));
+        }
+        double want = 0.75 * sum + (has_bias ? at(&b, N, 0, c) : 0) + (beta != 0 ? beta * C.host[i] : 0);
+        want = ref_act(want, act);
+        if (dact >= 0) {
+            double y = at(&D, ldc, r, c);
+            double grad[] = {1, y * (1 - y), 1 - y * y, y > 0, y > 0 ? 1 : 0.01};
+            want *= grad[dact];
+        }
+        ck_assert_msg(fabs(out[i] - want) <= 1e-4 * (1 + fabs(want)),
+                      "%s: %zux%zux%zu ta %d tb %d ones %d bias %d act %d beta %g dact %d ld+%zu: "
+                      "C[%zu][%zu] = %.7g, want %.7g",
+                      path, M, N, K, ta, tb, ones, has_bias, act, beta, dact, pad_ld, r, c, out[i], want);
+    }
+    guarded all[] = {A, B, C, b, D};
+    for (size_t i = 0; i < 5; i++) nncl_tensor_destroy(all[i].t), free(all[i].host);
+    free(out);
+}
+
+START_TEST(gemm_extras_on_every_path)
+{
+    static const char *const paths[][2] = {{"NNCL_GEMM_TN", "auto"},
+                                           {"NNCL_GEMM_TN", "transpose"},
+                                           {"NNCL_GEMM_PACK_MIN_M", "100000"},
+                                           {"NNCL_GEMM_TILES", "5x8"},
+                                           {"NNCL_GEMM_KERNEL", "local"}};
+    static const size_t Ms[] = {1, 2, 5, 6, 7, 13, 17, 64, 70}, Ns[] = {1, 3, 9, 16, 17, 33},
+                        Ks[] = {1, 2, 7, 8, 17, 33};
+    for (size_t p = 0; p < sizeof paths / sizeof *paths; p++) {
+        setenv(paths[p][0], paths[p][1], 1);
+        nncl_context *ctx = NULL;
+        nncl_status st = nncl_context_create(NULL, &ctx);
+        unsetenv(paths[p][0]);
+        ck_assert_msg(st == NNCL_OK, "%s: %s", paths[p][1], nncl_last_error(NULL));
+        uint64_t rng = 1234 + p;
+        for (int i = 0; i < 40; i++) {
+            size_t M = Ms[(size_t)(nncl_test_uniform(&rng, 0, 9))], N = Ns[(size_t)nncl_test_uniform(&rng, 0, 6)],
+                   K = Ks[(size_t)nncl_test_uniform(&rng, 0, 6)];
+            int bits = (int)nncl_test_uniform(&rng, 0, 1024);
+            int ones = bits & 1, ta = (bits >> 1) & 1, tb = (bits >> 2) & 1, has_bias = (bits >> 3) & 1;
+            int act = (bits >> 4) % 5, dact = (int)nncl_test_uniform(&rng, -1, 5);
+            float beta = (bits >> 7) & 1 ? 0.5f : 0.0f;
+            check_gemm_extras(ctx, paths[p][1], &rng, M, N, K, ta, tb, ones, has_bias, act, beta, dact,
+                              (bits >> 8) & 1 ? 3 : 0);
+        }
+        /* The weight-gradient shape that transposes Aᵀ first (rows 2 KB apart). */
+        check_gemm_extras(ctx, paths[p][1], &rng, 513, 130, 512, 1, 0, 1, 1, 3, 0.5f, 3, 0);
+        nncl_context_destroy(ctx);
+    }
+}
+END_TEST
+
 /* The GPU kernel (local-memory tiles) runs on any device when asked for:
  * every layout, edges that are not multiples of its 64 x 64 tile, bias and
  * activation, against the reference. */
@@ -394,6 +508,7 @@ int main(void)
     tcase_add_test(tc, context_create_destroy_100_times);
     tcase_add_test(tc, tuning_cache_and_other_tiles);
     tcase_add_test(tc, local_memory_gemm_for_gpus);
+    tcase_add_test(tc, gemm_extras_on_every_path);
     suite_add_tcase(s, tc);
     return nncl_test_run(s);
 }
