@@ -80,10 +80,11 @@ static size_t split(char *s, size_t n, char sep, cell *out, size_t max)
     }
 }
 
-/* 1 if the whole cell is a number (finite or not). */
+/* 1 if the whole cell is a decimal number (finite or not; strtod's hex
+ * forms such as 0x10 are not data). */
 static int parse_num(cell c, double *v)
 {
-    if (c.n == 0) return 0;
+    if (c.n == 0 || memchr(c.p, 'x', c.n) || memchr(c.p, 'X', c.n)) return 0;
     char save = c.p[c.n];
     c.p[c.n] = '\0';
     char *end;
@@ -241,13 +242,15 @@ nncl_status nncl__csv_read(nncl_context *ctx, const char *path, const nncl__csv_
         goto done;
     }
 
-    /* The first non-blank line: separator, column count, header or data. */
-    size_t semis = 0, commas = 0;
+    /* The first non-blank line: separator (the most frequent of comma,
+     * semicolon and tab), column count, header or data. */
+    size_t semis = 0, commas = 0, tabs = 0;
     for (size_t i = 0; i < n; i++) {
         semis += s[i] == ';';
         commas += s[i] == ',';
+        tabs += s[i] == '\t';
     }
-    char sep = semis > commas ? ';' : ',';
+    char sep = tabs > commas && tabs > semis ? '\t' : semis > commas ? ';' : ',';
     size_t first_line = L.line, ncols = split(s, n, sep, NULL, 0);
     cells = malloc(ncols * sizeof *cells);
     if (!cells) {

@@ -363,6 +363,19 @@ START_TEST(csv_semicolons_crlf_blank_quotes)
 }
 END_TEST
 
+START_TEST(csv_tab_separated)
+{
+    nncl__host_data d;
+    const char *p = write_text("tabs.tsv", "a\tb\tlabel\n1\t2.5\t0\n-3\t4\t1\n");
+    ck_assert_int_eq(csv(p, NULL, 1, 0, &d), NNCL_OK);
+    ck_assert_uint_eq(d.rows, 2);
+    ck_assert_uint_eq(d.cols, 2);
+    assert_floats(d.f32, (const float[]){1, 2.5f, -3, 4}, 4);
+    ck_assert_int_eq(d.labels[1], 1);
+    nncl__host_data_free(&d);
+}
+END_TEST
+
 START_TEST(csv_label_by_name_index_none)
 {
     nncl__host_data d;
@@ -427,6 +440,8 @@ START_TEST(csv_bad_cells)
     EXPECT_ERR(csv(p, NULL, 0, 0, &d), NNCL_ERR_FORMAT, d, "inf.csv:2:2:", "\"-inf\"");
     p = write_text("big.csv", "1,0\n1e39,1\n");
     EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "big.csv:2:1:", "float range");
+    p = write_text("hex.csv", "1,0\n0x10,1\n");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "hex.csv:2:1:", "not a number");
     p = write_text("emptycell.csv", "1,2,0\n1,,0\n");
     EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "emptycell.csv:2:2:", "empty cell");
 }
@@ -493,6 +508,7 @@ int main(void)
     tcase_add_test(tc, csv_header_and_default_label);
     tcase_add_test(tc, csv_no_header);
     tcase_add_test(tc, csv_semicolons_crlf_blank_quotes);
+    tcase_add_test(tc, csv_tab_separated);
     tcase_add_test(tc, csv_label_by_name_index_none);
     tcase_add_test(tc, csv_float_targets_and_integral_labels);
     tcase_add_test(tc, csv_bad_cells);

@@ -351,7 +351,7 @@ typedef struct nncl_csv_options {
  * labels u8 n (labels_path may be NULL). The caller destroys *out. */
 NNCL_API nncl_status nncl_dataset_load_idx(nncl_context *ctx, const char *images_path,
                                            const char *labels_path, nncl_dataset **out);
-/* Loads a numeric CSV (comma or semicolon, optional header row). */
+/* Loads a numeric CSV (comma, semicolon or tab, optional header row). */
 NNCL_API nncl_status nncl_dataset_load_csv(nncl_context *ctx, const char *path,
                                            const nncl_csv_options *options, nncl_dataset **out);
 /* Loads by name: "fashion-mnist" (the Debian package dataset-fashion-mnist)
