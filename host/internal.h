@@ -33,8 +33,7 @@
     X(ACT_FORWARD, "act_forward")           \
     X(ACT_BACKWARD_BIAS, "act_backward_bias") \
     X(SOFTMAX_CE, "softmax_ce")             \
-    X(BCE_LOGITS, "bce_logits")             \
-    X(MSE, "mse")                           \
+    X(ELEMENTWISE_LOSS, "elementwise_loss") \
     X(SUM_ACCUMULATE, "sum_accumulate")     \
     X(OPTIM_UPDATE, "optim_update")         \
     X(GATHER_U8, "gather_u8")               \

@@ -163,50 +163,15 @@ nncl_status nncl_cl_loss(nncl_context *ctx, nncl_loss loss, const nncl_tensor *Z
                           rows, cols, rows, tcols, rows, cols, rows);
     if (row_loss && row_loss->ld != 1 && rows > 1)
         return nncl__fail(ctx, NNCL_ERR_UNSUPPORTED, "nncl_cl_loss: row_loss must be contiguous");
-    /* Per-row loss and correctness buffers and a status word the kernels
-     * need, freed when done. Two separate buffers: a sub-buffer at offset
-     * rows·4 bytes is misaligned for most row counts, and sharing one buffer
-     * would let the correctness counts overwrite the row losses. */
-    cl_int err, err2 = CL_SUCCESS, zero[4] = {0, 0, 0, 0};
-    cl_mem rows_buf = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, rows * sizeof(float), NULL, &err);
-    cl_mem correct = err == CL_SUCCESS ? clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, rows * sizeof(float), NULL, &err2) : NULL;
-    cl_mem status = err == CL_SUCCESS && err2 == CL_SUCCESS
-                        ? clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, sizeof zero, zero, &err2)
-                        : NULL;
-    if (err != CL_SUCCESS || err2 != CL_SUCCESS) {
-        if (correct) clReleaseMemObject(correct);
-        if (rows_buf) clReleaseMemObject(rows_buf);
-        return nncl__cl_fail(ctx, err != CL_SUCCESS ? err : err2, "nncl_cl_loss: clCreateBuffer");
-    }
-    nncl_status st = sync_before(ctx, sync);
-    nncl__view z = nncl__view_of(Z), t = nncl__view_of(T), g = grad ? nncl__view_of(grad) : z;
-    cl_uint n_cols = (cl_uint)cols, row_count = (cl_uint)rows;
-    cl_int want_grad = grad != NULL, zero_i = 0, one = 1;
-    float scale = 1.0f / (float)(loss == NNCL_LOSS_SOFTMAX_CE ? rows : rows * cols);
-    nncl__kernel_id id = loss == NNCL_LOSS_SOFTMAX_CE ? NNCL__K_SOFTMAX_CE : loss == NNCL_LOSS_BCE ? NNCL__K_BCE_LOGITS : NNCL__K_MSE;
-    if (st == NNCL_OK && id == NNCL__K_SOFTMAX_CE)
-        st = nncl__set_args(ctx, id, NNCL__ARG(z.mem), NNCL__ARG(z.off), NNCL__ARG(z.ld), NNCL__ARG(n_cols),
-                            NNCL__ARG(t.mem), NNCL__ARG(t.off), NNCL__ARG(t.ld), NNCL__ARG(one), NNCL__ARG(g.mem),
-                            NNCL__ARG(g.off), NNCL__ARG(g.ld), NNCL__ARG(want_grad), NNCL__ARG(zero_i),
-                            NNCL__ARG(scale), NNCL__ARG(rows_buf), NNCL__ARG(correct), NNCL__ARG(status),
-                            NNCL__ARG(row_count), NNCL__END);
-    else if (st == NNCL_OK)
-        st = nncl__set_args(ctx, id, NNCL__ARG(z.mem), NNCL__ARG(z.off), NNCL__ARG(z.ld), NNCL__ARG(n_cols),
-                            NNCL__ARG(t.mem), NNCL__ARG(t.off), NNCL__ARG(t.ld), NNCL__ARG(g.mem), NNCL__ARG(g.off),
-                            NNCL__ARG(g.ld), NNCL__ARG(want_grad), NNCL__ARG(scale), NNCL__ARG(rows_buf),
-                            NNCL__ARG(correct), NNCL__ARG(status), NNCL__ARG(row_count), NNCL__END);
-    if (st == NNCL_OK) st = nncl__launch(ctx, id, 1, &rows);
-    if (st == NNCL_OK && row_loss) {
-        err = clEnqueueCopyBuffer(ctx->queue, rows_buf, row_loss->mem, 0, row_loss->offset * sizeof(float),
-                                  rows * sizeof(float), 0, NULL, NULL);
-        if (err != CL_SUCCESS) st = nncl__cl_fail(ctx, err, "nncl_cl_loss: copying row losses");
-    }
-    st = sync_after(ctx, sync, st);
-    /* Released now, freed by OpenCL once the queued commands are done with them. */
-    clReleaseMemObject(correct);
-    clReleaseMemObject(rows_buf);
-    clReleaseMemObject(status);
-    return st;
+    /* No per-call buffers: the kernel writes the row losses straight into
+     * row_loss and skips what nobody asked for (correctness, the status word). */
+    NNCL__TRY(sync_before(ctx, sync));
+    nncl__view z = nncl__view_of(Z), t = nncl__view_of(T);
+    nncl_status st = nncl__loss(ctx, loss, NNCL_ACT_IDENTITY, z, &t, rows, cols,
+                                grad ? NNCL__LOSS_OUT_GRAD : NNCL__LOSS_OUT_NONE, grad ? nncl__view_of(grad) : z,
+                                row_loss ? row_loss->mem : NULL, row_loss ? (cl_uint)row_loss->offset : 0, NULL,
+                                NULL);
+    return sync_after(ctx, sync, st);
 }
 
 nncl_status nncl_cl_optimizer_update(nncl_context *ctx, const nncl_optimizer *opt, uint64_t step,
@@ -233,14 +198,9 @@ nncl_status nncl_cl_optimizer_update(nncl_context *ctx, const nncl_optimizer *op
         if (all[i]->ld != all[i]->cols && all[i]->rows > 1)
             return nncl__fail(ctx, NNCL_ERR_UNSUPPORTED, "nncl_cl_optimizer_update: %s must be contiguous", names[i]);
     }
-    cl_int zero[4] = {0, 0, 0, 0}, err;
-    cl_mem status = clCreateBuffer(ctx->cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, sizeof zero, zero, &err);
-    if (err != CL_SUCCESS) return nncl__cl_fail(ctx, err, "nncl_cl_optimizer_update: status buffer");
-    nncl_status st = sync_before(ctx, sync);
-    if (st == NNCL_OK)
-        st = nncl__optim_launch(ctx, opt, step, nncl__view_of(params), nncl__view_of(grads), nncl__view_of(m),
-                                nncl__view_of(v), params->rows * params->cols, status);
-    st = sync_after(ctx, sync, st);
-    clReleaseMemObject(status);
-    return st;
+    NNCL__TRY(sync_before(ctx, sync));
+    /* No status word: the caller's own kernels do not flag bad batches. */
+    nncl_status st = nncl__optim_launch(ctx, opt, step, nncl__view_of(params), nncl__view_of(grads),
+                                        nncl__view_of(m), nncl__view_of(v), params->rows * params->cols, NULL);
+    return sync_after(ctx, sync, st);
 }

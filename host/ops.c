@@ -217,6 +217,26 @@ nncl_status nncl__act_forward(nncl_context *ctx, nncl__view X, nncl__view Y, siz
     return nncl__launch(ctx, NNCL__K_ACT_FORWARD, 2, global);
 }
 
+nncl_status nncl__loss(nncl_context *ctx, nncl_loss loss, nncl_activation act, nncl__view z,
+                       const nncl__view *t, size_t rows, size_t cols, nncl__loss_out what,
+                       nncl__view out, cl_mem row_loss, cl_uint rl_off, cl_mem row_correct,
+                       cl_mem status)
+{
+    nncl__kernel_id id = loss == NNCL_LOSS_SOFTMAX_CE ? NNCL__K_SOFTMAX_CE : NNCL__K_ELEMENTWISE_LOSS;
+    nncl__view targets = t ? *t : z;
+    cl_int kind = (cl_int)loss, act_code = (cl_int)act, has_t = t != NULL, out_what = (cl_int)what;
+    cl_uint n_cols = (cl_uint)cols, n_rows = (cl_uint)rows;
+    /* the mean over every loss term: rows for softmax-ce, rows x outputs else */
+    float scale = 1.0f / (float)(loss == NNCL_LOSS_SOFTMAX_CE ? rows : rows * cols);
+    NNCL__TRY(nncl__set_args(ctx, id, NNCL__ARG(kind), NNCL__ARG(act_code), NNCL__ARG(z.mem),
+                             NNCL__ARG(z.off), NNCL__ARG(z.ld), NNCL__ARG(n_cols), NNCL__ARG(targets.mem),
+                             NNCL__ARG(targets.off), NNCL__ARG(targets.ld), NNCL__ARG(has_t),
+                             NNCL__ARG(out.mem), NNCL__ARG(out.off), NNCL__ARG(out.ld), NNCL__ARG(out_what),
+                             NNCL__ARG(scale), NNCL__ARG(row_loss), NNCL__ARG(rl_off),
+                             NNCL__ARG(row_correct), NNCL__ARG(status), NNCL__ARG(n_rows), NNCL__END));
+    return nncl__launch(ctx, id, 1, &rows);
+}
+
 /* acc[slot] (+)= Σ of n consecutive floats from a.off, in a fixed order. */
 nncl_status nncl__sum(nncl_context *ctx, nncl__view a, size_t n, cl_mem acc, cl_uint slot, int overwrite)
 {

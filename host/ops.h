@@ -40,6 +40,16 @@ nncl_status nncl__act_backward_bias(nncl_context *ctx, nncl__view dY, nncl__view
 /* Y = act(X) elementwise over rows x cols; Y may be X. */
 nncl_status nncl__act_forward(nncl_context *ctx, nncl__view X, nncl__view Y, size_t rows,
                               size_t cols, nncl_activation act);
+/* The loss of Z (rows x cols: logits, or outputs of act for mse) against T
+ * (kernels/loss.cl): T NULL means no targets (softmax-ce probabilities only);
+ * out gets the gradient dL/d(pre-activation) (what 1) or, for softmax-ce, the
+ * probabilities (what 2); row_loss (floats from rl_off), row_correct and the
+ * status word may each be NULL. */
+typedef enum { NNCL__LOSS_OUT_NONE = 0, NNCL__LOSS_OUT_GRAD = 1, NNCL__LOSS_OUT_PROBS = 2 } nncl__loss_out;
+nncl_status nncl__loss(nncl_context *ctx, nncl_loss loss, nncl_activation act, nncl__view z,
+                       const nncl__view *t, size_t rows, size_t cols, nncl__loss_out what,
+                       nncl__view out, cl_mem row_loss, cl_uint rl_off, cl_mem row_correct,
+                       cl_mem status);
 /* acc[slot] (+)= Σ of n consecutive floats from a.off (one work-item, fixed order). */
 nncl_status nncl__sum(nncl_context *ctx, nncl__view a, size_t n, cl_mem acc, cl_uint slot, int overwrite);
 

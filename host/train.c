@@ -55,58 +55,30 @@ nncl_status nncl__check_finite(nncl_model *m, nncl__view X, size_t rows, size_t 
     return nncl__launch(m->ctx, NNCL__K_CHECK_FINITE, 1, &rows);
 }
 
-/* Loss of the last forward pass against Y. softmax-ce:
- * loss = logsumexp(z) - z_y, dZ = (softmax(z) - onehot(y)) / rows; bce and mse
- * as in kernels/loss.cl, averaged over rows x outputs. */
+/* Loss of the last forward pass against Y (kernels/loss.cl); with want_grad
+ * delta[last] gets dL/d(last pre-activation), through the output activation
+ * for mse. The batch's loss and correct count are summed into metrics[slot],
+ * metrics[slot + 1]. */
 nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, int want_grad, cl_uint slot)
 {
     nncl_context *ctx = m->ctx;
-    size_t last = m->n_layers - 1, outputs = m->layers[last].units;
-    nncl__view z = act_view(m, last), g = delta_view(m, last);
-    cl_uint cols = (cl_uint)outputs, row_count = (cl_uint)rows;
-    cl_int grad = want_grad, zero = 0, one = 1;
-    nncl__kernel_id id;
-    if (m->loss == NNCL_LOSS_SOFTMAX_CE) {
-        id = NNCL__K_SOFTMAX_CE;
-        float scale = 1.0f / (float)rows;
-        NNCL__TRY(nncl__set_args(ctx, id, NNCL__ARG(z.mem), NNCL__ARG(z.off), NNCL__ARG(z.ld),
-                                 NNCL__ARG(cols), NNCL__ARG(Y.mem), NNCL__ARG(Y.off),
-                                 NNCL__ARG(Y.ld), NNCL__ARG(one), NNCL__ARG(g.mem),
-                                 NNCL__ARG(g.off), NNCL__ARG(g.ld), NNCL__ARG(grad),
-                                 NNCL__ARG(zero), NNCL__ARG(scale), NNCL__ARG(m->row_loss),
-                                 NNCL__ARG(m->row_correct), NNCL__ARG(m->status), NNCL__ARG(row_count),
-                                 NNCL__END));
-    } else {
-        id = m->loss == NNCL_LOSS_BCE ? NNCL__K_BCE_LOGITS : NNCL__K_MSE;
-        float scale = 1.0f / (float)(rows * outputs);
-        NNCL__TRY(nncl__set_args(ctx, id, NNCL__ARG(z.mem), NNCL__ARG(z.off), NNCL__ARG(z.ld),
-                                 NNCL__ARG(cols), NNCL__ARG(Y.mem), NNCL__ARG(Y.off),
-                                 NNCL__ARG(Y.ld), NNCL__ARG(g.mem), NNCL__ARG(g.off),
-                                 NNCL__ARG(g.ld), NNCL__ARG(grad), NNCL__ARG(scale),
-                                 NNCL__ARG(m->row_loss), NNCL__ARG(m->row_correct),
-                                 NNCL__ARG(m->status), NNCL__ARG(row_count), NNCL__END));
-    }
-    NNCL__TRY(nncl__launch(ctx, id, 1, &rows));
+    size_t last = m->n_layers - 1;
+    NNCL__TRY(nncl__loss(ctx, m->loss, stored_activation(m, last), act_view(m, last), &Y, rows,
+                         m->layers[last].units, want_grad ? NNCL__LOSS_OUT_GRAD : NNCL__LOSS_OUT_NONE,
+                         delta_view(m, last), m->row_loss, 0, m->row_correct, m->status));
     NNCL__TRY(nncl__sum(ctx, (nncl__view){m->row_loss, 0, 1}, rows, m->metrics, slot, 0));
     return nncl__sum(ctx, (nncl__view){m->row_correct, 0, 1}, rows, m->metrics, slot + 1, 0);
 }
 
-/* From delta[last] = dL/d(output or logits), for l = last .. 0, with
- * dZ_l = delta_l ⊙ act_l'(·) and a layer's bias stored right after its
- * weights (as row `in` of an (in+1) x units matrix):
+/* From delta[last] = dZ_last, the loss kernel's gradient of the last
+ * pre-activation, for l = last .. 0, with a layer's bias stored right after
+ * its weights (as row `in` of an (in+1) x units matrix):
  *   [dW_l; db_l] = [A_{l-1}, 1]ᵀ · dZ_l          (gemm TN, a row of ones)
- *   dZ_{l-1} = (dZ_l · W_lᵀ) ⊙ act_{l-1}'(A_{l-1})  (gemm NT, fused derivative)
- * The last layer's dZ comes from the loss kernel, which is the gradient of
- * the logits for softmax-ce and bce; mse with an output activation takes one
- * extra pass through act_backward_bias. */
+ *   dZ_{l-1} = (dZ_l · W_lᵀ) ⊙ act_{l-1}'(A_{l-1})  (gemm NT, fused derivative) */
 nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows)
 {
     nncl_context *ctx = m->ctx;
-    size_t last = m->n_layers - 1;
-    if (stored_activation(m, last) != NNCL_ACT_IDENTITY)
-        NNCL__TRY(nncl__act_backward_bias(ctx, delta_view(m, last), act_view(m, last), rows,
-                                          m->layers[last].units, stored_activation(m, last), NULL));
-    for (size_t l = last + 1; l-- > 0;) {
+    for (size_t l = m->n_layers; l-- > 0;) {
         size_t in = nncl__layer_in(m, l), units = m->layers[l].units;
         nncl__view input = l == 0 ? X : act_view(m, l - 1);
         nncl__view dWb = {m->grads, (cl_uint)m->w_off[l], (cl_uint)units};
@@ -308,16 +280,8 @@ nncl_status nncl__model_outputs(nncl_model *m, nncl__view out, size_t rows)
         return nncl__act_forward(m->ctx, z, out, rows, outputs,
                                  m->loss == NNCL_LOSS_BCE ? NNCL_ACT_SIGMOID : NNCL_ACT_IDENTITY);
     /* The loss kernel without labels or gradient writes the probabilities. */
-    cl_uint cols = (cl_uint)outputs, row_count = (cl_uint)rows;
-    cl_int zero = 0, one = 1;
-    float scale = 1.0f;
-    NNCL__TRY(nncl__set_args(m->ctx, NNCL__K_SOFTMAX_CE, NNCL__ARG(z.mem), NNCL__ARG(z.off), NNCL__ARG(z.ld),
-                             NNCL__ARG(cols), NNCL__ARG(z.mem), NNCL__ARG(z.off), NNCL__ARG(z.ld),
-                             NNCL__ARG(zero), NNCL__ARG(out.mem), NNCL__ARG(out.off), NNCL__ARG(out.ld),
-                             NNCL__ARG(zero), NNCL__ARG(one), NNCL__ARG(scale), NNCL__ARG(m->row_loss),
-                             NNCL__ARG(m->row_correct), NNCL__ARG(m->status), NNCL__ARG(row_count),
-                             NNCL__END));
-    return nncl__launch(m->ctx, NNCL__K_SOFTMAX_CE, 1, &rows);
+    return nncl__loss(m->ctx, m->loss, NNCL_ACT_IDENTITY, z, NULL, rows, outputs, NNCL__LOSS_OUT_PROBS, out,
+                      NULL, 0, NULL, NULL);
 }
 
 nncl_status nncl_model_predict(nncl_model *m, const nncl_tensor *X, nncl_tensor *out)

@@ -27,7 +27,7 @@
 
 void report_status(__global int *status, int code, int row, int value)
 {
-    if (atomic_cmpxchg(&status[0], 0, code) == 0) {
+    if (status && atomic_cmpxchg(&status[0], 0, code) == 0) { /* NULL: not wanted */
         status[1] = row;
         status[2] = value;
     }

@@ -1,34 +1,49 @@
 /* Losses: per-row loss and correctness plus the gradient with respect to the
- * model's last pre-activation (or output, for MSE). One work-item per row.
- * The mean over the batch is taken by sum_accumulate (reduce.cl) in row order,
- * so it is the same every run. `scale` is 1 / (number of loss terms). */
+ * model's last pre-activation. One work-item per row. The mean over the batch
+ * is taken by sum_accumulate (reduce.cl) in row order, so it is the same every
+ * run. `scale` is 1 / (number of loss terms).
+ *
+ * Both kernels take the same arguments (host/ops.c nncl__loss sets them):
+ *   kind, act      the loss (nncl_loss: 0 mse, 1 bce) and, for mse, the output
+ *                  activation that made Z, so that dZ is taken through it;
+ *   z, t           outputs and targets (softmax_ce: t holds class indices as
+ *                  floats, one per row; has_t 0 means no targets);
+ *   out, what      what goes to out: 0 nothing, 1 the gradient, 2 the
+ *                  probabilities (softmax_ce; out may then be z itself);
+ *   row_loss (at rl_off), row_correct, status: each may be NULL. */
+#define LOSS_ARGS                                                                         \
+    int kind, int act, __global float *z, uint z_off, uint z_ld, uint cols,               \
+        __global const float *t, uint t_off, uint t_ld, int has_t, __global float *out,   \
+        uint o_off, uint o_ld, int what, float scale, __global float *row_loss,          \
+        uint rl_off, __global float *row_correct, __global int *status, uint rows
 
-/* Softmax cross-entropy from logits Z (rows x classes), labels as floats
- * holding class indices. loss = logsumexp(z) - z[y]; dZ = (softmax(z) - onehot)·scale.
- * grad may alias Z's buffer (probabilities are then written over the logits
- * when want_grad = 0 and want_probs = 1). */
-WG_1D __kernel void softmax_ce(__global float *z, uint z_off, uint z_ld, uint classes,
-                         __global const float *labels, uint lab_off, uint lab_ld, int has_labels,
-                         __global float *grad, uint g_off, uint g_ld, int want_grad,
-                         int want_probs, float scale,
-                         __global float *row_loss, __global float *row_correct,
-                         __global int *status, uint rows)
+/* Per-row results, where wanted. */
+void put_row(__global float *row_loss, uint rl_off, __global float *row_correct, uint row,
+             float loss, float correct)
+{
+    if (row_loss) row_loss[rl_off + row] = loss;
+    if (row_correct) row_correct[row] = correct;
+}
+
+/* Softmax cross-entropy from logits: loss = logsumexp(z) - z[y];
+ * dZ = (softmax(z) - onehot(y))·scale. */
+WG_1D __kernel void softmax_ce(LOSS_ARGS)
 {
     uint row = get_global_id(0);
     if (row >= rows) return;
     __global float *zr = z + z_off + (size_t)row * z_ld;
     float mx = zr[0];
     uint arg = 0;
-    for (uint c = 1; c < classes; c++)
+    for (uint c = 1; c < cols; c++)
         if (zr[c] > mx) { mx = zr[c]; arg = c; }
     float sum = 0.0f;
-    for (uint c = 0; c < classes; c++) sum += exp(zr[c] - mx);
+    for (uint c = 0; c < cols; c++) sum += exp(zr[c] - mx);
     float lse = mx + log(sum);
     int label = -1;
-    if (has_labels) {
-        float lf = labels[lab_off + (size_t)row * lab_ld];
+    if (has_t) {
+        float lf = t[t_off + (size_t)row * t_ld];
         label = (int)lf;
-        if (!(lf >= 0.0f) || lf >= (float)classes || (float)label != lf) {
+        if (!(lf >= 0.0f) || lf >= (float)cols || (float)label != lf) {
             report_status(status, NNCL_DEV_BAD_LABEL, (int)row, as_int(lf));
             label = -1;
         }
@@ -36,28 +51,24 @@ WG_1D __kernel void softmax_ce(__global float *z, uint z_off, uint z_ld, uint cl
     if (label >= 0) {
         float loss = lse - zr[label];
         if (!isfinite(loss)) report_status(status, NNCL_DEV_NONFINITE_LOSS, (int)row, 0);
-        row_loss[row] = loss;
-        row_correct[row] = arg == (uint)label ? 1.0f : 0.0f;
+        put_row(row_loss, rl_off, row_correct, row, loss, arg == (uint)label ? 1.0f : 0.0f);
     } else {
-        row_loss[row] = 0.0f;
-        row_correct[row] = 0.0f;
+        put_row(row_loss, rl_off, row_correct, row, 0.0f, 0.0f);
     }
-    __global float *gr = grad + g_off + (size_t)row * g_ld;
-    for (uint c = 0; c < classes; c++) {
+    __global float *o = out + o_off + (size_t)row * o_ld;
+    for (uint c = 0; c < cols; c++) {
         float p = exp(zr[c] - lse);
-        if (want_grad) gr[c] = (p - (c == (uint)label ? 1.0f : 0.0f)) * scale;
-        else if (want_probs) gr[c] = p;
+        if (what == 1) o[c] = (p - (c == (uint)label ? 1.0f : 0.0f)) * scale;
+        else if (what == 2) o[c] = p;
     }
 }
 
-/* Binary cross-entropy from logits, elementwise over rows x cols:
- * loss = max(z,0) - z·t + log1p(exp(-|z|)); dZ = (sigmoid(z) - t)·scale.
- * A prediction is correct when (z > 0) == (t > 0.5). */
-WG_1D __kernel void bce_logits(__global const float *z, uint z_off, uint z_ld, uint cols,
-                         __global const float *t, uint t_off, uint t_ld,
-                         __global float *grad, uint g_off, uint g_ld, int want_grad, float scale,
-                         __global float *row_loss, __global float *row_correct,
-                         __global int *status, uint rows)
+/* The elementwise losses, summed over a row's outputs:
+ *  bce from logits: loss = max(z,0) - z·t + log1p(exp(-|z|)),
+ *                   dZ = (sigmoid(z) - t)·scale, correct when (z > 0) == (t > 0.5);
+ *  mse on outputs y = act(pre-activation): loss = (y - t)²,
+ *                   dZ = 2(y - t)·act'(y)·scale, correct when (y > 0.5) == (t > 0.5). */
+WG_1D __kernel void elementwise_loss(LOSS_ARGS)
 {
     uint row = get_global_id(0);
     if (row >= rows) return;
@@ -65,37 +76,21 @@ WG_1D __kernel void bce_logits(__global const float *z, uint z_off, uint z_ld, u
     for (uint c = 0; c < cols; c++) {
         float x = z[z_off + (size_t)row * z_ld + c];
         float target = t[t_off + (size_t)row * t_ld + c];
-        if (!(target >= 0.0f && target <= 1.0f))
-            report_status(status, NNCL_DEV_BAD_TARGET, (int)row, as_int(target));
-        loss += fmax(x, 0.0f) - x * target + log1p(exp(-fabs(x)));
-        correct += (x > 0.0f) == (target > 0.5f) ? 1.0f : 0.0f;
-        if (want_grad) grad[g_off + (size_t)row * g_ld + c] = (act_f(x, 1) - target) * scale;
+        float g;
+        if (kind == 1) {
+            if (!(target >= 0.0f && target <= 1.0f))
+                report_status(status, NNCL_DEV_BAD_TARGET, (int)row, as_int(target));
+            loss += fmax(x, 0.0f) - x * target + log1p(exp(-fabs(x)));
+            correct += (x > 0.0f) == (target > 0.5f) ? 1.0f : 0.0f;
+            g = act_f(x, 1) - target;
+        } else {
+            float d = x - target;
+            loss += d * d;
+            correct += (x > 0.5f) == (target > 0.5f) ? 1.0f : 0.0f;
+            g = 2.0f * d * act_grad_f(x, act);
+        }
+        if (what == 1) out[o_off + (size_t)row * o_ld + c] = g * scale;
     }
     if (!isfinite(loss)) report_status(status, NNCL_DEV_NONFINITE_LOSS, (int)row, 0);
-    row_loss[row] = loss;
-    row_correct[row] = correct;
-}
-
-/* Mean squared error on outputs Y: loss = (y - t)², dY = 2(y - t)·scale.
- * A prediction is correct when (y > 0.5) == (t > 0.5). */
-WG_1D __kernel void mse(__global const float *y, uint y_off, uint y_ld, uint cols,
-                  __global const float *t, uint t_off, uint t_ld,
-                  __global float *grad, uint g_off, uint g_ld, int want_grad, float scale,
-                  __global float *row_loss, __global float *row_correct,
-                  __global int *status, uint rows)
-{
-    uint row = get_global_id(0);
-    if (row >= rows) return;
-    float loss = 0.0f, correct = 0.0f;
-    for (uint c = 0; c < cols; c++) {
-        float out = y[y_off + (size_t)row * y_ld + c];
-        float target = t[t_off + (size_t)row * t_ld + c];
-        float d = out - target;
-        loss += d * d;
-        correct += (out > 0.5f) == (target > 0.5f) ? 1.0f : 0.0f;
-        if (want_grad) grad[g_off + (size_t)row * g_ld + c] = 2.0f * d * scale;
-    }
-    if (!isfinite(loss)) report_status(status, NNCL_DEV_NONFINITE_LOSS, (int)row, 0);
-    row_loss[row] = loss;
-    row_correct[row] = correct;
+    put_row(row_loss, rl_off, row_correct, row, loss, correct);
 }

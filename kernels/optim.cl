@@ -5,7 +5,7 @@
  *
  * kind: 0 SGD, 1 momentum, 2 Nesterov momentum, 3 Adam, 4 AdamW.
  * If a kernel of this step flagged bad input (status[0] != 0) nothing is
- * updated, so a bad batch never corrupts the weights. */
+ * updated, so a bad batch never corrupts the weights (status NULL: no check). */
 /* The update of one element (T float) or eight (T float8), written once. */
 #define OPTIM_BODY(T, LOAD, STORE, I)                                               \
     {                                                                               \
@@ -44,7 +44,7 @@ WG_1D __kernel void optim_update(__global float *w, uint w_off, __global const f
                                  __global const int *status)
 {
     uint i0 = get_global_id(0) * 8;
-    if (i0 >= n || status[0] != 0) return;
+    if (i0 >= n || (status && status[0] != 0)) return;
     /* m̂ / (sqrt(v̂) + eps) with one division and one square root per element,
      * as PyTorch computes it: divisions and roots are what bound this kernel. */
     const float inv_bc1 = 1.0f / bc1, inv_sqrt_bc2 = 1.0f / sqrt(bc2);
