@@ -88,6 +88,8 @@ nncl_status nncl_cl_gemm(nncl_context *ctx, int trans_a, int trans_b, float alph
                           bias ? bias->cols : 0);
     if ((int)act < 0 || act >= NNCL_ACT_SOFTMAX)
         return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_cl_gemm: activation %d not allowed", (int)act);
+    if (!(alpha == alpha) || !(beta == beta))
+        return nncl__fail(ctx, NNCL_ERR_NUMERIC, "nncl_cl_gemm: alpha or beta is NaN");
     if (bias) NNCL__TRY(nncl__check_tensor(ctx, bias, "nncl_cl_gemm: bias"));
     if (nncl__overlap(C, A) || nncl__overlap(C, B) || nncl__overlap(C, bias))
         return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_cl_gemm: C shares memory with A, B or bias");

@@ -868,6 +868,8 @@ START_TEST(bad_arguments_have_status_and_message)
                 NNCL_ERR_SHAPE, "bias 1x4");
     CHECK_FAILS(caller.ctx, nncl_cl_gemm(caller.ctx, 0, 0, 1, a.t, b.t, 0, c.t, NULL, NNCL_ACT_SOFTMAX, NULL),
                 NNCL_ERR_INVALID_ARG, "activation 5 not allowed");
+    CHECK_FAILS(caller.ctx, nncl_cl_gemm(caller.ctx, 0, 0, NAN, a.t, b.t, 0, c.t, NULL, NNCL_ACT_IDENTITY, NULL),
+                NNCL_ERR_NUMERIC, "alpha or beta is NaN");
     nncl_context *own = nncl_test_context();
     nncl_tensor *own_t = own_tensor(own, 3, 5, NULL);
     CHECK_FAILS(caller.ctx, nncl_cl_gemm(caller.ctx, 0, 0, 1, a.t, own_t, 0, c.t, NULL, NNCL_ACT_IDENTITY, NULL),
