@@ -12,32 +12,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static nncl_tensor *make(nncl_context *ctx, size_t rows, size_t cols, const float *data)
-{
-    nncl_tensor *t = NULL;
-    nncl_status st = nncl_tensor_create(ctx, rows, cols, &t);
-    ck_assert_msg(st == NNCL_OK, "tensor %zux%zu: %s", rows, cols, nncl_last_error(ctx));
-    if (data) ck_assert_int_eq(nncl_tensor_upload(t, data, rows * cols), NNCL_OK);
-    return t;
-}
-
-static float *random_floats(size_t n, uint64_t seed)
-{
-    float *v = malloc(n * sizeof *v);
-    ck_assert_ptr_nonnull(v);
-    nncl_test_fill_uniform(v, n, seed, -1.0f, 1.0f);
-    return v;
-}
-
 /* One GEMM case: every layout, alpha/beta, checked against ref_gemm. */
 static void check_gemm(int ta, int tb, size_t M, size_t N, size_t K, float alpha, float beta)
 {
     nncl_context *ctx = nncl_test_context();
-    float *A = random_floats(M * K, M * 7 + K), *B = random_floats(K * N, N * 13 + K),
-          *C0 = random_floats(M * N, M + N), *got = malloc(M * N * sizeof(float));
+    float *A = nncl_test_random(M * K, M * 7 + K, -1.0f, 1.0f),
+          *B = nncl_test_random(K * N, N * 13 + K, -1.0f, 1.0f),
+          *C0 = nncl_test_random(M * N, M + N, -1.0f, 1.0f), *got = malloc(M * N * sizeof(float));
     double *want = malloc(M * N * sizeof(double));
-    nncl_tensor *tA = make(ctx, ta ? K : M, ta ? M : K, A), *tB = make(ctx, tb ? N : K, tb ? K : N, B),
-                *tC = make(ctx, M, N, C0);
+    nncl_tensor *tA = nncl_test_tensor(ctx, ta ? K : M, ta ? M : K, A), *tB = nncl_test_tensor(ctx, tb ? N : K, tb ? K : N, B),
+                *tC = nncl_test_tensor(ctx, M, N, C0);
     nncl_status st = nncl_gemm(ctx, ta, tb, alpha, tA, tB, beta, tC);
     ck_assert_msg(st == NNCL_OK, "gemm: %s", nncl_last_error(ctx));
     ck_assert_int_eq(nncl_tensor_download(tC, got, M * N), NNCL_OK);
@@ -74,11 +58,12 @@ END_TEST
 static void check_dense(size_t batch, size_t in, size_t out, int act, int with_bias)
 {
     nncl_context *ctx = nncl_test_context();
-    float *X = random_floats(batch * in, batch + 3 * in), *W = random_floats(in * out, out + in),
-          *b = random_floats(out, out * 5), *got = malloc(batch * out * sizeof(float));
+    float *X = nncl_test_random(batch * in, batch + 3 * in, -1.0f, 1.0f),
+          *W = nncl_test_random(in * out, out + in, -1.0f, 1.0f),
+          *b = nncl_test_random(out, out * 5, -1.0f, 1.0f), *got = malloc(batch * out * sizeof(float));
     double *want = malloc(batch * out * sizeof(double));
-    nncl_tensor *tX = make(ctx, batch, in, X), *tW = make(ctx, in, out, W),
-                *tb = with_bias ? make(ctx, 1, out, b) : NULL, *tY = make(ctx, batch, out, NULL);
+    nncl_tensor *tX = nncl_test_tensor(ctx, batch, in, X), *tW = nncl_test_tensor(ctx, in, out, W),
+                *tb = with_bias ? nncl_test_tensor(ctx, 1, out, b) : NULL, *tY = nncl_test_tensor(ctx, batch, out, NULL);
     nncl_status st = nncl_dense_forward(ctx, tX, tW, tb, (nncl_activation)act, tY);
     ck_assert_msg(st == NNCL_OK, "dense: %s", nncl_last_error(ctx));
     ck_assert_int_eq(nncl_tensor_download(tY, got, batch * out), NNCL_OK);
@@ -106,8 +91,8 @@ START_TEST(tutorial_prediction)
 {
     nncl_context *ctx = nncl_test_context();
     const float x[4] = {1.66f, 1.56f, 2.0f, 1.5f}, w[2] = {1.45f, -0.66f}, b[1] = {0.0f};
-    nncl_tensor *X = make(ctx, 2, 2, x), *W = make(ctx, 2, 1, w), *B = make(ctx, 1, 1, b),
-                *Y = make(ctx, 2, 1, NULL);
+    nncl_tensor *X = nncl_test_tensor(ctx, 2, 2, x), *W = nncl_test_tensor(ctx, 2, 1, w), *B = nncl_test_tensor(ctx, 1, 1, b),
+                *Y = nncl_test_tensor(ctx, 2, 1, NULL);
     ck_assert_int_eq(nncl_dense_forward(ctx, X, W, B, NNCL_ACT_SIGMOID, Y), NNCL_OK);
     float y[2];
     ck_assert_int_eq(nncl_tensor_download(Y, y, 2), NNCL_OK);
@@ -121,7 +106,7 @@ START_TEST(sigmoid_extremes_stay_finite)
 {
     nncl_context *ctx = nncl_test_context();
     const float x[4] = {-200.0f, -90.0f, 90.0f, 200.0f}, w[1] = {1.0f};
-    nncl_tensor *X = make(ctx, 4, 1, x), *W = make(ctx, 1, 1, w), *Y = make(ctx, 4, 1, NULL);
+    nncl_tensor *X = nncl_test_tensor(ctx, 4, 1, x), *W = nncl_test_tensor(ctx, 1, 1, w), *Y = nncl_test_tensor(ctx, 4, 1, NULL);
     ck_assert_int_eq(nncl_dense_forward(ctx, X, W, NULL, NNCL_ACT_SIGMOID, Y), NNCL_OK);
     float y[4];
     ck_assert_int_eq(nncl_tensor_download(Y, y, 4), NNCL_OK);
@@ -137,7 +122,7 @@ START_TEST(tensor_round_trip_and_fill)
     nncl_context *ctx = nncl_test_context();
     float data[35], back[35];
     nncl_test_fill_uniform(data, 35, 1, -5, 5);
-    nncl_tensor *t = make(ctx, 5, 7, data);
+    nncl_tensor *t = nncl_test_tensor(ctx, 5, 7, data);
     ck_assert_uint_eq(nncl_tensor_rows(t), 5);
     ck_assert_uint_eq(nncl_tensor_cols(t), 7);
     ck_assert_int_eq(nncl_tensor_download(t, back, 35), NNCL_OK);
@@ -153,8 +138,8 @@ END_TEST
 START_TEST(bad_inputs_have_status_and_message)
 {
     nncl_context *ctx = nncl_test_context();
-    nncl_tensor *t = NULL, *X = make(ctx, 4, 3, NULL), *W = make(ctx, 2, 5, NULL),
-                *Y = make(ctx, 4, 5, NULL), *b = make(ctx, 1, 4, NULL);
+    nncl_tensor *t = NULL, *X = nncl_test_tensor(ctx, 4, 3, NULL), *W = nncl_test_tensor(ctx, 2, 5, NULL),
+                *Y = nncl_test_tensor(ctx, 4, 5, NULL), *b = nncl_test_tensor(ctx, 1, 4, NULL);
     float buf[12] = {0};
     ASSERT_FAILS(ctx, nncl_tensor_create(ctx, 0, 3, &t), NNCL_ERR_SHAPE, "zero-sized");
     ck_assert_ptr_null(t);
@@ -177,7 +162,7 @@ START_TEST(bad_inputs_have_status_and_message)
                  NNCL_ERR_INVALID_ARG, "activation 42");
     ASSERT_FAILS(ctx, nncl_gemm(ctx, 0, 0, 1.0f, X, W, 0.0f, Y), NNCL_ERR_SHAPE, "op(A) is 4x3");
     ASSERT_FAILS(ctx, nncl_gemm(ctx, 1, 0, 1.0f, X, b, 0.0f, Y), NNCL_ERR_SHAPE, "op(B) is 1x4");
-    nncl_tensor *C3 = make(ctx, 3, 3, NULL);
+    nncl_tensor *C3 = nncl_test_tensor(ctx, 3, 3, NULL);
     ASSERT_FAILS(ctx, nncl_gemm(ctx, 1, 0, NAN, X, X, 0.0f, C3), NNCL_ERR_NUMERIC, "NaN");
     ASSERT_FAILS(ctx, nncl_gemm(ctx, 0, 0, 1.0f, C3, C3, 0.0f, C3), NNCL_ERR_INVALID_ARG, "shares memory");
     nncl_tensor_destroy(C3);
@@ -269,7 +254,7 @@ START_TEST(context_create_destroy_100_times)
         if (i == 10) rss_after_10 = rss_kib();
         nncl_context *ctx = NULL;
         ck_assert_int_eq(nncl_context_create(NULL, &ctx), NNCL_OK);
-        nncl_tensor *t = make(ctx, 3, 3, NULL);
+        nncl_tensor *t = nncl_test_tensor(ctx, 3, 3, NULL);
         ck_assert_int_eq(nncl_tensor_fill(t, 1.0f), NNCL_OK);
         nncl_tensor_destroy(t);
         nncl_context_destroy(ctx);
@@ -301,10 +286,11 @@ START_TEST(tuning_cache_and_other_tiles)
     const size_t M = 23, N = 19, K = 31;
     for (int layout = 0; layout < 3; layout++) {
         int ta = layout == 1, tb = layout == 2;
-        float *A = random_floats(M * K, 1), *B = random_floats(K * N, 2), *got = malloc(M * N * sizeof(float));
+        float *A = nncl_test_random(M * K, 1, -1.0f, 1.0f), *B = nncl_test_random(K * N, 2, -1.0f, 1.0f),
+              *got = malloc(M * N * sizeof(float));
         double *want = malloc(M * N * sizeof(double));
-        nncl_tensor *tA = make(ctx, ta ? K : M, ta ? M : K, A), *tB = make(ctx, tb ? N : K, tb ? K : N, B),
-                    *tC = make(ctx, M, N, NULL);
+        nncl_tensor *tA = nncl_test_tensor(ctx, ta ? K : M, ta ? M : K, A), *tB = nncl_test_tensor(ctx, tb ? N : K, tb ? K : N, B),
+                    *tC = nncl_test_tensor(ctx, M, N, NULL);
         ck_assert_int_eq(nncl_gemm(ctx, ta, tb, 1.0f, tA, tB, 0.0f, tC), NNCL_OK);
         ck_assert_int_eq(nncl_tensor_download(tC, got, M * N), NNCL_OK);
         ref_gemm(ta, tb, M, N, K, 1.0, A, B, 0.0, NULL, NULL, 0, want);
@@ -345,7 +331,7 @@ static guarded guarded_matrix(nncl_context *ctx, size_t rows, size_t cols, size_
     for (size_t i = 0; i < g.n; i++) g.host[i] = pad;
     for (size_t r = 0; r < rows; r++)
         for (size_t c = 0; c < cols; c++) g.host[GUARD + r * ld + c] = nncl_test_uniform(rng, lo, hi);
-    g.t = make(ctx, 1, g.n, g.host);
+    g.t = nncl_test_tensor(ctx, 1, g.n, g.host);
     return g;
 }
 
@@ -452,17 +438,17 @@ START_TEST(local_memory_gemm_for_gpus)
         for (int layout = 0; layout < 3; layout++) {
             size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
             int ta = layout == 1, tb = layout == 2;
-            float *A = random_floats(M * K, 3 + s), *B = random_floats(K * N, 4 + s),
-                  *bias = random_floats(N, 5), *got = malloc(M * N * sizeof(float));
+            float *A = nncl_test_random(M * K, 3 + s, -1.0f, 1.0f), *B = nncl_test_random(K * N, 4 + s, -1.0f, 1.0f),
+                  *bias = nncl_test_random(N, 5, -1.0f, 1.0f), *got = malloc(M * N * sizeof(float));
             double *want = malloc(M * N * sizeof(double));
-            nncl_tensor *tA = make(ctx, ta ? K : M, ta ? M : K, A), *tB = make(ctx, tb ? N : K, tb ? K : N, B),
-                        *tC = make(ctx, M, N, NULL);
+            nncl_tensor *tA = nncl_test_tensor(ctx, ta ? K : M, ta ? M : K, A), *tB = nncl_test_tensor(ctx, tb ? N : K, tb ? K : N, B),
+                        *tC = nncl_test_tensor(ctx, M, N, NULL);
             ck_assert_int_eq(nncl_gemm(ctx, ta, tb, 1.0f, tA, tB, 0.0f, tC), NNCL_OK);
             ck_assert_int_eq(nncl_tensor_download(tC, got, M * N), NNCL_OK);
             ref_gemm(ta, tb, M, N, K, 1.0, A, B, 0.0, NULL, NULL, 0, want);
             nncl_test_assert_close(got, want, M * N, 1e-5, "local gemm");
             if (layout == 0) {
-                nncl_tensor *tb1 = make(ctx, 1, N, bias);
+                nncl_tensor *tb1 = nncl_test_tensor(ctx, 1, N, bias);
                 ck_assert_int_eq(nncl_dense_forward(ctx, tA, tB, tb1, NNCL_ACT_TANH, tC), NNCL_OK);
                 ck_assert_int_eq(nncl_tensor_download(tC, got, M * N), NNCL_OK);
                 ref_gemm(0, 0, M, N, K, 1.0, A, B, 0.0, NULL, bias, NNCL_ACT_TANH, want);

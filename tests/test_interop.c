@@ -190,28 +190,11 @@ static void free_view(view *v)
     v->mem = NULL;
 }
 
-static float *random_floats(size_t n, uint64_t seed, float lo, float hi)
-{
-    float *v = malloc(n * sizeof *v);
-    ck_assert_ptr_nonnull(v);
-    nncl_test_fill_uniform(v, n, seed, lo, hi);
-    return v;
-}
-
 static double *alloc_doubles(size_t n)
 {
     double *d = malloc(n * sizeof *d);
     ck_assert_ptr_nonnull(d);
     return d;
-}
-
-static nncl_tensor *own_tensor(nncl_context *ctx, size_t rows, size_t cols, const float *data)
-{
-    nncl_tensor *t = NULL;
-    nncl_status st = nncl_tensor_create(ctx, rows, cols, &t);
-    ck_assert_msg(st == NNCL_OK, "tensor %zux%zu: %s", rows, cols, nncl_last_error(ctx));
-    if (data) ck_assert_int_eq(nncl_tensor_upload(t, data, rows * cols), NNCL_OK);
-    return t;
 }
 
 #define CHECK_OK(ctx, expr)                                                                     \
@@ -243,8 +226,8 @@ static void check_cl_gemm(int ta, int tb, size_t M, size_t N, size_t K, int act,
 {
     nncl_context *own = nncl_test_context();
     const float alpha = 0.5f, beta = -1.5f;
-    float *A = random_floats(M * K, seed, -1, 1), *B = random_floats(K * N, seed + 1, -1, 1),
-          *C0 = random_floats(M * N, seed + 2, -1, 1), *bias = random_floats(N, seed + 3, -1, 1);
+    float *A = nncl_test_random(M * K, seed, -1, 1), *B = nncl_test_random(K * N, seed + 1, -1, 1),
+          *C0 = nncl_test_random(M * N, seed + 2, -1, 1), *bias = nncl_test_random(N, seed + 3, -1, 1);
     float *got = malloc(M * N * sizeof(float)), *own_got = malloc(M * N * sizeof(float));
     double *want = alloc_doubles(M * N), *own_want = alloc_doubles(M * N);
     ck_assert_ptr_nonnull(got);
@@ -274,8 +257,8 @@ static void check_cl_gemm(int ta, int tb, size_t M, size_t N, size_t K, int act,
     read_view(&vC, got, what);
     ref_gemm(ta, tb, M, N, K, alpha, A, B, beta, C0, NULL, 0, want);
     nncl_test_assert_close(got, want, M * N, 1e-5, what);
-    nncl_tensor *oA = own_tensor(own, ta ? K : M, ta ? M : K, A), *oB = own_tensor(own, tb ? N : K, tb ? K : N, B),
-                *oC = own_tensor(own, M, N, C0);
+    nncl_tensor *oA = nncl_test_tensor(own, ta ? K : M, ta ? M : K, A), *oB = nncl_test_tensor(own, tb ? N : K, tb ? K : N, B),
+                *oC = nncl_test_tensor(own, M, N, C0);
     CHECK_OK(own, nncl_gemm(own, ta, tb, alpha, oA, oB, beta, oC));
     CHECK_OK(own, nncl_tensor_download(oC, own_got, M * N));
     for (size_t i = 0; i < M * N; i++) own_want[i] = own_got[i];
@@ -293,7 +276,7 @@ static void check_cl_gemm(int ta, int tb, size_t M, size_t N, size_t K, int act,
         read_view(&vC, got, what);
         ref_gemm(0, 0, M, N, K, 1.0, A, B, 0.0, NULL, bias, act, want);
         nncl_test_assert_close(got, want, M * N, 1e-5, what);
-        nncl_tensor *ob = own_tensor(own, 1, N, bias);
+        nncl_tensor *ob = nncl_test_tensor(own, 1, N, bias);
         CHECK_OK(own, nncl_dense_forward(own, oA, oB, ob, (nncl_activation)act, oC));
         CHECK_OK(own, nncl_tensor_download(oC, own_got, M * N));
         for (size_t i = 0; i < M * N; i++) own_want[i] = own_got[i];
@@ -335,7 +318,7 @@ START_TEST(wrapped_context_exposes_the_callers_objects)
     ck_assert_ptr_null(nncl_tensor_cl_mem(NULL, &off, &ld));
     ck_assert_uint_eq(off, 0);
     /* Tensors nncl creates itself on a wrapped context live in the caller's context. */
-    nncl_tensor *t = own_tensor(caller.ctx, 3, 3, NULL);
+    nncl_tensor *t = nncl_test_tensor(caller.ctx, 3, 3, NULL);
     cl_context owner = NULL;
     ck_assert_int_eq(clGetMemObjectInfo(nncl_tensor_cl_mem(t, NULL, NULL), CL_MEM_CONTEXT, sizeof owner,
                                         &owner, NULL), CL_SUCCESS);
@@ -392,7 +375,7 @@ START_TEST(cl_activation_forward_and_backward)
 {
     caller_setup();
     const size_t rows = 9, cols = 13, n = rows * cols;
-    float *X = random_floats(n, 7, -3, 3), *dY = random_floats(n, 8, -1, 1);
+    float *X = nncl_test_random(n, 7, -3, 3), *dY = nncl_test_random(n, 8, -1, 1);
     float *Y = malloc(n * sizeof(float)), *got = malloc(n * sizeof(float)), db_got[13];
     double *want = alloc_doubles(n), db_want[13];
     ck_assert_ptr_nonnull(Y);
@@ -478,7 +461,7 @@ static void ref_loss(int loss, const float *Z, const float *T, size_t rows, size
 static void check_cl_loss(int loss, size_t rows, size_t cols)
 {
     size_t n = rows * cols, tcols = loss == NNCL_LOSS_SOFTMAX_CE ? 1 : cols;
-    float *Z = random_floats(n, rows * 31 + cols, -3, 3), *T = random_floats(rows * tcols, rows + 5, 0, 1);
+    float *Z = nncl_test_random(n, rows * 31 + cols, -3, 3), *T = nncl_test_random(rows * tcols, rows + 5, 0, 1);
     if (loss == NNCL_LOSS_SOFTMAX_CE)
         for (size_t r = 0; r < rows; r++) T[r] = (float)((r * 7 + 3) % cols);
     float *got = malloc(n * sizeof(float)), *rl_got = malloc(rows * sizeof(float));
@@ -539,7 +522,7 @@ START_TEST(cl_sum_of_a_view)
     static const size_t sizes[][2] = {{1, 1}, {1, 100}, {50, 3}, {300, 17}};
     for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
         size_t rows = sizes[s][0], cols = sizes[s][1], n = rows * cols;
-        float *X = random_floats(n, n, -1, 1), got;
+        float *X = nncl_test_random(n, n, -1, 1), got;
         double want = 0;
         for (size_t i = 0; i < n; i++) want += X[i];
         view vX = make_view(rows, cols, 9, 0, X), vS = make_view(1, 1, 3, 0, NULL);
@@ -563,7 +546,7 @@ START_TEST(cl_optimizer_adam_steps_match_closed_form)
 {
     caller_setup();
     const size_t rows = 3, cols = 7, n = rows * cols; /* 21: the vector body and the tail */
-    float *w = random_floats(n, 11, -1, 1), *g = random_floats(n, 12, -0.5f, 0.5f), zeros[21] = {0};
+    float *w = nncl_test_random(n, 11, -1, 1), *g = nncl_test_random(n, 12, -0.5f, 0.5f), zeros[21] = {0};
     float got_w[21], got_m[21], got_v[21];
     double want_w[21], want_m[21], want_v[21];
     nncl_optimizer opt = nncl_optimizer_defaults(NNCL_OPTIM_ADAM);
@@ -653,7 +636,7 @@ START_TEST(destroy_leaves_the_callers_objects_as_they_were)
 {
     caller_setup();
     enum { M = 6, N = 5, K = 4 };
-    float *A = random_floats(M * K, 1, -1, 1), *B = random_floats(N * K, 2, -1, 1);
+    float *A = nncl_test_random(M * K, 1, -1, 1), *B = nncl_test_random(N * K, 2, -1, 1);
     float before[M * K + N * K + 2 + M * N], after[M * K + N * K + 2 + M * N];
     double want[M * N];
     /* The caller's buffers, created and filled before nncl sees them. */
@@ -725,8 +708,8 @@ START_TEST(ops_wait_for_their_wait_list)
 {
     caller_setup();
     const size_t M = 16, N = 12, K = 8;
-    float *A = random_floats(M * K, 21, -1, 1), *B = random_floats(K * N, 22, -1, 1),
-          *bias = random_floats(N, 23, -1, 1), got[16 * 12];
+    float *A = nncl_test_random(M * K, 21, -1, 1), *B = nncl_test_random(K * N, 22, -1, 1),
+          *bias = nncl_test_random(N, 23, -1, 1), got[16 * 12];
     double want[16 * 12];
     view vA = make_view(M, K, 1, 1, A), vB = make_view(K, N, 0, 2, B), vb = make_view(1, N, 2, 0, bias),
          vC = make_view(M, N, 3, 1, NULL);
@@ -871,7 +854,7 @@ START_TEST(bad_arguments_have_status_and_message)
     CHECK_FAILS(caller.ctx, nncl_cl_gemm(caller.ctx, 0, 0, NAN, a.t, b.t, 0, c.t, NULL, NNCL_ACT_IDENTITY, NULL),
                 NNCL_ERR_NUMERIC, "alpha or beta is NaN");
     nncl_context *own = nncl_test_context();
-    nncl_tensor *own_t = own_tensor(own, 3, 5, NULL);
+    nncl_tensor *own_t = nncl_test_tensor(own, 3, 5, NULL);
     CHECK_FAILS(caller.ctx, nncl_cl_gemm(caller.ctx, 0, 0, 1, a.t, own_t, 0, c.t, NULL, NNCL_ACT_IDENTITY, NULL),
                 NNCL_ERR_INVALID_ARG, "B belongs to another context");
     CHECK_FAILS(own, nncl_gemm(own, 0, 0, 1, a.t, own_t, 0, c.t), NNCL_ERR_INVALID_ARG, "another context");

@@ -11,14 +11,6 @@
 #include <string.h>
 
 
-static nncl_tensor *make(nncl_context *ctx, size_t rows, size_t cols, const float *data)
-{
-    nncl_tensor *t = NULL;
-    ck_assert_int_eq(nncl_tensor_create(ctx, rows, cols, &t), NNCL_OK);
-    if (data) ck_assert_int_eq(nncl_tensor_upload(t, data, rows * cols), NNCL_OK);
-    return t;
-}
-
 static nncl_model *make_model(nncl_context *ctx, size_t inputs, const nncl_layer_spec *layers,
                               size_t n_layers, nncl_loss loss, uint64_t seed)
 {
@@ -51,7 +43,7 @@ static void gradient_check_on(nncl_context *ctx, size_t inputs, const nncl_layer
     float *X = malloc(rows * inputs * sizeof(float)), *Y = malloc(rows * ycols * sizeof(float));
     nncl_test_fill_uniform(X, rows * inputs, rows * 31 + inputs, -2.0f, 2.0f);
     make_targets(Y, rows, outputs, loss, rows + 5);
-    nncl_tensor *tX = make(ctx, rows, inputs, X), *tY = make(ctx, rows, ycols, Y);
+    nncl_tensor *tX = nncl_test_tensor(ctx, rows, inputs, X), *tY = nncl_test_tensor(ctx, rows, ycols, Y);
 
     size_t n = nncl_model_param_count(m);
     float *p = malloc(n * sizeof(float)), *g = malloc(n * sizeof(float));
@@ -158,7 +150,7 @@ static void optimizer_closed_form(nncl_optimizer opt)
     float X[20], Y[15];
     nncl_test_fill_uniform(X, 20, 1, -1, 1);
     nncl_test_fill_uniform(Y, 15, 2, -1, 1);
-    nncl_tensor *tX = make(ctx, 5, 4, X), *tY = make(ctx, 5, 3, Y);
+    nncl_tensor *tX = nncl_test_tensor(ctx, 5, 4, X), *tY = nncl_test_tensor(ctx, 5, 3, Y);
     size_t n = nncl_model_param_count(m);
     float p[15], g[15], got[15];
     double mom[15] = {0}, vel[15] = {0};
@@ -244,7 +236,7 @@ START_TEST(xor_reaches_full_accuracy)
     nncl_optimizer adam = nncl_optimizer_defaults(NNCL_OPTIM_ADAM);
     adam.lr = 0.05f;
     ck_assert_int_eq(nncl_model_set_optimizer(m, &adam), NNCL_OK);
-    nncl_tensor *X = make(ctx, 4, 2, x), *Y = make(ctx, 4, 1, y), *P = make(ctx, 4, 1, NULL);
+    nncl_tensor *X = nncl_test_tensor(ctx, 4, 2, x), *Y = nncl_test_tensor(ctx, 4, 1, y), *P = nncl_test_tensor(ctx, 4, 1, NULL);
     for (int i = 0; i < 500; i++) ck_assert_int_eq(nncl_model_train_step(m, X, Y), NNCL_OK);
     float loss, acc, p[4];
     ck_assert_int_eq(nncl_model_evaluate(m, X, Y, &loss, &acc), NNCL_OK);
@@ -266,7 +258,7 @@ START_TEST(tutorial_data_set_learns)
     nncl_context *ctx = nncl_test_context();
     const float x[16] = {3, 1.5f, 2, 1, 4, 1.5f, 3, 4, 3.5f, 0.5f, 2, 0.5f, 5.5f, 1, 1, 1};
     const float y[8] = {0, 1, 0, 1, 0, 1, 1, 0};
-    nncl_tensor *X = make(ctx, 8, 2, x), *Y = make(ctx, 8, 1, y);
+    nncl_tensor *X = nncl_test_tensor(ctx, 8, 2, x), *Y = nncl_test_tensor(ctx, 8, 1, y);
     nncl_optimizer sgd = nncl_optimizer_defaults(NNCL_OPTIM_SGD);
     sgd.lr = 0.1f;
     nncl_layer_spec unit[] = {{1, NNCL_ACT_SIGMOID}};
@@ -297,7 +289,7 @@ static void train_some(nncl_model *m, nncl_context *ctx)
     float X[64 * 9], Y[64];
     nncl_test_fill_uniform(X, 64 * 9, 11, -1, 1);
     make_targets(Y, 64, 4, NNCL_LOSS_SOFTMAX_CE, 12);
-    nncl_tensor *tX = make(ctx, 64, 9, X), *tY = make(ctx, 64, 1, Y);
+    nncl_tensor *tX = nncl_test_tensor(ctx, 64, 9, X), *tY = nncl_test_tensor(ctx, 64, 1, Y);
     for (int i = 0; i < 30; i++) ck_assert_int_eq(nncl_model_train_step(m, tX, tY), NNCL_OK);
     ck_assert_int_eq(nncl_model_sync(m), NNCL_OK);
     nncl_tensor_destroy(tX), nncl_tensor_destroy(tY);
@@ -337,7 +329,7 @@ START_TEST(bad_input_is_reported)
     ck_assert_uint_eq(n, 43);
     ck_assert_int_eq(nncl_model_get_params(m, before, n), NNCL_OK);
     float X[8] = {1, 2, 3, 4, 5, 6, 7, 8}, Y[2] = {0, 7};
-    nncl_tensor *tX = make(ctx, 2, 4, X), *tY = make(ctx, 2, 1, Y);
+    nncl_tensor *tX = nncl_test_tensor(ctx, 2, 4, X), *tY = nncl_test_tensor(ctx, 2, 1, Y);
     /* A label out of range: the step is enqueued, the next read-back names it. */
     ck_assert_int_eq(nncl_model_train_step(m, tX, tY), NNCL_OK);
     ASSERT_FAILS(ctx, nncl_model_sync(m), NNCL_ERR_INVALID_ARG, "label 7 in row 1");
@@ -357,7 +349,7 @@ START_TEST(bad_input_is_reported)
     ck_assert_int_eq(nncl_model_train_step(m, tX, tY), NNCL_OK);
     ck_assert_int_eq(nncl_model_sync(m), NNCL_OK); /* clean again */
     /* Wrong shapes are caught before anything is enqueued. */
-    nncl_tensor *wide = make(ctx, 2, 3, NULL), *rows3 = make(ctx, 3, 1, NULL);
+    nncl_tensor *wide = nncl_test_tensor(ctx, 2, 3, NULL), *rows3 = nncl_test_tensor(ctx, 3, 1, NULL);
     ASSERT_FAILS(ctx, nncl_model_train_step(m, tX, wide), NNCL_ERR_SHAPE, "needs Y 2x1");
     ASSERT_FAILS(ctx, nncl_model_train_step(m, tX, rows3), NNCL_ERR_SHAPE, "Y 3x1");
     ASSERT_FAILS(ctx, nncl_model_train_step(m, wide, tY), NNCL_ERR_SHAPE, "takes 4 inputs");
@@ -413,7 +405,7 @@ START_TEST(bad_input_is_reported)
     nncl_model *b = NULL;
     ck_assert_int_eq(nncl_model_create(ctx, &spec, &b), NNCL_OK);
     float bad_t[2] = {1, 7};
-    nncl_tensor *tT = make(ctx, 2, 1, bad_t);
+    nncl_tensor *tT = nncl_test_tensor(ctx, 2, 1, bad_t);
     ck_assert_int_eq(nncl_model_train_step(b, tX, tT), NNCL_OK);
     ASSERT_FAILS(ctx, nncl_model_sync(b), NNCL_ERR_INVALID_ARG, "target 7 in row 1");
     nncl_tensor_destroy(tT);
@@ -436,7 +428,7 @@ START_TEST(predict_gives_probabilities)
     nncl_model *m = make_model(ctx, 3, layers, 2, NNCL_LOSS_SOFTMAX_CE, 5);
     float X[3 * 37], P[5 * 37];
     nncl_test_fill_uniform(X, 3 * 37, 4, -3, 3);
-    nncl_tensor *tX = make(ctx, 37, 3, X), *tP = make(ctx, 37, 5, NULL);
+    nncl_tensor *tX = nncl_test_tensor(ctx, 37, 3, X), *tP = nncl_test_tensor(ctx, 37, 5, NULL);
     ck_assert_int_eq(nncl_model_predict(m, tX, tP), NNCL_OK);
     ck_assert_int_eq(nncl_tensor_download(tP, P, 5 * 37), NNCL_OK);
     for (int r = 0; r < 37; r++) {
@@ -447,7 +439,7 @@ START_TEST(predict_gives_probabilities)
         }
         ck_assert_double_eq_tol(s, 1.0, 1e-5);
     }
-    nncl_tensor *wrong = make(ctx, 37, 4, NULL);
+    nncl_tensor *wrong = nncl_test_tensor(ctx, 37, 4, NULL);
     ASSERT_FAILS(ctx, nncl_model_predict(m, tX, wrong), NNCL_ERR_SHAPE, "need out 37x5");
     nncl_tensor_destroy(tX), nncl_tensor_destroy(tP), nncl_tensor_destroy(wrong);
     nncl_model_destroy(m);

@@ -58,6 +58,23 @@ void nncl_test_fill_uniform(float *v, size_t n, uint64_t seed, float lo, float h
     for (size_t i = 0; i < n; i++) v[i] = nncl_test_uniform(&seed, lo, hi);
 }
 
+float *nncl_test_random(size_t n, uint64_t seed, float lo, float hi)
+{
+    float *v = malloc((n ? n : 1) * sizeof *v);
+    ck_assert_ptr_nonnull(v);
+    nncl_test_fill_uniform(v, n, seed, lo, hi);
+    return v;
+}
+
+nncl_tensor *nncl_test_tensor(nncl_context *ctx, size_t rows, size_t cols, const float *data)
+{
+    nncl_tensor *t = NULL;
+    nncl_status st = nncl_tensor_create(ctx, rows, cols, &t);
+    ck_assert_msg(st == NNCL_OK, "tensor %zux%zu: %s", rows, cols, nncl_last_error(ctx));
+    if (data) ck_assert_int_eq(nncl_tensor_upload(t, data, rows * cols), NNCL_OK);
+    return t;
+}
+
 static char tmpdir[64];
 
 static void remove_tmpdir(void)

@@ -23,6 +23,10 @@ nncl_context *nncl_test_context(void);
 /* Deterministic uniform floats in [lo, hi) from a 64-bit state. */
 float nncl_test_uniform(uint64_t *state, float lo, float hi);
 void nncl_test_fill_uniform(float *v, size_t n, uint64_t seed, float lo, float hi);
+/* n such floats in a new array (ck_abort without memory); the caller frees it. */
+float *nncl_test_random(size_t n, uint64_t seed, float lo, float hi);
+/* A rows x cols tensor of ctx holding data (row-major; NULL: left as created). */
+nncl_tensor *nncl_test_tensor(nncl_context *ctx, size_t rows, size_t cols, const float *data);
 
 /* A temporary directory for the process ("/tmp/nncl-test-XXXXXX"), removed at exit. */
 const char *nncl_test_tmpdir(void);
