@@ -399,11 +399,7 @@ START_TEST(gemm_extras_on_every_path)
     static const size_t Ms[] = {1, 2, 5, 6, 7, 13, 17, 64, 70}, Ns[] = {1, 3, 9, 16, 17, 33},
                         Ks[] = {1, 2, 7, 8, 17, 33};
     for (size_t p = 0; p < sizeof paths / sizeof *paths; p++) {
-        setenv(paths[p][0], paths[p][1], 1);
-        nncl_context *ctx = NULL;
-        nncl_status st = nncl_context_create(NULL, &ctx);
-        unsetenv(paths[p][0]);
-        ck_assert_msg(st == NNCL_OK, "%s: %s", paths[p][1], nncl_last_error(NULL));
+        nncl_context *ctx = nncl_test_context_with(paths[p][0], paths[p][1]);
         uint64_t rng = 1234 + p;
         for (int i = 0; i < 40; i++) {
             size_t M = Ms[(size_t)(nncl_test_uniform(&rng, 0, 9))], N = Ns[(size_t)nncl_test_uniform(&rng, 0, 6)],
@@ -427,11 +423,7 @@ END_TEST
  * activation, against the reference. */
 START_TEST(local_memory_gemm_for_gpus)
 {
-    setenv("NNCL_GEMM_KERNEL", "local", 1);
-    nncl_context *ctx = NULL;
-    nncl_status st = nncl_context_create(NULL, &ctx);
-    unsetenv("NNCL_GEMM_KERNEL");
-    ck_assert_msg(st == NNCL_OK, "%s", nncl_last_error(NULL));
+    nncl_context *ctx = nncl_test_context_with("NNCL_GEMM_KERNEL", "local");
     ck_assert_ptr_nonnull(strstr(nncl_context_tiles(ctx), "local"));
     const size_t shapes[][3] = {{1, 1, 1}, {7, 13, 5}, {65, 70, 17}, {130, 64, 33}};
     for (size_t s = 0; s < 4; s++)

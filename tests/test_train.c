@@ -128,11 +128,7 @@ START_TEST(gradients_through_every_gemm_path)
     nncl_layer_spec deep[] = {{16, NNCL_ACT_TANH}, {17, NNCL_ACT_RELU}, {5, NNCL_ACT_SOFTMAX}};
     nncl_layer_spec wide_mse[] = {{32, NNCL_ACT_LEAKY_RELU}, {3, NNCL_ACT_SIGMOID}};
     for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
-        setenv(paths[i][0], paths[i][1], 1);
-        nncl_context *ctx = NULL;
-        nncl_status st = nncl_context_create(NULL, &ctx);
-        unsetenv(paths[i][0]);
-        ck_assert_msg(st == NNCL_OK, "%s=%s: %s", paths[i][0], paths[i][1], nncl_last_error(NULL));
+        nncl_context *ctx = nncl_test_context_with(paths[i][0], paths[i][1]);
         gradient_check_on(ctx, 13, deep, 3, NNCL_LOSS_SOFTMAX_CE, 19);
         gradient_check_on(ctx, 9, wide_mse, 2, NNCL_LOSS_MSE, 70);
         nncl_context_destroy(ctx);

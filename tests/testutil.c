@@ -58,6 +58,16 @@ void nncl_test_fill_uniform(float *v, size_t n, uint64_t seed, float lo, float h
     for (size_t i = 0; i < n; i++) v[i] = nncl_test_uniform(&seed, lo, hi);
 }
 
+nncl_context *nncl_test_context_with(const char *var, const char *value)
+{
+    setenv(var, value, 1);
+    nncl_context *ctx = NULL;
+    nncl_status st = nncl_context_create(NULL, &ctx);
+    unsetenv(var);
+    ck_assert_msg(st == NNCL_OK, "context with %s=%s: %s", var, value, nncl_last_error(NULL));
+    return ctx;
+}
+
 float *nncl_test_random(size_t n, uint64_t seed, float lo, float hi)
 {
     float *v = malloc((n ? n : 1) * sizeof *v);

@@ -19,6 +19,10 @@ int nncl_test_have_device(void);
 /* A context for a test, created once per process (NNCL_DEVICE honoured).
  * ck_abort if it cannot be created (after nncl_test_have_device said yes). */
 nncl_context *nncl_test_context(void);
+/* A new context created with the environment variable var set to value (and
+ * unset again), for the settings read at context creation; ck_abort if it
+ * cannot be created. The caller destroys it. */
+nncl_context *nncl_test_context_with(const char *var, const char *value);
 
 /* Deterministic uniform floats in [lo, hi) from a 64-bit state. */
 float nncl_test_uniform(uint64_t *state, float lo, float hi);
