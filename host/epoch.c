@@ -231,13 +231,11 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
         if (st == NNCL_OK && opt->progress && opt->progress_every &&
             ((b + 1) % opt->progress_every == 0 || b + 1 == n_batches)) {
             /* Between steps, so the numbers shown are true; the queue is idle. */
-            float sums[2] = {0, 0};
-            clEnqueueReadBuffer(m->ctx->queue, m->metrics, CL_TRUE, 0, sizeof sums, sums, 0, NULL, NULL);
-            double terms = m->loss == NNCL_LOSS_SOFTMAX_CE ? m->train_rows
-                                                           : m->train_rows * (double)nncl_model_outputs(m);
+            float mean_loss = 0;
+            st = nncl__model_read_metrics(m, 0, m->train_rows, &mean_loss, NULL, 0);
             nncl_progress p = {opt->epoch, b + 1, n_batches, (b + 1) * batch < rows ? (b + 1) * batch : rows,
-                               now_seconds() - t0, (float)(sums[0] / terms)};
-            stopped = opt->progress(&p, opt->user);
+                               now_seconds() - t0, mean_loss};
+            if (st == NNCL_OK) stopped = opt->progress(&p, opt->user);
         }
     }
     free(order);
@@ -319,7 +317,7 @@ nncl_status nncl_model_evaluate_dataset(nncl_model *m, const nncl_dataset *ds, f
     NNCL__TRY(nncl__model_check_status(m));
     float ignored;
     return nncl__model_read_metrics(m, 2, (double)ds->host.rows, loss ? loss : &ignored,
-                                    accuracy ? accuracy : &ignored);
+                                    accuracy ? accuracy : &ignored, 1);
 }
 
 typedef struct {

@@ -68,8 +68,9 @@ nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, int want_
 nncl_status nncl__model_outputs(nncl_model *m, nncl__view out, size_t rows);
 /* Zeroes metrics[slot..slot+1] (enqueued). */
 nncl_status nncl__model_clear_metrics(nncl_model *m, cl_uint slot);
-/* Reads metrics[slot..slot+1] for `rows` rows as means, then zeroes them. */
-nncl_status nncl__model_read_metrics(nncl_model *m, cl_uint slot, double rows, float *loss, float *accuracy);
+/* Reads metrics[slot..slot+1] for `rows` rows as means; with clear, zeroes them. */
+nncl_status nncl__model_read_metrics(nncl_model *m, cl_uint slot, double rows, float *loss, float *accuracy,
+                                     int clear);
 /* Backward pass from delta[last] (as the loss left it) into m->grads. */
 nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows);
 /* Flags NaN/inf in X (rows x cols) in the status word. */

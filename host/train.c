@@ -204,19 +204,21 @@ nncl_status nncl__model_clear_metrics(nncl_model *m, cl_uint slot)
     return NNCL_OK;
 }
 
-/* Reads metrics[slot..slot+1], zeroes them, and turns sums into means. */
+/* Reads metrics[slot..slot+1] and turns the sums into means over rows;
+ * with clear, zeroes them for the next pass. */
 nncl_status nncl__model_read_metrics(nncl_model *m, cl_uint slot, double rows, float *loss,
-                                float *accuracy)
+                                     float *accuracy, int clear)
 {
     float sums[2], zero[2] = {0, 0};
     NNCL__CHECK_CL(m->ctx,
                    clEnqueueReadBuffer(m->ctx->queue, m->metrics, CL_TRUE, slot * sizeof(float),
                                        sizeof sums, sums, 0, NULL, NULL),
                    "reading metrics");
-    NNCL__CHECK_CL(m->ctx,
-                   clEnqueueWriteBuffer(m->ctx->queue, m->metrics, CL_TRUE, slot * sizeof(float),
-                                        sizeof zero, zero, 0, NULL, NULL),
-                   "clearing metrics");
+    if (clear)
+        NNCL__CHECK_CL(m->ctx,
+                       clEnqueueWriteBuffer(m->ctx->queue, m->metrics, CL_TRUE, slot * sizeof(float),
+                                            sizeof zero, zero, 0, NULL, NULL),
+                       "clearing metrics");
     double terms = m->loss == NNCL_LOSS_SOFTMAX_CE ? rows : rows * (double)nncl_model_outputs(m);
     if (loss) *loss = terms > 0 ? (float)(sums[0] / terms) : 0.0f;
     if (accuracy) *accuracy = terms > 0 ? (float)(sums[1] / terms) : 0.0f;
@@ -231,10 +233,10 @@ nncl_status nncl_model_train_metrics(nncl_model *m, float *loss, float *accuracy
     m->train_rows = 0;
     if (st != NNCL_OK) {
         float ignored[2];
-        nncl__model_read_metrics(m, 0, 0, &ignored[0], &ignored[1]);
+        nncl__model_read_metrics(m, 0, 0, &ignored[0], &ignored[1], 1);
         return st;
     }
-    return nncl__model_read_metrics(m, 0, rows, loss, accuracy);
+    return nncl__model_read_metrics(m, 0, rows, loss, accuracy, 1);
 }
 
 /* Forward passes over X in chunks of EVAL_CHUNK rows; after each, the loss
@@ -266,7 +268,7 @@ nncl_status nncl_model_evaluate(nncl_model *m, const nncl_tensor *X, const nncl_
     nncl_status st = nncl__model_check_status(m);
     float ignored;
     nncl_status read = nncl__model_read_metrics(m, 2, (double)X->rows, loss ? loss : &ignored,
-                                    accuracy ? accuracy : &ignored);
+                                                accuracy ? accuracy : &ignored, 1);
     return st != NNCL_OK ? st : read;
 }
 
