@@ -1,8 +1,8 @@
 /* The core engine: devices, contexts, tensors, GEMM and the dense forward op
  * against a double-precision reference, the tutorial's two numbers, and the
  * status and message of every kind of bad input. */
-#include "internal.h"
-#include "ops.h"
+#include "core/core.h"
+#include "ops/ops.h"
 #include "reference.h"
 #include "testutil.h"
 

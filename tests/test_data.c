@@ -1,8 +1,8 @@
 /* Real data end to end: IDX and CSV data sets on the device and streamed,
  * model files and checkpoints (round trip, byte layout, exact resume, bad
  * files), the nncl command line, and a short Fashion-MNIST run. */
-#include "model.h"
-#include "safetensors.h"
+#include "model/model.h"
+#include "io/safetensors.h"
 #include "testutil.h"
 
 #include <math.h>
@@ -218,7 +218,7 @@ START_TEST(model_file_round_trip_and_layout)
         fprintf(stderr, "python3 safetensors not installed: load_file check not done\n");
     }
     nncl__st_file *st = NULL;
-    ck_assert_int_eq(nncl__st_read(ctx, path, &st), NNCL_OK);
+    ck_assert_int_eq(nncl__st_read(NULL, path, &st), NNCL_OK);
     const nncl__st_tensor *w = nncl__st_find(st, "layers.0.weight");
     ck_assert_ptr_nonnull(w);
     ck_assert_mem_eq(w->data, pa, 16 * 8 * sizeof(float)); /* [in, out] row-major, as in memory */
@@ -294,29 +294,29 @@ START_TEST(bad_model_files_are_rejected)
     nncl__st_tensor t = {"layers.0.weight", 2, {2, 3}, w};
     nncl__st_meta meta[] = {{"format", "something-else"}};
     snprintf(path, sizeof path, "%s/other.safetensors", nncl_test_tmpdir());
-    ck_assert_int_eq(nncl__st_write(ctx, path, &t, 1, meta, 1), NNCL_OK);
+    ck_assert_int_eq(nncl__st_write(NULL, path, &t, 1, meta, 1), NNCL_OK);
     ASSERT_FAILS(ctx, nncl_model_load(ctx, path, &m, NULL), NNCL_ERR_FORMAT, "not an nncl model");
     /* Shapes that disagree with the architecture. */
     float b[3] = {0, 0, 0};
     nncl__st_tensor two[] = {{"layers.0.weight", 2, {2, 3}, w}, {"layers.0.bias", 1, {3, 0}, b}};
     nncl__st_meta arch[] = {{"format", "nncl-model-1"}, {"inputs", "3"}, {"layers", "3:sigmoid"},
                             {"loss", "mse"}, {"seed", "1"}};
-    ck_assert_int_eq(nncl__st_write(ctx, path, two, 2, arch, 5), NNCL_OK);
+    ck_assert_int_eq(nncl__st_write(NULL, path, two, 2, arch, 5), NNCL_OK);
     ASSERT_FAILS(ctx, nncl_model_load(ctx, path, &m, NULL), NNCL_ERR_FORMAT, "needs [3, 3]");
     arch[1].value = "2";
     arch[2].value = "3:swish";
-    ck_assert_int_eq(nncl__st_write(ctx, path, two, 2, arch, 5), NNCL_OK);
+    ck_assert_int_eq(nncl__st_write(NULL, path, two, 2, arch, 5), NNCL_OK);
     ASSERT_FAILS(ctx, nncl_model_load(ctx, path, &m, NULL), NNCL_ERR_FORMAT, "unknown activation \"swish\"");
     arch[2].value = "3:sigmoid";
     arch[3].value = "hinge";
-    ck_assert_int_eq(nncl__st_write(ctx, path, two, 2, arch, 5), NNCL_OK);
+    ck_assert_int_eq(nncl__st_write(NULL, path, two, 2, arch, 5), NNCL_OK);
     ASSERT_FAILS(ctx, nncl_model_load(ctx, path, &m, NULL), NNCL_ERR_FORMAT, "\"hinge\" is not a loss");
     arch[3].value = "mse";
     w[4] = NAN;
-    ck_assert_int_eq(nncl__st_write(ctx, path, two, 2, arch, 5), NNCL_OK);
+    ck_assert_int_eq(nncl__st_write(NULL, path, two, 2, arch, 5), NNCL_OK);
     ASSERT_FAILS(ctx, nncl_model_load(ctx, path, &m, NULL), NNCL_ERR_FORMAT, "index 4");
     w[4] = 5;
-    ck_assert_int_eq(nncl__st_write(ctx, path, two, 2, arch, 5), NNCL_OK);
+    ck_assert_int_eq(nncl__st_write(NULL, path, two, 2, arch, 5), NNCL_OK);
     ck_assert_int_eq(nncl_model_load(ctx, path, &m, NULL), NNCL_OK); /* now it is right */
     nncl_model_destroy(m);
     m = NULL;

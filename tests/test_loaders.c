@@ -1,12 +1,15 @@
 /* Tests for the host data readers: IDX (plain and gzip) and CSV, valid files
  * and every malformed case, checking the status and the error message.
  * Needs no OpenCL device: the readers run with a NULL context. */
-#include "hostdata.h"
+#include "io/hostdata.h"
 #include "testutil.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <zlib.h>
+
+/* Where the readers and writers under test put the detail of a failure. */
+static nncl__errbuf io_err;
 
 /* ---- helpers ----------------------------------------------------------------- */
 
@@ -99,7 +102,7 @@ static void assert_zeroed(const nncl__host_data *d)
 /* Asserts the status, that the message holds both substrings, and that out is empty. */
 #define EXPECT_ERR(st, want, d, sub1, sub2)                                                 \
     do {                                                                                   \
-        const char *m_ = nncl_last_error(NULL);                                            \
+        const char *m_ = io_err.text;                                            \
         ck_assert_msg((st) == (want), "status %s, want %s (message: %s)",                  \
                       nncl_status_string(st), nncl_status_string(want), m_);               \
         ck_assert_msg(strstr(m_, (sub1)) != NULL, "message \"%s\" lacks \"%s\"", m_, (sub1)); \
@@ -111,7 +114,7 @@ static void assert_zeroed(const nncl__host_data *d)
 static nncl_status idx(const char *images, const char *labels, nncl__host_data *d)
 {
     memset(d, 0xab, sizeof *d); /* the reader must zero it, even on failure */
-    return nncl__idx_read(NULL, images, labels, d);
+    return nncl__idx_read(&io_err, images, labels, d);
 }
 
 /* ---- IDX ------------------------------------------------------------------------ */
@@ -175,7 +178,7 @@ START_TEST(idx_wrong_magic)
     im = write_file("magic-img.idx", b, n);
     lb = write_file("magic-lab.idx", l, m);
     EXPECT_ERR(idx(im, lb, &d), NNCL_ERR_FORMAT, d, "magic-img.idx", "wrong magic 0x00000801");
-    ck_assert_ptr_nonnull(strstr(nncl_last_error(NULL), "offset 0"));
+    ck_assert_ptr_nonnull(strstr(io_err.text, "offset 0"));
 
     /* labels given where images are expected, and images as labels */
     n = idx_images(b, 0x803, 3, 2, 3, 18);
@@ -197,7 +200,7 @@ START_TEST(idx_truncated_images)
     size_t n = idx_images(b, 0x803, 3, 2, 3, 12);
     im = write_file("trunc-img.idx", b, n);
     EXPECT_ERR(idx(im, lb, &d), NNCL_ERR_FORMAT, d, "trunc-img.idx", "truncated");
-    ck_assert_ptr_nonnull(strstr(nncl_last_error(NULL), "ends at offset 28"));
+    ck_assert_ptr_nonnull(strstr(io_err.text, "ends at offset 28"));
     im = write_gz("trunc-img.gz", b, n);
     EXPECT_ERR(idx(im, lb, &d), NNCL_ERR_FORMAT, d, "trunc-img.gz", "truncated at offset 28");
 
@@ -229,7 +232,7 @@ START_TEST(idx_truncated_labels)
     size_t m = idx_labels(l, 0x801, 3, LABELS, 2);
     lb = write_file("trunc-lab.idx", l, m);
     EXPECT_ERR(idx(im, lb, &d), NNCL_ERR_FORMAT, d, "trunc-lab.idx", "3 labels");
-    ck_assert_ptr_nonnull(strstr(nncl_last_error(NULL), "truncated"));
+    ck_assert_ptr_nonnull(strstr(io_err.text, "truncated"));
     lb = write_gz("trunc-lab.gz", l, m);
     EXPECT_ERR(idx(im, lb, &d), NNCL_ERR_FORMAT, d, "trunc-lab.gz", "truncated at offset 10");
 }
@@ -242,7 +245,7 @@ START_TEST(idx_header_bigger_than_file)
     size_t n = idx_images(b, 0x803, 1000000, 28, 28, 18);
     const char *im = write_file("big.idx", b, n);
     EXPECT_ERR(idx(im, NULL, &d), NNCL_ERR_FORMAT, d, "big.idx", "1000000 images of 28x28");
-    ck_assert_ptr_nonnull(strstr(nncl_last_error(NULL), "ends at offset 34"));
+    ck_assert_ptr_nonnull(strstr(io_err.text, "ends at offset 34"));
     im = write_gz("big.gz", b, n);
     EXPECT_ERR(idx(im, NULL, &d), NNCL_ERR_FORMAT, d, "big.gz", "gzip file can hold");
 
@@ -275,7 +278,7 @@ START_TEST(idx_counts_disagree)
     size_t m = idx_labels(l, 0x801, 2, LABELS, 2);
     lb = write_file("two.idx", l, m);
     EXPECT_ERR(idx(im, lb, &d), NNCL_ERR_FORMAT, d, "counts disagree", "img.gz has 3 images");
-    ck_assert_ptr_nonnull(strstr(nncl_last_error(NULL), "two.idx has 2 labels"));
+    ck_assert_ptr_nonnull(strstr(io_err.text, "two.idx has 2 labels"));
 }
 END_TEST
 
@@ -302,7 +305,7 @@ static nncl_status csv(const char *path, const char *label, int classify, int ma
 {
     nncl__csv_options o = {label, classify, max_classes};
     memset(d, 0xab, sizeof *d);
-    return nncl__csv_read(NULL, path, &o, d);
+    return nncl__csv_read(&io_err, path, &o, d);
 }
 
 static void assert_floats(const float *got, const float *want, size_t n)
@@ -473,7 +476,7 @@ START_TEST(csv_bad_labels)
     const char *p = write_text("range.csv", "1,2\n1,3\n");
     EXPECT_ERR(csv(p, NULL, 1, 3, &d), NNCL_ERR_FORMAT, d, "range.csv:2:2:",
                "\"3\" is out of range");
-    ck_assert_ptr_nonnull(strstr(nncl_last_error(NULL), "0..2"));
+    ck_assert_ptr_nonnull(strstr(io_err.text, "0..2"));
     p = write_text("neg.csv", "1,0\n1,-1\n");
     EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "neg.csv:2:2:", "is negative");
     p = write_text("frac.csv", "x;lab\n1;2.5\n");
@@ -481,7 +484,7 @@ START_TEST(csv_bad_labels)
     p = write_text("name.csv", "alpha,beta\n1,2\n");
     EXPECT_ERR(csv(p, "gamma", 1, 0, &d), NNCL_ERR_FORMAT, d, "unknown label column \"gamma\"",
                "\"alpha\", \"beta\"");
-    ck_assert_ptr_nonnull(strstr(nncl_last_error(NULL), "name.csv:1:"));
+    ck_assert_ptr_nonnull(strstr(io_err.text, "name.csv:1:"));
     p = write_text("nohdr.csv", "1,2\n3,4\n");
     EXPECT_ERR(csv(p, "beta", 1, 0, &d), NNCL_ERR_FORMAT, d, "nohdr.csv", "no header row");
     EXPECT_ERR(csv(p, "2", 1, 0, &d), NNCL_ERR_FORMAT, d, "nohdr.csv",

@@ -4,8 +4,8 @@
  * malformed file. Needs no OpenCL device. */
 #include "testutil.h"
 
-#include "json.h"
-#include "safetensors.h"
+#include "io/json.h"
+#include "io/safetensors.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,6 +17,9 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* Where the readers and writers under test put the detail of a failure. */
+static nncl__errbuf io_err;
 
 static char *tmp_path(const char *name)
 {
@@ -68,8 +71,8 @@ static const char *write_raw(const char *name, const char *json, size_t data_len
 static void expect_read_error(const char *path, nncl_status want, const char *what)
 {
     nncl__st_file *f = (nncl__st_file *)1;
-    nncl_status st = nncl__st_read(NULL, path, &f);
-    const char *msg = nncl_last_error(NULL);
+    nncl_status st = nncl__st_read(&io_err, path, &f);
+    const char *msg = io_err.text;
     ck_assert_msg(st == want, "%s: got %s (%s), want %s", path, nncl_status_string(st), msg,
                   nncl_status_string(want));
     ck_assert_ptr_null(f);
@@ -123,11 +126,11 @@ START_TEST(round_trip_bit_identical)
     nncl__st_meta m[3] = {{"quote", meta_quote}, {"back\\slash", meta_backslash},
                           {"unicode \xc3\xa9", meta_unicode}};
     const char *path = tmp_path("round.safetensors");
-    ck_assert_int_eq(nncl__st_write(NULL, path, t, 2, m, 3), NNCL_OK);
+    ck_assert_int_eq(nncl__st_write(&io_err, path, t, 2, m, 3), NNCL_OK);
 
     nncl__st_file *f = NULL;
-    nncl_status st = nncl__st_read(NULL, path, &f);
-    ck_assert_msg(st == NNCL_OK, "%s", nncl_last_error(NULL));
+    nncl_status st = nncl__st_read(&io_err, path, &f);
+    ck_assert_msg(st == NNCL_OK, "%s", io_err.text);
     ck_assert_uint_eq(nncl__st_count(f), 2);
     ck_assert_str_eq(nncl__st_at(f, 0)->name, "layers.0.weight"); /* file order */
     ck_assert_str_eq(nncl__st_at(f, 1)->name, "layers.0.bias");
@@ -157,22 +160,22 @@ END_TEST
 START_TEST(round_trip_empty_and_zero_sized)
 {
     const char *path = tmp_path("empty.safetensors");
-    ck_assert_int_eq(nncl__st_write(NULL, path, NULL, 0, NULL, 0), NNCL_OK);
+    ck_assert_int_eq(nncl__st_write(&io_err, path, NULL, 0, NULL, 0), NNCL_OK);
     size_t size;
     unsigned char *b = slurp(path, &size);
     ck_assert_uint_eq(size, 16); /* 8 + "{}" padded to 8 */
     ck_assert_int_eq(memcmp(b, "\x08\0\0\0\0\0\0\0{}      ", 16), 0);
     free(b);
     nncl__st_file *f = NULL;
-    ck_assert_int_eq(nncl__st_read(NULL, path, &f), NNCL_OK);
+    ck_assert_int_eq(nncl__st_read(&io_err, path, &f), NNCL_OK);
     ck_assert_uint_eq(nncl__st_count(f), 0);
     ck_assert_ptr_null(nncl__st_find(f, "x"));
     nncl__st_close(f);
 
     float one = 1.5f;
     nncl__st_tensor t[2] = {{"none", 2, {0, 4}, NULL}, {"one", 1, {1, 0}, &one}};
-    ck_assert_int_eq(nncl__st_write(NULL, path, t, 2, NULL, 0), NNCL_OK);
-    ck_assert_int_eq(nncl__st_read(NULL, path, &f), NNCL_OK);
+    ck_assert_int_eq(nncl__st_write(&io_err, path, t, 2, NULL, 0), NNCL_OK);
+    ck_assert_int_eq(nncl__st_read(&io_err, path, &f), NNCL_OK);
     ck_assert_uint_eq(nncl__st_find(f, "none")->shape[0], 0);
     ck_assert_uint_eq(nncl__st_find(f, "none")->shape[1], 4);
     ck_assert(nncl__st_find(f, "one")->data[0] == 1.5f);
@@ -206,7 +209,7 @@ START_TEST(exact_byte_layout)
     nncl__st_tensor t = {"a", 1, {2, 0}, v};
     nncl__st_meta m = {"k", "v\"\\\x01"};
     const char *path = tmp_path("tiny.safetensors");
-    ck_assert_int_eq(nncl__st_write(NULL, path, &t, 1, &m, 1), NNCL_OK);
+    ck_assert_int_eq(nncl__st_write(&io_err, path, &t, 1, &m, 1), NNCL_OK);
     static const unsigned char data1[8] = {0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x00, 0xc0};
     check_layout(path,
                  "{\"__metadata__\":{\"k\":\"v\\\"\\\\\\u0001\"},"
@@ -216,7 +219,7 @@ START_TEST(exact_byte_layout)
     /* Two tensors, no metadata: contiguous offsets in the order given. */
     const float w[2] = {0.5f, 2.0f}, bias[1] = {-1.0f};
     nncl__st_tensor t2[2] = {{"w", 2, {1, 2}, w}, {"b", 1, {1, 0}, bias}};
-    ck_assert_int_eq(nncl__st_write(NULL, path, t2, 2, NULL, 0), NNCL_OK);
+    ck_assert_int_eq(nncl__st_write(&io_err, path, t2, 2, NULL, 0), NNCL_OK);
     static const unsigned char data2[12] = {0x00, 0x00, 0x00, 0x3f, 0x00, 0x00,
                                             0x00, 0x40, 0x00, 0x00, 0x80, 0xbf};
     check_layout(path,
@@ -269,7 +272,7 @@ START_TEST(readable_by_python)
     nncl__st_tensor t[2] = {{"w", 2, {2, 3}, w}, {"b", 1, {3, 0}, b}};
     nncl__st_meta m[3] = {{"quote", "say \"hi\""}, {"path", "C:\\dir"}, {"uni", meta_unicode}};
     const char *path = tmp_path("py.safetensors");
-    ck_assert_int_eq(nncl__st_write(NULL, path, t, 2, m, 3), NNCL_OK);
+    ck_assert_int_eq(nncl__st_write(&io_err, path, t, 2, m, 3), NNCL_OK);
     const char *script = tmp_path("reader.py");
     FILE *f = fopen(script, "w");
     ck_assert_ptr_nonnull(f);
@@ -288,8 +291,8 @@ START_TEST(write_into_missing_dir_fails_and_leaves_nothing)
     const float v = 1.0f;
     nncl__st_tensor t = {"a", 1, {1, 0}, &v};
     const char *path = tmp_path("no-such-dir/x.safetensors");
-    ck_assert_int_eq(nncl__st_write(NULL, path, &t, 1, NULL, 0), NNCL_ERR_IO);
-    const char *msg = nncl_last_error(NULL);
+    ck_assert_int_eq(nncl__st_write(&io_err, path, &t, 1, NULL, 0), NNCL_ERR_IO);
+    const char *msg = io_err.text;
     ck_assert_msg(strstr(msg, path) && strstr(msg, strerror(ENOENT)), "%s", msg);
     struct stat sb;
     ck_assert_int_ne(stat(tmp_path("no-such-dir"), &sb), 0);
@@ -303,10 +306,10 @@ START_TEST(overwrite_replaces_content_without_leftovers)
     const char *path = tmp_path("over/m.safetensors");
     float a[4] = {1, 2, 3, 4}, b[2] = {9, 8};
     nncl__st_tensor ta = {"a", 1, {4, 0}, a}, tb = {"b", 2, {1, 2}, b};
-    ck_assert_int_eq(nncl__st_write(NULL, path, &ta, 1, NULL, 0), NNCL_OK);
-    ck_assert_int_eq(nncl__st_write(NULL, path, &tb, 1, NULL, 0), NNCL_OK);
+    ck_assert_int_eq(nncl__st_write(&io_err, path, &ta, 1, NULL, 0), NNCL_OK);
+    ck_assert_int_eq(nncl__st_write(&io_err, path, &tb, 1, NULL, 0), NNCL_OK);
     nncl__st_file *f = NULL;
-    ck_assert_int_eq(nncl__st_read(NULL, path, &f), NNCL_OK);
+    ck_assert_int_eq(nncl__st_read(&io_err, path, &f), NNCL_OK);
     ck_assert_uint_eq(nncl__st_count(f), 1);
     ck_assert_ptr_null(nncl__st_find(f, "a"));
     ck_assert_int_eq(memcmp(nncl__st_find(f, "b")->data, b, sizeof b), 0);
@@ -324,8 +327,8 @@ START_TEST(failed_rename_removes_temporary)
     ck_assert_int_eq(mkdir(path, 0700), 0);
     const float v = 1.0f;
     nncl__st_tensor t = {"a", 1, {1, 0}, &v};
-    ck_assert_int_eq(nncl__st_write(NULL, path, &t, 1, NULL, 0), NNCL_ERR_IO);
-    ck_assert_msg(strstr(nncl_last_error(NULL), "not a regular file"), "%s", nncl_last_error(NULL));
+    ck_assert_int_eq(nncl__st_write(&io_err, path, &t, 1, NULL, 0), NNCL_ERR_IO);
+    ck_assert_msg(strstr(io_err.text, "not a regular file"), "%s", io_err.text);
     ck_assert(!has_tmp_file(dir));
     struct stat sb;
     ck_assert_int_eq(stat(path, &sb), 0);
@@ -341,7 +344,7 @@ START_TEST(write_error_keeps_old_file)
     const char *path = tmp_path("full/m.safetensors");
     float small = 42.0f;
     nncl__st_tensor ts = {"small", 1, {1, 0}, &small};
-    ck_assert_int_eq(nncl__st_write(NULL, path, &ts, 1, NULL, 0), NNCL_OK);
+    ck_assert_int_eq(nncl__st_write(&io_err, path, &ts, 1, NULL, 0), NNCL_OK);
 
     enum { N = 1 << 16 };
     float *big = calloc(N, sizeof *big);
@@ -353,17 +356,17 @@ START_TEST(write_error_keeps_old_file)
     lim.rlim_cur = 4096;
     void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
     ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
-    nncl_status st = nncl__st_write(NULL, path, &tb, 1, NULL, 0);
+    nncl_status st = nncl__st_write(&io_err, path, &tb, 1, NULL, 0);
     setrlimit(RLIMIT_FSIZE, &old);
     signal(SIGXFSZ, old_handler);
     free(big);
 
-    const char *msg = nncl_last_error(NULL);
+    const char *msg = io_err.text;
     ck_assert_msg(st == NNCL_ERR_IO, "%s: %s", nncl_status_string(st), msg);
     ck_assert_msg(strstr(msg, path) && strstr(msg, strerror(EFBIG)), "%s", msg);
     ck_assert(!has_tmp_file(dir));
     nncl__st_file *f = NULL;
-    ck_assert_int_eq(nncl__st_read(NULL, path, &f), NNCL_OK);
+    ck_assert_int_eq(nncl__st_read(&io_err, path, &f), NNCL_OK);
     ck_assert(nncl__st_find(f, "small")->data[0] == 42.0f);
     nncl__st_close(f);
 }
@@ -374,18 +377,18 @@ START_TEST(write_rejects_bad_arguments)
     const float v[2] = {1, 2};
     const char *path = tmp_path("bad-args.safetensors");
     nncl__st_tensor dup[2] = {{"x", 1, {1, 0}, v}, {"x", 1, {1, 0}, v + 1}};
-    ck_assert_int_eq(nncl__st_write(NULL, path, dup, 2, NULL, 0), NNCL_ERR_INVALID_ARG);
-    ck_assert_ptr_nonnull(strstr(nncl_last_error(NULL), "duplicate tensor name 'x'"));
+    ck_assert_int_eq(nncl__st_write(&io_err, path, dup, 2, NULL, 0), NNCL_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(io_err.text, "duplicate tensor name 'x'"));
     nncl__st_tensor three = {"t", 3, {1, 2}, v};
-    ck_assert_int_eq(nncl__st_write(NULL, path, &three, 1, NULL, 0), NNCL_ERR_INVALID_ARG);
+    ck_assert_int_eq(nncl__st_write(&io_err, path, &three, 1, NULL, 0), NNCL_ERR_INVALID_ARG);
     nncl__st_tensor reserved = {"__metadata__", 1, {1, 0}, v};
-    ck_assert_int_eq(nncl__st_write(NULL, path, &reserved, 1, NULL, 0), NNCL_ERR_INVALID_ARG);
+    ck_assert_int_eq(nncl__st_write(&io_err, path, &reserved, 1, NULL, 0), NNCL_ERR_INVALID_ARG);
     nncl__st_tensor nodata = {"n", 1, {2, 0}, NULL};
-    ck_assert_int_eq(nncl__st_write(NULL, path, &nodata, 1, NULL, 0), NNCL_ERR_INVALID_ARG);
+    ck_assert_int_eq(nncl__st_write(&io_err, path, &nodata, 1, NULL, 0), NNCL_ERR_INVALID_ARG);
     nncl__st_meta m[2] = {{"k", "1"}, {"k", "2"}};
-    ck_assert_int_eq(nncl__st_write(NULL, path, NULL, 0, m, 2), NNCL_ERR_INVALID_ARG);
+    ck_assert_int_eq(nncl__st_write(&io_err, path, NULL, 0, m, 2), NNCL_ERR_INVALID_ARG);
     nncl__st_meta bad_utf8 = {"k", "\xff"};
-    ck_assert_int_eq(nncl__st_write(NULL, path, NULL, 0, &bad_utf8, 1), NNCL_ERR_INVALID_ARG);
+    ck_assert_int_eq(nncl__st_write(&io_err, path, NULL, 0, &bad_utf8, 1), NNCL_ERR_INVALID_ARG);
     struct stat sb;
     ck_assert_int_ne(stat(path, &sb), 0); /* nothing written */
 }
@@ -500,7 +503,7 @@ START_TEST(read_rejects_bad_layout)
     const char *p =
         write_raw("l7.st", "{" T1("b", "[1]", "[4,8]") "," T1("a", "[1]", "[0,4]") "}", 8);
     nncl__st_file *f = NULL;
-    ck_assert_int_eq(nncl__st_read(NULL, p, &f), NNCL_OK);
+    ck_assert_int_eq(nncl__st_read(&io_err, p, &f), NNCL_OK);
     ck_assert_str_eq(nncl__st_at(f, 0)->name, "b");
     ck_assert_ptr_eq(nncl__st_find(f, "b")->data, nncl__st_find(f, "a")->data + 1);
     nncl__st_close(f);
@@ -524,7 +527,7 @@ START_TEST(read_rejects_missing_file_and_directory)
 {
     expect_read_error(tmp_path("does-not-exist.safetensors"), NNCL_ERR_IO, strerror(ENOENT));
     expect_read_error(nncl_test_tmpdir(), NNCL_ERR_IO, "not a regular file");
-    ck_assert_int_eq(nncl__st_read(NULL, NULL, NULL), NNCL_ERR_INVALID_ARG);
+    ck_assert_int_eq(nncl__st_read(&io_err, NULL, NULL), NNCL_ERR_INVALID_ARG);
 }
 END_TEST
 

@@ -1,7 +1,7 @@
 /* Training: finite-difference gradient checks for every activation x loss and
  * a 3-layer network, the losses against a double reference, each optimizer
  * against its closed form, schedules, convergence, determinism, bad input. */
-#include "model.h"
+#include "model/model.h"
 #include "reference.h"
 #include "testutil.h"
 

@@ -1,5 +1,5 @@
 /* Status names and the per-context / per-thread error text. */
-#include "internal.h"
+#include "core/core.h"
 
 #include <CL/cl_ext.h>
 

@@ -4,7 +4,7 @@
 #ifndef NNCL_OPS_H
 #define NNCL_OPS_H
 
-#include "internal.h"
+#include "core/core.h"
 
 /* A row-major matrix inside a buffer: element (r, c) at mem[off + r·ld + c]. */
 typedef struct {

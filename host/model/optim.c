@@ -1,6 +1,6 @@
 /* Optimizers (kernels/optim.cl): hyper-parameters, learning-rate schedules,
  * and the one launch per step that updates every parameter. */
-#include "model.h"
+#include "model/model.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,10 +1,10 @@
 /* Interop (include/nncl/nncl_cl.h): the OpenCL objects behind nncl's, caller
  * buffers as tensor views, and the low-level ops enqueued on the caller's
  * queue after a wait list, returning an event. */
-#include "internal.h"
-#include "model.h"
+#include "core/core.h"
+#include "model/model.h"
 #include "nncl/nncl_cl.h"
-#include "ops.h"
+#include "ops/ops.h"
 
 #include <stdio.h>
 #include <stdlib.h>

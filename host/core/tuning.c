@@ -2,7 +2,7 @@
  * experiments (NNCL_GEMM_TILES), and a small on-disk cache of the shape that
  * `nncl bench --tune` measured fastest, keyed by device name and driver
  * version. Cache lines: "name<TAB>driver<TAB>TM<TAB>TN". */
-#include "internal.h"
+#include "core/core.h"
 
 #include <errno.h>
 #include <stdio.h>

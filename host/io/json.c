@@ -1,6 +1,6 @@
 /* A small recursive-descent JSON parser building an nncl__json tree, UTF-8
  * validation, and the text buffer used to write JSON. See json.h. */
-#include "json.h"
+#include "io/json.h"
 
 #include <stdarg.h>
 #include <stdio.h>

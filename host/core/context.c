@@ -1,7 +1,7 @@
 /* Devices and contexts: list every OpenCL device, pick one (NNCL_DEVICE or the
  * option struct, else the first GPU, else the first CPU), create its queue,
  * and build the embedded kernels once with device-specific -D options. */
-#include "internal.h"
+#include "core/core.h"
 #include "nncl/nncl_cl.h"
 
 #include <ctype.h>

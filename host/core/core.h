@@ -1,7 +1,7 @@
 /* Internals shared by the library's files: the context and tensor structs,
  * error reporting, and the kernel handles. Nothing here is exported. */
-#ifndef NNCL_INTERNAL_H
-#define NNCL_INTERNAL_H
+#ifndef NNCL_CORE_CORE_H
+#define NNCL_CORE_CORE_H
 
 #define CL_TARGET_OPENCL_VERSION 120
 #include <CL/cl.h>

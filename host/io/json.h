@@ -3,7 +3,7 @@
 #ifndef NNCL_JSON_H
 #define NNCL_JSON_H
 
-#include "nncl/nncl.h"
+#include "io/ioerr.h"
 
 #include <stddef.h>
 #include <stdint.h>

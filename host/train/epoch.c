@@ -1,8 +1,8 @@
 /* Training and inference over data sets: the epoch's shuffled index buffer,
  * batches gathered on the device (kernels/data.cl) or streamed from the host,
  * standardisation kept with the model, evaluation with a confusion matrix. */
-#include "dataset.h"
-#include "model.h"
+#include "train/dataset.h"
+#include "model/model.h"
 
 #include <math.h>
 #include <stdlib.h>

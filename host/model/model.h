@@ -3,8 +3,8 @@
 #ifndef NNCL_MODEL_H
 #define NNCL_MODEL_H
 
-#include "internal.h"
-#include "ops.h"
+#include "core/core.h"
+#include "ops/ops.h"
 
 struct nncl_model {
     nncl_context *ctx;

@@ -2,7 +2,7 @@
  * row, CRLF, blank lines) into host memory as f32 features plus an optional
  * label column. Quoted separators are not supported; surrounding double quotes
  * on a cell are stripped. */
-#include "hostdata.h"
+#include "io/hostdata.h"
 
 #include <errno.h>
 #include <float.h>
@@ -94,25 +94,25 @@ static int parse_num(cell c, double *v)
 }
 
 /* Parses a data cell as a finite float, or fails naming path:line:col. */
-static nncl_status cell_value(nncl_context *ctx, const char *path, size_t line, size_t col,
+static nncl_status cell_value(nncl__errbuf *err, const char *path, size_t line, size_t col,
                               cell c, double *v)
 {
     if (c.n == 0)
-        return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s:%zu:%zu: empty cell", path, line, col);
+        return nncl__io_fail(err, NNCL_ERR_FORMAT, "%s:%zu:%zu: empty cell", path, line, col);
     if (!parse_num(c, v))
-        return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s:%zu:%zu: not a number: " CELL_FMT, path,
+        return nncl__io_fail(err, NNCL_ERR_FORMAT, "%s:%zu:%zu: not a number: " CELL_FMT, path,
                           line, col, CELL_ARG(c));
     if (!isfinite(*v))
-        return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s:%zu:%zu: non-finite value " CELL_FMT, path,
+        return nncl__io_fail(err, NNCL_ERR_FORMAT, "%s:%zu:%zu: non-finite value " CELL_FMT, path,
                           line, col, CELL_ARG(c));
     if (fabs(*v) > FLT_MAX)
-        return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s:%zu:%zu: value " CELL_FMT
+        return nncl__io_fail(err, NNCL_ERR_FORMAT, "%s:%zu:%zu: value " CELL_FMT
                           " is out of float range", path, line, col, CELL_ARG(c));
     return NNCL_OK;
 }
 
 /* Resolves the label column: *col = index, or -1 for none. hdr is NULL without a header. */
-static nncl_status find_label(nncl_context *ctx, const char *path, size_t line, const char *want,
+static nncl_status find_label(nncl__errbuf *err, const char *path, size_t line, const char *want,
                               const cell *hdr, size_t ncols, long *col)
 {
     if (!want) {
@@ -137,12 +137,12 @@ static nncl_status find_label(nncl_context *ctx, const char *path, size_t line, 
             *col = (long)i;
             return NNCL_OK;
         }
-        return nncl__fail(ctx, NNCL_ERR_FORMAT,
+        return nncl__io_fail(err, NNCL_ERR_FORMAT,
                           "%s: label column %s out of range: the file has %zu columns (0..%zu)",
                           path, want, ncols, ncols - 1);
     }
     if (!hdr)
-        return nncl__fail(ctx, NNCL_ERR_FORMAT,
+        return nncl__io_fail(err, NNCL_ERR_FORMAT,
                           "%s: unknown label column \"%s\": the file has no header row "
                           "(give a 0-based column index)",
                           path, want);
@@ -155,16 +155,16 @@ static nncl_status find_label(nncl_context *ctx, const char *path, size_t line, 
         if (w < 0) break;
         used += (size_t)w;
     }
-    return nncl__fail(ctx, NNCL_ERR_FORMAT,
+    return nncl__io_fail(err, NNCL_ERR_FORMAT,
                       "%s:%zu: unknown label column \"%s\"; the header has: %s", path, line,
                       want, names);
 }
 
 /* Reads the whole file, NUL-terminated. */
-static nncl_status read_file(nncl_context *ctx, const char *path, char **buf, size_t *len)
+static nncl_status read_file(nncl__errbuf *err, const char *path, char **buf, size_t *len)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return nncl__fail(ctx, NNCL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (!f) return nncl__io_fail(err, NNCL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     size_t cap = 1 << 16, n = 0;
     char *b = malloc(cap + 1);
     while (b) {
@@ -175,12 +175,12 @@ static nncl_status read_file(nncl_context *ctx, const char *path, char **buf, si
         b = nb;
         cap *= 2;
     }
-    int err = ferror(f) ? errno : 0;
+    int read_errno = ferror(f) ? errno : 0;
     fclose(f);
-    if (!b) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "%s: file too large to read", path);
-    if (err) {
+    if (!b) return nncl__io_fail(err, NNCL_ERR_OUT_OF_MEMORY, "%s: file too large to read", path);
+    if (read_errno) {
         free(b);
-        return nncl__fail(ctx, NNCL_ERR_IO, "%s: read error: %s", path, strerror(err));
+        return nncl__io_fail(err, NNCL_ERR_IO, "%s: read error: %s", path, strerror(read_errno));
     }
     b[n] = '\0';
     *buf = b;
@@ -189,7 +189,7 @@ static nncl_status read_file(nncl_context *ctx, const char *path, char **buf, si
 }
 
 /* Checks a class label: a non-negative integer below max_classes (if > 0). */
-static nncl_status class_label(nncl_context *ctx, const char *path, size_t line, size_t col,
+static nncl_status class_label(nncl__errbuf *err, const char *path, size_t line, size_t col,
                                cell c, double v, int max_classes, int32_t *label)
 {
     const char *why = v < 0 ? "is negative"
@@ -199,11 +199,11 @@ static nncl_status class_label(nncl_context *ctx, const char *path, size_t line,
                                        : NULL;
     if (why) {
         if (max_classes > 0)
-            return nncl__fail(ctx, NNCL_ERR_FORMAT,
+            return nncl__io_fail(err, NNCL_ERR_FORMAT,
                               "%s:%zu:%zu: label " CELL_FMT
                               " %s: class labels must be integers 0..%d",
                               path, line, col, CELL_ARG(c), why, max_classes - 1);
-        return nncl__fail(ctx, NNCL_ERR_FORMAT,
+        return nncl__io_fail(err, NNCL_ERR_FORMAT,
                           "%s:%zu:%zu: label " CELL_FMT
                           " %s: class labels must be non-negative integers",
                           path, line, col, CELL_ARG(c), why);
@@ -212,13 +212,13 @@ static nncl_status class_label(nncl_context *ctx, const char *path, size_t line,
     return NNCL_OK;
 }
 
-nncl_status nncl__csv_read(nncl_context *ctx, const char *path, const nncl__csv_options *opt,
+nncl_status nncl__csv_read(nncl__errbuf *err, const char *path, const nncl__csv_options *opt,
                            nncl__host_data *out)
 {
-    if (!out) return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl__csv_read: out is NULL");
+    if (!out) return nncl__io_fail(err, NNCL_ERR_INVALID_ARG, "nncl__csv_read: out is NULL");
     memset(out, 0, sizeof *out);
     if (!path || !opt)
-        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl__csv_read: %s is NULL",
+        return nncl__io_fail(err, NNCL_ERR_INVALID_ARG, "nncl__csv_read: %s is NULL",
                           path ? "opt" : "path");
 
     lines L = {0};
@@ -227,18 +227,18 @@ nncl_status nncl__csv_read(nncl_context *ctx, const char *path, const nncl__csv_
     int32_t *labels = NULL;
     char *s;
     size_t n;
-    nncl_status st = read_file(ctx, path, &L.buf, &L.len);
+    nncl_status st = read_file(err, path, &L.buf, &L.len);
     if (st != NNCL_OK) return st;
     if (L.len >= 3 && memcmp(L.buf, "\xEF\xBB\xBF", 3) == 0) L.pos = 3; /* UTF-8 BOM */
     char *nul = memchr(L.buf, '\0', L.len);
     if (nul) {
         size_t line = 1;
         for (char *q = L.buf; q < nul; q++) line += *q == '\n';
-        st = nncl__fail(ctx, NNCL_ERR_FORMAT, "%s:%zu: NUL byte: not a text file", path, line);
+        st = nncl__io_fail(err, NNCL_ERR_FORMAT, "%s:%zu: NUL byte: not a text file", path, line);
         goto done;
     }
     if (!next_data_line(&L, &s, &n)) {
-        st = nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: no data rows (the file is empty)", path);
+        st = nncl__io_fail(err, NNCL_ERR_FORMAT, "%s: no data rows (the file is empty)", path);
         goto done;
     }
 
@@ -254,7 +254,7 @@ nncl_status nncl__csv_read(nncl_context *ctx, const char *path, const nncl__csv_
     size_t first_line = L.line, ncols = split(s, n, sep, NULL, 0);
     cells = malloc(ncols * sizeof *cells);
     if (!cells) {
-        st = nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu columns", path,
+        st = nncl__io_fail(err, NNCL_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu columns", path,
                         ncols);
         goto done;
     }
@@ -263,11 +263,11 @@ nncl_status nncl__csv_read(nncl_context *ctx, const char *path, const nncl__csv_
     double v = 0;
     for (size_t i = 0; i < ncols && !header; i++) header = !parse_num(cells[i], &v);
     long lab = -1;
-    st = find_label(ctx, path, first_line, opt->label_column, header ? cells : NULL, ncols, &lab);
+    st = find_label(err, path, first_line, opt->label_column, header ? cells : NULL, ncols, &lab);
     if (st != NNCL_OK) goto done;
     size_t nfeat = ncols - (lab >= 0);
     if (nfeat == 0) {
-        st = nncl__fail(ctx, NNCL_ERR_FORMAT,
+        st = nncl__io_fail(err, NNCL_ERR_FORMAT,
                         "%s:%zu: no feature columns: the only column is the label", path,
                         first_line);
         goto done;
@@ -279,7 +279,7 @@ nncl_status nncl__csv_read(nncl_context *ctx, const char *path, const nncl__csv_
     while (next_data_line(&L, &s, &n)) {
         size_t k = split(s, n, sep, NULL, 0);
         if (k != ncols) {
-            st = nncl__fail(ctx, NNCL_ERR_FORMAT,
+            st = nncl__io_fail(err, NNCL_ERR_FORMAT,
                             "%s:%zu:%zu: ragged row: %zu fields, expected %zu (as on line %zu)",
                             path, L.line, (k < ncols ? k : ncols) + 1, k, ncols, first_line);
             goto done;
@@ -287,7 +287,7 @@ nncl_status nncl__csv_read(nncl_context *ctx, const char *path, const nncl__csv_
         rows++;
     }
     if (rows == 0) {
-        st = nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: no data rows (only a header, on line %zu)",
+        st = nncl__io_fail(err, NNCL_ERR_FORMAT, "%s: no data rows (only a header, on line %zu)",
                         path, first_line);
         goto done;
     }
@@ -299,7 +299,7 @@ nncl_status nncl__csv_read(nncl_context *ctx, const char *path, const nncl__csv_
     if (lab >= 0 && classify) labels = malloc(rows * sizeof *labels);
     if (lab >= 0 && !classify) targets = malloc(rows * sizeof *targets);
     if (!f32 || (lab >= 0 && !labels && !targets)) {
-        st = nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu x %zu floats",
+        st = nncl__io_fail(err, NNCL_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu x %zu floats",
                         path, rows, ncols);
         goto done;
     }
@@ -311,9 +311,9 @@ nncl_status nncl__csv_read(nncl_context *ctx, const char *path, const nncl__csv_
         split(s, n, sep, cells, ncols);
         float *dst = f32 + r * nfeat;
         for (size_t c = 0; c < ncols; c++) {
-            st = cell_value(ctx, path, L.line, c + 1, cells[c], &v);
+            st = cell_value(err, path, L.line, c + 1, cells[c], &v);
             if (st == NNCL_OK && (long)c == lab && classify)
-                st = class_label(ctx, path, L.line, c + 1, cells[c], v, opt->max_classes,
+                st = class_label(err, path, L.line, c + 1, cells[c], v, opt->max_classes,
                                  &labels[r]);
             if (st != NNCL_OK) goto done;
             if ((long)c != lab) {

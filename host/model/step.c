@@ -1,7 +1,7 @@
 /* Training and inference: forward pass, losses (kernels/loss.cl), backward
  * pass, metrics, predict and evaluate. A step only enqueues work; the host
  * reads back when the caller asks for a number. */
-#include "model.h"
+#include "model/model.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* Models: creation from a spec, deterministic weight initialisation, the flat
  * parameter buffers and the per-batch buffers. */
-#include "model.h"
+#include "model/model.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* Launchers for the GEMM and activation kernels (kernels/gemm.cl,
  * kernels/activation.cl): shapes checked here, one launch per call. */
-#include "internal.h"
-#include "ops.h"
+#include "core/core.h"
+#include "ops/ops.h"
 
 #include <string.h>
 

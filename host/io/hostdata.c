@@ -1,5 +1,5 @@
 /* Freeing a host data set (nncl__host_data) filled by the IDX or CSV readers. */
-#include "hostdata.h"
+#include "io/hostdata.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
 #ifndef NNCL_HOSTDATA_H
 #define NNCL_HOSTDATA_H
 
-#include "internal.h"
+#include "io/ioerr.h"
 
 #include <stdint.h>
 
@@ -32,7 +32,7 @@ void nncl__host_data_free(nncl__host_data *d);
  * NNCL_ERR_FORMAT (wrong magic, truncated data, counts that disagree, sizes
  * in the header larger than the file — checked before allocating), each
  * message naming the file, the offset and the problem. */
-nncl_status nncl__idx_read(nncl_context *ctx, const char *images_path,
+nncl_status nncl__idx_read(nncl__errbuf *err, const char *images_path,
                            const char *labels_path, nncl__host_data *out);
 
 typedef struct {
@@ -47,7 +47,7 @@ typedef struct {
  * cell), blank lines ignored, CRLF accepted. Errors NNCL_ERR_IO / NNCL_ERR_FORMAT
  * with "file:line:column: problem" (non-numeric cell, ragged row, empty file,
  * label not an integer or out of range, unknown label column, NaN/inf cell). */
-nncl_status nncl__csv_read(nncl_context *ctx, const char *path, const nncl__csv_options *opt,
+nncl_status nncl__csv_read(nncl__errbuf *err, const char *path, const nncl__csv_options *opt,
                            nncl__host_data *out);
 
 #endif

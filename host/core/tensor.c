@@ -1,6 +1,6 @@
 /* Device tensors: float32, row-major rows x cols, possibly a view (offset and
  * leading dimension) into a larger buffer such as a model's flat parameters. */
-#include "internal.h"
+#include "core/core.h"
 
 #include <stdlib.h>
 

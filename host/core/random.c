@@ -2,7 +2,7 @@
  * pure function of the three, so weights and shuffles are the same on every
  * device and every run, and any position can be recomputed without replaying
  * the ones before it (which is what makes resuming exact). */
-#include "internal.h"
+#include "core/core.h"
 
 static uint64_t mix64(uint64_t z)
 {

@@ -2,8 +2,8 @@
  * tensors layers.<i>.weight [in, out], layers.<i>.bias [out],
  * normalization.mean/.std [inputs], and for checkpoints optimizer.m/.v
  * [params]; the architecture, loss, optimizer and position in __metadata__. */
-#include "model.h"
-#include "safetensors.h"
+#include "model/model.h"
+#include "io/safetensors.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -108,7 +108,9 @@ static nncl_status save(nncl_model *m, const char *path, const nncl_train_positi
         meta_add(&ml, "position.batch", "%zu", pos->batch);
         meta_add(&ml, "position.batch_size", "%zu", pos->batch_size);
     }
-    st = nncl__st_write(ctx, path, tensors, nt, ml.items, ml.n);
+    nncl__errbuf write_err;
+    st = nncl__st_write(&write_err, path, tensors, nt, ml.items, ml.n);
+    if (st != NNCL_OK) nncl__fail(ctx, st, "%s", write_err.text);
     free(host);
     return st;
 }
@@ -316,7 +318,9 @@ nncl_status nncl_model_load(nncl_context *ctx, const char *path, nncl_model **ou
     *out = NULL;
     if (position) memset(position, 0, sizeof *position);
     nncl__st_file *f = NULL;
-    NNCL__TRY(nncl__st_read(ctx, path, &f));
+    nncl__errbuf err;
+    nncl_status read_st = nncl__st_read(&err, path, &f);
+    if (read_st != NNCL_OK) return nncl__fail(ctx, read_st, "%s", err.text);
     nncl_model_spec spec;
     nncl_layer_spec layers[NNCL_MAX_LAYERS];
     int checkpoint = 0;

@@ -4,7 +4,7 @@
 #ifndef NNCL_SAFETENSORS_H
 #define NNCL_SAFETENSORS_H
 
-#include "internal.h"
+#include "io/ioerr.h"
 
 typedef struct {
     const char *name;     /* e.g. "layers.0.weight" */
@@ -22,7 +22,7 @@ typedef struct {
  * then rename over path. On any failure the old file (if any) is untouched and
  * the temporary is removed. Tensors are laid out in the order given, offsets
  * contiguous from 0. Names must be unique (else NNCL_ERR_INVALID_ARG). */
-nncl_status nncl__st_write(nncl_context *ctx, const char *path, const nncl__st_tensor *tensors,
+nncl_status nncl__st_write(nncl__errbuf *err, const char *path, const nncl__st_tensor *tensors,
                            size_t n_tensors, const nncl__st_meta *meta, size_t n_meta);
 
 typedef struct nncl__st_file nncl__st_file;
@@ -33,7 +33,7 @@ typedef struct nncl__st_file nncl__st_file;
  * inside the data area, non-overlapping, and together covering it exactly;
  * __metadata__ a string->string object. NNCL_ERR_IO / NNCL_ERR_FORMAT with the
  * file name and the problem. The caller frees with nncl__st_close. */
-nncl_status nncl__st_read(nncl_context *ctx, const char *path, nncl__st_file **out);
+nncl_status nncl__st_read(nncl__errbuf *err, const char *path, nncl__st_file **out);
 void nncl__st_close(nncl__st_file *f);
 /* The tensor called name, or NULL. The returned struct and its data live as
  * long as f. */

@@ -1,9 +1,10 @@
 /* The data-set struct, shared by dataset.c (loading, placement) and epoch.c
  * (batches for training, evaluation and prediction). */
-#ifndef NNCL_DATASET_H
-#define NNCL_DATASET_H
+#ifndef NNCL_TRAIN_DATASET_H
+#define NNCL_TRAIN_DATASET_H
 
-#include "hostdata.h"
+#include "core/core.h"
+#include "io/hostdata.h"
 
 struct nncl_dataset {
     nncl_context *ctx;

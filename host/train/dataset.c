@@ -1,6 +1,6 @@
 /* Data sets: loading (idx.c, csv.c read the files), placement in device
  * memory or streaming, validation splits and per-column statistics. */
-#include "dataset.h"
+#include "train/dataset.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -89,7 +89,9 @@ nncl_status nncl_dataset_load_idx(nncl_context *ctx, const char *images_path,
     *out = NULL;
     nncl__host_data h;
     memset(&h, 0, sizeof h);
-    NNCL__TRY(nncl__idx_read(ctx, images_path, labels_path, &h));
+    nncl__errbuf err;
+    nncl_status st = nncl__idx_read(&err, images_path, labels_path, &h);
+    if (st != NNCL_OK) return nncl__fail(ctx, st, "%s", err.text);
     return wrap(ctx, &h, out);
 }
 
@@ -104,7 +106,9 @@ nncl_status nncl_dataset_load_csv(nncl_context *ctx, const char *path,
                              options ? !options->regression : 1, 65536};
     nncl__host_data h;
     memset(&h, 0, sizeof h);
-    NNCL__TRY(nncl__csv_read(ctx, path, &opt, &h));
+    nncl__errbuf err;
+    nncl_status st = nncl__csv_read(&err, path, &opt, &h);
+    if (st != NNCL_OK) return nncl__fail(ctx, st, "%s", err.text);
     return wrap(ctx, &h, out);
 }
 

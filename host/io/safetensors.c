@@ -1,11 +1,12 @@
 /* safetensors files (F32, 1-D and 2-D tensors): an atomic writer (temporary
  * file, fsync, rename) and a validating reader. The JSON header goes through
  * json.c. See safetensors.h. */
-#include "safetensors.h"
+#include "io/safetensors.h"
 
-#include "json.h"
+#include "io/json.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,15 +34,15 @@ typedef unsigned long long ull;
 __attribute__((format(printf, 4, 5)))
 #endif
 /* Fails with "<path>: <message>". */
-static nncl_status st_fail(const nncl_context *ctx, nncl_status status, const char *path,
+static nncl_status st_fail(nncl__errbuf *err, nncl_status status, const char *path,
                            const char *fmt, ...)
 {
-    char msg[NNCL__ERRLEN];
+    char msg[NNCL__IO_ERRLEN];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return nncl__fail(ctx, status, "%s: %s", path, msg);
+    return nncl__io_fail(err, status, "%s: %s", path, msg);
 }
 
 static int host_is_little_endian(void)
@@ -93,50 +94,50 @@ static const char *find_duplicate(const char **names, size_t n)
 
 /* ---- writing ---- */
 
-static nncl_status check_write_args(nncl_context *ctx, const char *path,
+static nncl_status check_write_args(nncl__errbuf *err, const char *path,
                                     const nncl__st_tensor *tensors, size_t n_tensors,
                                     const nncl__st_meta *meta, size_t n_meta)
 {
     const char *who = path ? path : "(null)";
-    if (!path || !*path) return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "safetensors write: no path");
+    if (!path || !*path) return nncl__io_fail(err, NNCL_ERR_INVALID_ARG, "safetensors write: no path");
     if ((n_tensors && !tensors) || (n_meta && !meta))
-        return st_fail(ctx, NNCL_ERR_INVALID_ARG, who, "NULL tensor or metadata array");
+        return st_fail(err, NNCL_ERR_INVALID_ARG, who, "NULL tensor or metadata array");
     for (size_t i = 0; i < n_tensors; i++) {
         const nncl__st_tensor *t = &tensors[i];
         uint64_t shape[2] = {t->shape[0], t->ndim == 2 ? t->shape[1] : 1}, bytes = 0;
         if (!t->name || !nncl__json_utf8_valid(t->name, strlen(t->name)))
-            return st_fail(ctx, NNCL_ERR_INVALID_ARG, who, "tensor %zu has no UTF-8 name", i);
+            return st_fail(err, NNCL_ERR_INVALID_ARG, who, "tensor %zu has no UTF-8 name", i);
         if (strcmp(t->name, "__metadata__") == 0)
-            return st_fail(ctx, NNCL_ERR_INVALID_ARG, who,
+            return st_fail(err, NNCL_ERR_INVALID_ARG, who,
                            "a tensor cannot be called __metadata__");
         if (t->ndim != 1 && t->ndim != 2)
-            return st_fail(ctx, NNCL_ERR_INVALID_ARG, who,
+            return st_fail(err, NNCL_ERR_INVALID_ARG, who,
                            "tensor '%s' has %d dimensions; only 1 or 2 are supported", t->name,
                            t->ndim);
         if (!tensor_bytes(t->ndim, shape, &bytes))
-            return st_fail(ctx, NNCL_ERR_INVALID_ARG, who, "tensor '%s' is too large", t->name);
+            return st_fail(err, NNCL_ERR_INVALID_ARG, who, "tensor '%s' is too large", t->name);
         if (bytes && !t->data)
-            return st_fail(ctx, NNCL_ERR_INVALID_ARG, who, "tensor '%s' has no data", t->name);
+            return st_fail(err, NNCL_ERR_INVALID_ARG, who, "tensor '%s' has no data", t->name);
     }
     for (size_t i = 0; i < n_meta; i++)
         if (!meta[i].key || !meta[i].value ||
             !nncl__json_utf8_valid(meta[i].key, strlen(meta[i].key)) ||
             !nncl__json_utf8_valid(meta[i].value, strlen(meta[i].value)))
-            return st_fail(ctx, NNCL_ERR_INVALID_ARG, who,
+            return st_fail(err, NNCL_ERR_INVALID_ARG, who,
                            "metadata entry %zu is not a pair of UTF-8 strings", i);
 
     size_t n = n_tensors > n_meta ? n_tensors : n_meta;
     const char **names = malloc((n ? n : 1) * sizeof *names);
-    if (!names) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "out of memory");
+    if (!names) return nncl__io_fail(err, NNCL_ERR_OUT_OF_MEMORY, "out of memory");
     for (size_t i = 0; i < n_tensors; i++) names[i] = tensors[i].name;
     const char *dup = find_duplicate(names, n_tensors);
     nncl_status st = NNCL_OK;
     if (dup) {
-        st = st_fail(ctx, NNCL_ERR_INVALID_ARG, who, "duplicate tensor name '%s'", dup);
+        st = st_fail(err, NNCL_ERR_INVALID_ARG, who, "duplicate tensor name '%s'", dup);
     } else {
         for (size_t i = 0; i < n_meta; i++) names[i] = meta[i].key;
         dup = find_duplicate(names, n_meta);
-        if (dup) st = st_fail(ctx, NNCL_ERR_INVALID_ARG, who, "duplicate metadata key '%s'", dup);
+        if (dup) st = st_fail(err, NNCL_ERR_INVALID_ARG, who, "duplicate metadata key '%s'", dup);
     }
     free(names);
     return st;
@@ -218,69 +219,69 @@ static void sync_parent_dir(const char *path)
     free(dir);
 }
 
-nncl_status nncl__st_write(nncl_context *ctx, const char *path, const nncl__st_tensor *tensors,
+nncl_status nncl__st_write(nncl__errbuf *err, const char *path, const nncl__st_tensor *tensors,
                            size_t n_tensors, const nncl__st_meta *meta, size_t n_meta)
 {
-    NNCL__TRY(check_write_args(ctx, path, tensors, n_tensors, meta, n_meta));
+    NNCL__IO_TRY(check_write_args(err, path, tensors, n_tensors, meta, n_meta));
     /* The rename would replace whatever is there: only ever a regular file. */
     struct stat existing;
     if (stat(path, &existing) == 0 && !S_ISREG(existing.st_mode))
-        return st_fail(ctx, NNCL_ERR_IO, path, "exists and is not a regular file; not replacing it");
+        return st_fail(err, NNCL_ERR_IO, path, "exists and is not a regular file; not replacing it");
     nncl__json_buf hdr = {0};
     if (!build_header(&hdr, tensors, n_tensors, meta, n_meta)) {
         free(hdr.data);
-        return st_fail(ctx, NNCL_ERR_OUT_OF_MEMORY, path, "out of memory building the header");
+        return st_fail(err, NNCL_ERR_OUT_OF_MEMORY, path, "out of memory building the header");
     }
 
     size_t tmp_len = strlen(path) + 32;
     char *tmp = malloc(tmp_len);
     if (!tmp) {
         free(hdr.data);
-        return st_fail(ctx, NNCL_ERR_OUT_OF_MEMORY, path, "out of memory");
+        return st_fail(err, NNCL_ERR_OUT_OF_MEMORY, path, "out of memory");
     }
     snprintf(tmp, tmp_len, "%s.tmp.%ld", path, (long)getpid());
 
     const char *step = "cannot create the temporary file";
-    int err = 0;
+    int sys_err = 0;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
     FILE *f = NULL;
     if (fd < 0) {
-        err = errno;
+        sys_err = errno;
         free(hdr.data);
-        st_fail(ctx, NNCL_ERR_IO, path, "%s %s: %s", step, tmp, strerror(err));
+        st_fail(err, NNCL_ERR_IO, path, "%s %s: %s", step, tmp, strerror(sys_err));
         free(tmp);
         return NNCL_ERR_IO;
     }
     f = fdopen(fd, "wb");
     if (!f) {
-        err = errno;
+        sys_err = errno;
         close(fd);
     }
     if (f) {
         step = "write failed";
         errno = 0;
-        if (fwrite(hdr.data, 1, hdr.len, f) != hdr.len) err = errno ? errno : EIO;
-        for (size_t i = 0; !err && i < n_tensors; i++)
-            if (!write_floats(f, &tensors[i])) err = errno ? errno : EIO;
-        if (!err && fflush(f) != 0) err = errno;
-        if (!err && fsync(fileno(f)) != 0) {
+        if (fwrite(hdr.data, 1, hdr.len, f) != hdr.len) sys_err = errno ? errno : EIO;
+        for (size_t i = 0; !sys_err && i < n_tensors; i++)
+            if (!write_floats(f, &tensors[i])) sys_err = errno ? errno : EIO;
+        if (!sys_err && fflush(f) != 0) sys_err = errno;
+        if (!sys_err && fsync(fileno(f)) != 0) {
             step = "fsync failed";
-            err = errno;
+            sys_err = errno;
         }
-        if (fclose(f) != 0 && !err) {
+        if (fclose(f) != 0 && !sys_err) {
             step = "close failed";
-            err = errno;
+            sys_err = errno;
         }
     }
-    if (!err && rename(tmp, path) != 0) {
+    if (!sys_err && rename(tmp, path) != 0) {
         step = "cannot rename the temporary file";
-        err = errno;
+        sys_err = errno;
     }
     free(hdr.data);
-    if (err) {
+    if (sys_err) {
         unlink(tmp);
         free(tmp);
-        return st_fail(ctx, NNCL_ERR_IO, path, "%s: %s", step, strerror(err));
+        return st_fail(err, NNCL_ERR_IO, path, "%s: %s", step, strerror(sys_err));
     }
     free(tmp);
     sync_parent_dir(path);
@@ -314,22 +315,22 @@ static int get_uints(const nncl__json *obj, const char *key, size_t n, uint64_t 
     return 1;
 }
 
-static nncl_status read_metadata(const nncl_context *ctx, const char *path, nncl__st_file *f,
+static nncl_status read_metadata(nncl__errbuf *err, const char *path, nncl__st_file *f,
                                  const nncl__json *m)
 {
-    if (f->meta) return st_fail(ctx, NNCL_ERR_FORMAT, path, "__metadata__ appears twice");
+    if (f->meta) return st_fail(err, NNCL_ERR_FORMAT, path, "__metadata__ appears twice");
     if (m->type != NNCL__JSON_OBJECT)
-        return st_fail(ctx, NNCL_ERR_FORMAT, path, "__metadata__ is not an object");
+        return st_fail(err, NNCL_ERR_FORMAT, path, "__metadata__ is not an object");
     f->meta = malloc((m->count ? m->count : 1) * sizeof *f->meta);
     const char **keys = malloc((m->count ? m->count : 1) * sizeof *keys);
     if (!f->meta || !keys) {
         free(keys);
-        return st_fail(ctx, NNCL_ERR_OUT_OF_MEMORY, path, "out of memory");
+        return st_fail(err, NNCL_ERR_OUT_OF_MEMORY, path, "out of memory");
     }
     for (size_t i = 0; i < m->count; i++) {
         if (m->items[i].type != NNCL__JSON_STRING) {
             free(keys);
-            return st_fail(ctx, NNCL_ERR_FORMAT, path,
+            return st_fail(err, NNCL_ERR_FORMAT, path,
                            "__metadata__ value for '%s' is not a string", m->keys[i]);
         }
         f->meta[i].key = keys[i] = m->keys[i];
@@ -338,48 +339,48 @@ static nncl_status read_metadata(const nncl_context *ctx, const char *path, nncl
     f->n_meta = m->count;
     const char *dup = find_duplicate(keys, m->count);
     nncl_status st = NNCL_OK;
-    if (dup) st = st_fail(ctx, NNCL_ERR_FORMAT, path, "duplicate __metadata__ key '%s'", dup);
+    if (dup) st = st_fail(err, NNCL_ERR_FORMAT, path, "duplicate __metadata__ key '%s'", dup);
     free(keys);
     return st;
 }
 
 /* One tensor entry into t, its data_offsets into off. */
-static nncl_status read_entry(const nncl_context *ctx, const char *path, const char *name,
+static nncl_status read_entry(nncl__errbuf *err, const char *path, const char *name,
                               const nncl__json *e, uint64_t data_bytes, nncl__st_tensor *t,
                               uint64_t *off)
 {
     uint64_t shape[2] = {0, 1}, bytes = 0;
     size_t ndim = 0, n_off = 0;
     if (e->type != NNCL__JSON_OBJECT)
-        return st_fail(ctx, NNCL_ERR_FORMAT, path, "tensor '%s' is not an object", name);
+        return st_fail(err, NNCL_ERR_FORMAT, path, "tensor '%s' is not an object", name);
     const nncl__json *dtype = nncl__json_get(e, "dtype");
     if (!dtype || dtype->type != NNCL__JSON_STRING)
-        return st_fail(ctx, NNCL_ERR_FORMAT, path, "tensor '%s' has no dtype string", name);
+        return st_fail(err, NNCL_ERR_FORMAT, path, "tensor '%s' has no dtype string", name);
     if (strcmp(dtype->str, "F32") != 0)
-        return st_fail(ctx, NNCL_ERR_FORMAT, path,
+        return st_fail(err, NNCL_ERR_FORMAT, path,
                        "tensor '%s' has dtype %s; only F32 is supported", name, dtype->str);
     if (!get_uints(e, "shape", 0, shape, &ndim)) {
         if (ndim == 0 || ndim > 2)
-            return st_fail(ctx, NNCL_ERR_FORMAT, path,
+            return st_fail(err, NNCL_ERR_FORMAT, path,
                            "tensor '%s' needs a shape of 1 or 2 dimensions (found %zu)", name,
                            ndim);
-        return st_fail(ctx, NNCL_ERR_FORMAT, path,
+        return st_fail(err, NNCL_ERR_FORMAT, path,
                        "tensor '%s' has a shape entry that is not a non-negative integer", name);
     }
     if (!get_uints(e, "data_offsets", 2, off, &n_off))
-        return st_fail(ctx, NNCL_ERR_FORMAT, path,
+        return st_fail(err, NNCL_ERR_FORMAT, path,
                        "tensor '%s' needs data_offsets [begin, end] of non-negative integers",
                        name);
     if (!tensor_bytes((int)ndim, shape, &bytes) || (uint64_t)(size_t)shape[0] != shape[0] ||
         (uint64_t)(size_t)shape[1] != shape[1])
-        return st_fail(ctx, NNCL_ERR_FORMAT, path, "tensor '%s' has a shape too large", name);
+        return st_fail(err, NNCL_ERR_FORMAT, path, "tensor '%s' has a shape too large", name);
     if (off[0] > off[1] || off[1] - off[0] != bytes)
-        return st_fail(ctx, NNCL_ERR_FORMAT, path,
+        return st_fail(err, NNCL_ERR_FORMAT, path,
                        "tensor '%s' has data_offsets [%llu, %llu] but its shape needs %llu bytes "
                        "(4 per F32 element)",
                        name, (ull)off[0], (ull)off[1], (ull)bytes);
     if (off[1] > data_bytes)
-        return st_fail(ctx, NNCL_ERR_FORMAT, path,
+        return st_fail(err, NNCL_ERR_FORMAT, path,
                        "tensor '%s' has data_offsets end %llu beyond the data area (%llu bytes)",
                        name, (ull)off[1], (ull)data_bytes);
     t->name = name;
@@ -412,7 +413,7 @@ static int cmp_tensor_name(const void *a, const void *b)
 }
 
 /* Checks that the spans are unique-named and tile [0, data_bytes) exactly. */
-static nncl_status check_layout(const nncl_context *ctx, const char *path, nncl__st_file *f,
+static nncl_status check_layout(nncl__errbuf *err, const char *path, nncl__st_file *f,
                                 span *spans, uint64_t data_bytes)
 {
     size_t n = f->n_tensors;
@@ -420,48 +421,48 @@ static nncl_status check_layout(const nncl_context *ctx, const char *path, nncl_
     if (n > 1) qsort(f->by_name, n, sizeof *f->by_name, cmp_tensor_name);
     for (size_t i = 1; i < n; i++)
         if (strcmp(f->by_name[i - 1]->name, f->by_name[i]->name) == 0)
-            return st_fail(ctx, NNCL_ERR_FORMAT, path, "duplicate tensor name '%s'",
+            return st_fail(err, NNCL_ERR_FORMAT, path, "duplicate tensor name '%s'",
                            f->by_name[i]->name);
     if (n > 1) qsort(spans, n, sizeof *spans, cmp_span);
     uint64_t covered = 0;
     for (size_t i = 0; i < n; i++) {
         if (spans[i].begin < covered)
-            return st_fail(ctx, NNCL_ERR_FORMAT, path,
+            return st_fail(err, NNCL_ERR_FORMAT, path,
                            "tensors '%s' and '%s' overlap in the data area", spans[i - 1].name,
                            spans[i].name);
         if (spans[i].begin > covered)
-            return st_fail(ctx, NNCL_ERR_FORMAT, path,
+            return st_fail(err, NNCL_ERR_FORMAT, path,
                            "gap of %llu bytes in the data area before tensor '%s'",
                            (ull)(spans[i].begin - covered), spans[i].name);
         covered = spans[i].end;
     }
     if (covered != data_bytes)
-        return st_fail(ctx, NNCL_ERR_FORMAT, path,
+        return st_fail(err, NNCL_ERR_FORMAT, path,
                        "%llu extra bytes at the end of the data area not covered by any tensor",
                        (ull)(data_bytes - covered));
     return NNCL_OK;
 }
 
 /* Validates the parsed header into f; each tensor's begin offset into spans. */
-static nncl_status read_header(const nncl_context *ctx, const char *path, nncl__st_file *f,
+static nncl_status read_header(nncl__errbuf *err, const char *path, nncl__st_file *f,
                                uint64_t data_bytes, span **spans_out)
 {
     const nncl__json *h = &f->header;
     if (h->type != NNCL__JSON_OBJECT)
-        return st_fail(ctx, NNCL_ERR_FORMAT, path, "the header is not a JSON object");
+        return st_fail(err, NNCL_ERR_FORMAT, path, "the header is not a JSON object");
     size_t cap = h->count ? h->count : 1;
     f->tensors = malloc(cap * sizeof *f->tensors);
     f->by_name = malloc(cap * sizeof *f->by_name);
     span *spans = *spans_out = malloc(cap * sizeof *spans);
     if (!f->tensors || !f->by_name || !spans)
-        return st_fail(ctx, NNCL_ERR_OUT_OF_MEMORY, path, "out of memory");
+        return st_fail(err, NNCL_ERR_OUT_OF_MEMORY, path, "out of memory");
     for (size_t i = 0; i < h->count; i++) {
         if (strcmp(h->keys[i], "__metadata__") == 0) {
-            NNCL__TRY(read_metadata(ctx, path, f, &h->items[i]));
+            NNCL__IO_TRY(read_metadata(err, path, f, &h->items[i]));
             continue;
         }
         uint64_t off[2];
-        NNCL__TRY(read_entry(ctx, path, h->keys[i], &h->items[i], data_bytes,
+        NNCL__IO_TRY(read_entry(err, path, h->keys[i], &h->items[i], data_bytes,
                              &f->tensors[f->n_tensors], off));
         spans[f->n_tensors].begin = off[0];
         spans[f->n_tensors].end = off[1];
@@ -469,68 +470,68 @@ static nncl_status read_header(const nncl_context *ctx, const char *path, nncl__
         spans[f->n_tensors].index = f->n_tensors;
         f->n_tensors++;
     }
-    return check_layout(ctx, path, f, spans, data_bytes);
+    return check_layout(err, path, f, spans, data_bytes);
 }
 
 /* Reads exactly n bytes; NNCL_OK, or an IO failure naming path. */
-static nncl_status read_exact(const nncl_context *ctx, const char *path, FILE *fp, void *dst,
+static nncl_status read_exact(nncl__errbuf *err, const char *path, FILE *fp, void *dst,
                               size_t n)
 {
     errno = 0;
     if (n && fread(dst, 1, n, fp) != n) {
         if (ferror(fp))
-            return st_fail(ctx, NNCL_ERR_IO, path, "read failed: %s",
+            return st_fail(err, NNCL_ERR_IO, path, "read failed: %s",
                            strerror(errno ? errno : EIO));
-        return st_fail(ctx, NNCL_ERR_IO, path, "file ended early (changed while reading?)");
+        return st_fail(err, NNCL_ERR_IO, path, "file ended early (changed while reading?)");
     }
     return NNCL_OK;
 }
 
-static nncl_status read_file(const nncl_context *ctx, const char *path, FILE *fp,
+static nncl_status read_file(nncl__errbuf *err, const char *path, FILE *fp,
                              nncl__st_file *f)
 {
     struct stat sb;
     unsigned char len8[8];
     if (fstat(fileno(fp), &sb) != 0)
-        return st_fail(ctx, NNCL_ERR_IO, path, "cannot stat: %s", strerror(errno));
-    if (!S_ISREG(sb.st_mode)) return st_fail(ctx, NNCL_ERR_IO, path, "not a regular file");
+        return st_fail(err, NNCL_ERR_IO, path, "cannot stat: %s", strerror(errno));
+    if (!S_ISREG(sb.st_mode)) return st_fail(err, NNCL_ERR_IO, path, "not a regular file");
     uint64_t size = (uint64_t)sb.st_size;
     if (size < 8)
-        return st_fail(ctx, NNCL_ERR_FORMAT, path,
+        return st_fail(err, NNCL_ERR_FORMAT, path,
                        "file is %llu bytes, too short for the 8-byte header length", (ull)size);
-    NNCL__TRY(read_exact(ctx, path, fp, len8, 8));
+    NNCL__IO_TRY(read_exact(err, path, fp, len8, 8));
     uint64_t n = 0;
     for (int i = 7; i >= 0; i--) n = n << 8 | len8[i];
     if (n > size - 8)
-        return st_fail(ctx, NNCL_ERR_FORMAT, path,
+        return st_fail(err, NNCL_ERR_FORMAT, path,
                        "header length %llu is larger than the rest of the file (%llu bytes)",
                        (ull)n, (ull)(size - 8));
     if (n > MAX_HEADER_BYTES)
-        return st_fail(ctx, NNCL_ERR_FORMAT, path, "header length %llu exceeds the limit of %llu",
+        return st_fail(err, NNCL_ERR_FORMAT, path, "header length %llu exceeds the limit of %llu",
                        (ull)n, MAX_HEADER_BYTES);
     uint64_t data_bytes = size - 8 - n;
     if ((uint64_t)(size_t)data_bytes != data_bytes)
-        return st_fail(ctx, NNCL_ERR_FORMAT, path, "data area too large for this machine");
+        return st_fail(err, NNCL_ERR_FORMAT, path, "data area too large for this machine");
 
     char *text = malloc(n ? (size_t)n : 1);
-    if (!text) return st_fail(ctx, NNCL_ERR_OUT_OF_MEMORY, path, "out of memory");
-    nncl_status st = read_exact(ctx, path, fp, text, (size_t)n);
+    if (!text) return st_fail(err, NNCL_ERR_OUT_OF_MEMORY, path, "out of memory");
+    nncl_status st = read_exact(err, path, fp, text, (size_t)n);
     if (st == NNCL_OK) {
-        char err[256];
-        st = nncl__json_parse(text, (size_t)n, &f->header, err, sizeof err);
-        if (st != NNCL_OK) st = st_fail(ctx, st, path, "invalid JSON header: %s", err);
+        char json_err[256];
+        st = nncl__json_parse(text, (size_t)n, &f->header, json_err, sizeof json_err);
+        if (st != NNCL_OK) st = st_fail(err, st, path, "invalid JSON header: %s", json_err);
     }
     free(text);
     if (st != NNCL_OK) return st;
 
     span *spans = NULL;
-    st = read_header(ctx, path, f, data_bytes, &spans);
+    st = read_header(err, path, f, data_bytes, &spans);
     if (st == NNCL_OK) {
         /* Only now, with the layout known to be sound, the data itself. */
         f->data = malloc(data_bytes ? (size_t)data_bytes : 1);
-        if (!f->data) st = st_fail(ctx, NNCL_ERR_OUT_OF_MEMORY, path, "out of memory");
+        if (!f->data) st = st_fail(err, NNCL_ERR_OUT_OF_MEMORY, path, "out of memory");
     }
-    if (st == NNCL_OK) st = read_exact(ctx, path, fp, f->data, (size_t)data_bytes);
+    if (st == NNCL_OK) st = read_exact(err, path, fp, f->data, (size_t)data_bytes);
     if (st == NNCL_OK) {
         if (!host_is_little_endian()) swap32(f->data, (size_t)data_bytes / 4);
         for (size_t i = 0; i < f->n_tensors; i++)
@@ -540,16 +541,16 @@ static nncl_status read_file(const nncl_context *ctx, const char *path, FILE *fp
     return st;
 }
 
-nncl_status nncl__st_read(nncl_context *ctx, const char *path, nncl__st_file **out)
+nncl_status nncl__st_read(nncl__errbuf *err, const char *path, nncl__st_file **out)
 {
-    if (!out) return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "safetensors read: out is NULL");
+    if (!out) return nncl__io_fail(err, NNCL_ERR_INVALID_ARG, "safetensors read: out is NULL");
     *out = NULL;
-    if (!path) return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "safetensors read: no path");
+    if (!path) return nncl__io_fail(err, NNCL_ERR_INVALID_ARG, "safetensors read: no path");
     FILE *fp = fopen(path, "rb");
-    if (!fp) return st_fail(ctx, NNCL_ERR_IO, path, "cannot open: %s", strerror(errno));
+    if (!fp) return st_fail(err, NNCL_ERR_IO, path, "cannot open: %s", strerror(errno));
     nncl__st_file *f = calloc(1, sizeof *f);
-    nncl_status st = f ? read_file(ctx, path, fp, f)
-                       : st_fail(ctx, NNCL_ERR_OUT_OF_MEMORY, path, "out of memory");
+    nncl_status st = f ? read_file(err, path, fp, f)
+                       : st_fail(err, NNCL_ERR_OUT_OF_MEMORY, path, "out of memory");
     fclose(fp);
     if (st != NNCL_OK) {
         nncl__st_close(f);
