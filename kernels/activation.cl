@@ -1,13 +1,12 @@
 /* Activations forward and backward, and fill.
  *
- * The kernel files are concatenated in name order into one program, so the
- * helpers defined here (act_*, the status word) are visible to gemm.cl,
+ * The program is nncl_shared.h followed by the kernel files in the order
+ * CMakeLists.txt lists them (NNCL_KERNEL_FILES); this file comes first, so
+ * the helpers defined here (act_*, the status word) are visible to gemm.cl,
  * loss.cl and the others.
  *
  * act codes match nncl_activation: 0 identity, 1 sigmoid, 2 tanh, 3 relu,
  * 4 leaky relu (slope 0.01), 5 softmax (handled by the loss kernels). */
-
-#define LEAKY_SLOPE 0.01f
 
 /* Work-group shapes come from the build options (NNCL_WG) so that every
  * launch uses one shape: drivers that compile per shape (PoCL) then compile
@@ -17,19 +16,13 @@
 #endif
 #define WG_1D __attribute__((reqd_work_group_size(NNCL_WG, 1, 1)))
 
-/* Device-side status word, checked when the host next reads results:
- * status[0] = code (0 ok), status[1] = row, status[2] = value. */
-#define NNCL_DEV_BAD_LABEL 1
-#define NNCL_DEV_NONFINITE_INPUT 2
-#define NNCL_DEV_NONFINITE_LOSS 3
-#define NNCL_DEV_NONFINITE_GRAD 4
-#define NNCL_DEV_BAD_TARGET 5 /* a bce target outside [0, 1]; value holds its bits */
-
+/* The first error of a step wins (status[NNCL_STATUS_CODE] == NNCL_DEV_OK
+ * before it); codes and slots are in nncl_shared.h. NULL: not wanted. */
 void report_status(__global int *status, int code, int row, int value)
 {
-    if (status && atomic_cmpxchg(&status[0], 0, code) == 0) { /* NULL: not wanted */
-        status[1] = row;
-        status[2] = value;
+    if (status && atomic_cmpxchg(&status[NNCL_STATUS_CODE], NNCL_DEV_OK, code) == NNCL_DEV_OK) {
+        status[NNCL_STATUS_ROW] = row;
+        status[NNCL_STATUS_VALUE] = value;
     }
 }
 
@@ -46,7 +39,7 @@ void report_status(__global int *status, int code, int row, int value)
         }                                                            \
         case 2: return tanh(x);                                      \
         case 3: return fmax(x, (T)0.0f);                             \
-        case 4: return x > (T)0.0f ? x : x * LEAKY_SLOPE;            \
+        case 4: return x > (T)0.0f ? x : x * NNCL_LEAKY_SLOPE;            \
         default: return x;                                           \
         }                                                            \
     }
@@ -63,7 +56,7 @@ DEFINE_ACT(act_v16, float16)
         case 1: return y * ((T)1.0f - y);                                \
         case 2: return (T)1.0f - y * y;                                  \
         case 3: return y > (T)0.0f ? (T)1.0f : (T)0.0f;                  \
-        case 4: return y > (T)0.0f ? (T)1.0f : (T)LEAKY_SLOPE;           \
+        case 4: return y > (T)0.0f ? (T)1.0f : (T)NNCL_LEAKY_SLOPE;           \
         default: return (T)1.0f;                                         \
         }                                                                \
     }

@@ -230,12 +230,16 @@ static double seconds_now(void)
 static nncl_status build_program(nncl_context *ctx, const char *kernel_dir)
 {
     double t0 = seconds_now();
-    const char *sources[32];
-    size_t sizes[32];
-    char *owned[32] = {0};
     size_t count = nncl__kernel_source_count;
+    const char **sources = calloc(count, sizeof *sources);
+    size_t *sizes = calloc(count, sizeof *sizes);
+    char **owned = calloc(count, sizeof *owned);
     nncl_status st = NNCL_OK;
-    for (size_t i = 0; i < count && i < 32; i++) {
+    if (!sources || !sizes || !owned) {
+        st = nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "building the kernels: %zu sources", count);
+        goto done;
+    }
+    for (size_t i = 0; i < count; i++) {
         sources[i] = nncl__kernel_sources[i].source;
         sizes[i] = nncl__kernel_sources[i].size;
         if (kernel_dir) {
@@ -283,7 +287,10 @@ static nncl_status build_program(nncl_context *ctx, const char *kernel_dir)
         }
     }
 done:
-    for (size_t i = 0; i < 32; i++) free(owned[i]);
+    for (size_t i = 0; owned && i < count; i++) free(owned[i]);
+    free(owned);
+    free(sizes);
+    free(sources);
     ctx->build_seconds = seconds_now() - t0;
     return st;
 }

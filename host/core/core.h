@@ -7,11 +7,25 @@
 #include <CL/cl.h>
 
 #include "nncl/nncl.h"
+#include "nncl_shared.h" /* kernels/: the ids, codes and slots the kernels use too */
 
 #include <stdarg.h>
 #include <stddef.h>
 
 #define NNCL__ERRLEN 4096
+
+/* The kernels see the public enums only through nncl_shared.h's numbers. */
+_Static_assert(NNCL_ACT_IDENTITY == NNCL_ACT_ID_IDENTITY && NNCL_ACT_SIGMOID == NNCL_ACT_ID_SIGMOID &&
+                   NNCL_ACT_TANH == NNCL_ACT_ID_TANH && NNCL_ACT_RELU == NNCL_ACT_ID_RELU &&
+                   NNCL_ACT_LEAKY_RELU == NNCL_ACT_ID_LEAKY_RELU && NNCL_ACT_SOFTMAX == NNCL_ACT_ID_SOFTMAX,
+               "nncl_activation and nncl_shared.h disagree");
+_Static_assert(NNCL_LOSS_MSE == NNCL_LOSS_ID_MSE && NNCL_LOSS_BCE == NNCL_LOSS_ID_BCE &&
+                   NNCL_LOSS_SOFTMAX_CE == NNCL_LOSS_ID_SOFTMAX_CE,
+               "nncl_loss and nncl_shared.h disagree");
+_Static_assert(NNCL_OPTIM_SGD == NNCL_OPTIM_ID_SGD && NNCL_OPTIM_MOMENTUM == NNCL_OPTIM_ID_MOMENTUM &&
+                   NNCL_OPTIM_NESTEROV == NNCL_OPTIM_ID_NESTEROV && NNCL_OPTIM_ADAM == NNCL_OPTIM_ID_ADAM &&
+                   NNCL_OPTIM_ADAMW == NNCL_OPTIM_ID_ADAMW,
+               "nncl_optimizer_kind and nncl_shared.h disagree");
 
 #if defined(__GNUC__)
 #define NNCL__PRINTF(f, a) __attribute__((format(printf, f, a)))

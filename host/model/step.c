@@ -48,7 +48,7 @@ nncl_status nncl__model_forward(nncl_model *m, nncl__view X, size_t rows)
 nncl_status nncl__check_finite(nncl_model *m, nncl__view X, size_t rows, size_t cols)
 {
     cl_uint n_cols = (cl_uint)cols, row_count = (cl_uint)rows;
-    cl_int code = 2; /* NNCL_DEV_NONFINITE_INPUT */
+    cl_int code = NNCL_DEV_NONFINITE_INPUT;
     NNCL__TRY(nncl__set_args(m->ctx, NNCL__K_CHECK_FINITE, NNCL__ARG(X.mem), NNCL__ARG(X.off),
                              NNCL__ARG(X.ld), NNCL__ARG(n_cols), NNCL__ARG(m->status),
                              NNCL__ARG(code), NNCL__ARG(row_count), NNCL__END));
@@ -152,38 +152,39 @@ nncl_status nncl_model_train_step(nncl_model *m, const nncl_tensor *X, const nnc
 
 nncl_status nncl__model_check_status(nncl_model *m)
 {
-    cl_int word[4] = {0};
+    cl_int word[NNCL_STATUS_WORDS] = {0};
     NNCL__CHECK_CL(m->ctx,
                    clEnqueueReadBuffer(m->ctx->queue, m->status, CL_TRUE, 0, sizeof word, word, 0,
                                        NULL, NULL),
                    "reading the device status");
-    if (word[0] == 0) return NNCL_OK;
-    cl_int zero[4] = {0};
+    if (word[NNCL_STATUS_CODE] == NNCL_DEV_OK) return NNCL_OK;
+    cl_int zero[NNCL_STATUS_WORDS] = {0};
     NNCL__CHECK_CL(m->ctx,
                    clEnqueueWriteBuffer(m->ctx->queue, m->status, CL_TRUE, 0, sizeof zero, zero, 0,
                                         NULL, NULL),
                    "clearing the device status");
     const char *skipped = "; no update was made from that batch on";
     float value;
-    memcpy(&value, &word[2], sizeof value); /* labels and targets travel as float bits */
-    switch (word[0]) {
-    case 1:
+    memcpy(&value, &word[NNCL_STATUS_VALUE], sizeof value); /* labels and targets travel as float bits */
+    int row = word[NNCL_STATUS_ROW];
+    switch (word[NNCL_STATUS_CODE]) {
+    case NNCL_DEV_BAD_LABEL:
         return nncl__fail(m->ctx, NNCL_ERR_INVALID_ARG,
                           "label %g in row %d of a batch is not a class index in [0, %zu)%s",
-                          (double)value, word[1], nncl_model_outputs(m), skipped);
-    case 5:
+                          (double)value, row, nncl_model_outputs(m), skipped);
+    case NNCL_DEV_BAD_TARGET:
         return nncl__fail(m->ctx, NNCL_ERR_INVALID_ARG,
                           "target %g in row %d of a batch is outside [0, 1], which bce needs%s",
-                          (double)value, word[1], skipped);
-    case 2:
+                          (double)value, row, skipped);
+    case NNCL_DEV_NONFINITE_INPUT:
         return nncl__fail(m->ctx, NNCL_ERR_NUMERIC,
-                          "input row %d, column %d of a batch is NaN or infinite%s", word[1],
-                          word[2], skipped);
+                          "input row %d, column %d of a batch is NaN or infinite%s", row,
+                          word[NNCL_STATUS_VALUE], skipped);
     default:
         return nncl__fail(m->ctx, NNCL_ERR_NUMERIC,
                           "the loss of row %d of a batch is not finite (the training diverged: "
                           "try a lower learning rate)%s",
-                          word[1], skipped);
+                          row, skipped);
     }
 }
 
