@@ -528,3 +528,10 @@ nncl_status nncl__set_args(nncl_context *ctx, nncl__kernel_id id, ...)
     va_end(ap);
     return NNCL_OK;
 }
+
+void nncl__context_set_dataset_budget(nncl_context *ctx, uint64_t bytes) { ctx->dataset_budget = bytes; }
+
+uint64_t nncl__context_dataset_budget(const nncl_context *ctx)
+{
+    return ctx->dataset_budget ? ctx->dataset_budget : ctx->info.global_mem_bytes / 2;
+}

@@ -149,6 +149,12 @@ void nncl__shuffle(size_t *order, size_t n, uint64_t seed, uint64_t stream);
  * cache on disk, else defaults by device type. */
 void nncl__choose_tiles(nncl_context *ctx);
 
+/* Device memory that data sets may take on ctx's device before they stream
+ * from the host instead: set by nncl_dataset_set_device_budget (0 restores
+ * the default, half of the device's memory). */
+void nncl__context_set_dataset_budget(nncl_context *ctx, uint64_t bytes);
+uint64_t nncl__context_dataset_budget(const nncl_context *ctx);
+
 /* Device scratch of at least `bytes`, owned by the context. */
 nncl_status nncl__scratch(nncl_context *ctx, size_t bytes, cl_mem *out);
 

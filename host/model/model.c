@@ -1,6 +1,7 @@
 /* Models: creation from a spec, deterministic weight initialisation, the flat
- * parameter buffers and the per-batch buffers. */
-#include "model/model.h"
+ * parameter buffers and the per-batch buffers, the optimizer and the
+ * standardisation kept with the model. */
+#include "model/model_impl.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -144,8 +145,8 @@ nncl_status nncl_model_create(nncl_context *ctx, const nncl_model_spec *spec, nn
     if (st == NNCL_OK) st = alloc_buffer(ctx, m->n_params, &m->grads, "model gradients");
     if (st == NNCL_OK) st = alloc_buffer(ctx, m->n_params, &m->opt_m, "optimizer state");
     if (st == NNCL_OK) st = alloc_buffer(ctx, m->n_params, &m->opt_v, "optimizer state");
-    if (st == NNCL_OK) st = alloc_buffer(ctx, 4, &m->metrics, "metrics");
-    if (st == NNCL_OK) st = alloc_buffer(ctx, 4, &m->status, "status word");
+    if (st == NNCL_OK) st = alloc_buffer(ctx, NNCL_METRIC_COUNT, &m->metrics, "metrics");
+    if (st == NNCL_OK) st = alloc_buffer(ctx, NNCL_STATUS_WORDS, &m->status, "status word");
     if (st == NNCL_OK) {
         init_params(m, host);
         cl_int err = clEnqueueWriteBuffer(ctx->queue, m->params, CL_TRUE, 0,
@@ -155,8 +156,8 @@ nncl_status nncl_model_create(nncl_context *ctx, const nncl_model_spec *spec, nn
     if (st == NNCL_OK) st = zero_buffer(ctx, m->grads, m->n_params);
     if (st == NNCL_OK) st = zero_buffer(ctx, m->opt_m, m->n_params);
     if (st == NNCL_OK) st = zero_buffer(ctx, m->opt_v, m->n_params);
-    if (st == NNCL_OK) st = zero_buffer(ctx, m->metrics, 4);
-    if (st == NNCL_OK) st = zero_buffer(ctx, m->status, 4);
+    if (st == NNCL_OK) st = zero_buffer(ctx, m->metrics, NNCL_METRIC_COUNT);
+    if (st == NNCL_OK) st = zero_buffer(ctx, m->status, NNCL_STATUS_WORDS);
     free(host);
     if (st != NNCL_OK) {
         nncl_model_destroy(m);
@@ -180,9 +181,8 @@ void nncl_model_destroy(nncl_model *m)
     release(&m->metrics), release(&m->status);
     release(&m->row_loss), release(&m->row_correct);
     for (size_t l = 0; l < m->n_layers; l++) release(&m->act[l]), release(&m->delta[l]);
-    release(&m->batch_x), release(&m->batch_y), release(&m->idx);
     release(&m->norm_mean_dev), release(&m->norm_inv_std_dev);
-    free(m->stage);
+    if (m->attachment_free) m->attachment_free(m->attachment);
     free(m->norm_mean);
     free(m->norm_std);
     free(m);
@@ -256,4 +256,115 @@ nncl_status nncl_model_set_params(nncl_model *m, const float *src, size_t count)
 nncl_status nncl_model_get_gradients(const nncl_model *m, float *dst, size_t count)
 {
     return copy_flat(m, m ? m->grads : NULL, dst, count, 0, "nncl_model_get_gradients");
+}
+
+/* ---- the model's optimizer (the update rules are in host/ops/optim.c) ---- */
+
+nncl_status nncl_model_set_optimizer(nncl_model *m, const nncl_optimizer *opt)
+{
+    if (!m) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_model_set_optimizer: model is NULL");
+    NNCL__TRY(nncl__optim_validate(m->ctx, opt));
+    if (opt->kind != m->opt.kind) {
+        float zero = 0.0f;
+        size_t bytes = m->n_params * sizeof(float);
+        NNCL__CHECK_CL(m->ctx, clEnqueueFillBuffer(m->ctx->queue, m->opt_m, &zero, sizeof zero, 0, bytes, 0, NULL, NULL),
+                       "clEnqueueFillBuffer");
+        NNCL__CHECK_CL(m->ctx, clEnqueueFillBuffer(m->ctx->queue, m->opt_v, &zero, sizeof zero, 0, bytes, 0, NULL, NULL),
+                       "clEnqueueFillBuffer");
+    }
+    m->opt = *opt;
+    return NNCL_OK;
+}
+
+nncl_status nncl_model_get_optimizer(const nncl_model *m, nncl_optimizer *opt)
+{
+    if (!m || !opt)
+        return nncl__fail(m ? m->ctx : NULL, NNCL_ERR_INVALID_ARG, "nncl_model_get_optimizer: NULL argument");
+    *opt = m->opt;
+    return NNCL_OK;
+}
+
+/* Adam:  m = β1·m + (1-β1)·g,  v = β2·v + (1-β2)·g²,
+ *        w -= lr · (m / (1-β1^t)) / (sqrt(v / (1-β2^t)) + eps),  t = step + 1.
+ * (optim_scalars gives the step's lr and bias corrections.) */
+nncl_status nncl__optim_update(nncl_model *m)
+{
+    NNCL__TRY(nncl__optim_launch(m->ctx, &m->opt, m->step, (nncl__view){m->params, 0, 0},
+                                 (nncl__view){m->grads, 0, 0}, (nncl__view){m->opt_m, 0, 0},
+                                 (nncl__view){m->opt_v, 0, 0}, m->n_params, m->status));
+    m->step++;
+    return NNCL_OK;
+}
+
+/* ---- standardisation, applied to every data-set batch by the gather ---- */
+
+nncl_status nncl_model_set_normalization(nncl_model *m, const float *mean, const float *stddev,
+                                         size_t count)
+{
+    if (!m) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_model_set_normalization: model is NULL");
+    nncl_context *ctx = m->ctx;
+    if (!mean) {
+        m->has_norm = 0;
+        return NNCL_OK;
+    }
+    if (!stddev) return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_model_set_normalization: stddev is NULL");
+    if (count != m->inputs)
+        return nncl__fail(ctx, NNCL_ERR_SHAPE, "normalization: %zu columns given, the model has %zu inputs",
+                          count, m->inputs);
+    for (size_t i = 0; i < count; i++)
+        if (!isfinite(mean[i]) || !isfinite(stddev[i]) || stddev[i] < 0)
+            return nncl__fail(ctx, NNCL_ERR_NUMERIC, "normalization column %zu: mean %g, stddev %g",
+                              i, (double)mean[i], (double)stddev[i]);
+    if (!m->norm_mean) {
+        m->norm_mean = malloc(count * sizeof(float));
+        m->norm_std = malloc(count * sizeof(float));
+        cl_int e1, e2;
+        m->norm_mean_dev = clCreateBuffer(ctx->cl, CL_MEM_READ_ONLY, count * sizeof(float), NULL, &e1);
+        m->norm_inv_std_dev = clCreateBuffer(ctx->cl, CL_MEM_READ_ONLY, count * sizeof(float), NULL, &e2);
+        if (!m->norm_mean || !m->norm_std || e1 != CL_SUCCESS || e2 != CL_SUCCESS)
+            return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "normalization: %zu columns", count);
+    }
+    float *inv = malloc(count * sizeof(float));
+    if (!inv) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "normalization: %zu columns", count);
+    for (size_t i = 0; i < count; i++)
+        inv[i] = stddev[i] > NNCL__NORM_MIN_STD ? 1.0f / stddev[i] : 1.0f; /* constant columns: centre only */
+    memcpy(m->norm_mean, mean, count * sizeof(float));
+    memcpy(m->norm_std, stddev, count * sizeof(float));
+    cl_int err = clEnqueueWriteBuffer(ctx->queue, m->norm_mean_dev, CL_TRUE, 0, count * sizeof(float),
+                                      mean, 0, NULL, NULL);
+    if (err == CL_SUCCESS)
+        err = clEnqueueWriteBuffer(ctx->queue, m->norm_inv_std_dev, CL_TRUE, 0,
+                                   count * sizeof(float), inv, 0, NULL, NULL);
+    free(inv);
+    if (err != CL_SUCCESS) return nncl__cl_fail(ctx, err, "uploading the normalization");
+    m->has_norm = 1;
+    return NNCL_OK;
+}
+
+int nncl_model_get_normalization(const nncl_model *m, float *mean, float *stddev, size_t count)
+{
+    if (!m || !m->has_norm) return 0;
+    if (mean && count == m->inputs) memcpy(mean, m->norm_mean, count * sizeof(float));
+    if (stddev && count == m->inputs) memcpy(stddev, m->norm_std, count * sizeof(float));
+    return 1;
+}
+
+int nncl__model_normalization(const nncl_model *m, nncl__model_norm *out)
+{
+    if (!m->has_norm) return 0;
+    *out = (nncl__model_norm){m->norm_mean, m->norm_std, m->norm_mean_dev, m->norm_inv_std_dev};
+    return 1;
+}
+
+/* ---- what the layers above see of a model (model.h) ---- */
+
+nncl_context *nncl__model_context(const nncl_model *m) { return m->ctx; }
+nncl_loss nncl__model_loss_kind(const nncl_model *m) { return m->loss; }
+void *nncl__model_attachment(const nncl_model *m) { return m->attachment; }
+
+void nncl__model_attach(nncl_model *m, void *state, nncl__attachment_free free_fn)
+{
+    if (m->attachment_free && m->attachment != state) m->attachment_free(m->attachment);
+    m->attachment = state;
+    m->attachment_free = free_fn;
 }

@@ -2,7 +2,7 @@
  * tensors layers.<i>.weight [in, out], layers.<i>.bias [out],
  * normalization.mean/.std [inputs], and for checkpoints optimizer.m/.v
  * [params]; the architecture, loss, optimizer and position in __metadata__. */
-#include "model/model.h"
+#include "model/model_impl.h"
 #include "io/safetensors.h"
 
 #include <errno.h>

@@ -1,12 +1,10 @@
 /* Training and inference: forward pass, losses (kernels/loss.cl), backward
  * pass, metrics, predict and evaluate. A step only enqueues work; the host
  * reads back when the caller asks for a number. */
-#include "model/model.h"
+#include "model/model_impl.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#define EVAL_CHUNK 4096 /* rows per forward pass in predict/evaluate */
 
 static nncl__view param_view(const nncl_model *m, size_t off, size_t ld)
 {
@@ -45,16 +43,6 @@ nncl_status nncl__model_forward(nncl_model *m, nncl__view X, size_t rows)
     return NNCL_OK;
 }
 
-nncl_status nncl__check_finite(nncl_model *m, nncl__view X, size_t rows, size_t cols)
-{
-    cl_uint n_cols = (cl_uint)cols, row_count = (cl_uint)rows;
-    cl_int code = NNCL_DEV_NONFINITE_INPUT;
-    NNCL__TRY(nncl__set_args(m->ctx, NNCL__K_CHECK_FINITE, NNCL__ARG(X.mem), NNCL__ARG(X.off),
-                             NNCL__ARG(X.ld), NNCL__ARG(n_cols), NNCL__ARG(m->status),
-                             NNCL__ARG(code), NNCL__ARG(row_count), NNCL__END));
-    return nncl__launch(m->ctx, NNCL__K_CHECK_FINITE, 1, &rows);
-}
-
 /* Loss of the last forward pass against Y (kernels/loss.cl); with want_grad
  * delta[last] gets dL/d(last pre-activation), through the output activation
  * for mse. The batch's loss and correct count are summed into metrics[slot],
@@ -66,8 +54,8 @@ nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, int want_
     NNCL__TRY(nncl__loss(ctx, m->loss, stored_activation(m, last), act_view(m, last), &Y, rows,
                          m->layers[last].units, want_grad ? NNCL__LOSS_OUT_GRAD : NNCL__LOSS_OUT_NONE,
                          delta_view(m, last), m->row_loss, 0, m->row_correct, m->status));
-    NNCL__TRY(nncl__sum(ctx, (nncl__view){m->row_loss, 0, 1}, rows, m->metrics, slot, 0));
-    return nncl__sum(ctx, (nncl__view){m->row_correct, 0, 1}, rows, m->metrics, slot + 1, 0);
+    NNCL__TRY(nncl__sum(ctx, (nncl__view){m->row_loss, 0, 1}, rows, m->metrics, slot + NNCL_METRIC_LOSS, 0));
+    return nncl__sum(ctx, (nncl__view){m->row_correct, 0, 1}, rows, m->metrics, slot + NNCL_METRIC_CORRECT, 0);
 }
 
 /* From delta[last] = dZ_last, the loss kernel's gradient of the last
@@ -120,23 +108,42 @@ nncl_status nncl__model_check_batch(nncl_model *m, const nncl_tensor *X, const n
     return NNCL_OK;
 }
 
-static nncl_status forward_backward(nncl_model *m, const nncl_tensor *X, const nncl_tensor *Y,
-                                    cl_uint slot)
+/* Forward, loss and backward on one batch; the loss sums go to the metric
+ * pair at slot. */
+static nncl_status forward_backward(nncl_model *m, nncl__view x, nncl__view y, size_t rows, cl_uint slot,
+                                    int check_input)
 {
-    size_t rows = X->rows;
     NNCL__TRY(nncl__model_reserve(m, rows));
-    nncl__view x = nncl__view_of(X), y = nncl__view_of(Y);
-    NNCL__TRY(nncl__check_finite(m, x, rows, X->cols));
+    if (check_input) NNCL__TRY(nncl__check_finite(m->ctx, x, rows, m->inputs, m->status));
     NNCL__TRY(nncl__model_forward(m, x, rows));
     NNCL__TRY(nncl__model_loss(m, y, rows, 1, slot));
     return nncl__model_backward(m, x, rows);
 }
 
+nncl_status nncl__model_step(nncl_model *m, nncl__view X, nncl__view Y, size_t rows, int check_input)
+{
+    NNCL__TRY(forward_backward(m, X, Y, rows, NNCL_METRIC_TRAIN, check_input));
+    NNCL__TRY(nncl__optim_update(m));
+    m->train_rows += (double)rows;
+    return NNCL_OK;
+}
+
+nncl_status nncl__model_eval_batch(nncl_model *m, nncl__view X, const nncl__view *Y, size_t rows,
+                                   int check_input)
+{
+    NNCL__TRY(nncl__model_reserve(m, rows));
+    if (check_input) NNCL__TRY(nncl__check_finite(m->ctx, X, rows, m->inputs, m->status));
+    NNCL__TRY(nncl__model_forward(m, X, rows));
+    return Y ? nncl__model_loss(m, *Y, rows, 0, NNCL_METRIC_EVAL) : NNCL_OK;
+}
+
+nncl__view nncl__model_last_layer(const nncl_model *m) { return act_view(m, m->n_layers - 1); }
+
 nncl_status nncl_model_compute_gradients(nncl_model *m, const nncl_tensor *X, const nncl_tensor *Y)
 {
     if (m && !Y) return nncl__fail(m->ctx, NNCL_ERR_INVALID_ARG, "nncl_model_compute_gradients: Y is NULL");
     NNCL__TRY(nncl__model_check_batch(m, X, Y, "nncl_model_compute_gradients"));
-    NNCL__TRY(forward_backward(m, X, Y, 2));
+    NNCL__TRY(forward_backward(m, nncl__view_of(X), nncl__view_of(Y), X->rows, NNCL_METRIC_EVAL, 1));
     return nncl_model_sync(m);
 }
 
@@ -144,10 +151,7 @@ nncl_status nncl_model_train_step(nncl_model *m, const nncl_tensor *X, const nnc
 {
     if (m && !Y) return nncl__fail(m->ctx, NNCL_ERR_INVALID_ARG, "nncl_model_train_step: Y is NULL");
     NNCL__TRY(nncl__model_check_batch(m, X, Y, "nncl_model_train_step"));
-    NNCL__TRY(forward_backward(m, X, Y, 0));
-    NNCL__TRY(nncl__optim_update(m));
-    m->train_rows += (double)X->rows;
-    return NNCL_OK;
+    return nncl__model_step(m, nncl__view_of(X), nncl__view_of(Y), X->rows, 1);
 }
 
 nncl_status nncl__model_check_status(nncl_model *m)
@@ -210,7 +214,7 @@ nncl_status nncl__model_clear_metrics(nncl_model *m, cl_uint slot)
 nncl_status nncl__model_read_metrics(nncl_model *m, cl_uint slot, double rows, float *loss,
                                      float *accuracy, int clear)
 {
-    float sums[2], zero[2] = {0, 0};
+    float sums[2], zero[2] = {0, 0}; /* loss at NNCL_METRIC_LOSS, correct at _CORRECT */
     NNCL__CHECK_CL(m->ctx,
                    clEnqueueReadBuffer(m->ctx->queue, m->metrics, CL_TRUE, slot * sizeof(float),
                                        sizeof sums, sums, 0, NULL, NULL),
@@ -221,8 +225,8 @@ nncl_status nncl__model_read_metrics(nncl_model *m, cl_uint slot, double rows, f
                                             sizeof zero, zero, 0, NULL, NULL),
                        "clearing metrics");
     double terms = m->loss == NNCL_LOSS_SOFTMAX_CE ? rows : rows * (double)nncl_model_outputs(m);
-    if (loss) *loss = terms > 0 ? (float)(sums[0] / terms) : 0.0f;
-    if (accuracy) *accuracy = terms > 0 ? (float)(sums[1] / terms) : 0.0f;
+    if (loss) *loss = terms > 0 ? (float)(sums[NNCL_METRIC_LOSS] / terms) : 0.0f;
+    if (accuracy) *accuracy = terms > 0 ? (float)(sums[NNCL_METRIC_CORRECT] / terms) : 0.0f;
     return NNCL_OK;
 }
 
@@ -234,27 +238,36 @@ nncl_status nncl_model_train_metrics(nncl_model *m, float *loss, float *accuracy
     m->train_rows = 0;
     if (st != NNCL_OK) {
         float ignored[2];
-        nncl__model_read_metrics(m, 0, 0, &ignored[0], &ignored[1], 1);
+        nncl__model_read_metrics(m, NNCL_METRIC_TRAIN, 0, &ignored[0], &ignored[1], 1);
         return st;
     }
-    return nncl__model_read_metrics(m, 0, rows, loss, accuracy, 1);
+    return nncl__model_read_metrics(m, NNCL_METRIC_TRAIN, rows, loss, accuracy, 1);
 }
 
-/* Forward passes over X in chunks of EVAL_CHUNK rows; after each, the loss
- * against the same rows of Z summed into metrics slot 2 (with_loss), or the
- * model's outputs written to those rows of Z. */
+nncl_status nncl__model_reset_train_metrics(nncl_model *m)
+{
+    m->train_rows = 0;
+    return nncl__model_clear_metrics(m, NNCL_METRIC_TRAIN);
+}
+
+nncl_status nncl__model_running_loss(nncl_model *m, float *loss)
+{
+    return nncl__model_read_metrics(m, NNCL_METRIC_TRAIN, m->train_rows, loss, NULL, 0);
+}
+
+/* Forward passes over X in chunks of NNCL__EVAL_ROWS rows; after each, the
+ * loss against the same rows of Z summed into the evaluation metrics
+ * (with_loss), or the model's outputs written to those rows of Z. */
 static nncl_status forward_chunks(nncl_model *m, const nncl_tensor *X, const nncl_tensor *Z, int with_loss)
 {
-    size_t chunk = X->rows < EVAL_CHUNK ? X->rows : EVAL_CHUNK;
-    NNCL__TRY(nncl__model_reserve(m, chunk));
+    size_t chunk = X->rows < NNCL__EVAL_ROWS ? X->rows : NNCL__EVAL_ROWS;
     for (size_t r0 = 0; r0 < X->rows; r0 += chunk) {
         size_t rows = X->rows - r0 < chunk ? X->rows - r0 : chunk;
         nncl__view x = nncl__view_of(X), z = nncl__view_of(Z);
         x.off += (cl_uint)(r0 * x.ld);
         z.off += (cl_uint)(r0 * z.ld);
-        NNCL__TRY(nncl__check_finite(m, x, rows, X->cols));
-        NNCL__TRY(nncl__model_forward(m, x, rows));
-        NNCL__TRY(with_loss ? nncl__model_loss(m, z, rows, 0, 2) : nncl__model_outputs(m, z, rows));
+        NNCL__TRY(nncl__model_eval_batch(m, x, with_loss ? &z : NULL, rows, 1));
+        if (!with_loss) NNCL__TRY(nncl__model_outputs(m, z, rows));
     }
     return NNCL_OK;
 }
@@ -264,11 +277,11 @@ nncl_status nncl_model_evaluate(nncl_model *m, const nncl_tensor *X, const nncl_
 {
     NNCL__TRY(nncl__model_check_batch(m, X, Y, "nncl_model_evaluate"));
     if (!Y) return nncl__fail(m->ctx, NNCL_ERR_INVALID_ARG, "nncl_model_evaluate: Y is NULL");
-    NNCL__TRY(nncl__model_clear_metrics(m, 2)); /* may hold sums of compute_gradients */
+    NNCL__TRY(nncl__model_clear_metrics(m, NNCL_METRIC_EVAL)); /* may hold sums of compute_gradients */
     NNCL__TRY(forward_chunks(m, X, Y, 1));
     nncl_status st = nncl__model_check_status(m);
     float ignored;
-    nncl_status read = nncl__model_read_metrics(m, 2, (double)X->rows, loss ? loss : &ignored,
+    nncl_status read = nncl__model_read_metrics(m, NNCL_METRIC_EVAL, (double)X->rows, loss ? loss : &ignored,
                                                 accuracy ? accuracy : &ignored, 1);
     return st != NNCL_OK ? st : read;
 }

@@ -2,7 +2,6 @@
  * buffers as tensor views, and the low-level ops enqueued on the caller's
  * queue after a wait list, returning an event. */
 #include "core/core.h"
-#include "model/model.h"
 #include "nncl/nncl_cl.h"
 #include "ops/ops.h"
 

@@ -248,3 +248,33 @@ nncl_status nncl__sum(nncl_context *ctx, nncl__view a, size_t n, cl_mem acc, cl_
     size_t single = 1;
     return nncl__launch(ctx, NNCL__K_SUM_ACCUMULATE, 1, &single);
 }
+
+/* The first non-finite element of X, one work-item per row, flagged in the
+ * status word as NNCL_DEV_NONFINITE_INPUT (row, column). */
+nncl_status nncl__check_finite(nncl_context *ctx, nncl__view X, size_t rows, size_t cols, cl_mem status)
+{
+    cl_uint n_cols = (cl_uint)cols, n_rows = (cl_uint)rows;
+    cl_int code = NNCL_DEV_NONFINITE_INPUT;
+    NNCL__TRY(nncl__set_args(ctx, NNCL__K_CHECK_FINITE, NNCL__ARG(X.mem), NNCL__ARG(X.off),
+                             NNCL__ARG(X.ld), NNCL__ARG(n_cols), NNCL__ARG(status), NNCL__ARG(code),
+                             NNCL__ARG(n_rows), NNCL__END));
+    return nncl__launch(ctx, NNCL__K_CHECK_FINITE, 1, &rows);
+}
+
+/* x[r] = (features[idx[first + r]]·scale - mean)·inv_std, y[r] = its target;
+ * one row per work-item. Absent buffers are passed as x (never read). */
+nncl_status nncl__gather(nncl_context *ctx, const nncl__gather_source *src, cl_mem idx, size_t first,
+                         size_t rows, cl_mem x, cl_mem y)
+{
+    nncl__kernel_id id = src->u8 ? NNCL__K_GATHER_U8 : NNCL__K_GATHER_F32;
+    cl_uint n_cols = (cl_uint)src->cols, start = (cl_uint)first, ld = (cl_uint)src->cols,
+            n_rows = (cl_uint)rows;
+    cl_int has_norm = src->mean != NULL, has_targets = src->targets != NULL;
+    cl_mem mean = has_norm ? src->mean : x, inv = has_norm ? src->inv_std : x;
+    cl_mem targets = has_targets ? src->targets : y;
+    NNCL__TRY(nncl__set_args(ctx, id, NNCL__ARG(src->features), NNCL__ARG(n_cols), NNCL__ARG(idx),
+                             NNCL__ARG(start), NNCL__ARG(src->scale), NNCL__ARG(mean), NNCL__ARG(inv),
+                             NNCL__ARG(has_norm), NNCL__ARG(x), NNCL__ARG(ld), NNCL__ARG(n_rows),
+                             NNCL__ARG(targets), NNCL__ARG(has_targets), NNCL__ARG(y), NNCL__END));
+    return nncl__launch(ctx, id, 1, &rows);
+}

@@ -53,4 +53,36 @@ nncl_status nncl__loss(nncl_context *ctx, nncl_loss loss, nncl_activation act, n
 /* acc[slot] (+)= Σ of n consecutive floats from a.off (one work-item, fixed order). */
 nncl_status nncl__sum(nncl_context *ctx, nncl__view a, size_t n, cl_mem acc, cl_uint slot, int overwrite);
 
+/* Flags NaN or infinity in X (rows x cols) as NNCL_DEV_NONFINITE_INPUT in
+ * the status word (kernels/reduce.cl). */
+nncl_status nncl__check_finite(nncl_context *ctx, nncl__view X, size_t rows, size_t cols, cl_mem status);
+
+/* Rows idx[first .. first+rows) of a data set's features (cols wide; bytes
+ * when u8, else floats), times scale, standardised when mean/inv_std are not
+ * NULL, into x (rows x cols); their targets (NULL: none) into y
+ * (kernels/data.cl). */
+typedef struct {
+    cl_mem features;
+    int u8;
+    size_t cols;
+    float scale;
+    cl_mem targets;         /* rows floats, or NULL */
+    cl_mem mean, inv_std;   /* cols floats each, or NULL */
+} nncl__gather_source;
+nncl_status nncl__gather(nncl_context *ctx, const nncl__gather_source *src, cl_mem idx, size_t first,
+                         size_t rows, cl_mem x, cl_mem y);
+
+/* ---- optimizers (host/ops/optim.c, kernels/optim.cl) ---- */
+
+/* Validates hyper-parameters; the message names the bad one. */
+nncl_status nncl__optim_validate(nncl_context *ctx, const nncl_optimizer *opt);
+/* The learning rate at optimizer step `step` under the schedule. */
+float nncl__optim_lr(const nncl_optimizer *opt, uint64_t step);
+/* One launch of the optimizer kernel over n floats of each view, as update
+ * number step + 1; skipped on the device when the status word is set
+ * (status NULL: no check). */
+nncl_status nncl__optim_launch(nncl_context *ctx, const nncl_optimizer *o, uint64_t step,
+                               nncl__view w, nncl__view g, nncl__view m, nncl__view v, size_t n,
+                               cl_mem status);
+
 #endif

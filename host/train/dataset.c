@@ -12,7 +12,7 @@
 
 void nncl_dataset_set_device_budget(nncl_context *ctx, uint64_t bytes)
 {
-    if (ctx) ctx->dataset_budget = bytes;
+    if (ctx) nncl__context_set_dataset_budget(ctx, bytes);
 }
 
 static size_t feature_bytes(const nncl__host_data *h)
@@ -25,7 +25,7 @@ static size_t feature_bytes(const nncl__host_data *h)
 static nncl_status place(nncl_dataset *ds)
 {
     nncl_context *ctx = ds->ctx;
-    uint64_t budget = ctx->dataset_budget ? ctx->dataset_budget : ctx->info.global_mem_bytes / 2;
+    uint64_t budget = nncl__context_dataset_budget(ctx);
     size_t bytes = feature_bytes(&ds->host);
     if (bytes > budget || bytes > ctx->info.max_alloc_bytes) {
         ds->streamed = 1;

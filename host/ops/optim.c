@@ -1,22 +1,25 @@
 /* Optimizers (kernels/optim.cl): hyper-parameters, learning-rate schedules,
- * and the one launch per step that updates every parameter. */
-#include "model/model.h"
+ * and the one launch that updates every parameter of a flat buffer. The
+ * model layer (host/model/model.c) keeps a model's optimizer and its step. */
+#include "core/core.h"
+#include "ops/ops.h"
 
 #include <math.h>
 #include <string.h>
 
 static const char *const optim_names[] = {"sgd", "momentum", "nesterov", "adam", "adamw"};
+#define NNCL__OPTIM_KINDS (int)(sizeof optim_names / sizeof *optim_names)
 
 const char *nncl_optimizer_name(nncl_optimizer_kind kind)
 {
-    return (int)kind >= 0 && (int)kind < 5 ? optim_names[kind] : NULL;
+    return (int)kind >= 0 && (int)kind < NNCL__OPTIM_KINDS ? optim_names[kind] : NULL;
 }
 
 nncl_status nncl_optimizer_parse(const char *name, nncl_optimizer_kind *kind)
 {
     if (!name || !kind)
         return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_optimizer_parse: NULL argument");
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < NNCL__OPTIM_KINDS; i++)
         if (!strcmp(name, optim_names[i])) {
             *kind = (nncl_optimizer_kind)i;
             return NNCL_OK;
@@ -99,30 +102,6 @@ float nncl__optim_lr(const nncl_optimizer *o, uint64_t step)
     }
 }
 
-nncl_status nncl_model_set_optimizer(nncl_model *m, const nncl_optimizer *opt)
-{
-    if (!m) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_model_set_optimizer: model is NULL");
-    NNCL__TRY(nncl__optim_validate(m->ctx, opt));
-    if (opt->kind != m->opt.kind) {
-        float zero = 0.0f;
-        size_t bytes = m->n_params * sizeof(float);
-        NNCL__CHECK_CL(m->ctx, clEnqueueFillBuffer(m->ctx->queue, m->opt_m, &zero, sizeof zero, 0, bytes, 0, NULL, NULL),
-                       "clEnqueueFillBuffer");
-        NNCL__CHECK_CL(m->ctx, clEnqueueFillBuffer(m->ctx->queue, m->opt_v, &zero, sizeof zero, 0, bytes, 0, NULL, NULL),
-                       "clEnqueueFillBuffer");
-    }
-    m->opt = *opt;
-    return NNCL_OK;
-}
-
-nncl_status nncl_model_get_optimizer(const nncl_model *m, nncl_optimizer *opt)
-{
-    if (!m || !opt)
-        return nncl__fail(m ? m->ctx : NULL, NNCL_ERR_INVALID_ARG, "nncl_model_get_optimizer: NULL argument");
-    *opt = m->opt;
-    return NNCL_OK;
-}
-
 /* Scalars of one update: the schedule's lr and Adam's bias corrections
  * 1-β^t (t = step + 1), computed on the host in double. */
 static void optim_scalars(const nncl_optimizer *o, uint64_t step, float *lr, float *bc1, float *bc2)
@@ -149,16 +128,4 @@ nncl_status nncl__optim_launch(nncl_context *ctx, const nncl_optimizer *o, uint6
                              NNCL__ARG(bc1), NNCL__ARG(bc2), NNCL__ARG(status), NNCL__END));
     size_t items = (n + 7) / 8; /* eight parameters per work-item */
     return nncl__launch(ctx, NNCL__K_OPTIM_UPDATE, 1, &items);
-}
-
-/* Adam:  m = β1·m + (1-β1)·g,  v = β2·v + (1-β2)·g²,
- *        w -= lr · (m / (1-β1^t)) / (sqrt(v / (1-β2^t)) + eps),  t = step + 1.
- * (optim_scalars gives the step's lr and bias corrections.) */
-nncl_status nncl__optim_update(nncl_model *m)
-{
-    NNCL__TRY(nncl__optim_launch(m->ctx, &m->opt, m->step, (nncl__view){m->params, 0, 0},
-                                 (nncl__view){m->grads, 0, 0}, (nncl__view){m->opt_m, 0, 0},
-                                 (nncl__view){m->opt_v, 0, 0}, m->n_params, m->status));
-    m->step++;
-    return NNCL_OK;
 }

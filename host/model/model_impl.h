@@ -1,0 +1,69 @@
+/* The model struct, private to host/model: model.c (creation, parameters,
+ * optimizer, normalisation), step.c (forward, backward, metrics) and
+ * modelfile.c (save/load). The layers above see model.h only. */
+#ifndef NNCL_MODEL_MODEL_IMPL_H
+#define NNCL_MODEL_MODEL_IMPL_H
+
+#include "model/model.h"
+
+struct nncl_model {
+    nncl_context *ctx;
+    size_t inputs;
+    size_t n_layers;
+    nncl_layer_spec layers[NNCL_MAX_LAYERS];
+    nncl_loss loss;
+    uint64_t seed;
+
+    /* Flat buffers, n_params floats each: per layer W (in x out) then b. */
+    size_t n_params;
+    size_t w_off[NNCL_MAX_LAYERS], b_off[NNCL_MAX_LAYERS];
+    cl_mem params, grads, opt_m, opt_v;
+    nncl_optimizer opt;
+    uint64_t step;
+
+    /* Per-batch buffers for up to `capacity` rows, grown on demand:
+     * act[l] = output of layer l (the logits for a softmax/BCE last layer),
+     * delta[l] = gradient with respect to act[l], then to its pre-activation. */
+    size_t capacity;
+    cl_mem act[NNCL_MAX_LAYERS], delta[NNCL_MAX_LAYERS];
+    cl_mem row_loss, row_correct;
+
+    /* NNCL_METRIC_COUNT floats: loss and correct sums of training since the
+     * last read (NNCL_METRIC_TRAIN) and of the running evaluation
+     * (NNCL_METRIC_EVAL); kernels/nncl_shared.h. */
+    cl_mem metrics;
+    double train_rows;  /* rows accumulated in the training pair */
+    /* The device status word, NNCL_STATUS_WORDS ints (nncl_shared.h). */
+    cl_mem status;
+
+    /* What the train layer keeps per model (nncl__model_attach). */
+    void *attachment;
+    nncl__attachment_free attachment_free;
+
+    /* Standardisation applied in the gather: x' = (x - mean) · inv_std. */
+    int has_norm;
+    float *norm_mean, *norm_std; /* host copies, inputs entries each */
+    cl_mem norm_mean_dev, norm_inv_std_dev;
+};
+
+/* Input width of layer l. */
+static inline size_t nncl__layer_in(const nncl_model *m, size_t l)
+{
+    return l == 0 ? m->inputs : m->layers[l - 1].units;
+}
+
+/* Forward pass of rows rows of X into m->act; the last layer keeps logits for
+ * softmax-ce and bce. */
+nncl_status nncl__model_forward(nncl_model *m, nncl__view X, size_t rows);
+/* Loss kernel on the last forward pass; gradient into delta[last] when
+ * want_grad; sums into the metric pair at slot. */
+nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, int want_grad, cl_uint slot);
+/* Backward pass from delta[last] (as the loss left it) into m->grads. */
+nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows);
+/* One optimizer launch over every parameter; counts the step. */
+nncl_status nncl__optim_update(nncl_model *m);
+/* Checks a full batch (X, Y) against the model's shapes. */
+nncl_status nncl__model_check_batch(nncl_model *m, const nncl_tensor *X, const nncl_tensor *Y,
+                                    const char *fn);
+
+#endif
