@@ -81,6 +81,69 @@ static nncl_status wrap(nncl_context *ctx, nncl__host_data *h, nncl_dataset **ou
     return NNCL_OK;
 }
 
+nncl_status nncl_dataset_from_arrays(nncl_context *ctx, const float *features, size_t rows, size_t cols,
+                                     const float *targets, nncl_target_kind kind, nncl_dataset **out)
+{
+    const char *fn = "nncl_dataset_from_arrays";
+    if (!ctx || !features || !out) return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "%s: NULL argument", fn);
+    *out = NULL;
+    if (rows == 0 || cols == 0)
+        return nncl__fail(ctx, NNCL_ERR_SHAPE, "%s: %zu rows x %zu columns; both must be > 0", fn, rows, cols);
+    if (kind != NNCL_TARGET_NONE && kind != NNCL_TARGET_CLASS && kind != NNCL_TARGET_VALUE)
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "%s: unknown target kind %d", fn, (int)kind);
+    if ((kind == NNCL_TARGET_NONE) != (targets == NULL))
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "%s: targets %s but the kind is %s", fn,
+                          targets ? "given" : "NULL", kind == NNCL_TARGET_NONE ? "NONE" : "CLASS or VALUE");
+    if (cols > SIZE_MAX / sizeof(float) / rows)
+        return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "%s: %zu x %zu floats", fn, rows, cols);
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < cols; c++)
+            if (!isfinite(features[r * cols + c]))
+                return nncl__fail(ctx, NNCL_ERR_NUMERIC, "%s: feature row %zu, column %zu is %g", fn, r, c,
+                                  (double)features[r * cols + c]);
+    nncl__host_data h;
+    memset(&h, 0, sizeof h);
+    h.rows = rows;
+    h.cols = cols;
+    h.f32 = malloc(rows * cols * sizeof(float));
+    if (!h.f32) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "%s: %zu x %zu floats", fn, rows, cols);
+    memcpy(h.f32, features, rows * cols * sizeof(float));
+    if (kind == NNCL_TARGET_CLASS) {
+        h.label_kind = NNCL__LABELS_CLASS;
+        h.labels = malloc(rows * sizeof *h.labels);
+        if (!h.labels) {
+            nncl__host_data_free(&h);
+            return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "%s: %zu labels", fn, rows);
+        }
+        for (size_t r = 0; r < rows; r++) {
+            float t = targets[r];
+            if (!(t >= 0.0f && t < (float)NNCL__MAX_CLASSES) || t != floorf(t)) {
+                nncl__host_data_free(&h);
+                return nncl__fail(ctx, NNCL_ERR_INVALID_ARG,
+                                  "%s: target %g of row %zu is not a class index in [0, %d)", fn, (double)t, r,
+                                  NNCL__MAX_CLASSES);
+            }
+            h.labels[r] = (int32_t)t;
+            if (h.labels[r] + 1 > h.classes) h.classes = h.labels[r] + 1;
+        }
+    } else if (kind == NNCL_TARGET_VALUE) {
+        h.label_kind = NNCL__LABELS_FLOAT;
+        h.targets = malloc(rows * sizeof *h.targets);
+        if (!h.targets) {
+            nncl__host_data_free(&h);
+            return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "%s: %zu targets", fn, rows);
+        }
+        for (size_t r = 0; r < rows; r++) {
+            if (!isfinite(targets[r])) {
+                nncl__host_data_free(&h);
+                return nncl__fail(ctx, NNCL_ERR_NUMERIC, "%s: target of row %zu is %g", fn, r, (double)targets[r]);
+            }
+            h.targets[r] = targets[r];
+        }
+    }
+    return wrap(ctx, &h, out);
+}
+
 nncl_status nncl_dataset_load_idx(nncl_context *ctx, const char *images_path,
                                   const char *labels_path, nncl_dataset **out)
 {
@@ -101,9 +164,8 @@ nncl_status nncl_dataset_load_csv(nncl_context *ctx, const char *path,
     if (!ctx || !path || !out)
         return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_dataset_load_csv: NULL argument");
     *out = NULL;
-    /* At most 65536 classes: a larger label is a typo far more often than a task. */
     nncl__csv_options opt = {options ? options->label_column : NULL,
-                             options ? !options->regression : 1, 65536};
+                             options ? !options->regression : 1, NNCL__MAX_CLASSES};
     nncl__host_data h;
     memset(&h, 0, sizeof h);
     nncl__errbuf err;

@@ -354,6 +354,22 @@ NNCL_API nncl_status nncl_dataset_load_idx(nncl_context *ctx, const char *images
 /* Loads a numeric CSV (comma, semicolon or tab, optional header row). */
 NNCL_API nncl_status nncl_dataset_load_csv(nncl_context *ctx, const char *path,
                                            const nncl_csv_options *options, nncl_dataset **out);
+/* What the targets of an in-memory data set are. */
+typedef enum nncl_target_kind {
+    NNCL_TARGET_NONE = 0,  /* features only (to predict on); targets must be NULL */
+    NNCL_TARGET_CLASS = 1, /* class indices 0 .. classes-1, as floats holding integers */
+    NNCL_TARGET_VALUE = 2  /* regression targets: any finite float */
+} nncl_target_kind;
+
+/* A data set from host arrays: features rows x cols (row-major floats) and
+ * one target per row (NULL with NNCL_TARGET_NONE). Both arrays are copied:
+ * the caller may free them as soon as this returns. Like a file's data set
+ * it is kept on the device when it fits. A NaN or infinity is
+ * NNCL_ERR_NUMERIC naming its row and column; a class target that is
+ * negative, fractional or >= 65536 is NNCL_ERR_INVALID_ARG. */
+NNCL_API nncl_status nncl_dataset_from_arrays(nncl_context *ctx, const float *features, size_t rows,
+                                              size_t cols, const float *targets, nncl_target_kind kind,
+                                              nncl_dataset **out);
 /* Loads by name: "fashion-mnist" (the Debian package dataset-fashion-mnist)
  * or a folder holding the four IDX files, whose "train" or "test" part is
  * chosen by `part`; or a .csv file (part ignored; options may be NULL). */
@@ -429,6 +445,76 @@ NNCL_API nncl_status nncl_model_evaluate_dataset(nncl_model *model, const nncl_d
  * nncl_model_predict gives them. */
 NNCL_API nncl_status nncl_model_predict_dataset(nncl_model *model, const nncl_dataset *ds,
                                                 float *dst, size_t count);
+
+/* ---- The whole fit --------------------------------------------------------
+ * nncl_model_fit runs a training run to its end: epochs of shuffled batches,
+ * evaluation on a validation set after each, early stopping when the
+ * monitored loss stops improving, the best epoch's weights at the end, a
+ * history of every epoch, a per-batch progress callback and cancellation.
+ * It is built only on the public calls above (the CLI's `nncl train` is a
+ * thin layer over it). */
+
+typedef struct nncl_epoch_record {
+    uint64_t epoch;             /* 0-based */
+    float train_loss, train_accuracy; /* means over the epoch's batches */
+    float valid_loss, valid_accuracy; /* NaN without a validation set */
+    float lr;                   /* the learning rate at the epoch's last step */
+    double seconds;             /* the epoch's wall time: training and validation */
+    double samples_per_second;  /* training rows per second */
+    int best;                   /* 1: the best epoch so far (see monitored loss) */
+} nncl_epoch_record;
+
+/* Called after every epoch; a non-zero return stops the fit. */
+typedef int (*nncl_epoch_fn)(const nncl_epoch_record *record, void *user);
+
+typedef struct nncl_fit_options {
+    size_t size;                /* sizeof(nncl_fit_options) (nncl_fit_options_defaults sets it) */
+    size_t batch;               /* rows per step; 0: from the data size (see nncl_fit_options_defaults) */
+    uint64_t max_epochs;        /* 0: from the data size */
+    uint64_t seed;              /* shuffles and the validation split */
+    const nncl_dataset *validation; /* NULL: hold out validation_fraction of the training set */
+    double validation_fraction; /* with validation NULL: 0 (no validation set) or in (0, 1) */
+    uint64_t patience;          /* stop after this many epochs without improvement; 0: never */
+    float min_delta;            /* an improvement lowers the monitored loss by more than this */
+    int restore_best;           /* 1: end with the best epoch's weights */
+    int standardize;            /* 1: a model without a normalisation gets the training set's */
+    uint64_t start_epoch;       /* resume: the epoch to start at (0-based) */
+    size_t start_batch;         /* resume: batches of start_epoch already done */
+    nncl_epoch_fn on_epoch;     /* NULL allowed */
+    nncl_progress_fn progress;  /* NULL allowed; called every progress_every batches */
+    size_t progress_every;
+    void *user;                 /* passed to on_epoch and progress */
+    nncl_epoch_record *history; /* NULL allowed: the caller's array of history_capacity records */
+    size_t history_capacity;
+} nncl_fit_options;
+
+/* Defaults that work on small tabular data and on images alike: batch
+ * min(128, max(16, rows / 16)) rounded to a multiple of 8 below 128;
+ * max_epochs so that the run takes about 4000 steps, within [10, 500];
+ * seed 42; no validation set (set validation or validation_fraction);
+ * patience 10 epochs with min_delta 1e-4 (as scikit-learn's MLP: the
+ * validation loss when there is a validation set, else the training loss);
+ * restore_best 1; standardize 1. */
+NNCL_API nncl_fit_options nncl_fit_options_defaults(void);
+
+typedef struct nncl_fit_result {
+    uint64_t epochs;           /* epochs completed by this call */
+    uint64_t best_epoch;       /* the epoch whose weights the model ends with (restore_best) */
+    float best_loss;           /* the monitored loss at best_epoch */
+    int monitored_validation;  /* 1: validation loss was monitored, 0: training loss */
+    int stopped_early;         /* patience ran out before max_epochs */
+    int still_improving;       /* the monitored loss fell by more than 1 % over the last 3
+                                  epochs at the end: more epochs would likely help */
+    size_t history_len;        /* records written to options->history */
+    size_t batches_done;       /* batches done of the last epoch (for a checkpoint after an interruption) */
+} nncl_fit_result;
+
+/* Trains model on train under options (NULL: the defaults); *result (NULL
+ * allowed) says how it went. When on_epoch or progress asks to stop, returns
+ * NNCL_ERR_INTERRUPTED with the model as it stands (not restored to the best
+ * epoch, so that a checkpoint resumes exactly) and *result filled. */
+NNCL_API nncl_status nncl_model_fit(nncl_model *model, const nncl_dataset *train,
+                                    const nncl_fit_options *options, nncl_fit_result *result);
 
 /* ---- Model files (safetensors) --------------------------------------------
  * Tensors "layers.<i>.weight" (F32, shape [in, out]: y = x·W + b; PyTorch's

@@ -1,0 +1,304 @@
+/* The in-memory data set (nncl_dataset_from_arrays) and the whole fit
+ * (nncl_model_fit): defaults that learn, validation and early stopping, the
+ * best epoch's weights, history, cancellation, and every misuse. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "testutil.h"
+
+/* Three Gaussian blobs in 4-D, columns on very different scales (as tabular
+ * data has them), labels 0..2. */
+static void blobs(size_t rows, uint64_t seed, float *x, float *y)
+{
+    static const float centre[3][4] = {{0, 0, 0, 0}, {2, 2, 0, 1}, {0, 2, 2, -1}};
+    static const float scale[4] = {1, 100, 0.01f, 1000};
+    uint64_t state = seed;
+    for (size_t r = 0; r < rows; r++) {
+        int k = (int)(r % 3);
+        for (int c = 0; c < 4; c++) {
+            float u = nncl_test_uniform(&state, -1, 1) + nncl_test_uniform(&state, -1, 1);
+            x[r * 4 + c] = (centre[k][c] + 0.5f * u) * scale[c];
+        }
+        y[r] = (float)k;
+    }
+}
+
+static nncl_model *classifier(nncl_context *ctx, size_t inputs, size_t classes)
+{
+    nncl_layer_spec layers[2] = {{16, NNCL_ACT_RELU}, {classes, NNCL_ACT_SOFTMAX}};
+    nncl_model_spec spec = {.inputs = inputs, .n_layers = 2, .layers = layers,
+                            .loss = NNCL_LOSS_SOFTMAX_CE, .seed = 7};
+    nncl_model *m = NULL;
+    ck_assert_int_eq(nncl_model_create(ctx, &spec, &m), NNCL_OK);
+    return m;
+}
+
+START_TEST(from_arrays_copies_and_checks)
+{
+    nncl_context *ctx = nncl_test_context();
+    float x[6] = {1, 2, 3, 4, 5, 6}, y[3] = {0, 2, 1};
+    nncl_dataset *ds = NULL;
+    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, 3, 2, y, NNCL_TARGET_CLASS, &ds), NNCL_OK);
+    x[0] = 99, y[0] = 1; /* copied: later changes do not reach the data set */
+    ck_assert_uint_eq(nncl_dataset_rows(ds), 3);
+    ck_assert_uint_eq(nncl_dataset_cols(ds), 2);
+    ck_assert_int_eq(nncl_dataset_classes(ds), 3);
+    float t[3], mean[2], sd[2];
+    ck_assert_int_eq(nncl_dataset_targets(ds, t, 3), NNCL_OK);
+    ck_assert_float_eq(t[0], 0.0f);
+    ck_assert_int_eq(nncl_dataset_stats(ds, mean, sd, 2), NNCL_OK);
+    ck_assert_float_eq_tol(mean[0], 3.0f, 1e-6);
+    nncl_dataset_destroy(ds);
+
+    float v[3] = {0.5f, -2.25f, 1e6f};
+    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, 3, 2, v, NNCL_TARGET_VALUE, &ds), NNCL_OK);
+    ck_assert_int_eq(nncl_dataset_classes(ds), 0);
+    nncl_dataset_destroy(ds);
+    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, 3, 2, NULL, NNCL_TARGET_NONE, &ds), NNCL_OK);
+    nncl_dataset_destroy(ds);
+
+    x[3] = NAN;
+    ASSERT_FAILS(ctx, nncl_dataset_from_arrays(ctx, x, 3, 2, y, NNCL_TARGET_CLASS, &ds), NNCL_ERR_NUMERIC,
+                 "row 1, column 1");
+    ck_assert_ptr_null(ds);
+    x[3] = 4;
+    float frac[3] = {0, 1.5f, 1};
+    ASSERT_FAILS(ctx, nncl_dataset_from_arrays(ctx, x, 3, 2, frac, NNCL_TARGET_CLASS, &ds),
+                 NNCL_ERR_INVALID_ARG, "1.5 of row 1 is not a class index");
+    float neg[3] = {0, -1, 1};
+    ASSERT_FAILS(ctx, nncl_dataset_from_arrays(ctx, x, 3, 2, neg, NNCL_TARGET_CLASS, &ds),
+                 NNCL_ERR_INVALID_ARG, "-1 of row 1");
+    float inf[3] = {0, INFINITY, 1};
+    ASSERT_FAILS(ctx, nncl_dataset_from_arrays(ctx, x, 3, 2, inf, NNCL_TARGET_VALUE, &ds), NNCL_ERR_NUMERIC,
+                 "target of row 1");
+    ASSERT_FAILS(ctx, nncl_dataset_from_arrays(ctx, x, 0, 2, y, NNCL_TARGET_CLASS, &ds), NNCL_ERR_SHAPE,
+                 "0 rows x 2 columns");
+    ASSERT_FAILS(ctx, nncl_dataset_from_arrays(ctx, x, 3, 2, NULL, NNCL_TARGET_CLASS, &ds),
+                 NNCL_ERR_INVALID_ARG, "targets NULL");
+    ASSERT_FAILS(ctx, nncl_dataset_from_arrays(ctx, x, 3, 2, y, NNCL_TARGET_NONE, &ds), NNCL_ERR_INVALID_ARG,
+                 "targets given");
+    ck_assert_ptr_null(ds);
+}
+END_TEST
+
+typedef struct {
+    int calls;
+    int stop_after;
+} epoch_counter;
+
+static int count_epochs(const nncl_epoch_record *rec, void *user)
+{
+    epoch_counter *c = user;
+    ck_assert(isfinite(rec->train_loss));
+    ck_assert(rec->seconds >= 0);
+    c->calls++;
+    return c->stop_after && c->calls >= c->stop_after;
+}
+
+/* With nothing but the defaults (and unscaled columns spanning 1e-2 .. 1e3),
+ * the fit standardises, picks a budget and learns the blobs. */
+START_TEST(defaults_learn_unscaled_tabular_data)
+{
+    nncl_context *ctx = nncl_test_context();
+    enum { N = 300 };
+    float *x = malloc(N * 4 * sizeof *x), y[N];
+    blobs(N, 11, x, y);
+    nncl_dataset *ds = NULL, *test = NULL;
+    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, N, 4, y, NNCL_TARGET_CLASS, &ds), NNCL_OK);
+    blobs(N, 12, x, y);
+    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, N, 4, y, NNCL_TARGET_CLASS, &test), NNCL_OK);
+    nncl_model *m = classifier(ctx, 4, 3);
+    nncl_fit_result r;
+    ck_assert_int_eq(nncl_model_fit(m, ds, NULL, &r), NNCL_OK);
+    ck_assert_uint_ge(r.epochs, 10);
+    ck_assert_int_eq(r.monitored_validation, 0);
+    ck_assert_int_eq(nncl_model_get_normalization(m, NULL, NULL, 4), 1);
+    float loss, acc;
+    ck_assert_int_eq(nncl_model_evaluate_dataset(m, test, &loss, &acc, NULL, 0), NNCL_OK);
+    ck_assert_msg(acc >= 0.95f, "test accuracy %g after %llu epochs", (double)acc, (unsigned long long)r.epochs);
+    nncl_model_destroy(m);
+    nncl_dataset_destroy(ds);
+    nncl_dataset_destroy(test);
+    free(x);
+}
+END_TEST
+
+/* A validation split is monitored; patience stops the run; the model ends
+ * with the best epoch's weights, whose validation loss the result reports;
+ * the history holds every epoch and marks the best. */
+START_TEST(early_stopping_keeps_the_best_epoch)
+{
+    nncl_context *ctx = nncl_test_context();
+    enum { N = 240 };
+    float *x = malloc(N * 4 * sizeof *x), y[N];
+    blobs(N, 5, x, y);
+    for (size_t r = 0; r < N; r += 4) y[r] = (float)((r + 1) % 3); /* wrong labels: validation loss turns up */
+    nncl_dataset *ds = NULL;
+    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, N, 4, y, NNCL_TARGET_CLASS, &ds), NNCL_OK);
+    nncl_model *m = classifier(ctx, 4, 3);
+    nncl_optimizer opt = nncl_optimizer_defaults(NNCL_OPTIM_ADAM);
+    opt.lr = 0.05f; /* overfits fast */
+    ck_assert_int_eq(nncl_model_set_optimizer(m, &opt), NNCL_OK);
+    nncl_epoch_record hist[400];
+    epoch_counter counter = {0, 0};
+    nncl_fit_options o = nncl_fit_options_defaults();
+    o.validation_fraction = 0.25;
+    o.patience = 5;
+    o.max_epochs = 400;
+    o.batch = 16;
+    o.history = hist;
+    o.history_capacity = 400;
+    o.on_epoch = count_epochs;
+    o.user = &counter;
+    nncl_fit_result r;
+    ck_assert_int_eq(nncl_model_fit(m, ds, &o, &r), NNCL_OK);
+    ck_assert_int_eq(r.monitored_validation, 1);
+    ck_assert_int_eq(r.stopped_early, 1);
+    ck_assert_uint_lt(r.epochs, 400);
+    ck_assert_uint_eq(r.history_len, r.epochs);
+    ck_assert_int_eq(counter.calls, (int)r.epochs);
+    ck_assert_uint_eq(r.best_epoch + o.patience + 1, r.epochs); /* patience epochs after the best */
+    int bests = 0;
+    for (size_t i = 0; i < r.history_len; i++) {
+        ck_assert_uint_eq(hist[i].epoch, i);
+        ck_assert(isfinite(hist[i].valid_loss));
+        ck_assert(hist[i].valid_loss >= r.best_loss - o.min_delta - 1e-6f); /* smaller gains do not count */
+        bests += hist[i].best;
+    }
+    ck_assert(hist[r.best_epoch].best);
+    ck_assert_float_eq(hist[r.best_epoch].valid_loss, r.best_loss);
+    ck_assert_int_ge(bests, 1);
+    /* The weights are the best epoch's: its validation loss comes back. */
+    nncl_dataset *train = NULL, *valid = NULL;
+    ck_assert_int_eq(nncl_dataset_split(ds, 0.25, o.seed, &train, &valid), NNCL_OK);
+    float loss;
+    ck_assert_int_eq(nncl_model_evaluate_dataset(m, valid, &loss, NULL, NULL, 0), NNCL_OK);
+    ck_assert_float_eq_tol(loss, r.best_loss, 1e-5);
+    nncl_dataset_destroy(train);
+    nncl_dataset_destroy(valid);
+    nncl_model_destroy(m);
+    nncl_dataset_destroy(ds);
+    free(x);
+}
+END_TEST
+
+static int stop_in_epoch_two(const nncl_progress *p, void *user)
+{
+    (void)user;
+    return p->epoch == 1 && p->batches_done >= 2;
+}
+
+/* on_epoch or progress stop the fit with NNCL_ERR_INTERRUPTED and a result
+ * that says where it stood. */
+START_TEST(cancellation_reports_where_it_stopped)
+{
+    nncl_context *ctx = nncl_test_context();
+    enum { N = 120 };
+    float *x = malloc(N * 4 * sizeof *x), y[N];
+    blobs(N, 3, x, y);
+    nncl_dataset *ds = NULL;
+    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, N, 4, y, NNCL_TARGET_CLASS, &ds), NNCL_OK);
+    nncl_model *m = classifier(ctx, 4, 3);
+    epoch_counter counter = {0, 2};
+    nncl_fit_options o = nncl_fit_options_defaults();
+    o.max_epochs = 50;
+    o.on_epoch = count_epochs;
+    o.user = &counter;
+    nncl_fit_result r;
+    ASSERT_FAILS(ctx, nncl_model_fit(m, ds, &o, &r), NNCL_ERR_INTERRUPTED, "after epoch 1");
+    ck_assert_uint_eq(r.epochs, 2);
+    ck_assert_int_eq(counter.calls, 2);
+
+    o = nncl_fit_options_defaults();
+    o.max_epochs = 50;
+    o.batch = 16;
+    o.progress = stop_in_epoch_two;
+    o.progress_every = 1;
+    ASSERT_FAILS(ctx, nncl_model_fit(m, ds, &o, &r), NNCL_ERR_INTERRUPTED, "epoch 1 stopped after 2");
+    ck_assert_uint_eq(r.epochs, 1);
+    ck_assert_uint_eq(r.batches_done, 2);
+    nncl_model_destroy(m);
+    nncl_dataset_destroy(ds);
+    free(x);
+}
+END_TEST
+
+/* y = 3·x0 - 2·x1 + 0.5: a regression fit from arrays gets close. */
+START_TEST(regression_from_arrays)
+{
+    nncl_context *ctx = nncl_test_context();
+    enum { N = 400 };
+    float *x = nncl_test_random(N * 2, 21, -1, 1), y[N];
+    for (size_t r = 0; r < N; r++) y[r] = 3 * x[2 * r] - 2 * x[2 * r + 1] + 0.5f;
+    nncl_dataset *ds = NULL;
+    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, N, 2, y, NNCL_TARGET_VALUE, &ds), NNCL_OK);
+    nncl_layer_spec layers[2] = {{16, NNCL_ACT_TANH}, {1, NNCL_ACT_IDENTITY}};
+    nncl_model_spec spec = {.inputs = 2, .n_layers = 2, .layers = layers, .loss = NNCL_LOSS_MSE, .seed = 3};
+    nncl_model *m = NULL;
+    ck_assert_int_eq(nncl_model_create(ctx, &spec, &m), NNCL_OK);
+    nncl_fit_result r;
+    ck_assert_int_eq(nncl_model_fit(m, ds, NULL, &r), NNCL_OK);
+    float mse;
+    ck_assert_int_eq(nncl_model_evaluate_dataset(m, ds, &mse, NULL, NULL, 0), NNCL_OK);
+    ck_assert_msg(mse < 0.05f, "mse %g after %llu epochs (target variance ~4.3)", (double)mse,
+                  (unsigned long long)r.epochs);
+    nncl_model_destroy(m);
+    nncl_dataset_destroy(ds);
+    free(x);
+}
+END_TEST
+
+START_TEST(misuse_is_named)
+{
+    nncl_context *ctx = nncl_test_context();
+    float x[8] = {1, 2, 3, 4, 5, 6, 7, 8}, y[4] = {0, 1, 0, 1};
+    nncl_dataset *ds = NULL, *other = NULL;
+    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, 4, 2, y, NNCL_TARGET_CLASS, &ds), NNCL_OK);
+    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, 4, 2, y, NNCL_TARGET_CLASS, &other), NNCL_OK);
+    nncl_model *m = classifier(ctx, 2, 2), *wide = classifier(ctx, 3, 2);
+    nncl_fit_options o = nncl_fit_options_defaults();
+    o.validation = other;
+    o.validation_fraction = 0.2;
+    ASSERT_FAILS(ctx, nncl_model_fit(m, ds, &o, NULL), NNCL_ERR_INVALID_ARG, "not both");
+    o = nncl_fit_options_defaults();
+    o.validation_fraction = 1.5;
+    ASSERT_FAILS(ctx, nncl_model_fit(m, ds, &o, NULL), NNCL_ERR_INVALID_ARG, "validation_fraction 1.5");
+    o = nncl_fit_options_defaults();
+    o.size = 8;
+    ASSERT_FAILS(ctx, nncl_model_fit(m, ds, &o, NULL), NNCL_ERR_INVALID_ARG, "options.size 8");
+    o = nncl_fit_options_defaults();
+    o.history_capacity = 3;
+    ASSERT_FAILS(ctx, nncl_model_fit(m, ds, &o, NULL), NNCL_ERR_INVALID_ARG, "history is NULL");
+    o = nncl_fit_options_defaults();
+    o.max_epochs = 1;
+    ASSERT_FAILS(ctx, nncl_model_fit(wide, ds, &o, NULL), NNCL_ERR_SHAPE, "the model takes 3 inputs");
+    ASSERT_FAILS(NULL, nncl_model_fit(NULL, ds, NULL, NULL), NNCL_ERR_INVALID_ARG, "model and train are required");
+    /* A zeroed options struct (size 0) is read as the current layout. */
+    nncl_fit_options zeroed;
+    memset(&zeroed, 0, sizeof zeroed);
+    zeroed.max_epochs = 2;
+    nncl_fit_result r;
+    ck_assert_int_eq(nncl_model_fit(m, ds, &zeroed, &r), NNCL_OK);
+    ck_assert_uint_eq(r.epochs, 2);
+    nncl_model_destroy(m);
+    nncl_model_destroy(wide);
+    nncl_dataset_destroy(ds);
+    nncl_dataset_destroy(other);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("fit");
+    if (!nncl_test_have_device()) return NNCL_TEST_SKIP;
+    TCase *tc = tcase_create("device");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, from_arrays_copies_and_checks);
+    tcase_add_test(tc, defaults_learn_unscaled_tabular_data);
+    tcase_add_test(tc, early_stopping_keeps_the_best_epoch);
+    tcase_add_test(tc, cancellation_reports_where_it_stopped);
+    tcase_add_test(tc, regression_from_arrays);
+    tcase_add_test(tc, misuse_is_named);
+    suite_add_tcase(s, tc);
+    return nncl_test_run(s);
+}
