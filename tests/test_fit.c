@@ -2,8 +2,10 @@
  * (nncl_model_fit): defaults that learn, validation and early stopping, the
  * best epoch's weights, history, cancellation, and every misuse. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
+#include "io/safetensors.h"
 #include "testutil.h"
 
 /* Three Gaussian blobs in 4-D, columns on very different scales (as tabular
@@ -140,14 +142,13 @@ START_TEST(early_stopping_keeps_the_best_epoch)
     opt.lr = 0.05f; /* overfits fast */
     ck_assert_int_eq(nncl_model_set_optimizer(m, &opt), NNCL_OK);
     nncl_epoch_record hist[400];
+    nncl_model_clear_history(m);
     epoch_counter counter = {0, 0};
     nncl_fit_options o = nncl_fit_options_defaults();
     o.validation_fraction = 0.25;
     o.patience = 5;
     o.max_epochs = 400;
     o.batch = 16;
-    o.history = hist;
-    o.history_capacity = 400;
     o.on_epoch = count_epochs;
     o.user = &counter;
     nncl_fit_result r;
@@ -155,11 +156,12 @@ START_TEST(early_stopping_keeps_the_best_epoch)
     ck_assert_int_eq(r.monitored_validation, 1);
     ck_assert_int_eq(r.stopped_early, 1);
     ck_assert_uint_lt(r.epochs, 400);
-    ck_assert_uint_eq(r.history_len, r.epochs);
+    size_t history_len = nncl_model_history(m, hist, 400);
+    ck_assert_uint_eq(history_len, r.epochs);
     ck_assert_int_eq(counter.calls, (int)r.epochs);
     ck_assert_uint_eq(r.best_epoch + o.patience + 1, r.epochs); /* patience epochs after the best */
     int bests = 0;
-    for (size_t i = 0; i < r.history_len; i++) {
+    for (size_t i = 0; i < history_len; i++) {
         ck_assert_uint_eq(hist[i].epoch, i);
         ck_assert(isfinite(hist[i].valid_loss));
         ck_assert(hist[i].valid_loss >= r.best_loss - o.min_delta - 1e-6f); /* smaller gains do not count */
@@ -267,8 +269,7 @@ START_TEST(misuse_is_named)
     o.size = 8;
     ASSERT_FAILS(ctx, nncl_model_fit(m, ds, &o, NULL), NNCL_ERR_INVALID_ARG, "options.size 8");
     o = nncl_fit_options_defaults();
-    o.history_capacity = 3;
-    ASSERT_FAILS(ctx, nncl_model_fit(m, ds, &o, NULL), NNCL_ERR_INVALID_ARG, "history is NULL");
+    o.test = NULL;
     o = nncl_fit_options_defaults();
     o.max_epochs = 1;
     ASSERT_FAILS(ctx, nncl_model_fit(wide, ds, &o, NULL), NNCL_ERR_SHAPE, "the model takes 3 inputs");
@@ -287,6 +288,93 @@ START_TEST(misuse_is_named)
 }
 END_TEST
 
+/* Column names, class names and the history travel with the model through
+ * a checkpoint; a damaged history or name list is a FORMAT error naming it. */
+START_TEST(names_and_history_are_saved)
+{
+    nncl_context *ctx = nncl_test_context();
+    enum { N = 60 };
+    float *x = malloc(N * 4 * sizeof *x), y[N];
+    blobs(N, 9, x, y);
+    nncl_dataset *ds = NULL, *test = NULL;
+    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, N, 4, y, NNCL_TARGET_CLASS, &ds), NNCL_OK);
+    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, 30, 4, y, NNCL_TARGET_CLASS, &test), NNCL_OK);
+    nncl_model *m = classifier(ctx, 4, 3);
+    const char *cols[4] = {"length, cm", "width \"w\"", "ü", "d"}, *classes[3] = {"setosa", "versicolor", "virginica"};
+    ck_assert_int_eq(nncl_model_set_columns(m, cols, 4, "species"), NNCL_OK);
+    ck_assert_int_eq(nncl_model_set_class_names(m, classes, 3), NNCL_OK);
+    ASSERT_FAILS(ctx, nncl_model_set_columns(m, cols, 3, NULL), NNCL_ERR_SHAPE, "3 names for a model of 4 inputs");
+    ASSERT_FAILS(ctx, nncl_model_set_class_names(m, classes, 2), NNCL_ERR_SHAPE, "2 names");
+    nncl_fit_options o = nncl_fit_options_defaults();
+    o.max_epochs = 3;
+    o.test = test;
+    o.validation_fraction = 0.2;
+    ck_assert_int_eq(nncl_model_fit(m, ds, &o, NULL), NNCL_OK);
+    nncl_epoch_record h[8], back[8];
+    ck_assert_uint_eq(nncl_model_history(m, h, 8), 3);
+    ck_assert(isfinite(h[2].test_loss) && isfinite(h[2].valid_loss) && h[2].lr > 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/names.safetensors", nncl_test_tmpdir());
+    nncl_train_position pos = {.seed = 42, .epoch = 3};
+    ck_assert_int_eq(nncl_model_save_checkpoint(m, path, &pos), NNCL_OK);
+    nncl_model *loaded = NULL;
+    ck_assert_int_eq(nncl_model_load(ctx, path, &loaded, NULL), NNCL_OK);
+    ck_assert_str_eq(nncl_model_feature_name(loaded, 0), "length, cm");
+    ck_assert_str_eq(nncl_model_feature_name(loaded, 1), "width \"w\"");
+    ck_assert_str_eq(nncl_model_feature_name(loaded, 2), "ü");
+    ck_assert_ptr_null(nncl_model_feature_name(loaded, 4));
+    ck_assert_str_eq(nncl_model_target_name(loaded), "species");
+    ck_assert_str_eq(nncl_model_class_name(loaded, 2), "virginica");
+    ck_assert_uint_eq(nncl_model_history(loaded, back, 8), 3);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_uint_eq(back[i].epoch, h[i].epoch);
+        ck_assert_float_eq(back[i].train_loss, h[i].train_loss);
+        ck_assert_float_eq(back[i].valid_accuracy, h[i].valid_accuracy);
+        ck_assert_float_eq(back[i].test_loss, h[i].test_loss);
+        ck_assert_float_eq(back[i].lr, h[i].lr);
+        ck_assert_int_eq(back[i].best, h[i].best);
+    }
+    nncl_model_destroy(loaded);
+
+    /* Damage the metadata, one field at a time. */
+    nncl__st_file *f = NULL;
+    ck_assert_int_eq(nncl__st_read(NULL, path, &f), NNCL_OK);
+    static const char *const bad[][3] = {
+        {"history", "0 1 2 3", "\"history\", epoch 1"},
+        {"history", "0 1 1 1 1 1 1 1 1 1 7", "\"history\", epoch 1"},
+        {"features", "[\"a\", \"b\"]", "2 feature names for 4 inputs"},
+        {"features", "{\"a\": 1}", "\"features\" is not a JSON array"},
+        {"classes", "[\"a\", 3, \"c\"]", "item 1 is not a string"},
+        {"classes", "[\"a\"]", "\"classes\""},
+    };
+    for (size_t b = 0; b < sizeof bad / sizeof *bad; b++) {
+        nncl__st_meta meta[64];
+        size_t n_meta = 0;
+        for (const char *keys[] = {"format", "inputs", "layers", "loss", "seed", "weight_layout", "features",
+                                   "target", "classes", "history", "history_fields", NULL},
+                        **k = keys;
+             *k; k++) {
+            const char *v = nncl__st_meta_get(f, *k);
+            if (!strcmp(*k, bad[b][0])) v = bad[b][1];
+            if (v) meta[n_meta++] = (nncl__st_meta){*k, v};
+        }
+        nncl__st_tensor t[4];
+        for (size_t i = 0; i < 4; i++) t[i] = *nncl__st_find(f, i == 0 ? "layers.0.weight" : i == 1 ? "layers.0.bias"
+                                                                      : i == 2 ? "layers.1.weight" : "layers.1.bias");
+        char bad_path[512];
+        snprintf(bad_path, sizeof bad_path, "%s/bad%zu.safetensors", nncl_test_tmpdir(), b);
+        ck_assert_int_eq(nncl__st_write(NULL, bad_path, t, 4, meta, n_meta), NNCL_OK);
+        ASSERT_FAILS(ctx, nncl_model_load(ctx, bad_path, &loaded, NULL), NNCL_ERR_FORMAT, bad[b][2]);
+        ck_assert_ptr_null(loaded);
+    }
+    nncl__st_close(f);
+    nncl_model_destroy(m);
+    nncl_dataset_destroy(ds);
+    nncl_dataset_destroy(test);
+    free(x);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fit");
@@ -299,6 +387,7 @@ int main(void)
     tcase_add_test(tc, cancellation_reports_where_it_stopped);
     tcase_add_test(tc, regression_from_arrays);
     tcase_add_test(tc, misuse_is_named);
+    tcase_add_test(tc, names_and_history_are_saved);
     suite_add_tcase(s, tc);
     return nncl_test_run(s);
 }

@@ -183,6 +183,7 @@ void nncl_model_destroy(nncl_model *m)
     for (size_t l = 0; l < m->n_layers; l++) release(&m->act[l]), release(&m->delta[l]);
     release(&m->norm_mean_dev), release(&m->norm_inv_std_dev);
     if (m->attachment_free) m->attachment_free(m->attachment);
+    nncl__model_free_info(m);
     free(m->norm_mean);
     free(m->norm_std);
     free(m);

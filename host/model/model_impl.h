@@ -40,6 +40,14 @@ struct nncl_model {
     void *attachment;
     nncl__attachment_free attachment_free;
 
+    /* What the model keeps about its training (info.c; saved by modelfile.c). */
+    char **feature_names; /* inputs entries, or NULL */
+    char *target_name;    /* or NULL */
+    char **class_names;   /* n_classes entries, or NULL */
+    size_t n_classes;
+    nncl_epoch_record *history;
+    size_t history_len, history_cap;
+
     /* Standardisation applied in the gather: x' = (x - mean) · inv_std. */
     int has_norm;
     float *norm_mean, *norm_std; /* host copies, inputs entries each */
@@ -62,6 +70,9 @@ nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, int want_
 nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows);
 /* One optimizer launch over every parameter; counts the step. */
 nncl_status nncl__optim_update(nncl_model *m);
+/* Frees what info.c keeps (names, history). */
+void nncl__model_free_info(nncl_model *m);
+
 /* Checks a full batch (X, Y) against the model's shapes. */
 nncl_status nncl__model_check_batch(nncl_model *m, const nncl_tensor *X, const nncl_tensor *Y,
                                     const char *fn);

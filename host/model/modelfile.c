@@ -1,8 +1,12 @@
 /* Model files and checkpoints in safetensors (safetensors.c does the format):
  * tensors layers.<i>.weight [in, out], layers.<i>.bias [out],
  * normalization.mean/.std [inputs], and for checkpoints optimizer.m/.v
- * [params]; the architecture, loss, optimizer and position in __metadata__. */
+ * [params]; the architecture, loss, optimizer and position in __metadata__,
+ * and what the model keeps about its training (info.c): "features" and
+ * "classes" as JSON arrays of strings, "target" as a string, "history" as
+ * one line per epoch of HISTORY_FIELDS numbers. */
 #include "model/model_impl.h"
+#include "io/json.h"
 #include "io/safetensors.h"
 
 #include <errno.h>
@@ -13,14 +17,71 @@
 #include <string.h>
 
 #define FORMAT "nncl-model-1"
-#define MAX_META 32
+#define MAX_META 40
+
+/* The history's columns, in the order of each line of "history". */
+#define HISTORY_FIELDS "epoch train_loss train_accuracy valid_loss valid_accuracy test_loss test_accuracy lr seconds samples_per_second best"
+#define HISTORY_COUNT 11
 
 typedef struct {
     nncl__st_meta items[MAX_META];
     char values[MAX_META][64];
     char layers[NNCL_MAX_LAYERS * 32];
     size_t n;
+    nncl__json_buf text[3]; /* features, classes, history: built on the heap */
 } meta_list;
+
+/* names[0..n) as a JSON array of strings into b; 0 when out of memory. */
+static int put_names(nncl__json_buf *b, char *const *names, size_t n)
+{
+    nncl__json_puts(b, "[");
+    for (size_t i = 0; i < n; i++) {
+        if (i) nncl__json_puts(b, ", ");
+        nncl__json_put_string(b, names[i]);
+    }
+    nncl__json_puts(b, "]");
+    return !b->failed;
+}
+
+static int put_history(nncl__json_buf *b, const nncl_epoch_record *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char line[512];
+        snprintf(line, sizeof line, "%s%llu %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %d", i ? "\n" : "",
+                 (unsigned long long)h[i].epoch, (double)h[i].train_loss, (double)h[i].train_accuracy,
+                 (double)h[i].valid_loss, (double)h[i].valid_accuracy, (double)h[i].test_loss,
+                 (double)h[i].test_accuracy, (double)h[i].lr, h[i].seconds, h[i].samples_per_second, h[i].best);
+        nncl__json_puts(b, line);
+    }
+    return !b->failed;
+}
+
+/* Adds the model's names and history to ml; 0 when out of memory. */
+static int add_info(meta_list *ml, const nncl_model *m)
+{
+    if (m->feature_names) {
+        if (!put_names(&ml->text[0], m->feature_names, m->inputs)) return 0;
+        ml->items[ml->n].key = "features";
+        ml->items[ml->n++].value = ml->text[0].data;
+    }
+    if (m->target_name) {
+        ml->items[ml->n].key = "target";
+        ml->items[ml->n++].value = m->target_name;
+    }
+    if (m->class_names) {
+        if (!put_names(&ml->text[1], m->class_names, m->n_classes)) return 0;
+        ml->items[ml->n].key = "classes";
+        ml->items[ml->n++].value = ml->text[1].data;
+    }
+    if (m->history_len) {
+        if (!put_history(&ml->text[2], m->history, m->history_len)) return 0;
+        ml->items[ml->n].key = "history";
+        ml->items[ml->n++].value = ml->text[2].data;
+        ml->items[ml->n].key = "history_fields";
+        ml->items[ml->n++].value = HISTORY_FIELDS;
+    }
+    return 1;
+}
 
 static void meta_add(meta_list *ml, const char *key, const char *fmt, ...) NNCL__PRINTF(3, 4);
 static void meta_add(meta_list *ml, const char *key, const char *fmt, ...)
@@ -108,9 +169,14 @@ static nncl_status save(nncl_model *m, const char *path, const nncl_train_positi
         meta_add(&ml, "position.batch", "%zu", pos->batch);
         meta_add(&ml, "position.batch_size", "%zu", pos->batch_size);
     }
-    nncl__errbuf write_err;
-    st = nncl__st_write(&write_err, path, tensors, nt, ml.items, ml.n);
-    if (st != NNCL_OK) nncl__fail(ctx, st, "%s", write_err.text);
+    if (!add_info(&ml, m)) {
+        st = nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "saving %s: names and history", path);
+    } else {
+        nncl__errbuf write_err;
+        st = nncl__st_write(&write_err, path, tensors, nt, ml.items, ml.n);
+        if (st != NNCL_OK) nncl__fail(ctx, st, "%s", write_err.text);
+    }
+    for (int i = 0; i < 3; i++) free(ml.text[i].data);
     free(host);
     return st;
 }
@@ -312,6 +378,86 @@ static nncl_status upload(nncl_model *m, cl_mem mem, const nncl__st_tensor *t, s
     return NNCL_OK;
 }
 
+/* A JSON array of strings from metadata `key` (text) into a new array of
+ * pointers into *doc (free with nncl__json_free); *n its length. */
+static nncl_status parse_names(nncl_context *ctx, const char *path, const char *key, const char *text,
+                               nncl__json *doc, const char ***names, size_t *n)
+{
+    char err[256];
+    *names = NULL;
+    *n = 0;
+    if (nncl__json_parse(text, strlen(text), doc, err, sizeof err) != NNCL_OK || doc->type != NNCL__JSON_ARRAY)
+        return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: metadata \"%s\" is not a JSON array of strings%s%s", path, key,
+                          doc->type == NNCL__JSON_NULL ? ": " : "", doc->type == NNCL__JSON_NULL ? err : "");
+    *names = malloc((doc->count ? doc->count : 1) * sizeof **names);
+    if (!*names) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "%s: metadata \"%s\"", path, key);
+    for (size_t i = 0; i < doc->count; i++) {
+        if (doc->items[i].type != NNCL__JSON_STRING)
+            return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: metadata \"%s\": item %zu is not a string", path, key, i);
+        (*names)[i] = doc->items[i].str;
+    }
+    *n = doc->count;
+    return NNCL_OK;
+}
+
+/* One line of "history" into r. */
+static int parse_history_line(const char *p, const char **end, nncl_epoch_record *r)
+{
+    double v[HISTORY_COUNT];
+    for (int i = 0; i < HISTORY_COUNT; i++) {
+        char *e = NULL;
+        v[i] = strtod(p, &e);
+        if (e == p) return 0;
+        p = e;
+        if (i + 1 < HISTORY_COUNT && *p != ' ') return 0;
+        if (*p == ' ') p++;
+    }
+    if (*p && *p != '\n') return 0;
+    *end = *p ? p + 1 : p;
+    double epoch = v[0], best = v[HISTORY_COUNT - 1];
+    if (!(epoch >= 0 && epoch < 1e15 && epoch == (double)(uint64_t)epoch) || (best != 0 && best != 1)) return 0;
+    if (!(v[8] >= 0) || !(v[9] >= 0)) return 0;
+    *r = (nncl_epoch_record){(uint64_t)epoch, (float)v[1], (float)v[2], (float)v[3], (float)v[4], (float)v[5],
+                             (float)v[6], (float)v[7], v[8], v[9], (int)best};
+    return 1;
+}
+
+/* The names and history a model file keeps (see add_info). */
+static nncl_status load_info(nncl_context *ctx, const char *path, const nncl__st_file *f, nncl_model *m)
+{
+    nncl_status st = NNCL_OK;
+    const char *features = nncl__st_meta_get(f, "features"), *classes = nncl__st_meta_get(f, "classes");
+    const char *target = nncl__st_meta_get(f, "target"), *history = nncl__st_meta_get(f, "history");
+    nncl__json doc;
+    memset(&doc, 0, sizeof doc);
+    const char **names = NULL;
+    size_t n = 0;
+    if (features || target) {
+        if (features) st = parse_names(ctx, path, "features", features, &doc, &names, &n);
+        if (st == NNCL_OK && features && n != m->inputs)
+            st = nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: %zu feature names for %zu inputs", path, n, m->inputs);
+        if (st == NNCL_OK) st = nncl_model_set_columns(m, names, n, target);
+        free(names);
+        nncl__json_free(&doc);
+    }
+    if (st == NNCL_OK && classes) {
+        st = parse_names(ctx, path, "classes", classes, &doc, &names, &n);
+        if (st == NNCL_OK && nncl_model_set_class_names(m, names, n) != NNCL_OK)
+            st = nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: metadata \"classes\": %s", path, nncl_last_error(ctx));
+        free(names);
+        nncl__json_free(&doc);
+    }
+    for (const char *p = history; st == NNCL_OK && p && *p;) {
+        nncl_epoch_record r;
+        if (!parse_history_line(p, &p, &r))
+            st = nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: metadata \"history\", epoch %zu: expected %d numbers (%s)",
+                            path, m->history_len + 1, HISTORY_COUNT, HISTORY_FIELDS);
+        else
+            st = nncl_model_add_history(m, &r);
+    }
+    return st;
+}
+
 nncl_status nncl_model_load(nncl_context *ctx, const char *path, nncl_model **out, nncl_train_position *position)
 {
     if (!ctx || !path || !out) return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_model_load: NULL argument");
@@ -348,6 +494,7 @@ nncl_status nncl_model_load(nncl_context *ctx, const char *path, nncl_model **ou
         if (st == NNCL_OK) st = upload(m, m->opt_v, nncl__st_find(f, "optimizer.v"), 0);
         m->step = step;
     }
+    if (st == NNCL_OK) st = load_info(ctx, path, f, m);
     nncl__st_close(f);
     if (st != NNCL_OK) {
         nncl_model_destroy(m);

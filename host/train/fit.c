@@ -125,9 +125,14 @@ static nncl_status check_options(nncl_model *m, const nncl_fit_options *o, const
     if (!(o->min_delta >= 0) || !isfinite(o->min_delta))
         return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_model_fit: min_delta %g must be >= 0",
                           (double)o->min_delta);
-    if (o->history_capacity && !o->history)
-        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_model_fit: history_capacity %zu but history is NULL",
-                          o->history_capacity);
+    if (o->test && nncl_dataset_cols(o->test) != nncl_model_inputs(m))
+        return nncl__fail(ctx, NNCL_ERR_SHAPE,
+                          "nncl_model_fit: the test set has %zu feature columns, the model takes %zu inputs",
+                          nncl_dataset_cols(o->test), nncl_model_inputs(m));
+    if (o->validation && nncl_dataset_cols(o->validation) != nncl_model_inputs(m))
+        return nncl__fail(ctx, NNCL_ERR_SHAPE,
+                          "nncl_model_fit: the validation set has %zu feature columns, the model takes %zu inputs",
+                          nncl_dataset_cols(o->validation), nncl_model_inputs(m));
     if (nncl_dataset_rows(train) == 0)
         return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_model_fit: the training set is empty");
     return NNCL_OK;
@@ -165,12 +170,17 @@ static nncl_status run(fit_state *f, nncl_fit_result *r)
                                  .progress = o->progress,
                                  .progress_every = o->progress_every,
                                  .user = o->user};
-        nncl_epoch_record rec = {.epoch = epoch, .valid_loss = NAN, .valid_accuracy = NAN};
+        nncl_epoch_record rec = {.epoch = epoch, .valid_loss = NAN, .valid_accuracy = NAN,
+                                 .test_loss = NAN, .test_accuracy = NAN};
         st = nncl_model_train_epoch(m, f->train, &eo, &rec.train_loss, &rec.train_accuracy, &r->batches_done);
         if (st != NNCL_OK) break;
         double train_seconds = now_seconds() - t0;
         if (f->valid) {
             st = nncl_model_evaluate_dataset(m, f->valid, &rec.valid_loss, &rec.valid_accuracy, NULL, 0);
+            if (st != NNCL_OK) break;
+        }
+        if (o->test) {
+            st = nncl_model_evaluate_dataset(m, o->test, &rec.test_loss, &rec.test_accuracy, NULL, 0);
             if (st != NNCL_OK) break;
         }
         nncl_optimizer opt;
@@ -193,7 +203,8 @@ static nncl_status run(fit_state *f, nncl_fit_result *r)
             since_best++;
         }
         r->epochs++;
-        if (r->history_len < o->history_capacity) o->history[r->history_len++] = rec;
+        st = nncl_model_add_history(m, &rec);
+        if (st != NNCL_OK) break;
         if (o->on_epoch && o->on_epoch(&rec, o->user)) {
             st = nncl__fail(nncl__model_context(m), NNCL_ERR_INTERRUPTED, "the fit was stopped after epoch %llu",
                             (unsigned long long)epoch);

@@ -451,13 +451,15 @@ NNCL_API nncl_status nncl_model_predict_dataset(nncl_model *model, const nncl_da
  * evaluation on a validation set after each, early stopping when the
  * monitored loss stops improving, the best epoch's weights at the end, a
  * history of every epoch, a per-batch progress callback and cancellation.
- * It is built only on the public calls above (the CLI's `nncl train` is a
- * thin layer over it). */
+ * Every epoch's record is appended to the model's history (see
+ * nncl_model_history), which model files and checkpoints keep. It is built
+ * on the public calls above (the CLI's `nncl train` is a thin layer over it). */
 
 typedef struct nncl_epoch_record {
     uint64_t epoch;             /* 0-based */
     float train_loss, train_accuracy; /* means over the epoch's batches */
     float valid_loss, valid_accuracy; /* NaN without a validation set */
+    float test_loss, test_accuracy;   /* NaN without a test set (reported, never monitored) */
     float lr;                   /* the learning rate at the epoch's last step */
     double seconds;             /* the epoch's wall time: training and validation */
     double samples_per_second;  /* training rows per second */
@@ -473,6 +475,7 @@ typedef struct nncl_fit_options {
     uint64_t max_epochs;        /* 0: from the data size */
     uint64_t seed;              /* shuffles and the validation split */
     const nncl_dataset *validation; /* NULL: hold out validation_fraction of the training set */
+    const nncl_dataset *test;   /* NULL allowed: evaluated after every epoch for the record only */
     double validation_fraction; /* with validation NULL: 0 (no validation set) or in (0, 1) */
     uint64_t patience;          /* stop after this many epochs without improvement; 0: never */
     float min_delta;            /* an improvement lowers the monitored loss by more than this */
@@ -484,8 +487,6 @@ typedef struct nncl_fit_options {
     nncl_progress_fn progress;  /* NULL allowed; called every progress_every batches */
     size_t progress_every;
     void *user;                 /* passed to on_epoch and progress */
-    nncl_epoch_record *history; /* NULL allowed: the caller's array of history_capacity records */
-    size_t history_capacity;
 } nncl_fit_options;
 
 /* Defaults that work on small tabular data and on images alike: batch
@@ -505,7 +506,6 @@ typedef struct nncl_fit_result {
     int stopped_early;         /* patience ran out before max_epochs */
     int still_improving;       /* the monitored loss fell by more than 1 % over the last 3
                                   epochs at the end: more epochs would likely help */
-    size_t history_len;        /* records written to options->history */
     size_t batches_done;       /* batches done of the last epoch (for a checkpoint after an interruption) */
 } nncl_fit_result;
 
@@ -515,6 +515,30 @@ typedef struct nncl_fit_result {
  * epoch, so that a checkpoint resumes exactly) and *result filled. */
 NNCL_API nncl_status nncl_model_fit(nncl_model *model, const nncl_dataset *train,
                                     const nncl_fit_options *options, nncl_fit_result *result);
+
+/* ---- What a model keeps about its training --------------------------------
+ * Saved in model files and checkpoints, so that `predict` can match a CSV's
+ * columns by name and print class names, and a resumed run continues its
+ * history. All strings are copied (UTF-8, no NUL); NULL clears. */
+
+/* Names of the input columns (count = inputs) and of the target column. */
+NNCL_API nncl_status nncl_model_set_columns(nncl_model *model, const char *const *features, size_t count,
+                                            const char *target);
+/* Input column i's name, or NULL when the model has none; valid until the
+ * next set call or the model's destruction. */
+NNCL_API const char *nncl_model_feature_name(const nncl_model *model, size_t i);
+NNCL_API const char *nncl_model_target_name(const nncl_model *model);
+/* Names of the classes in index order: count = outputs for softmax-ce, 2 for bce. */
+NNCL_API nncl_status nncl_model_set_class_names(nncl_model *model, const char *const *names, size_t count);
+/* Class i's name, or NULL. */
+NNCL_API const char *nncl_model_class_name(const nncl_model *model, size_t i);
+/* Appends one epoch's record to the model's history (nncl_model_fit does). */
+NNCL_API nncl_status nncl_model_add_history(nncl_model *model, const nncl_epoch_record *record);
+/* Copies up to max records of the history, oldest first, into dst (NULL
+ * allowed with max 0); returns the history's length. */
+NNCL_API size_t nncl_model_history(const nncl_model *model, nncl_epoch_record *dst, size_t max);
+/* Empties the history. */
+NNCL_API void nncl_model_clear_history(nncl_model *model);
 
 /* ---- Model files (safetensors) --------------------------------------------
  * Tensors "layers.<i>.weight" (F32, shape [in, out]: y = x·W + b; PyTorch's
