@@ -182,6 +182,9 @@ void nncl_model_destroy(nncl_model *m)
     release(&m->row_loss), release(&m->row_correct);
     for (size_t l = 0; l < m->n_layers; l++) release(&m->act[l]), release(&m->delta[l]);
     release(&m->norm_mean_dev), release(&m->norm_inv_std_dev);
+    release(&m->target_affine), release(&m->target_scratch);
+    free(m->target_mean);
+    free(m->target_std);
     if (m->attachment_free) m->attachment_free(m->attachment);
     nncl__model_free_info(m);
     free(m->norm_mean);
@@ -193,9 +196,11 @@ nncl_status nncl__model_reserve(nncl_model *m, size_t rows)
 {
     if (rows <= m->capacity) return NNCL_OK;
     nncl_context *ctx = m->ctx;
-    release(&m->row_loss), release(&m->row_correct);
+    release(&m->row_loss), release(&m->row_correct), release(&m->target_scratch);
     for (size_t l = 0; l < m->n_layers; l++) release(&m->act[l]), release(&m->delta[l]);
     m->capacity = 0;
+    if (m->loss == NNCL_LOSS_MSE)
+        NNCL__TRY(alloc_buffer(ctx, rows * nncl_model_outputs(m), &m->target_scratch, "standardised targets"));
     NNCL__TRY(alloc_buffer(ctx, rows, &m->row_loss, "per-row loss"));
     NNCL__TRY(alloc_buffer(ctx, rows, &m->row_correct, "per-row accuracy"));
     for (size_t l = 0; l < m->n_layers; l++) {
@@ -368,4 +373,67 @@ void nncl__model_attach(nncl_model *m, void *state, nncl__attachment_free free_f
     if (m->attachment_free && m->attachment != state) m->attachment_free(m->attachment);
     m->attachment = state;
     m->attachment_free = free_fn;
+}
+
+/* ---- target standardisation of mse models ---- */
+
+nncl_status nncl_model_set_target_normalization(nncl_model *m, const float *mean, const float *stddev,
+                                                size_t count)
+{
+    const char *fn = "nncl_model_set_target_normalization";
+    if (!m) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "%s: model is NULL", fn);
+    nncl_context *ctx = m->ctx;
+    if (!mean) {
+        m->has_target_norm = 0;
+        return NNCL_OK;
+    }
+    size_t o = nncl_model_outputs(m);
+    if (m->loss != NNCL_LOSS_MSE)
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "%s: only mse models have targets to standardise (this is %s)",
+                          fn, nncl_loss_name(m->loss));
+    if (!stddev) return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "%s: stddev is NULL", fn);
+    if (count != o)
+        return nncl__fail(ctx, NNCL_ERR_SHAPE, "%s: %zu values given, the model has %zu outputs", fn, count, o);
+    for (size_t i = 0; i < o; i++)
+        if (!isfinite(mean[i]) || !isfinite(stddev[i]) || stddev[i] < 0)
+            return nncl__fail(ctx, NNCL_ERR_NUMERIC, "%s: output %zu: mean %g, stddev %g", fn, i, (double)mean[i],
+                              (double)stddev[i]);
+    size_t floats = 2 * o * o + 2 * o;
+    float *affine = calloc(floats, sizeof *affine);
+    if (!affine) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "%s: %zu outputs", fn, o);
+    if (!m->target_mean) {
+        m->target_mean = malloc(o * sizeof(float));
+        m->target_std = malloc(o * sizeof(float));
+        cl_int err = CL_SUCCESS;
+        m->target_affine = clCreateBuffer(ctx->cl, CL_MEM_READ_ONLY, floats * sizeof(float), NULL, &err);
+        if (!m->target_mean || !m->target_std || err != CL_SUCCESS) {
+            free(affine);
+            return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "%s: %zu outputs", fn, o);
+        }
+    }
+    float *inv = affine, *shift = affine + o * o, *scale = shift + o, *offset = scale + o * o;
+    for (size_t i = 0; i < o; i++) {
+        float sd = stddev[i] > NNCL__NORM_MIN_STD ? stddev[i] : 1.0f; /* a constant target: centre only */
+        inv[i * o + i] = 1.0f / sd;
+        shift[i] = -mean[i] / sd;
+        scale[i * o + i] = sd;
+        offset[i] = mean[i];
+    }
+    cl_int err = clEnqueueWriteBuffer(ctx->queue, m->target_affine, CL_TRUE, 0, floats * sizeof(float), affine, 0,
+                                      NULL, NULL);
+    free(affine);
+    if (err != CL_SUCCESS) return nncl__cl_fail(ctx, err, "uploading the target normalization");
+    memcpy(m->target_mean, mean, o * sizeof(float));
+    memcpy(m->target_std, stddev, o * sizeof(float));
+    m->has_target_norm = 1;
+    return NNCL_OK;
+}
+
+int nncl_model_get_target_normalization(const nncl_model *m, float *mean, float *stddev, size_t count)
+{
+    if (!m || !m->has_target_norm) return 0;
+    size_t o = nncl_model_outputs(m);
+    if (mean && count == o) memcpy(mean, m->target_mean, o * sizeof(float));
+    if (stddev && count == o) memcpy(stddev, m->target_std, o * sizeof(float));
+    return 1;
 }

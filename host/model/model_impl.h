@@ -40,6 +40,14 @@ struct nncl_model {
     void *attachment;
     nncl__attachment_free attachment_free;
 
+    /* Target standardisation of an mse model (model.c): the loss sees
+     * t' = (t - mean)/std, outputs come back as y = y'·std + mean. With o
+     * outputs, target_affine holds diag(1/std) (o x o), -mean/std (o),
+     * diag(std) (o x o), mean (o); target_scratch a batch's t' (capacity x o). */
+    int has_target_norm;
+    float *target_mean, *target_std; /* host copies, outputs entries each */
+    cl_mem target_affine, target_scratch;
+
     /* What the model keeps about its training (info.c; saved by modelfile.c). */
     char **feature_names; /* inputs entries, or NULL */
     char *target_name;    /* or NULL */

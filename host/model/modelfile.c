@@ -116,7 +116,7 @@ static nncl_status save(nncl_model *m, const char *path, const nncl_train_positi
         return st;
     }
 
-    nncl__st_tensor tensors[2 * NNCL_MAX_LAYERS + 4];
+    nncl__st_tensor tensors[2 * NNCL_MAX_LAYERS + 6]; /* layers, normalisations, optimizer */
     char names[2 * NNCL_MAX_LAYERS][48];
     size_t nt = 0;
     for (size_t l = 0; l < m->n_layers; l++) {
@@ -129,6 +129,11 @@ static nncl_status save(nncl_model *m, const char *path, const nncl_train_positi
     if (m->has_norm) {
         tensors[nt++] = (nncl__st_tensor){"normalization.mean", 1, {inputs, 0}, m->norm_mean};
         tensors[nt++] = (nncl__st_tensor){"normalization.std", 1, {inputs, 0}, m->norm_std};
+    }
+    if (m->has_target_norm) {
+        size_t outputs = nncl_model_outputs(m);
+        tensors[nt++] = (nncl__st_tensor){"target_normalization.mean", 1, {outputs, 0}, m->target_mean};
+        tensors[nt++] = (nncl__st_tensor){"target_normalization.std", 1, {outputs, 0}, m->target_std};
     }
     if (checkpoint) {
         tensors[nt++] = (nncl__st_tensor){"optimizer.m", 1, {n, 0}, host + n};
@@ -347,6 +352,15 @@ static nncl_status validate(nncl_context *ctx, const char *path, const nncl__st_
         NNCL__TRY(want_tensor(ctx, path, f, "normalization.std", spec->inputs, 0, &t));
         expected += 2;
     }
+    if (nncl__st_find(f, "target_normalization.mean") || nncl__st_find(f, "target_normalization.std")) {
+        size_t outputs = layers[spec->n_layers - 1].units;
+        if (spec->loss != NNCL_LOSS_MSE)
+            return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: a target normalization in a %s model (mse only)", path,
+                              nncl_loss_name(spec->loss));
+        NNCL__TRY(want_tensor(ctx, path, f, "target_normalization.mean", outputs, 0, &t));
+        NNCL__TRY(want_tensor(ctx, path, f, "target_normalization.std", outputs, 0, &t));
+        expected += 2;
+    }
     *checkpoint = nncl__st_find(f, "optimizer.m") != NULL;
     if (*checkpoint) {
         NNCL__TRY(want_tensor(ctx, path, f, "optimizer.m", params, 0, &t));
@@ -356,7 +370,8 @@ static nncl_status validate(nncl_context *ctx, const char *path, const nncl__st_
     if (nncl__st_count(f) != expected)
         for (size_t i = 0; i < nncl__st_count(f); i++) {
             const char *name = nncl__st_at(f, i)->name;
-            if (strncmp(name, "layers.", 7) && strncmp(name, "normalization.", 14) && strncmp(name, "optimizer.", 10))
+            if (strncmp(name, "layers.", 7) && strncmp(name, "normalization.", 14) && strncmp(name, "optimizer.", 10) &&
+                strncmp(name, "target_normalization.", 21))
                 return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: unexpected tensor \"%s\"", path, name);
             return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: %zu tensors, the architecture has %zu", path,
                               nncl__st_count(f), expected);
@@ -488,6 +503,10 @@ nncl_status nncl_model_load(nncl_context *ctx, const char *path, nncl_model **ou
     const nncl__st_tensor *mean = nncl__st_find(f, "normalization.mean");
     if (st == NNCL_OK && mean)
         st = nncl_model_set_normalization(m, mean->data, nncl__st_find(f, "normalization.std")->data, spec.inputs);
+    const nncl__st_tensor *target_mean = nncl__st_find(f, "target_normalization.mean");
+    if (st == NNCL_OK && target_mean)
+        st = nncl_model_set_target_normalization(m, target_mean->data, nncl__st_find(f, "target_normalization.std")->data,
+                                                 target_mean->shape[0]);
     if (st == NNCL_OK && checkpoint) {
         st = nncl_model_set_optimizer(m, &opt);
         if (st == NNCL_OK) st = upload(m, m->opt_m, nncl__st_find(f, "optimizer.m"), 0);

@@ -51,6 +51,14 @@ nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, int want_
 {
     nncl_context *ctx = m->ctx;
     size_t last = m->n_layers - 1;
+    if (m->has_target_norm) { /* t' = t·diag(1/std) - mean/std, into the scratch */
+        size_t o = m->layers[last].units;
+        nncl__view inv = {m->target_affine, 0, (cl_uint)o}, shift = {m->target_affine, (cl_uint)(o * o), (cl_uint)o};
+        nncl__view standardised = {m->target_scratch, 0, (cl_uint)o};
+        nncl__gemm_extras x = {.bias = &shift};
+        NNCL__TRY(nncl__gemm(ctx, 0, 0, rows, o, o, 1.0f, Y, inv, 0.0f, standardised, &x));
+        Y = standardised;
+    }
     NNCL__TRY(nncl__loss(ctx, m->loss, stored_activation(m, last), act_view(m, last), &Y, rows,
                          m->layers[last].units, want_grad ? NNCL__LOSS_OUT_GRAD : NNCL__LOSS_OUT_NONE,
                          delta_view(m, last), m->row_loss, 0, m->row_correct, m->status));
@@ -292,6 +300,12 @@ nncl_status nncl__model_outputs(nncl_model *m, nncl__view out, size_t rows)
 {
     size_t outputs = nncl_model_outputs(m), last = m->n_layers - 1;
     nncl__view z = act_view(m, last);
+    if (m->has_target_norm) { /* y = y'·diag(std) + mean */
+        nncl__view scale = {m->target_affine, (cl_uint)(outputs * outputs + outputs), (cl_uint)outputs};
+        nncl__view offset = {m->target_affine, (cl_uint)(2 * outputs * outputs + outputs), (cl_uint)outputs};
+        nncl__gemm_extras x = {.bias = &offset};
+        return nncl__gemm(m->ctx, 0, 0, rows, outputs, outputs, 1.0f, z, scale, 0.0f, out, &x);
+    }
     if (m->loss != NNCL_LOSS_SOFTMAX_CE)
         return nncl__act_forward(m->ctx, z, out, rows, outputs,
                                  m->loss == NNCL_LOSS_BCE ? NNCL_ACT_SIGMOID : NNCL_ACT_IDENTITY);

@@ -341,3 +341,37 @@ nncl_status nncl_model_predict_dataset(nncl_model *m, const nncl_dataset *ds, fl
     NNCL__TRY(st);
     return nncl__model_check_status(m);
 }
+
+nncl_status nncl_model_evaluate_metrics(nncl_model *m, const nncl_dataset *ds, nncl_metrics *out)
+{
+    NNCL__TRY(check_fit(m, ds, 1, "nncl_model_evaluate_metrics"));
+    nncl_context *ctx = nncl__model_context(m);
+    if (!out) return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_model_evaluate_metrics: out is NULL");
+    nncl_metrics r = {.rmse = NAN, .mae = NAN, .r2 = NAN, .rows = ds->host.rows};
+    NNCL__TRY(nncl_model_evaluate_dataset(m, ds, &r.loss, &r.accuracy, NULL, 0));
+    if (nncl__model_loss_kind(m) == NNCL_LOSS_MSE) {
+        /* In the targets' units, from the predictions (one output per row for data sets). */
+        size_t rows = ds->host.rows;
+        float *pred = malloc(rows * sizeof *pred);
+        if (!pred) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "evaluating: %zu predictions", rows);
+        nncl_status st = nncl_model_predict_dataset(m, ds, pred, rows);
+        if (st != NNCL_OK) {
+            free(pred);
+            return st;
+        }
+        double sse = 0, sae = 0, sum = 0, sst = 0;
+        for (size_t i = 0; i < rows; i++) sum += ds->targets[i];
+        double mean = sum / (double)rows;
+        for (size_t i = 0; i < rows; i++) {
+            double e = (double)pred[i] - ds->targets[i], d = ds->targets[i] - mean;
+            sse += e * e, sae += fabs(e), sst += d * d;
+        }
+        free(pred);
+        r.rmse = (float)sqrt(sse / (double)rows);
+        r.mae = (float)(sae / (double)rows);
+        r.r2 = sst > 0 ? (float)(1 - sse / sst) : sse == 0 ? 1.0f : 0.0f;
+        r.accuracy = NAN;
+    }
+    *out = r;
+    return NNCL_OK;
+}

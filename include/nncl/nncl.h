@@ -406,6 +406,18 @@ NNCL_API nncl_status nncl_model_set_normalization(nncl_model *model, const float
 NNCL_API int nncl_model_get_normalization(const nncl_model *model, float *mean, float *stddev,
                                           size_t count);
 
+/* Standardisation of an mse model's targets: training compares its outputs
+ * with (t - mean) / stddev, and nncl_model_predict(_dataset) give outputs in
+ * the targets' units again (y·stddev + mean); a stddev near 0 counts as 1.
+ * count = outputs; NULL mean removes it. Kept in model files. The loss that
+ * training and nncl_model_evaluate report is then in standardised units;
+ * nncl_model_evaluate_metrics gives RMSE, MAE and R² in the targets' units. */
+NNCL_API nncl_status nncl_model_set_target_normalization(nncl_model *model, const float *mean,
+                                                         const float *stddev, size_t count);
+/* 1 and the values when the model standardises its targets (count = outputs). */
+NNCL_API int nncl_model_get_target_normalization(const nncl_model *model, float *mean, float *stddev,
+                                                 size_t count);
+
 typedef struct nncl_progress {
     uint64_t epoch;         /* 0-based */
     size_t batches_done, batches_total;
@@ -441,6 +453,19 @@ NNCL_API nncl_status nncl_model_train_epoch(nncl_model *model, const nncl_datase
 NNCL_API nncl_status nncl_model_evaluate_dataset(nncl_model *model, const nncl_dataset *ds,
                                                  float *loss, float *accuracy,
                                                  uint64_t *confusion, size_t classes);
+/* Every figure of a model on a data set. For softmax-ce and bce: loss and
+ * accuracy (rmse, mae, r2 NaN). For mse: the loss as training reports it,
+ * and root mean squared error, mean absolute error and the coefficient of
+ * determination R² = 1 - Σ(y - t)² / Σ(t - mean t)² over every output, in
+ * the targets' units (accuracy NaN; R² is 1 for a perfect fit of constant
+ * targets and 0 otherwise, as scikit-learn's r2_score). */
+typedef struct nncl_metrics {
+    float loss, accuracy;
+    float rmse, mae, r2;
+    size_t rows;
+} nncl_metrics;
+NNCL_API nncl_status nncl_model_evaluate_metrics(nncl_model *model, const nncl_dataset *ds,
+                                                 nncl_metrics *out);
 /* Model outputs for every row of ds into dst (rows x outputs floats), as
  * nncl_model_predict gives them. */
 NNCL_API nncl_status nncl_model_predict_dataset(nncl_model *model, const nncl_dataset *ds,
@@ -480,7 +505,8 @@ typedef struct nncl_fit_options {
     uint64_t patience;          /* stop after this many epochs without improvement; 0: never */
     float min_delta;            /* an improvement lowers the monitored loss by more than this */
     int restore_best;           /* 1: end with the best epoch's weights */
-    int standardize;            /* 1: a model without a normalisation gets the training set's */
+    int standardize;            /* 1: a model without a normalisation gets the training set's,
+                                   and an mse model without a target normalisation its targets' */
     uint64_t start_epoch;       /* resume: the epoch to start at (0-based) */
     size_t start_batch;         /* resume: batches of start_epoch already done */
     nncl_epoch_fn on_epoch;     /* NULL allowed */
