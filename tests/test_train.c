@@ -442,24 +442,18 @@ START_TEST(predict_gives_probabilities)
 }
 END_TEST
 
-int main(void)
+static void host_cases(Suite *s)
 {
-    Suite *s = suite_create("train");
-    TCase *host = tcase_create("host");
-    tcase_add_test(host, schedules);
-    suite_add_tcase(s, host);
-    if (!nncl_test_have_device()) return NNCL_TEST_SKIP;
-    TCase *tc = tcase_create("device");
-    tcase_set_timeout(tc, 600);
-    tcase_add_test(tc, gradients_every_activation_and_loss);
-    tcase_add_test(tc, gradients_three_layers_awkward_shapes);
-    tcase_add_test(tc, gradients_through_every_gemm_path);
-    tcase_add_test(tc, optimizers_match_closed_form);
-    tcase_add_test(tc, xor_reaches_full_accuracy);
-    tcase_add_test(tc, tutorial_data_set_learns);
-    tcase_add_test(tc, same_seed_gives_identical_weights);
-    tcase_add_test(tc, bad_input_is_reported);
-    tcase_add_test(tc, predict_gives_probabilities);
-    suite_add_tcase(s, tc);
-    return nncl_test_run(s);
+    NNCL_TEST_CASE(s, "host", 0, schedules);
 }
+
+static void device_cases(Suite *s)
+{
+    NNCL_TEST_CASE(s, "device", 600, gradients_every_activation_and_loss,
+                   gradients_three_layers_awkward_shapes, gradients_through_every_gemm_path,
+                   optimizers_match_closed_form, xor_reaches_full_accuracy,
+                   tutorial_data_set_learns, same_seed_gives_identical_weights,
+                   bad_input_is_reported, predict_gives_probabilities);
+}
+
+int main(int argc, char **argv) { return nncl_test_run("train", host_cases, device_cases, argc, argv); }
