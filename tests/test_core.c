@@ -261,7 +261,13 @@ START_TEST(context_create_destroy_100_times)
     }
     /* LeakSanitizer cannot watch this (the driver's own allocations), so
      * watch the process: 90 more contexts must not grow it by 16 MiB. */
-    long growth = rss_kib() - rss_after_10;
+    long rss_after_100 = rss_kib();
+    if (rss_after_10 == 0 || rss_after_100 == 0) {
+        fprintf(stderr, "context_create_destroy_100_times: resident size unknown here (no "
+                        "/proc/self/statm): the growth over 90 contexts is not checked\n");
+        return;
+    }
+    long growth = rss_after_100 - rss_after_10;
     ck_assert_msg(growth < 16 * 1024, "90 contexts grew the process by %ld KiB", growth);
 }
 END_TEST
@@ -464,29 +470,20 @@ START_TEST(status_strings)
 }
 END_TEST
 
-int main(void)
+static void host_cases(Suite *s)
 {
-    Suite *s = suite_create("core");
-    TCase *host = tcase_create("host");
-    tcase_add_test(host, status_strings);
-    suite_add_tcase(s, host);
-    if (!nncl_test_have_device()) return NNCL_TEST_SKIP;
-    TCase *tc = tcase_create("device");
-    tcase_set_timeout(tc, 600);
-    tcase_add_test(tc, device_listing);
-    tcase_add_test(tc, tensor_round_trip_and_fill);
-    tcase_add_test(tc, tutorial_prediction);
-    tcase_add_test(tc, sigmoid_extremes_stay_finite);
-    tcase_add_test(tc, gemm_all_layouts_random_shapes);
-    tcase_add_test(tc, gemm_large_mnist_shape);
-    tcase_add_test(tc, dense_forward_every_activation);
-    tcase_add_test(tc, bad_inputs_have_status_and_message);
-    tcase_add_test(tc, unknown_device_is_a_clear_error);
-    tcase_add_test(tc, broken_kernel_folder_reports_build_log);
-    tcase_add_test(tc, context_create_destroy_100_times);
-    tcase_add_test(tc, tuning_cache_and_other_tiles);
-    tcase_add_test(tc, local_memory_gemm_for_gpus);
-    tcase_add_test(tc, gemm_extras_on_every_path);
-    suite_add_tcase(s, tc);
-    return nncl_test_run(s);
+    NNCL_TEST_CASE(s, "host", 0, status_strings);
 }
+
+static void device_cases(Suite *s)
+{
+    NNCL_TEST_CASE(s, "device", 600, device_listing, tensor_round_trip_and_fill,
+                   tutorial_prediction, sigmoid_extremes_stay_finite,
+                   gemm_all_layouts_random_shapes, gemm_large_mnist_shape,
+                   dense_forward_every_activation, bad_inputs_have_status_and_message,
+                   unknown_device_is_a_clear_error, broken_kernel_folder_reports_build_log,
+                   context_create_destroy_100_times, tuning_cache_and_other_tiles,
+                   local_memory_gemm_for_gpus, gemm_extras_on_every_path);
+}
+
+int main(int argc, char **argv) { return nncl_test_run("core", host_cases, device_cases, argc, argv); }

@@ -521,20 +521,12 @@ START_TEST(fashion_mnist_subset_learns)
 }
 END_TEST
 
-int main(void)
+static void device_cases(Suite *s)
 {
-    Suite *s = suite_create("data");
-    if (!nncl_test_have_device()) return NNCL_TEST_SKIP;
-    TCase *tc = tcase_create("device");
-    tcase_set_timeout(tc, 600);
-    tcase_add_test(tc, idx_folder_trains_to_high_accuracy);
-    tcase_add_test(tc, streamed_data_set_matches_device_resident);
-    tcase_add_test(tc, model_file_round_trip_and_layout);
-    tcase_add_test(tc, resume_from_checkpoint_is_bit_identical);
-    tcase_add_test(tc, bad_model_files_are_rejected);
-    tcase_add_test(tc, data_and_model_must_agree);
-    tcase_add_test(tc, command_line_end_to_end);
-    tcase_add_test(tc, fashion_mnist_subset_learns);
-    suite_add_tcase(s, tc);
-    return nncl_test_run(s);
+    NNCL_TEST_CASE(s, "device", 600, idx_folder_trains_to_high_accuracy,
+                   streamed_data_set_matches_device_resident, model_file_round_trip_and_layout,
+                   resume_from_checkpoint_is_bit_identical, bad_model_files_are_rejected,
+                   data_and_model_must_agree, command_line_end_to_end, fashion_mnist_subset_learns);
 }
+
+int main(int argc, char **argv) { return nncl_test_run("data", NULL, device_cases, argc, argv); }

@@ -884,24 +884,14 @@ START_TEST(bad_arguments_have_status_and_message)
 }
 END_TEST
 
-int main(void)
+static void device_cases(Suite *s)
 {
-    if (!nncl_test_have_device()) return NNCL_TEST_SKIP;
-    Suite *s = suite_create("interop");
-    TCase *tc = tcase_create("interop");
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, wrapped_context_exposes_the_callers_objects);
-    tcase_add_test(tc, cl_gemm_matches_reference_and_own_context);
-    tcase_add_test(tc, tensor_calls_respect_offset_and_ld);
-    tcase_add_test(tc, cl_activation_forward_and_backward);
-    tcase_add_test(tc, cl_loss_every_kind);
-    tcase_add_test(tc, cl_sum_of_a_view);
-    tcase_add_test(tc, cl_optimizer_adam_steps_match_closed_form);
-    tcase_add_test(tc, model_trains_on_caller_buffers);
-    tcase_add_test(tc, destroy_leaves_the_callers_objects_as_they_were);
-    tcase_add_test(tc, ops_wait_for_their_wait_list);
-    tcase_add_test(tc, out_of_order_queue_is_unsupported);
-    tcase_add_test(tc, bad_arguments_have_status_and_message);
-    suite_add_tcase(s, tc);
-    return nncl_test_run(s);
+    NNCL_TEST_CASE(s, "interop", 300, wrapped_context_exposes_the_callers_objects,
+                   cl_gemm_matches_reference_and_own_context, tensor_calls_respect_offset_and_ld,
+                   cl_activation_forward_and_backward, cl_loss_every_kind, cl_sum_of_a_view,
+                   cl_optimizer_adam_steps_match_closed_form, model_trains_on_caller_buffers,
+                   destroy_leaves_the_callers_objects_as_they_were, ops_wait_for_their_wait_list,
+                   out_of_order_queue_is_unsupported, bad_arguments_have_status_and_message);
 }
+
+int main(int argc, char **argv) { return nncl_test_run("interop", NULL, device_cases, argc, argv); }

@@ -492,31 +492,16 @@ START_TEST(csv_bad_labels)
 }
 END_TEST
 
-int main(void)
+static void host_cases(Suite *s)
 {
-    Suite *s = suite_create("loaders");
-    TCase *ti = tcase_create("idx");
-    tcase_add_test(ti, idx_plain_valid);
-    tcase_add_test(ti, idx_gzip_valid);
-    tcase_add_test(ti, idx_mixed_and_no_labels);
-    tcase_add_test(ti, idx_wrong_magic);
-    tcase_add_test(ti, idx_truncated_images);
-    tcase_add_test(ti, idx_truncated_labels);
-    tcase_add_test(ti, idx_header_bigger_than_file);
-    tcase_add_test(ti, idx_trailing_data);
-    tcase_add_test(ti, idx_counts_disagree);
-    tcase_add_test(ti, idx_empty_and_missing);
-    suite_add_tcase(s, ti);
-    TCase *tc = tcase_create("csv");
-    tcase_add_test(tc, csv_header_and_default_label);
-    tcase_add_test(tc, csv_no_header);
-    tcase_add_test(tc, csv_semicolons_crlf_blank_quotes);
-    tcase_add_test(tc, csv_tab_separated);
-    tcase_add_test(tc, csv_label_by_name_index_none);
-    tcase_add_test(tc, csv_float_targets_and_integral_labels);
-    tcase_add_test(tc, csv_bad_cells);
-    tcase_add_test(tc, csv_ragged_and_empty);
-    tcase_add_test(tc, csv_bad_labels);
-    suite_add_tcase(s, tc);
-    return nncl_test_run(s);
+    NNCL_TEST_CASE(s, "idx", 0, idx_plain_valid, idx_gzip_valid, idx_mixed_and_no_labels,
+                   idx_wrong_magic, idx_truncated_images, idx_truncated_labels,
+                   idx_header_bigger_than_file, idx_trailing_data, idx_counts_disagree,
+                   idx_empty_and_missing);
+    NNCL_TEST_CASE(s, "csv", 0, csv_header_and_default_label, csv_no_header,
+                   csv_semicolons_crlf_blank_quotes, csv_tab_separated,
+                   csv_label_by_name_index_none, csv_float_targets_and_integral_labels,
+                   csv_bad_cells, csv_ragged_and_empty, csv_bad_labels);
 }
+
+int main(int argc, char **argv) { return nncl_test_run("loaders", host_cases, NULL, argc, argv); }

@@ -276,20 +276,11 @@ START_TEST(replaces_existing)
 }
 END_TEST
 
-int main(void)
+static void host_cases(Suite *s)
 {
-    Suite *s = suite_create("plot");
-    TCase *tc = tcase_create("svg");
-    tcase_add_test(tc, ten_epochs);
-    tcase_add_test(tc, missing_values);
-    tcase_add_test(tc, no_test_set);
-    tcase_add_test(tc, single_epoch);
-    tcase_add_test(tc, extreme_scales);
-    tcase_add_test(tc, zoomed_accuracy);
-    tcase_add_test(tc, empty_and_all_nan);
-    tcase_add_test(tc, title_escaped);
-    tcase_add_test(tc, unwritable_path);
-    tcase_add_test(tc, replaces_existing);
-    suite_add_tcase(s, tc);
-    return nncl_test_run(s);
+    NNCL_TEST_CASE(s, "svg", 0, ten_epochs, missing_values, no_test_set, single_epoch,
+                   extreme_scales, zoomed_accuracy, empty_and_all_nan, title_escaped,
+                   unwritable_path, replaces_existing);
 }
+
+int main(int argc, char **argv) { return nncl_test_run("plot", host_cases, NULL, argc, argv); }

@@ -584,29 +584,17 @@ START_TEST(json_writer_round_trips)
 }
 END_TEST
 
-static Suite *safetensors_suite(void)
+static void host_cases(Suite *s)
 {
-    Suite *s = suite_create("safetensors");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, round_trip_bit_identical);
-    tcase_add_test(tc, round_trip_empty_and_zero_sized);
-    tcase_add_test(tc, exact_byte_layout);
-    tcase_add_test(tc, readable_by_python);
-    tcase_add_test(tc, write_into_missing_dir_fails_and_leaves_nothing);
-    tcase_add_test(tc, overwrite_replaces_content_without_leftovers);
-    tcase_add_test(tc, failed_rename_removes_temporary);
-    tcase_add_test(tc, write_error_keeps_old_file);
-    tcase_add_test(tc, write_rejects_bad_arguments);
-    tcase_add_test(tc, read_rejects_short_and_oversized_headers);
-    tcase_add_test(tc, read_rejects_bad_json);
-    tcase_add_test(tc, read_rejects_bad_entries);
-    tcase_add_test(tc, read_rejects_bad_layout);
-    tcase_add_test(tc, read_rejects_bad_metadata);
-    tcase_add_test(tc, read_rejects_missing_file_and_directory);
-    tcase_add_test(tc, json_decodes_strings_and_numbers);
-    tcase_add_test(tc, json_writer_round_trips);
-    suite_add_tcase(s, tc);
-    return s;
+    NNCL_TEST_CASE(s, "core", 0, round_trip_bit_identical, round_trip_empty_and_zero_sized,
+                   exact_byte_layout, readable_by_python,
+                   write_into_missing_dir_fails_and_leaves_nothing,
+                   overwrite_replaces_content_without_leftovers, failed_rename_removes_temporary,
+                   write_error_keeps_old_file, write_rejects_bad_arguments,
+                   read_rejects_short_and_oversized_headers, read_rejects_bad_json,
+                   read_rejects_bad_entries, read_rejects_bad_layout, read_rejects_bad_metadata,
+                   read_rejects_missing_file_and_directory, json_decodes_strings_and_numbers,
+                   json_writer_round_trips);
 }
 
-int main(void) { return nncl_test_run(safetensors_suite()); }
+int main(int argc, char **argv) { return nncl_test_run("safetensors", host_cases, NULL, argc, argv); }

@@ -1,6 +1,7 @@
 /* Training: finite-difference gradient checks for every activation x loss and
  * a 3-layer network, the losses against a double reference, each optimizer
- * against its closed form, schedules, convergence, determinism, bad input. */
+ * against its closed form, schedules, names, convergence, determinism, bad
+ * input. */
 #include "model/model.h"
 #include "reference.h"
 #include "testutil.h"
@@ -223,6 +224,39 @@ START_TEST(schedules)
 }
 END_TEST
 
+/* Every value of an enum, first to last, parses back from its name. */
+#define ASSERT_NAMES_PARSE_BACK(type, first, last, name_of, parse)                                \
+    for (int v_ = (first); v_ <= (last); v_++) {                                                  \
+        type back_ = (type)-1;                                                                    \
+        const char *name_ = name_of((type)v_);                                                    \
+        ck_assert_msg(name_ && parse(name_, &back_) == NNCL_OK && back_ == (type)v_,              \
+                      #type " %d: name \"%s\" parses as %d", v_, name_ ? name_ : "(NULL)", (int)back_); \
+    }
+
+/* Every activation, loss and optimizer parses back from its name; unknown
+ * names are refused naming them. No device: the command line and model
+ * files rely on these. */
+START_TEST(names_parse_back)
+{
+    ASSERT_NAMES_PARSE_BACK(nncl_activation, NNCL_ACT_IDENTITY, NNCL_ACT_SOFTMAX, nncl_activation_name,
+                            nncl_activation_parse);
+    ASSERT_NAMES_PARSE_BACK(nncl_loss, NNCL_LOSS_MSE, NNCL_LOSS_SOFTMAX_CE, nncl_loss_name, nncl_loss_parse);
+    ASSERT_NAMES_PARSE_BACK(nncl_optimizer_kind, NNCL_OPTIM_SGD, NNCL_OPTIM_ADAMW, nncl_optimizer_name,
+                            nncl_optimizer_parse);
+    ck_assert_ptr_null(nncl_activation_name((nncl_activation)(NNCL_ACT_SOFTMAX + 1)));
+    ck_assert_ptr_null(nncl_loss_name((nncl_loss)(NNCL_LOSS_SOFTMAX_CE + 1)));
+    for (int kind = NNCL_OPTIM_SGD; kind <= NNCL_OPTIM_ADAMW; kind++)
+        ck_assert_int_eq(nncl_optimizer_defaults((nncl_optimizer_kind)kind).kind, kind);
+    nncl_activation act;
+    nncl_loss loss;
+    nncl_optimizer_kind kind;
+    ASSERT_FAILS(NULL, nncl_activation_parse("swish", &act), NNCL_ERR_INVALID_ARG, "swish");
+    ASSERT_FAILS(NULL, nncl_loss_parse("hinge", &loss), NNCL_ERR_INVALID_ARG, "hinge");
+    ASSERT_FAILS(NULL, nncl_optimizer_parse("rmsprop", &kind), NNCL_ERR_INVALID_ARG, "rmsprop");
+    ASSERT_FAILS(NULL, nncl_loss_parse(NULL, &loss), NNCL_ERR_INVALID_ARG, "NULL");
+}
+END_TEST
+
 START_TEST(xor_reaches_full_accuracy)
 {
     nncl_context *ctx = nncl_test_context();
@@ -442,24 +476,18 @@ START_TEST(predict_gives_probabilities)
 }
 END_TEST
 
-int main(void)
+static void host_cases(Suite *s)
 {
-    Suite *s = suite_create("train");
-    TCase *host = tcase_create("host");
-    tcase_add_test(host, schedules);
-    suite_add_tcase(s, host);
-    if (!nncl_test_have_device()) return NNCL_TEST_SKIP;
-    TCase *tc = tcase_create("device");
-    tcase_set_timeout(tc, 600);
-    tcase_add_test(tc, gradients_every_activation_and_loss);
-    tcase_add_test(tc, gradients_three_layers_awkward_shapes);
-    tcase_add_test(tc, gradients_through_every_gemm_path);
-    tcase_add_test(tc, optimizers_match_closed_form);
-    tcase_add_test(tc, xor_reaches_full_accuracy);
-    tcase_add_test(tc, tutorial_data_set_learns);
-    tcase_add_test(tc, same_seed_gives_identical_weights);
-    tcase_add_test(tc, bad_input_is_reported);
-    tcase_add_test(tc, predict_gives_probabilities);
-    suite_add_tcase(s, tc);
-    return nncl_test_run(s);
+    NNCL_TEST_CASE(s, "host", 0, schedules, names_parse_back);
 }
+
+static void device_cases(Suite *s)
+{
+    NNCL_TEST_CASE(s, "device", 600, gradients_every_activation_and_loss,
+                   gradients_three_layers_awkward_shapes, gradients_through_every_gemm_path,
+                   optimizers_match_closed_form, xor_reaches_full_accuracy,
+                   tutorial_data_set_learns, same_seed_gives_identical_weights,
+                   bad_input_is_reported, predict_gives_probabilities);
+}
+
+int main(int argc, char **argv) { return nncl_test_run("train", host_cases, device_cases, argc, argv); }

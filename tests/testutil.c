@@ -6,8 +6,22 @@
 #include <string.h>
 #include <unistd.h>
 
-int nncl_test_run(Suite *s)
+void nncl_test_add_case(Suite *s, const char *name, double timeout, const TTest *const *tests,
+                        size_t count)
 {
+    TCase *tc = tcase_create(name);
+    if (timeout > 0) tcase_set_timeout(tc, timeout);
+    for (size_t i = 0; i < count; i++) tcase_add_test(tc, tests[i]);
+    suite_add_tcase(s, tc);
+}
+
+/* Runs one suite, "<name>.<kind>"; 0 all passed, 1 some failed. */
+static int run_suite(const char *name, const char *kind, nncl_test_cases *add)
+{
+    char title[64]; /* Check keeps the pointer: it must outlive the runner */
+    snprintf(title, sizeof title, "%s.%s", name, kind);
+    Suite *s = suite_create(title);
+    add(s);
     SRunner *sr = srunner_create(s);
     /* One process for the whole suite: the OpenCL context (and its built
      * kernels) is shared by the tests instead of rebuilt in a fork per test. */
@@ -22,10 +36,41 @@ int nncl_test_have_device(void)
 {
     int index = -1;
     if (nncl_device_select(NULL, &index) != NNCL_OK) {
-        fprintf(stderr, "no OpenCL device, skipping: %s\n", nncl_last_error(NULL));
+        fprintf(stderr, "no OpenCL device: %s\n", nncl_last_error(NULL));
         return 0;
     }
     return 1;
+}
+
+/* The device suite, or 77 / 1 (NNCL_TEST_REQUIRE_DEVICE=1) without a device. */
+static int run_device_suite(const char *name, nncl_test_cases *device)
+{
+    if (nncl_test_have_device()) return run_suite(name, "device", device);
+    const char *require = getenv("NNCL_TEST_REQUIRE_DEVICE");
+    if (require && strcmp(require, "1") == 0) {
+        fprintf(stderr, "%s.device: NNCL_TEST_REQUIRE_DEVICE=1 and no device: failed\n", name);
+        return 1;
+    }
+    fprintf(stderr, "%s.device: skipped\n", name);
+    return NNCL_TEST_SKIP;
+}
+
+int nncl_test_run(const char *name, nncl_test_cases *host, nncl_test_cases *device, int argc,
+                  char **argv)
+{
+    const char *which = argc > 1 ? argv[1] : NULL;
+    int bad = argc > 2 || (which && !(strcmp(which, "host") == 0 && host) &&
+                           !(strcmp(which, "device") == 0 && device));
+    if (bad) {
+        fprintf(stderr, "usage: %s [%s%s%s]: runs the %s suites (none named: all of them)\n",
+                argv[0], host ? "host" : "", host && device ? "|" : "", device ? "device" : "", name);
+        return 2;
+    }
+    if (which) return which[0] == 'h' ? run_suite(name, "host", host) : run_device_suite(name, device);
+    int host_status = host ? run_suite(name, "host", host) : NNCL_TEST_SKIP;
+    int device_status = device ? run_device_suite(name, device) : NNCL_TEST_SKIP;
+    if (host_status == 1 || device_status == 1) return 1;
+    return host_status == 0 || device_status == 0 ? 0 : NNCL_TEST_SKIP;
 }
 
 static nncl_context *shared_ctx;

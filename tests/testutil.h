@@ -1,5 +1,5 @@
-/* Shared test helpers: a device-or-skip context, random data, and a plain-C
- * double-precision reference for the ops. */
+/* Shared test helpers: the runner every test program's main calls, a shared
+ * context, random data, a temporary folder and closeness checks. */
 #ifndef NNCL_TESTUTIL_H
 #define NNCL_TESTUTIL_H
 
@@ -12,9 +12,32 @@
 
 #define NNCL_TEST_SKIP 77
 
-/* Runs the suite; returns the process exit status (0 all passed, 1 some failed). */
-int nncl_test_run(Suite *s);
-/* 1 if an OpenCL device can be opened here; tests that need one exit 77 otherwise. */
+/* Adds a suite's test cases to s. A program's cases fall in two suites: the
+ * host suite never opens an OpenCL platform (so it runs anywhere, with
+ * LeakSanitizer on), the device suite needs a device. */
+typedef void nncl_test_cases(Suite *s);
+
+/* The whole of a test program's main, kept on one line:
+ *     int main(int argc, char **argv) { return nncl_test_run("core", host_cases, device_cases, argc, argv); }
+ * tests/CMakeLists.txt reads that line and registers test_<name>.host and
+ * test_<name>.device (NULL: the program has no such suite).
+ * argv[1] is "host", "device", or absent for both. The device suite first
+ * looks for a device and exits 77 (NNCL_TEST_SKIP) without one, or 1 when the
+ * environment sets NNCL_TEST_REQUIRE_DEVICE=1 (CI, where a skip would hide a
+ * broken device). Returns the exit status: 0 all passed, 1 some failed, 2
+ * bad usage, 77 only a device suite was asked for and there is no device. */
+int nncl_test_run(const char *name, nncl_test_cases *host, nncl_test_cases *device, int argc,
+                  char **argv);
+/* Adds to suite s a test case called name that runs the tests listed (names
+ * given to START_TEST); timeout in seconds, 0 for Check's default. */
+#define NNCL_TEST_CASE(s, name, timeout, ...)                                              \
+    do {                                                                                   \
+        const TTest *tests_[] = {__VA_ARGS__};                                             \
+        nncl_test_add_case((s), (name), (timeout), tests_, sizeof tests_ / sizeof *tests_); \
+    } while (0)
+void nncl_test_add_case(Suite *s, const char *name, double timeout, const TTest *const *tests,
+                        size_t count);
+/* 1 if an OpenCL device can be opened here (it says why not on stderr). */
 int nncl_test_have_device(void);
 /* A context for a test, created once per process (NNCL_DEVICE honoured).
  * ck_abort if it cannot be created (after nncl_test_have_device said yes). */
