@@ -441,20 +441,12 @@ START_TEST(names_and_history_are_saved)
 }
 END_TEST
 
-int main(void)
+static void device_cases(Suite *s)
 {
-    Suite *s = suite_create("fit");
-    if (!nncl_test_have_device()) return NNCL_TEST_SKIP;
-    TCase *tc = tcase_create("device");
-    tcase_set_timeout(tc, 600);
-    tcase_add_test(tc, from_arrays_copies_and_checks);
-    tcase_add_test(tc, defaults_learn_unscaled_tabular_data);
-    tcase_add_test(tc, early_stopping_keeps_the_best_epoch);
-    tcase_add_test(tc, cancellation_reports_where_it_stopped);
-    tcase_add_test(tc, regression_from_arrays);
-    tcase_add_test(tc, misuse_is_named);
-    tcase_add_test(tc, names_and_history_are_saved);
-    tcase_add_test(tc, regression_targets_are_standardised);
-    suite_add_tcase(s, tc);
-    return nncl_test_run(s);
+    NNCL_TEST_CASE(s, "device", 600, from_arrays_copies_and_checks, defaults_learn_unscaled_tabular_data,
+                   early_stopping_keeps_the_best_epoch, cancellation_reports_where_it_stopped,
+                   regression_from_arrays, names_and_history_are_saved, regression_targets_are_standardised,
+                   misuse_is_named);
 }
+
+int main(int argc, char **argv) { return nncl_test_run("fit", NULL, device_cases, argc, argv); }
