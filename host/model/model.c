@@ -105,11 +105,14 @@ static nncl_status zero_buffer(nncl_context *ctx, cl_mem mem, size_t floats)
     return NNCL_OK;
 }
 
-nncl_status nncl_model_create(nncl_context *ctx, const nncl_model_spec *spec, nncl_model **out)
+nncl_status nncl_model_create(nncl_context *ctx, const nncl_model_spec *caller_spec, nncl_model **out)
 {
     if (!ctx) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_model_create: ctx is NULL");
     if (!out) return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_model_create: out is NULL");
     *out = NULL;
+    nncl_model_spec read = nncl_model_spec_defaults();
+    NNCL__OPTIONS_READ(&read, caller_spec);
+    const nncl_model_spec *spec = caller_spec ? &read : NULL;
     NNCL__TRY(check_spec(ctx, spec));
     nncl_model *m = calloc(1, sizeof *m);
     if (!m) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "nncl_model_create: host memory");
@@ -214,11 +217,13 @@ nncl_status nncl_model_get_spec(const nncl_model *m, nncl_model_spec *spec)
 {
     if (!m || !spec)
         return nncl__fail(m ? m->ctx : NULL, NNCL_ERR_INVALID_ARG, "nncl_model_get_spec: NULL argument");
-    spec->inputs = m->inputs;
-    spec->n_layers = m->n_layers;
-    spec->layers = m->layers;
-    spec->loss = m->loss;
-    spec->seed = m->seed;
+    nncl_model_spec mine = nncl_model_spec_defaults();
+    mine.inputs = m->inputs;
+    mine.n_layers = m->n_layers;
+    mine.layers = m->layers;
+    mine.loss = m->loss;
+    mine.seed = m->seed;
+    NNCL__OPTIONS_WRITE(spec, &mine);
     return NNCL_OK;
 }
 
@@ -260,9 +265,12 @@ nncl_status nncl_model_get_gradients(const nncl_model *m, float *dst, size_t cou
 
 /* ---- the model's optimizer (the update rules are in host/ops/optim.c) ---- */
 
-nncl_status nncl_model_set_optimizer(nncl_model *m, const nncl_optimizer *opt)
+nncl_status nncl_model_set_optimizer(nncl_model *m, const nncl_optimizer *caller_opt)
 {
     if (!m) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_model_set_optimizer: model is NULL");
+    if (!caller_opt) return nncl__optim_validate(m->ctx, NULL);
+    nncl_optimizer read = nncl__optim_read(caller_opt);
+    const nncl_optimizer *opt = &read;
     NNCL__TRY(nncl__optim_validate(m->ctx, opt));
     if (opt->kind != m->opt.kind) {
         float zero = 0.0f;
@@ -280,7 +288,7 @@ nncl_status nncl_model_get_optimizer(const nncl_model *m, nncl_optimizer *opt)
 {
     if (!m || !opt)
         return nncl__fail(m ? m->ctx : NULL, NNCL_ERR_INVALID_ARG, "nncl_model_get_optimizer: NULL argument");
-    *opt = m->opt;
+    NNCL__OPTIONS_WRITE(opt, &m->opt);
     return NNCL_OK;
 }
 

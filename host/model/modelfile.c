@@ -125,7 +125,9 @@ nncl_status nncl_model_save_checkpoint(nncl_model *m, const char *path, const nn
 {
     if (!m || !path || !position)
         return nncl__fail(m ? m->ctx : NULL, NNCL_ERR_INVALID_ARG, "nncl_model_save_checkpoint: NULL argument");
-    return save(m, path, position);
+    nncl_train_position pos = nncl_train_position_defaults();
+    NNCL__OPTIONS_READ(&pos, position);
+    return save(m, path, &pos);
 }
 
 /* ---- loading ------------------------------------------------------------ */
@@ -316,17 +318,17 @@ nncl_status nncl_model_load(nncl_context *ctx, const char *path, nncl_model **ou
 {
     if (!ctx || !path || !out) return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_model_load: NULL argument");
     *out = NULL;
-    if (position) memset(position, 0, sizeof *position);
+    nncl_train_position pos = nncl_train_position_defaults();
+    if (position) NNCL__OPTIONS_WRITE(position, &pos);
     nncl__st_file *f = NULL;
     nncl__errbuf err;
     nncl_status read_st = nncl__st_read(&err, path, &f);
     if (read_st != NNCL_OK) return nncl__fail(ctx, read_st, "%s", err.text);
-    nncl_model_spec spec;
+    nncl_model_spec spec = nncl_model_spec_defaults();
     nncl_layer_spec layers[NNCL_MAX_LAYERS];
     int checkpoint = 0;
     nncl_optimizer opt = nncl_optimizer_defaults(NNCL_OPTIM_ADAM);
     uint64_t step = 0;
-    nncl_train_position pos = {0, 0, 0, 0, 0};
     nncl_model *m = NULL;
     nncl_status st = validate(ctx, path, f, &spec, layers, &checkpoint);
     if (st == NNCL_OK && checkpoint) st = read_optimizer(ctx, path, f, &opt, &step, &pos);
@@ -353,7 +355,7 @@ nncl_status nncl_model_load(nncl_context *ctx, const char *path, nncl_model **ou
         nncl_model_destroy(m);
         return st;
     }
-    if (position) *position = pos;
+    if (position) NNCL__OPTIONS_WRITE(position, &pos);
     *out = m;
     return NNCL_OK;
 }

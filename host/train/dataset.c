@@ -96,14 +96,16 @@ nncl_status nncl_dataset_load_idx(nncl_context *ctx, const char *images_path,
 }
 
 nncl_status nncl_dataset_load_csv(nncl_context *ctx, const char *path,
-                                  const nncl_csv_options *options, nncl_dataset **out)
+                                  const nncl_csv_options *caller_options, nncl_dataset **out)
 {
     if (!ctx || !path || !out)
         return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_dataset_load_csv: NULL argument");
     *out = NULL;
+    nncl_csv_options options = nncl_csv_options_defaults();
+    NNCL__OPTIONS_READ(&options, caller_options);
     /* At most 65536 classes: a larger label is a typo far more often than a task. */
-    nncl__csv_options opt = {options ? options->label_column : NULL,
-                             options ? !options->regression : 1, 65536};
+    nncl__csv_options opt = {.label_column = options.label_column, .classify = !options.regression,
+                             .max_classes = 65536};
     nncl__host_data h;
     memset(&h, 0, sizeof h);
     nncl__errbuf err;
