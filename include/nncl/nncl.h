@@ -32,6 +32,12 @@
  * size to the bytes it wrote.
  * Structs only the library writes (nncl_device_info, nncl_kernel_time,
  * nncl_progress) have no size field.
+ *
+ * ABI: while the major version is 0, every minor version may change the ABI,
+ * and the shared library's soname carries MAJOR.MINOR (libnncl.so.0.2), so
+ * programs built against 0.1 never load 0.2 by mistake. 0.2 changed the layout
+ * of every options struct (the leading size field): rebuild programs made
+ * with 0.1 and fill the structs by name, not by position.
  */
 #ifndef NNCL_NNCL_H
 #define NNCL_NNCL_H
@@ -52,9 +58,9 @@ extern "C" {
 #endif
 
 #define NNCL_VERSION_MAJOR 0
-#define NNCL_VERSION_MINOR 1
+#define NNCL_VERSION_MINOR 2
 #define NNCL_VERSION_PATCH 0
-#define NNCL_VERSION_STRING "0.1.0"
+#define NNCL_VERSION_STRING "0.2.0"
 /* One number, MAJOR*10000 + MINOR*100 + PATCH, comparable with nncl_version(). */
 #define NNCL_VERSION \
     (NNCL_VERSION_MAJOR * 10000 + NNCL_VERSION_MINOR * 100 + NNCL_VERSION_PATCH)
@@ -62,7 +68,7 @@ extern "C" {
 /* Version of the library actually linked, as NNCL_VERSION; a program may
  * check nncl_version() / 10000 == NNCL_VERSION_MAJOR at start-up. */
 NNCL_API int nncl_version(void);
-/* The same as a string such as "0.1.0"; static storage. */
+/* The same as a string such as "0.2.0"; static storage. */
 NNCL_API const char *nncl_version_string(void);
 
 /* ---- Status codes ------------------------------------------------------ */
