@@ -49,9 +49,11 @@
 extern "C" {
 #endif
 
-#if defined(_WIN32)
-#define NNCL_API __declspec(dllexport)
-#elif defined(__GNUC__)
+/* nncl is POSIX-only: the export macro only sets symbol visibility. A Windows
+ * port would follow libuv's pattern: BUILDING_NNCL_SHARED while building the
+ * DLL gives __declspec(dllexport), USING_NNCL_SHARED in its consumers gives
+ * __declspec(dllimport). */
+#if defined(__GNUC__)
 #define NNCL_API __attribute__((visibility("default")))
 #else
 #define NNCL_API
