@@ -57,6 +57,10 @@ typedef struct {
 
 /* The progress line redraws every this many batches. */
 enum { PROGRESS_EVERY_BATCHES = 10 };
+/* Limits on the command line: a larger value is a typo far more often than a plan. */
+enum { MAX_BATCH = 1 << 24, MAX_WIDTH = 1 << 24, MAX_EPOCHS = 1000000 };
+/* The filled part of the progress bar; its length is the bar's width. */
+static const char bar_fill[] = "##############################";
 
 static volatile sig_atomic_t interrupted;
 static void on_sigint(int sig)
@@ -125,8 +129,9 @@ static int parse(int argc, char **argv, train_options *o)
         else return cli_usage_error("train", "unknown option \"%s\"", argv[a.index]);
     }
     if (a.failed) return 2;
-    if (o->batch == 0 || o->batch > (1u << 24)) return cli_usage_error("train", "--batch must be in 1 .. 16777216");
-    if (o->epochs == 0 || o->epochs > 1000000) return cli_usage_error("train", "--epochs must be in 1 .. 1000000");
+    if (o->batch == 0 || o->batch > MAX_BATCH) return cli_usage_error("train", "--batch must be in 1 .. %d", MAX_BATCH);
+    if (o->epochs == 0 || o->epochs > MAX_EPOCHS)
+        return cli_usage_error("train", "--epochs must be in 1 .. %d", MAX_EPOCHS);
     if (o->resume && (o->model_set || o->lr_set || o->momentum_set || o->wd_set))
         return cli_usage_error("train", "--resume continues the checkpoint's model, optimizer and schedule; "
                                         "drop --layers/--activation/--loss/--optimizer/--lr/--momentum/"
@@ -180,8 +185,8 @@ static int build_layers(const train_options *o, nncl_activation act, nncl_loss l
         unsigned long long units = strtoull(p, &end, 10);
         if (*p == '-' || end == p || units == 0 || (*end && *end != ','))
             return cli_usage_error("train", "--layers \"%s\": expected widths such as 256,128", o->layers);
-        if (units > (1u << 24))
-            return cli_usage_error("train", "--layers \"%s\": width %llu is over 16777216", o->layers, units);
+        if (units > MAX_WIDTH)
+            return cli_usage_error("train", "--layers \"%s\": width %llu is over %d", o->layers, units, MAX_WIDTH);
         if (*n + 1 >= NNCL_MAX_LAYERS)
             return cli_usage_error("train", "--layers \"%s\": at most %d hidden layers", o->layers,
                                    NNCL_MAX_LAYERS - 1);
@@ -205,11 +210,11 @@ static int on_progress(const nncl_progress *p, void *user)
 {
     progress_state *ps = user;
     if (ps->tty) {
-        int width = 30, filled = (int)(width * p->batches_done / p->batches_total);
+        int width = (int)sizeof bar_fill - 1, filled = (int)(width * p->batches_done / p->batches_total);
         double rate = p->seconds > 0 ? (double)p->samples_done / p->seconds : 0;
         double left = p->batches_done ? p->seconds * (double)(p->batches_total - p->batches_done) / (double)p->batches_done : 0;
         fprintf(stderr, "\repoch %llu/%zu [%.*s%*s] %zu/%zu  %7.0f samples/s  loss %.4f  %3.0fs left ",
-                (unsigned long long)p->epoch + 1, ps->epochs, filled, "##############################",
+                (unsigned long long)p->epoch + 1, ps->epochs, filled, bar_fill,
                 width - filled, "", p->batches_done, p->batches_total, rate, (double)p->running_loss, left);
         fflush(stderr);
     }
@@ -298,8 +303,9 @@ static int make_model(const train_options *o, run_state *r, nncl_loss loss, nncl
     size_t outputs = loss == NNCL_LOSS_SOFTMAX_CE ? (size_t)nncl_dataset_classes(r->train) : 1;
     if (r->test && loss == NNCL_LOSS_SOFTMAX_CE && (size_t)nncl_dataset_classes(r->test) > outputs)
         outputs = (size_t)nncl_dataset_classes(r->test);
-    if (outputs > 65536)
-        return cli_usage_error("train", "the labels go up to %zu; at most 65536 classes are supported", outputs - 1);
+    if (outputs > NNCL_MAX_CLASSES)
+        return cli_usage_error("train", "the labels go up to %zu; at most %d classes are supported", outputs - 1,
+                               NNCL_MAX_CLASSES);
     if (loss == NNCL_LOSS_SOFTMAX_CE && outputs < 2)
         return cli_usage_error("train", "softmax-ce needs at least 2 classes in the labels (found %zu)", outputs);
     nncl_layer_spec layers[NNCL_MAX_LAYERS];
@@ -414,7 +420,7 @@ int cli_train(int argc, char **argv)
             else fprintf(stderr, "nncl train: interrupted in epoch %llu after %zu batches; resume with --resume %s\n",
                          (unsigned long long)epoch + 1, batches, path);
             cleanup(&r);
-            return rc ? rc : 130;
+            return rc ? rc : 128 + SIGINT; /* as a shell reports a Ctrl-C */
         }
         if (st) break;
         if (r.test && (st = nncl_model_evaluate_dataset(r.model, r.test, &test_loss, &test_acc, NULL, 0)))

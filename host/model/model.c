@@ -8,16 +8,17 @@
 #include <string.h>
 
 static const char *const loss_names[] = {"mse", "bce", "softmax-ce"};
+#define NNCL__LOSS_KINDS (int)(sizeof loss_names / sizeof *loss_names)
 
 const char *nncl_loss_name(nncl_loss loss)
 {
-    return (int)loss >= 0 && (int)loss < 3 ? loss_names[loss] : NULL;
+    return (int)loss >= 0 && (int)loss < NNCL__LOSS_KINDS ? loss_names[loss] : NULL;
 }
 
 nncl_status nncl_loss_parse(const char *name, nncl_loss *loss)
 {
     if (!name || !loss) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_loss_parse: NULL argument");
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < NNCL__LOSS_KINDS; i++)
         if (!strcmp(name, loss_names[i])) {
             *loss = (nncl_loss)i;
             return NNCL_OK;
@@ -48,7 +49,7 @@ static void init_params(const nncl_model *m, float *host)
 static nncl_status check_spec(nncl_context *ctx, const nncl_model_spec *spec)
 {
     if (!spec) return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_model_create: spec is NULL");
-    if (spec->inputs == 0 || spec->inputs >= (1u << 31))
+    if (spec->inputs == 0 || spec->inputs >= NNCL__WIDTH_LIMIT)
         return nncl__fail(ctx, NNCL_ERR_SHAPE, "model spec: inputs %zu; must be in 1 .. 2^31 - 1", spec->inputs);
     if (spec->n_layers == 0 || spec->n_layers > NNCL_MAX_LAYERS || !spec->layers)
         return nncl__fail(ctx, NNCL_ERR_INVALID_ARG,
@@ -59,7 +60,7 @@ static nncl_status check_spec(nncl_context *ctx, const nncl_model_spec *spec)
     size_t last = spec->n_layers - 1;
     for (size_t l = 0; l < spec->n_layers; l++) {
         nncl_activation act = spec->layers[l].activation;
-        if (spec->layers[l].units == 0 || spec->layers[l].units >= (1u << 31))
+        if (spec->layers[l].units == 0 || spec->layers[l].units >= NNCL__WIDTH_LIMIT)
             return nncl__fail(ctx, NNCL_ERR_SHAPE, "model spec: layer %zu has %zu units; must be in 1 .. 2^31 - 1",
                               l, spec->layers[l].units);
         if (!nncl_activation_name(act))

@@ -13,12 +13,15 @@
 #include <string.h>
 
 #define FORMAT "nncl-model-1"
-#define MAX_META 32
+#define MAX_META 32        /* metadata entries a file may have */
+#define META_VALUE_MAX 64  /* bytes of one formatted metadata value */
+#define LAYER_TEXT_MAX 32  /* bytes of one layer in "256:relu,", comma included */
+#define TENSOR_NAME_MAX 48 /* "layers.31.weight", an activation name */
 
 typedef struct {
     nncl__st_meta items[MAX_META];
-    char values[MAX_META][64];
-    char layers[NNCL_MAX_LAYERS * 32];
+    char values[MAX_META][META_VALUE_MAX];
+    char layers[NNCL_MAX_LAYERS * LAYER_TEXT_MAX];
     size_t n;
 } meta_list;
 
@@ -56,12 +59,12 @@ static nncl_status save(nncl_model *m, const char *path, const nncl_train_positi
     }
 
     nncl__st_tensor tensors[2 * NNCL_MAX_LAYERS + 4];
-    char names[2 * NNCL_MAX_LAYERS][48];
+    char names[2 * NNCL_MAX_LAYERS][TENSOR_NAME_MAX];
     size_t nt = 0;
     for (size_t l = 0; l < m->n_layers; l++) {
         size_t in = nncl__layer_in(m, l), out = m->layers[l].units;
-        snprintf(names[2 * l], 48, "layers.%zu.weight", l);
-        snprintf(names[2 * l + 1], 48, "layers.%zu.bias", l);
+        snprintf(names[2 * l], TENSOR_NAME_MAX, "layers.%zu.weight", l);
+        snprintf(names[2 * l + 1], TENSOR_NAME_MAX, "layers.%zu.bias", l);
         tensors[nt++] = (nncl__st_tensor){names[2 * l], 2, {in, out}, host + m->w_off[l]};
         tensors[nt++] = (nncl__st_tensor){names[2 * l + 1], 1, {out, 0}, host + m->b_off[l]};
     }
@@ -170,11 +173,11 @@ static nncl_status parse_layers(nncl_context *ctx, const char *path, const char 
             return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: more than %d layers", path, NNCL_MAX_LAYERS);
         char *end = NULL;
         unsigned long long units = strtoull(p, &end, 10);
-        if (end == p || *end != ':' || units == 0 || units > (1ull << 31))
+        if (end == p || *end != ':' || units == 0 || units >= NNCL__WIDTH_LIMIT)
             return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: layers \"%s\": expected UNITS:ACTIVATION at \"%s\"",
                               path, text, p);
         p = end + 1;
-        char name[48];
+        char name[TENSOR_NAME_MAX];
         size_t len = strcspn(p, ",");
         if (len >= sizeof name)
             return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: layers \"%s\": activation too long", path, text);
@@ -246,6 +249,8 @@ static nncl_status read_optimizer(nncl_context *ctx, const char *path, const nnc
     return NNCL_OK;
 }
 
+static int has_prefix(const char *s, const char *prefix) { return !strncmp(s, prefix, strlen(prefix)); }
+
 /* Validates everything in f against its metadata; fills the spec. */
 static nncl_status validate(nncl_context *ctx, const char *path, const nncl__st_file *f, nncl_model_spec *spec,
                             nncl_layer_spec *layers, int *checkpoint)
@@ -268,7 +273,7 @@ static nncl_status validate(nncl_context *ctx, const char *path, const nncl__st_
 
     size_t expected = 2 * spec->n_layers, in = spec->inputs, params = 0;
     for (size_t l = 0; l < spec->n_layers; l++) {
-        char name[48];
+        char name[TENSOR_NAME_MAX];
         const nncl__st_tensor *t;
         snprintf(name, sizeof name, "layers.%zu.weight", l);
         NNCL__TRY(want_tensor(ctx, path, f, name, in, layers[l].units, &t));
@@ -292,7 +297,7 @@ static nncl_status validate(nncl_context *ctx, const char *path, const nncl__st_
     if (nncl__st_count(f) != expected)
         for (size_t i = 0; i < nncl__st_count(f); i++) {
             const char *name = nncl__st_at(f, i)->name;
-            if (strncmp(name, "layers.", 7) && strncmp(name, "normalization.", 14) && strncmp(name, "optimizer.", 10))
+            if (!has_prefix(name, "layers.") && !has_prefix(name, "normalization.") && !has_prefix(name, "optimizer."))
                 return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: unexpected tensor \"%s\"", path, name);
             return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: %zu tensors, the architecture has %zu", path,
                               nncl__st_count(f), expected);
@@ -335,7 +340,7 @@ nncl_status nncl_model_load(nncl_context *ctx, const char *path, nncl_model **ou
     if (st == NNCL_OK && nncl_model_create(ctx, &spec, &m) != NNCL_OK)
         st = nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: %s", path, nncl_last_error(ctx));
     for (size_t l = 0; st == NNCL_OK && l < spec.n_layers; l++) {
-        char name[48];
+        char name[TENSOR_NAME_MAX];
         snprintf(name, sizeof name, "layers.%zu.weight", l);
         st = upload(m, m->params, nncl__st_find(f, name), m->w_off[l]);
         snprintf(name, sizeof name, "layers.%zu.bias", l);

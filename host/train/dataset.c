@@ -3,6 +3,7 @@
 #include "train/dataset.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +61,7 @@ static nncl_status wrap(nncl_context *ctx, nncl__host_data *h, nncl_dataset **ou
     ds->ctx = ctx;
     ds->host = *h;
     memset(h, 0, sizeof *h);
-    ds->scale = ds->host.u8 ? 1.0f / 255.0f : 1.0f;
+    ds->scale = ds->host.u8 ? 1.0f / UINT8_MAX : 1.0f;
     size_t rows = ds->host.rows;
     if (ds->host.label_kind != NNCL__LABELS_NONE) {
         ds->targets = malloc(rows * sizeof(float));
@@ -103,9 +104,8 @@ nncl_status nncl_dataset_load_csv(nncl_context *ctx, const char *path,
     *out = NULL;
     nncl_csv_options options = nncl_csv_options_defaults();
     NNCL__OPTIONS_READ(&options, caller_options);
-    /* At most 65536 classes: a larger label is a typo far more often than a task. */
     nncl__csv_options opt = {.label_column = options.label_column, .classify = !options.regression,
-                             .max_classes = 65536};
+                             .max_classes = NNCL_MAX_CLASSES};
     nncl__host_data h;
     memset(&h, 0, sizeof h);
     nncl__errbuf err;

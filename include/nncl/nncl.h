@@ -417,6 +417,9 @@ NNCL_API nncl_status nncl_dataset_open(nncl_context *ctx, const char *name, cons
 NNCL_API void nncl_dataset_destroy(nncl_dataset *ds);
 NNCL_API size_t nncl_dataset_rows(const nncl_dataset *ds);
 NNCL_API size_t nncl_dataset_cols(const nncl_dataset *ds);
+/* Class labels are below this: a larger label is a typo far more often than
+ * a task, so loading it is NNCL_ERR_FORMAT. */
+#define NNCL_MAX_CLASSES 65536
 /* Number of classes (1 + the largest label), 0 for regression targets or none. */
 NNCL_API int nncl_dataset_classes(const nncl_dataset *ds);
 /* 1 when the data set stays on the host and streams batch by batch. */
