@@ -67,8 +67,9 @@ extern "C" {
 #define NNCL_VERSION \
     (NNCL_VERSION_MAJOR * 10000 + NNCL_VERSION_MINOR * 100 + NNCL_VERSION_PATCH)
 
-/* Version of the library actually linked, as NNCL_VERSION; a program may
- * check nncl_version() / 10000 == NNCL_VERSION_MAJOR at start-up. */
+/* Version of the library actually linked, as NNCL_VERSION. It shares the
+ * headers' ABI when MAJOR and MINOR match while MAJOR is 0 (nncl_version() /
+ * 100 == NNCL_VERSION / 100), and when MAJOR matches from 1.0 on. */
 NNCL_API int nncl_version(void);
 /* The same as a string such as "0.2.0"; static storage. */
 NNCL_API const char *nncl_version_string(void);
