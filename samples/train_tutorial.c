@@ -26,8 +26,12 @@ static int check(nncl_context *ctx, nncl_status st, const char *what)
 static int train(nncl_context *ctx, nncl_tensor *X, nncl_tensor *Y, const nncl_layer_spec *layers,
                  size_t n_layers, int epochs)
 {
-    nncl_model_spec spec = {.inputs = 2, .n_layers = n_layers, .layers = layers,
-                            .loss = NNCL_LOSS_MSE, .seed = 42};
+    nncl_model_spec spec = nncl_model_spec_defaults();
+    spec.inputs = 2;
+    spec.n_layers = n_layers;
+    spec.layers = layers;
+    spec.loss = NNCL_LOSS_MSE;
+    spec.seed = 42;
     nncl_model *model = NULL;
     if (check(ctx, nncl_model_create(ctx, &spec, &model), "creating the model")) return 1;
     nncl_optimizer sgd = nncl_optimizer_defaults(NNCL_OPTIM_SGD);
@@ -57,12 +61,13 @@ int main(void)
              check(ctx, nncl_tensor_upload(Y, targets, 8), "upload");
     if (!rc) {
         printf("one sigmoid unit (the tutorial's network):\n");
-        const nncl_layer_spec unit[] = {{1, NNCL_ACT_SIGMOID}};
+        const nncl_layer_spec unit[] = {{.units = 1, .activation = NNCL_ACT_SIGMOID}};
         rc = train(ctx, X, Y, unit, 1, 10000);
     }
     if (!rc) {
         printf("a hidden layer of 8 tanh units, then one sigmoid unit:\n");
-        const nncl_layer_spec hidden[] = {{8, NNCL_ACT_TANH}, {1, NNCL_ACT_SIGMOID}};
+        const nncl_layer_spec hidden[] = {{.units = 8, .activation = NNCL_ACT_TANH},
+                                          {.units = 1, .activation = NNCL_ACT_SIGMOID}};
         rc = train(ctx, X, Y, hidden, 2, 20000);
     }
     nncl_tensor_destroy(X);

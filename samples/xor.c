@@ -16,9 +16,14 @@ int main(void)
     const float x[8] = {0, 0, 0, 1, 1, 0, 1, 1}, y[4] = {0, 1, 1, 0};
     nncl_context *ctx = NULL;
     if (check(NULL, nncl_context_create(NULL, &ctx), "creating a context")) return 1;
-    const nncl_layer_spec layers[] = {{4, NNCL_ACT_TANH}, {1, NNCL_ACT_SIGMOID}};
-    nncl_model_spec spec = {.inputs = 2, .n_layers = 2, .layers = layers,
-                            .loss = NNCL_LOSS_BCE, .seed = 1};
+    const nncl_layer_spec layers[] = {{.units = 4, .activation = NNCL_ACT_TANH},
+                                      {.units = 1, .activation = NNCL_ACT_SIGMOID}};
+    nncl_model_spec spec = nncl_model_spec_defaults();
+    spec.inputs = 2;
+    spec.n_layers = 2;
+    spec.layers = layers;
+    spec.loss = NNCL_LOSS_BCE;
+    spec.seed = 1;
     nncl_model *model = NULL;
     nncl_tensor *X = NULL, *Y = NULL, *P = NULL;
     nncl_optimizer adam = nncl_optimizer_defaults(NNCL_OPTIM_ADAM);

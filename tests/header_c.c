@@ -6,7 +6,8 @@
 
 int main(void)
 {
-    nncl_cl_sync sync = {0, NULL, NULL};
+    nncl_cl_sync sync = {.num_events = 0, .wait_list = NULL, .event = NULL};
     (void)sync;
-    return nncl_version() == NNCL_VERSION ? 0 : 1;
+    nncl_epoch_options eo = nncl_epoch_options_defaults();
+    return nncl_version() == NNCL_VERSION && eo.size == sizeof eo ? 0 : 1;
 }

@@ -6,11 +6,12 @@
 
 int main()
 {
-    nncl_cl_sync sync = {0, nullptr, nullptr};
-    static_cast<void>(sync);
+    // C++17 has no designated initialisers: start from the defaults.
+    nncl_cl_sync sync = nncl_cl_sync_defaults();
+    sync.num_events = 0;
     nncl_status (*gemm)(nncl_context *, int, int, float, const nncl_tensor *, const nncl_tensor *,
                         float, nncl_tensor *, const nncl_tensor *, nncl_activation,
                         const nncl_cl_sync *) = nncl_cl_gemm;
     static_cast<void>(gemm);
-    return nncl_version() == NNCL_VERSION ? 0 : 1;
+    return nncl_version() == NNCL_VERSION && sync.size == sizeof sync ? 0 : 1;
 }

@@ -233,6 +233,18 @@ START_TEST(broken_kernel_folder_reports_build_log)
     ck_assert_ptr_null(ctx);
     opt.kernel_dir = "/nonexistent-kernel-dir";
     ASSERT_FAILS(NULL, nncl_context_create(&opt, &ctx), NNCL_ERR_IO, "/nonexistent-kernel-dir");
+    /* The size rule: a size larger than the library knows (a newer header)
+     * reads the known fields; a size that ends before kernel_dir (an older
+     * header) leaves it at its default, the embedded kernels. */
+    opt.size = sizeof opt + 64;
+    ASSERT_FAILS(NULL, nncl_context_create(&opt, &ctx), NNCL_ERR_IO, "/nonexistent-kernel-dir");
+    opt.size = offsetof(nncl_context_options, kernel_dir);
+    ck_assert_int_eq(nncl_context_create(&opt, &ctx), NNCL_OK);
+    nncl_context_destroy(ctx);
+    nncl_context_options defaults = nncl_context_options_defaults();
+    ck_assert_uint_eq(defaults.size, sizeof defaults);
+    ck_assert_ptr_null(defaults.device);
+    ck_assert_ptr_null(defaults.kernel_dir);
 }
 END_TEST
 

@@ -77,7 +77,7 @@ static const char *make_idx_folder(void)
 static nncl_model *small_model(nncl_context *ctx, uint64_t seed)
 {
     nncl_layer_spec layers[] = {{8, NNCL_ACT_RELU}, {CLASSES, NNCL_ACT_SOFTMAX}};
-    nncl_model_spec spec = {PIXELS, 2, layers, NNCL_LOSS_SOFTMAX_CE, seed};
+    nncl_model_spec spec = {.inputs = PIXELS, .n_layers = 2, .layers = layers, .loss = NNCL_LOSS_SOFTMAX_CE, .seed = seed};
     nncl_model *m = NULL;
     ck_assert_int_eq(nncl_model_create(ctx, &spec, &m), NNCL_OK);
     nncl_optimizer adam = nncl_optimizer_defaults(NNCL_OPTIM_ADAM);
@@ -175,7 +175,7 @@ START_TEST(model_file_round_trip_and_layout)
     ck_assert_int_eq(nncl_model_save(m, path), NNCL_OK);
 
     nncl_model *back = NULL;
-    nncl_train_position pos;
+    nncl_train_position pos = nncl_train_position_defaults();
     ck_assert_int_eq(nncl_model_load(ctx, path, &back, &pos), NNCL_OK);
     ck_assert_uint_eq(pos.epoch, 0);
     size_t n = nncl_model_param_count(m);
@@ -256,17 +256,17 @@ START_TEST(resume_from_checkpoint_is_bit_identical)
     ck_assert_uint_eq(done, 7);
     char path[512];
     snprintf(path, sizeof path, "%s/ck.safetensors", nncl_test_tmpdir());
-    nncl_train_position here = {5, 1, done, 32, 1};
+    nncl_train_position here = {.seed = 5, .epoch = 1, .batch = done, .batch_size = 32, .is_checkpoint = 1};
     ck_assert_int_eq(nncl_model_save_checkpoint(first, path, &here), NNCL_OK);
     nncl_model_destroy(first);
 
     nncl_model *resumed = NULL;
-    nncl_train_position pos;
+    nncl_train_position pos = nncl_train_position_defaults();
     ck_assert_int_eq(nncl_model_load(ctx, path, &resumed, &pos), NNCL_OK);
     ck_assert_uint_eq(pos.epoch, 1);
     ck_assert_uint_eq(pos.batch, 7);
     ck_assert_uint_eq(pos.seed, 5);
-    nncl_optimizer o;
+    nncl_optimizer o = nncl_optimizer_defaults(NNCL_OPTIM_SGD);
     ck_assert_int_eq(nncl_model_get_optimizer(resumed, &o), NNCL_OK);
     ck_assert_float_eq(o.lr, 0.01f);
     nncl_epoch_options rest = {.batch = 32, .seed = pos.seed, .epoch = 1, .start_batch = pos.batch};
@@ -339,7 +339,7 @@ START_TEST(data_and_model_must_agree)
     nncl_dataset *train = NULL;
     ck_assert_int_eq(nncl_dataset_open(ctx, make_idx_folder(), "train", NULL, &train), NNCL_OK);
     nncl_layer_spec layers[] = {{2, NNCL_ACT_SOFTMAX}};
-    nncl_model_spec spec = {PIXELS + 1, 1, layers, NNCL_LOSS_SOFTMAX_CE, 1};
+    nncl_model_spec spec = {.inputs = PIXELS + 1, .n_layers = 1, .layers = layers, .loss = NNCL_LOSS_SOFTMAX_CE, .seed = 1};
     nncl_model *wide = NULL, *two = NULL;
     ck_assert_int_eq(nncl_model_create(ctx, &spec, &wide), NNCL_OK);
     nncl_epoch_options eo = {.batch = 32};
@@ -506,7 +506,7 @@ START_TEST(fashion_mnist_subset_learns)
     nncl_dataset_destroy(all), nncl_dataset_destroy(rest);
     ck_assert_int_eq(nncl_dataset_open(ctx, "fashion-mnist", "test", NULL, &test), NNCL_OK);
     nncl_layer_spec layers[] = {{128, NNCL_ACT_RELU}, {10, NNCL_ACT_SOFTMAX}};
-    nncl_model_spec spec = {784, 2, layers, NNCL_LOSS_SOFTMAX_CE, 42};
+    nncl_model_spec spec = {.inputs = 784, .n_layers = 2, .layers = layers, .loss = NNCL_LOSS_SOFTMAX_CE, .seed = 42};
     nncl_model *m = NULL;
     ck_assert_int_eq(nncl_model_create(ctx, &spec, &m), NNCL_OK);
     for (uint64_t e = 0; e < 2; e++) {

@@ -716,7 +716,7 @@ START_TEST(ops_wait_for_their_wait_list)
     cl_int err;
     cl_event gate = clCreateUserEvent(caller.cl, &err), done = NULL;
     ck_assert_int_eq(err, CL_SUCCESS);
-    nncl_cl_sync sync = {1, &gate, &done};
+    nncl_cl_sync sync = {.num_events = 1, .wait_list = &gate, .event = &done};
     nncl_status st = nncl_cl_gemm(caller.ctx, 0, 0, 1.0f, vA.t, vB.t, 0.0f, vC.t, vb.t, NNCL_ACT_TANH, &sync);
     cl_int before = CL_COMPLETE;
     if (st == NNCL_OK && done) {
@@ -737,9 +737,9 @@ START_TEST(ops_wait_for_their_wait_list)
     /* A chain of events: activation waits for the gemm's event, sum for the activation's. */
     cl_event ev_act = NULL, ev_sum = NULL;
     view vS = make_view(1, 1, 0, 0, NULL), vD = make_view(M, N, 0, 0, NULL);
-    nncl_cl_sync s1 = {1, &done, &ev_act};
+    nncl_cl_sync s1 = {.num_events = 1, .wait_list = &done, .event = &ev_act};
     CHECK_OK(caller.ctx, nncl_cl_activation_forward(caller.ctx, vC.t, vD.t, NNCL_ACT_RELU, &s1));
-    nncl_cl_sync s2 = {1, &ev_act, &ev_sum};
+    nncl_cl_sync s2 = {.num_events = 1, .wait_list = &ev_act, .event = &ev_sum};
     CHECK_OK(caller.ctx, nncl_cl_sum(caller.ctx, vD.t, vS.t, &s2));
     ck_assert_ptr_nonnull(ev_act);
     ck_assert_ptr_nonnull(ev_sum);
@@ -750,7 +750,7 @@ START_TEST(ops_wait_for_their_wait_list)
     for (size_t i = 0; i < M * N; i++) want_sum += want[i] > 0 ? want[i] : 0;
     ck_assert_double_eq_tol(sum, want_sum, 1e-4);
     /* an empty sync, and one without an event, are fine */
-    nncl_cl_sync none = {0, NULL, NULL};
+    nncl_cl_sync none = nncl_cl_sync_defaults();
     CHECK_OK(caller.ctx, nncl_cl_sum(caller.ctx, vD.t, vS.t, &none));
     clReleaseEvent(gate), clReleaseEvent(done), clReleaseEvent(ev_act), clReleaseEvent(ev_sum);
     free_view(&vA), free_view(&vB), free_view(&vb), free_view(&vC), free_view(&vS), free_view(&vD);
@@ -859,7 +859,8 @@ START_TEST(bad_arguments_have_status_and_message)
                 NNCL_ERR_INVALID_ARG, "B belongs to another context");
     CHECK_FAILS(own, nncl_gemm(own, 0, 0, 1, a.t, own_t, 0, c.t), NNCL_ERR_INVALID_ARG, "another context");
     nncl_tensor_destroy(own_t);
-    nncl_cl_sync no_list = {1, NULL, NULL};
+    nncl_cl_sync no_list = nncl_cl_sync_defaults();
+    no_list.num_events = 1;
     CHECK_FAILS(caller.ctx, nncl_cl_gemm(caller.ctx, 0, 0, 1, a.t, b.t, 0, c.t, NULL, NNCL_ACT_IDENTITY, &no_list),
                 NNCL_ERR_INVALID_ARG, "wait_list is NULL");
     CHECK_FAILS(caller.ctx, nncl_cl_activation_forward(caller.ctx, a.t, c.t, NNCL_ACT_RELU, NULL), NNCL_ERR_SHAPE,

@@ -15,7 +15,7 @@
 static nncl_model *make_model(nncl_context *ctx, size_t inputs, const nncl_layer_spec *layers,
                               size_t n_layers, nncl_loss loss, uint64_t seed)
 {
-    nncl_model_spec spec = {inputs, n_layers, layers, loss, seed};
+    nncl_model_spec spec = {.inputs = inputs, .n_layers = n_layers, .layers = layers, .loss = loss, .seed = seed};
     nncl_model *m = NULL;
     nncl_status st = nncl_model_create(ctx, &spec, &m);
     ck_assert_msg(st == NNCL_OK, "model: %s", nncl_last_error(ctx));
@@ -409,29 +409,63 @@ START_TEST(bad_input_is_reported)
     o.schedule = NNCL_SCHEDULE_STEP;
     o.step_size = 0;
     ASSERT_FAILS(ctx, nncl_model_set_optimizer(m, &o), NNCL_ERR_INVALID_ARG, "step_size 0");
+    /* The size rule: a caller that knows the fields up to lr only (an older
+     * header) sets those; the rest take the defaults of its kind, whatever
+     * its memory holds past its size. */
+    o = nncl_optimizer_defaults(NNCL_OPTIM_ADAMW);
+    ck_assert_uint_eq(o.size, sizeof o);
+    o.size = offsetof(nncl_optimizer, lr) + sizeof o.lr;
+    o.lr = 0.25f;
+    o.weight_decay = -1; /* past its size: not read */
+    ck_assert_int_eq(nncl_model_set_optimizer(m, &o), NNCL_OK);
+    nncl_optimizer got = nncl_optimizer_defaults(NNCL_OPTIM_SGD);
+    ck_assert_int_eq(nncl_model_get_optimizer(m, &got), NNCL_OK);
+    ck_assert_uint_eq(got.size, sizeof got);
+    ck_assert_int_eq(got.kind, NNCL_OPTIM_ADAMW);
+    ck_assert_float_eq(got.lr, 0.25f);
+    ck_assert_float_eq(got.weight_decay, 0.01f);
+    /* ... and gets only those fields back, with size saying how many bytes. */
+    nncl_optimizer old;
+    memset(&old, 0x5a, sizeof old);
+    old.size = offsetof(nncl_optimizer, lr) + sizeof old.lr;
+    ck_assert_int_eq(nncl_model_get_optimizer(m, &old), NNCL_OK);
+    ck_assert_uint_eq(old.size, offsetof(nncl_optimizer, lr) + sizeof old.lr);
+    ck_assert_float_eq(old.lr, 0.25f);
+    nncl_optimizer untouched;
+    memset(&untouched, 0x5a, sizeof untouched);
+    ck_assert_mem_eq(&old.momentum, &untouched.momentum, sizeof old.momentum);
+    /* A zeroed struct is read as this header's layout: every field as given. */
+    memset(&o, 0, sizeof o);
+    o.kind = NNCL_OPTIM_SGD;
+    o.lr = 0.125f;
+    o.eps = 1e-8f;
+    ck_assert_int_eq(nncl_model_set_optimizer(m, &o), NNCL_OK);
+    ck_assert_int_eq(nncl_model_get_optimizer(m, &got), NNCL_OK);
+    ck_assert_float_eq(got.lr, 0.125f);
+    ck_assert_float_eq(got.momentum, 0.0f);
     /* Specs. */
     nncl_model *bad = NULL;
     nncl_layer_spec softmax_hidden[] = {{5, NNCL_ACT_SOFTMAX}, {3, NNCL_ACT_SOFTMAX}};
-    nncl_model_spec spec = {4, 2, softmax_hidden, NNCL_LOSS_SOFTMAX_CE, 1};
+    nncl_model_spec spec = {.inputs = 4, .n_layers = 2, .layers = softmax_hidden, .loss = NNCL_LOSS_SOFTMAX_CE, .seed = 1};
     ASSERT_FAILS(ctx, nncl_model_create(ctx, &spec, &bad), NNCL_ERR_INVALID_ARG, "layer 0");
     nncl_layer_spec relu_out[] = {{3, NNCL_ACT_RELU}};
-    spec = (nncl_model_spec){4, 1, relu_out, NNCL_LOSS_BCE, 1};
+    spec = (nncl_model_spec){.inputs = 4, .n_layers = 1, .layers = relu_out, .loss = NNCL_LOSS_BCE, .seed = 1};
     ASSERT_FAILS(ctx, nncl_model_create(ctx, &spec, &bad), NNCL_ERR_INVALID_ARG, "needs sigmoid");
     nncl_layer_spec zero_units[] = {{0, NNCL_ACT_RELU}};
-    spec = (nncl_model_spec){4, 1, zero_units, NNCL_LOSS_MSE, 1};
+    spec = (nncl_model_spec){.inputs = 4, .n_layers = 1, .layers = zero_units, .loss = NNCL_LOSS_MSE, .seed = 1};
     ASSERT_FAILS(ctx, nncl_model_create(ctx, &spec, &bad), NNCL_ERR_SHAPE, "0 units");
-    spec = (nncl_model_spec){0, 1, relu_out, NNCL_LOSS_MSE, 1};
+    spec = (nncl_model_spec){.inputs = 0, .n_layers = 1, .layers = relu_out, .loss = NNCL_LOSS_MSE, .seed = 1};
     ASSERT_FAILS(ctx, nncl_model_create(ctx, &spec, &bad), NNCL_ERR_SHAPE, "inputs");
     /* Widths whose product would wrap a 64-bit count are refused, not allocated. */
     nncl_layer_spec huge[] = {{(size_t)1 << 30, NNCL_ACT_RELU}, {(size_t)1 << 30, NNCL_ACT_RELU}};
-    spec = (nncl_model_spec){3, 2, huge, NNCL_LOSS_MSE, 1};
+    spec = (nncl_model_spec){.inputs = 3, .n_layers = 2, .layers = huge, .loss = NNCL_LOSS_MSE, .seed = 1};
     ASSERT_FAILS(ctx, nncl_model_create(ctx, &spec, &bad), NNCL_ERR_OUT_OF_MEMORY, "2^32");
     huge[0].units = (size_t)1 << 40;
     ASSERT_FAILS(ctx, nncl_model_create(ctx, &spec, &bad), NNCL_ERR_SHAPE, "2^31");
     ck_assert_ptr_null(bad);
     /* bce targets outside [0, 1] are caught on the device like bad labels. */
     nncl_layer_spec sig[] = {{1, NNCL_ACT_SIGMOID}};
-    spec = (nncl_model_spec){4, 1, sig, NNCL_LOSS_BCE, 1};
+    spec = (nncl_model_spec){.inputs = 4, .n_layers = 1, .layers = sig, .loss = NNCL_LOSS_BCE, .seed = 1};
     nncl_model *b = NULL;
     ck_assert_int_eq(nncl_model_create(ctx, &spec, &b), NNCL_OK);
     float bad_t[2] = {1, 7};

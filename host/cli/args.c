@@ -100,16 +100,20 @@ int cli_open_model(const char *device, const char *model_path, const char *data,
     if (rc) return rc;
     nncl_status st = nncl_model_load(*ctx, model_path, model, NULL);
     if (st) return cli_fail(*ctx, st, "loading the model");
-    nncl_model_spec spec;
+    nncl_model_spec spec = nncl_model_spec_defaults();
     nncl_model_get_spec(*model, &spec);
-    nncl_csv_options csv = {label_column, spec.loss != NNCL_LOSS_SOFTMAX_CE};
+    nncl_csv_options csv = nncl_csv_options_defaults();
+    csv.label_column = label_column;
+    csv.regression = spec.loss != NNCL_LOSS_SOFTMAX_CE;
     if ((st = nncl_dataset_open(*ctx, data, "test", &csv, ds))) return cli_fail(*ctx, st, "loading the data");
     return 0;
 }
 
 int cli_context(const char *device, int profile, nncl_context **ctx)
 {
-    nncl_context_options opt = {.device = device, .profile = profile};
+    nncl_context_options opt = nncl_context_options_defaults();
+    opt.device = device;
+    opt.profile = profile;
     nncl_status st = nncl_context_create(&opt, ctx);
     return st == NNCL_OK ? 0 : cli_fail(NULL, st, "opening the OpenCL device");
 }

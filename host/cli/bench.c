@@ -15,6 +15,24 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The default MLP of `nncl train` on Fashion-MNIST: 28 x 28 pixels in,
+ * 256 and 128 relu units, 10 classes out, batches of 128. */
+enum { MLP_INPUTS = 28 * 28, MLP_BATCH = 128 };
+static const nncl_layer_spec mlp_layers[] = {{.units = 256, .activation = NNCL_ACT_RELU},
+                                             {.units = 128, .activation = NNCL_ACT_RELU},
+                                             {.units = 10, .activation = NNCL_ACT_SOFTMAX}};
+
+static nncl_model_spec mlp_spec(uint64_t seed)
+{
+    nncl_model_spec spec = nncl_model_spec_defaults();
+    spec.inputs = MLP_INPUTS;
+    spec.n_layers = sizeof mlp_layers / sizeof *mlp_layers;
+    spec.layers = mlp_layers;
+    spec.loss = NNCL_LOSS_SOFTMAX_CE;
+    spec.seed = seed;
+    return spec;
+}
+
 #ifdef NNCL_HAVE_OPENBLAS
 #include <cblas.h>
 #endif
@@ -166,17 +184,19 @@ static int gemm_table(nncl_context *ctx, const bench_opts *bo, FILE *json)
  * short warm-up (so kernel compilation is not counted). */
 static double train_rate(nncl_context *ctx, const nncl_dataset *ds, size_t batch, double min_seconds)
 {
-    const nncl_layer_spec layers[] = {{256, NNCL_ACT_RELU}, {128, NNCL_ACT_RELU}, {10, NNCL_ACT_SOFTMAX}};
-    nncl_model_spec spec = {784, 3, layers, NNCL_LOSS_SOFTMAX_CE, 42};
+    nncl_model_spec spec = mlp_spec(42);
     nncl_model *m = NULL;
     if (nncl_model_create(ctx, &spec, &m)) return NAN;
-    nncl_epoch_options warm = {.batch = batch, .seed = 1, .epoch = 0};
+    nncl_epoch_options warm = nncl_epoch_options_defaults();
+    warm.batch = batch;
+    warm.seed = 1;
     double rate = NAN;
     size_t rows = nncl_dataset_rows(ds), done = 0;
     double t = 0;
     if (!nncl_model_train_epoch(m, ds, &warm, NULL, NULL, NULL)) {
         for (uint64_t e = 1; t < min_seconds || e < 2; e++) {
-            nncl_epoch_options eo = {.batch = batch, .seed = 1, .epoch = e};
+            nncl_epoch_options eo = warm;
+            eo.epoch = e;
             double t0 = now();
             if (nncl_model_train_epoch(m, ds, &eo, NULL, NULL, NULL)) break;
             t += now() - t0;
@@ -275,14 +295,13 @@ static int build_only(void)
     if (nncl_context_create(NULL, &ctx)) return 1;
     /* The default model at the default batch: the kernels a first `nncl
      * train` builds (data sets gather on the device; tensors check for NaN). */
-    const nncl_layer_spec layers[] = {{256, NNCL_ACT_RELU}, {128, NNCL_ACT_RELU}, {10, NNCL_ACT_SOFTMAX}};
-    nncl_model_spec spec = {784, 3, layers, NNCL_LOSS_SOFTMAX_CE, 1};
+    nncl_model_spec spec = mlp_spec(1);
     nncl_model *m = NULL;
     nncl_tensor *X = NULL, *Y = NULL;
-    float *zeros = calloc(128 * 784, sizeof(float));
-    int rc = !zeros || nncl_model_create(ctx, &spec, &m) || nncl_tensor_create(ctx, 128, 784, &X) ||
-             nncl_tensor_create(ctx, 128, 1, &Y) || nncl_tensor_upload(X, zeros, 128 * 784) ||
-             nncl_tensor_upload(Y, zeros, 128) || nncl_model_train_step(m, X, Y) || nncl_model_sync(m);
+    float *zeros = calloc(MLP_BATCH * MLP_INPUTS, sizeof(float));
+    int rc = !zeros || nncl_model_create(ctx, &spec, &m) || nncl_tensor_create(ctx, MLP_BATCH, MLP_INPUTS, &X) ||
+             nncl_tensor_create(ctx, MLP_BATCH, 1, &Y) || nncl_tensor_upload(X, zeros, MLP_BATCH * MLP_INPUTS) ||
+             nncl_tensor_upload(Y, zeros, MLP_BATCH) || nncl_model_train_step(m, X, Y) || nncl_model_sync(m);
     free(zeros);
     printf("%.4f\n", now() - t0);
     nncl_tensor_destroy(X), nncl_tensor_destroy(Y);
@@ -412,7 +431,7 @@ int cli_bench(int argc, char **argv)
                 p = *end == ',' ? end + 1 : end;
             }
         } else {
-            list[n_list++] = 128;
+            list[n_list++] = MLP_BATCH;
             list[n_list++] = 1024;
             if (d.type == NNCL_DEVICE_GPU) list[n_list++] = 4096, list[n_list++] = 16384;
         }

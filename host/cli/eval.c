@@ -37,7 +37,7 @@ int cli_eval(int argc, char **argv)
     uint64_t *confusion = NULL;
     int rc = cli_open_model(device, model_path, data, label_column, &ctx, &model, &ds);
     nncl_status st = NNCL_OK;
-    nncl_model_spec spec;
+    nncl_model_spec spec = nncl_model_spec_defaults();
     if (!rc) nncl_model_get_spec(model, &spec);
     size_t classes = 0;
     float loss = 0, accuracy = 0;

@@ -36,7 +36,7 @@ int cli_predict(int argc, char **argv)
     float *out = NULL;
     int rc = cli_open_model(device, model_path, input, label_column, &ctx, &model, &ds);
     nncl_status st = NNCL_OK;
-    nncl_model_spec spec;
+    nncl_model_spec spec = nncl_model_spec_defaults();
     if (!rc) nncl_model_get_spec(model, &spec);
     size_t rows = 0, outputs = 0;
     if (!rc) {

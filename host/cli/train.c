@@ -55,6 +55,13 @@ typedef struct {
     int model_set; /* an option that --resume takes from the checkpoint instead */
 } train_options;
 
+/* The progress line redraws every this many batches. */
+enum { PROGRESS_EVERY_BATCHES = 10 };
+/* Limits on the command line: a larger value is a typo far more often than a plan. */
+enum { MAX_BATCH = 1 << 24, MAX_WIDTH = 1 << 24, MAX_EPOCHS = 1000000 };
+/* The filled part of the progress bar; its length is the bar's width. */
+static const char bar_fill[] = "##############################";
+
 static volatile sig_atomic_t interrupted;
 static void on_sigint(int sig)
 {
@@ -122,8 +129,9 @@ static int parse(int argc, char **argv, train_options *o)
         else return cli_usage_error("train", "unknown option \"%s\"", argv[a.index]);
     }
     if (a.failed) return 2;
-    if (o->batch == 0 || o->batch > (1u << 24)) return cli_usage_error("train", "--batch must be in 1 .. 16777216");
-    if (o->epochs == 0 || o->epochs > 1000000) return cli_usage_error("train", "--epochs must be in 1 .. 1000000");
+    if (o->batch == 0 || o->batch > MAX_BATCH) return cli_usage_error("train", "--batch must be in 1 .. %d", MAX_BATCH);
+    if (o->epochs == 0 || o->epochs > MAX_EPOCHS)
+        return cli_usage_error("train", "--epochs must be in 1 .. %d", MAX_EPOCHS);
     if (o->resume && (o->model_set || o->lr_set || o->momentum_set || o->wd_set))
         return cli_usage_error("train", "--resume continues the checkpoint's model, optimizer and schedule; "
                                         "drop --layers/--activation/--loss/--optimizer/--lr/--momentum/"
@@ -177,18 +185,18 @@ static int build_layers(const train_options *o, nncl_activation act, nncl_loss l
         unsigned long long units = strtoull(p, &end, 10);
         if (*p == '-' || end == p || units == 0 || (*end && *end != ','))
             return cli_usage_error("train", "--layers \"%s\": expected widths such as 256,128", o->layers);
-        if (units > (1u << 24))
-            return cli_usage_error("train", "--layers \"%s\": width %llu is over 16777216", o->layers, units);
+        if (units > MAX_WIDTH)
+            return cli_usage_error("train", "--layers \"%s\": width %llu is over %d", o->layers, units, MAX_WIDTH);
         if (*n + 1 >= NNCL_MAX_LAYERS)
             return cli_usage_error("train", "--layers \"%s\": at most %d hidden layers", o->layers,
                                    NNCL_MAX_LAYERS - 1);
-        layers[(*n)++] = (nncl_layer_spec){(size_t)units, act};
+        layers[(*n)++] = (nncl_layer_spec){.units = (size_t)units, .activation = act};
         p = *end ? end + 1 : end;
     }
     nncl_activation out = loss == NNCL_LOSS_SOFTMAX_CE ? NNCL_ACT_SOFTMAX
                           : loss == NNCL_LOSS_BCE       ? NNCL_ACT_SIGMOID
                                                         : NNCL_ACT_IDENTITY;
-    layers[(*n)++] = (nncl_layer_spec){outputs, out};
+    layers[(*n)++] = (nncl_layer_spec){.units = outputs, .activation = out};
     return 0;
 }
 
@@ -202,11 +210,11 @@ static int on_progress(const nncl_progress *p, void *user)
 {
     progress_state *ps = user;
     if (ps->tty) {
-        int width = 30, filled = (int)(width * p->batches_done / p->batches_total);
+        int width = (int)sizeof bar_fill - 1, filled = (int)(width * p->batches_done / p->batches_total);
         double rate = p->seconds > 0 ? (double)p->samples_done / p->seconds : 0;
         double left = p->batches_done ? p->seconds * (double)(p->batches_total - p->batches_done) / (double)p->batches_done : 0;
         fprintf(stderr, "\repoch %llu/%zu [%.*s%*s] %zu/%zu  %7.0f samples/s  loss %.4f  %3.0fs left ",
-                (unsigned long long)p->epoch + 1, ps->epochs, filled, "##############################",
+                (unsigned long long)p->epoch + 1, ps->epochs, filled, bar_fill,
                 width - filled, "", p->batches_done, p->batches_total, rate, (double)p->running_loss, left);
         fflush(stderr);
     }
@@ -239,7 +247,9 @@ static void cleanup(run_state *r)
 /* Loads the training data and the test data (or a validation split). */
 static int load_data(const train_options *o, run_state *r, nncl_loss loss)
 {
-    nncl_csv_options csv = {o->label_column, loss != NNCL_LOSS_SOFTMAX_CE};
+    nncl_csv_options csv = nncl_csv_options_defaults();
+    csv.label_column = o->label_column;
+    csv.regression = loss != NNCL_LOSS_SOFTMAX_CE;
     nncl_status st = nncl_dataset_open(r->ctx, o->data, "train", &csv, &r->train);
     if (st) return cli_fail(r->ctx, st, "loading the training data");
     if (o->validation_split > 0) {
@@ -279,7 +289,7 @@ static int make_model(const train_options *o, run_state *r, nncl_loss loss, nncl
         if (pos->seed != o->seed)
             fprintf(stderr, "nncl train: resuming with the checkpoint's seed %llu\n", (unsigned long long)pos->seed);
         /* A cosine schedule stretches to the run's new length. */
-        nncl_optimizer opt;
+        nncl_optimizer opt = nncl_optimizer_defaults(NNCL_OPTIM_ADAM);
         nncl_model_get_optimizer(r->model, &opt);
         if (opt.schedule == NNCL_SCHEDULE_COSINE) {
             opt.total_steps = o->epochs * steps_per_epoch;
@@ -293,14 +303,20 @@ static int make_model(const train_options *o, run_state *r, nncl_loss loss, nncl
     size_t outputs = loss == NNCL_LOSS_SOFTMAX_CE ? (size_t)nncl_dataset_classes(r->train) : 1;
     if (r->test && loss == NNCL_LOSS_SOFTMAX_CE && (size_t)nncl_dataset_classes(r->test) > outputs)
         outputs = (size_t)nncl_dataset_classes(r->test);
-    if (outputs > 65536)
-        return cli_usage_error("train", "the labels go up to %zu; at most 65536 classes are supported", outputs - 1);
+    if (outputs > NNCL_MAX_CLASSES)
+        return cli_usage_error("train", "the labels go up to %zu; at most %d classes are supported", outputs - 1,
+                               NNCL_MAX_CLASSES);
     if (loss == NNCL_LOSS_SOFTMAX_CE && outputs < 2)
         return cli_usage_error("train", "softmax-ce needs at least 2 classes in the labels (found %zu)", outputs);
     nncl_layer_spec layers[NNCL_MAX_LAYERS];
     size_t n_layers;
     if (build_layers(o, act, loss, outputs, layers, &n_layers)) return 2;
-    nncl_model_spec spec = {nncl_dataset_cols(r->train), n_layers, layers, loss, o->seed};
+    nncl_model_spec spec = nncl_model_spec_defaults();
+    spec.inputs = nncl_dataset_cols(r->train);
+    spec.n_layers = n_layers;
+    spec.layers = layers;
+    spec.loss = loss;
+    spec.seed = o->seed;
     if ((st = nncl_model_create(r->ctx, &spec, &r->model))) return cli_fail(r->ctx, st, "creating the model");
 
     nncl_optimizer_kind kind;
@@ -341,7 +357,9 @@ int cli_train(int argc, char **argv)
     double t_start = now();
     run_state r = {0};
     if ((rc = cli_context(o.device, o.profile, &r.ctx))) return rc;
-    nncl_train_position pos = {o.seed, 0, 0, o.batch, 0};
+    nncl_train_position pos = nncl_train_position_defaults();
+    pos.seed = o.seed;
+    pos.batch_size = o.batch;
     if ((rc = load_data(&o, &r, loss)) || (rc = make_model(&o, &r, loss, &pos))) {
         cleanup(&r);
         return rc;
@@ -371,8 +389,14 @@ int cli_train(int argc, char **argv)
     size_t done = 0;
     nncl_status st = NNCL_OK;
     for (uint64_t epoch = pos.epoch; epoch < o.epochs; epoch++) {
-        nncl_epoch_options eo = {o.batch, pos.seed, epoch, epoch == pos.epoch ? pos.batch : 0,
-                                 on_progress, 10, &ps};
+        nncl_epoch_options eo = nncl_epoch_options_defaults();
+        eo.batch = o.batch;
+        eo.seed = pos.seed;
+        eo.epoch = epoch;
+        eo.start_batch = epoch == pos.epoch ? pos.batch : 0;
+        eo.progress = on_progress;
+        eo.progress_every = PROGRESS_EVERY_BATCHES;
+        eo.user = &ps;
         size_t batches = 0;
         double t0 = now();
         st = nncl_model_train_epoch(r.model, r.train, &eo, &train_loss, &train_acc, &batches);
@@ -385,13 +409,18 @@ int cli_train(int argc, char **argv)
         if (ps.tty) fputs("\r\033[K", stderr);
         if (st == NNCL_ERR_INTERRUPTED) {
             const char *path = o.checkpoint ? o.checkpoint : "nncl-interrupted.safetensors";
-            nncl_train_position here = {pos.seed, epoch, batches, o.batch, 1};
+            nncl_train_position here = nncl_train_position_defaults();
+            here.seed = pos.seed;
+            here.epoch = epoch;
+            here.batch = batches;
+            here.batch_size = o.batch;
+            here.is_checkpoint = 1;
             nncl_status save_st = nncl_model_save_checkpoint(r.model, path, &here);
             if (save_st) rc = cli_fail(r.ctx, save_st, "saving the checkpoint");
             else fprintf(stderr, "nncl train: interrupted in epoch %llu after %zu batches; resume with --resume %s\n",
                          (unsigned long long)epoch + 1, batches, path);
             cleanup(&r);
-            return rc ? rc : 130;
+            return rc ? rc : 128 + SIGINT; /* as a shell reports a Ctrl-C */
         }
         if (st) break;
         if (r.test && (st = nncl_model_evaluate_dataset(r.model, r.test, &test_loss, &test_acc, NULL, 0)))
@@ -405,7 +434,11 @@ int cli_train(int argc, char **argv)
         printf("  %.1fs  %.0f samples/s\n", dt, dt > 0 ? trained / dt : 0.0);
         fflush(stdout);
         if (o.checkpoint) {
-            nncl_train_position next = {pos.seed, epoch + 1, 0, o.batch, 1};
+            nncl_train_position next = nncl_train_position_defaults();
+            next.seed = pos.seed;
+            next.epoch = epoch + 1;
+            next.batch_size = o.batch;
+            next.is_checkpoint = 1;
             if ((st = nncl_model_save_checkpoint(r.model, o.checkpoint, &next))) break;
         }
     }
@@ -417,7 +450,7 @@ int cli_train(int argc, char **argv)
     if (o.save && (st = nncl_model_save(r.model, o.save))) rc = cli_fail(r.ctx, st, "saving the model");
     if (!rc && o.plot) {
         char err[512], title[512];
-        nncl_model_spec spec;
+        nncl_model_spec spec = nncl_model_spec_defaults();
         nncl_model_get_spec(r.model, &spec);
         int len = snprintf(title, sizeof title, "nncl train: %s, %zu", o.data, spec.inputs);
         for (size_t l = 0; l < spec.n_layers && len > 0 && (size_t)len < sizeof title; l++)

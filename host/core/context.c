@@ -311,11 +311,12 @@ static void release_context(nncl_context *ctx)
     free(ctx);
 }
 
-/* Tiles and kernels for a context whose device, context and queue are set. */
+/* Tiles and kernels for a context whose device, context and queue are set;
+ * options as read over the defaults. */
 static nncl_status finish_create(nncl_context *ctx, const nncl_context_options *options,
                                  nncl_context **out)
 {
-    const char *dir = options && options->kernel_dir ? options->kernel_dir : getenv("NNCL_KERNEL_DIR");
+    const char *dir = options->kernel_dir ? options->kernel_dir : getenv("NNCL_KERNEL_DIR");
     nncl_status st = build_program(ctx, dir && *dir ? dir : NULL);
     if (st != NNCL_OK) {
         nncl__fail(NULL, st, "%s (device %s)", ctx->error, ctx->info.name);
@@ -328,8 +329,10 @@ static nncl_status finish_create(nncl_context *ctx, const nncl_context_options *
 
 nncl_status nncl_context_create_from_cl(cl_context context, cl_device_id device,
                                         cl_command_queue queue,
-                                        const nncl_context_options *options, nncl_context **out)
+                                        const nncl_context_options *caller_options, nncl_context **out)
 {
+    nncl_context_options options = nncl_context_options_defaults();
+    NNCL__OPTIONS_READ(&options, caller_options);
     if (!out) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_context_create_from_cl: out is NULL");
     *out = NULL;
     if (!context || !device || !queue)
@@ -359,23 +362,25 @@ nncl_status nncl_context_create_from_cl(cl_context context, cl_device_id device,
     ctx->owns_cl = 0;
     /* Kernel timing needs events with timestamps: only on a queue the caller
      * created with CL_QUEUE_PROFILING_ENABLE. */
-    ctx->profile = options && options->profile && (props & CL_QUEUE_PROFILING_ENABLE);
+    ctx->profile = options.profile && (props & CL_QUEUE_PROFILING_ENABLE);
     clRetainContext(context);
     clRetainCommandQueue(queue);
     ctx->cl = context;
     ctx->queue = queue;
     fill_info(&ref, -1, &ctx->info);
     nncl__choose_tiles(ctx);
-    return finish_create(ctx, options, out);
+    return finish_create(ctx, &options, out);
 }
 
-nncl_status nncl_context_create(const nncl_context_options *options, nncl_context **out)
+nncl_status nncl_context_create(const nncl_context_options *caller_options, nncl_context **out)
 {
+    nncl_context_options options = nncl_context_options_defaults();
+    NNCL__OPTIONS_READ(&options, caller_options);
     if (!out) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_context_create: out is NULL");
     *out = NULL;
     device_ref ref;
     int index = -1;
-    NNCL__TRY(select_device(options ? options->device : NULL, &ref, &index));
+    NNCL__TRY(select_device(options.device, &ref, &index));
 
     nncl_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
@@ -394,7 +399,7 @@ nncl_status nncl_context_create(const nncl_context_options *options, nncl_contex
     if (err != CL_SUCCESS) {
         st = nncl__cl_fail(ctx, err, "clCreateContext");
     } else {
-        ctx->profile = options && options->profile;
+        ctx->profile = options.profile;
         ctx->queue = clCreateCommandQueue(ctx->cl, ref.device,
                                           ctx->profile ? CL_QUEUE_PROFILING_ENABLE : 0, &err);
         if (err != CL_SUCCESS) st = nncl__cl_fail(ctx, err, "clCreateCommandQueue");
@@ -404,7 +409,7 @@ nncl_status nncl_context_create(const nncl_context_options *options, nncl_contex
         release_context(ctx);
         return st;
     }
-    return finish_create(ctx, options, out);
+    return finish_create(ctx, &options, out);
 }
 
 void nncl_context_destroy(nncl_context *ctx)

@@ -174,4 +174,21 @@ nncl_status nncl__set_args(nncl_context *ctx, nncl__kernel_id id, ...);
 #define NNCL__ARG(x) sizeof(x), (const void *)&(x)
 #define NNCL__END ((size_t)0)
 
+/* ---- options structs (options.c) ---------------------------------------------
+ * Every public options struct starts with `size_t size` (see nncl.h).
+ * nncl__options_read copies the caller's struct over `out`, which holds the
+ * defaults: min(caller's size, out_size) bytes, size 0 meaning out_size;
+ * caller NULL keeps the defaults. out's size is then out_size. Every public
+ * call that takes an options struct reads it through this, never field by
+ * field from the caller's memory.
+ * nncl__options_write copies the library's `in` (in_size bytes) into a
+ * struct the caller initialised (its size, 0 meaning in_size, caps the copy)
+ * and sets the caller's size to the bytes written.
+ * A later version appends fields only past the old sizeof (never into tail
+ * padding), so an old caller's size ends before every new field. */
+void nncl__options_read(void *out, size_t out_size, const void *caller);
+void nncl__options_write(void *caller, const void *in, size_t in_size);
+#define NNCL__OPTIONS_READ(out, caller) nncl__options_read((out), sizeof *(out), (caller))
+#define NNCL__OPTIONS_WRITE(caller, in) nncl__options_write((caller), (in), sizeof *(in))
+
 #endif

@@ -17,9 +17,10 @@ typedef struct {
     size_t n;
 } cell;
 
-/* A cell in a message: quoted, cut at 40 bytes. */
+/* A cell in a message: quoted, cut at CELL_SHOWN bytes. */
+#define CELL_SHOWN 40
 #define CELL_FMT "\"%.*s%s\""
-#define CELL_ARG(c) (int)((c).n > 40 ? 40 : (c).n), (c).p, (c).n > 40 ? "..." : ""
+#define CELL_ARG(c) (int)((c).n > CELL_SHOWN ? CELL_SHOWN : (c).n), (c).p, (c).n > CELL_SHOWN ? "..." : ""
 
 typedef struct {
     char *buf;
@@ -160,12 +161,16 @@ static nncl_status find_label(nncl__errbuf *err, const char *path, size_t line, 
                       want, names);
 }
 
+/* The whole file is read into one buffer that starts this large and doubles. */
+#define READ_FIRST_BYTES ((size_t)1 << 16)
+
 /* Reads the whole file, NUL-terminated. */
+
 static nncl_status read_file(nncl__errbuf *err, const char *path, char **buf, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return nncl__io_fail(err, NNCL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
+    size_t cap = READ_FIRST_BYTES, n = 0;
     char *b = malloc(cap + 1);
     while (b) {
         n += fread(b + n, 1, cap - n, f);

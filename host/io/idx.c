@@ -19,6 +19,8 @@
 #define GZIP_MAX_RATIO 1032ull
 /* gzip data is read in growing chunks, so memory follows what is really there. */
 #define GZIP_FIRST_CHUNK ((size_t)1 << 24)
+/* gzread counts in unsigned int: larger reads go in pieces of 1 GiB. */
+#define GZREAD_MAX ((size_t)1 << 30)
 
 typedef struct {
     const char *path;
@@ -85,7 +87,7 @@ static nncl_status raw_read(nncl__errbuf *err, idx_file *f, void *dst, size_t n,
     unsigned char *p = dst;
     size_t done = 0;
     while (done < n) {
-        size_t chunk = n - done > ((size_t)1 << 30) ? ((size_t)1 << 30) : n - done;
+        size_t chunk = n - done > GZREAD_MAX ? GZREAD_MAX : n - done;
         int r = gzread(f->gz, p + done, (unsigned)chunk);
         if (r < 0) {
             int zerr = Z_OK;

@@ -194,9 +194,10 @@ static int write_floats(FILE *f, const nncl__st_tensor *t)
     size_t n = t->shape[0] * (t->ndim == 2 ? t->shape[1] : 1);
     if (n == 0) return 1;
     if (host_is_little_endian()) return fwrite(t->data, 4, n, f) == n;
-    float chunk[1024];
+    float chunk[1024]; /* byte-swapped a piece at a time */
+    const size_t chunk_floats = sizeof chunk / sizeof *chunk;
     for (size_t done = 0; done < n;) {
-        size_t k = n - done < 1024 ? n - done : 1024;
+        size_t k = n - done < chunk_floats ? n - done : chunk_floats;
         memcpy(chunk, t->data + done, k * 4);
         swap32(chunk, k);
         if (fwrite(chunk, 4, k, f) != k) return 0;

@@ -8,16 +8,17 @@
 #include <string.h>
 
 static const char *const loss_names[] = {"mse", "bce", "softmax-ce"};
+#define NNCL__LOSS_KINDS (int)(sizeof loss_names / sizeof *loss_names)
 
 const char *nncl_loss_name(nncl_loss loss)
 {
-    return (int)loss >= 0 && (int)loss < 3 ? loss_names[loss] : NULL;
+    return (int)loss >= 0 && (int)loss < NNCL__LOSS_KINDS ? loss_names[loss] : NULL;
 }
 
 nncl_status nncl_loss_parse(const char *name, nncl_loss *loss)
 {
     if (!name || !loss) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_loss_parse: NULL argument");
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < NNCL__LOSS_KINDS; i++)
         if (!strcmp(name, loss_names[i])) {
             *loss = (nncl_loss)i;
             return NNCL_OK;
@@ -48,7 +49,7 @@ static void init_params(const nncl_model *m, float *host)
 static nncl_status check_spec(nncl_context *ctx, const nncl_model_spec *spec)
 {
     if (!spec) return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_model_create: spec is NULL");
-    if (spec->inputs == 0 || spec->inputs >= (1u << 31))
+    if (spec->inputs == 0 || spec->inputs >= NNCL__WIDTH_LIMIT)
         return nncl__fail(ctx, NNCL_ERR_SHAPE, "model spec: inputs %zu; must be in 1 .. 2^31 - 1", spec->inputs);
     if (spec->n_layers == 0 || spec->n_layers > NNCL_MAX_LAYERS || !spec->layers)
         return nncl__fail(ctx, NNCL_ERR_INVALID_ARG,
@@ -59,7 +60,7 @@ static nncl_status check_spec(nncl_context *ctx, const nncl_model_spec *spec)
     size_t last = spec->n_layers - 1;
     for (size_t l = 0; l < spec->n_layers; l++) {
         nncl_activation act = spec->layers[l].activation;
-        if (spec->layers[l].units == 0 || spec->layers[l].units >= (1u << 31))
+        if (spec->layers[l].units == 0 || spec->layers[l].units >= NNCL__WIDTH_LIMIT)
             return nncl__fail(ctx, NNCL_ERR_SHAPE, "model spec: layer %zu has %zu units; must be in 1 .. 2^31 - 1",
                               l, spec->layers[l].units);
         if (!nncl_activation_name(act))
@@ -105,11 +106,14 @@ static nncl_status zero_buffer(nncl_context *ctx, cl_mem mem, size_t floats)
     return NNCL_OK;
 }
 
-nncl_status nncl_model_create(nncl_context *ctx, const nncl_model_spec *spec, nncl_model **out)
+nncl_status nncl_model_create(nncl_context *ctx, const nncl_model_spec *caller_spec, nncl_model **out)
 {
     if (!ctx) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_model_create: ctx is NULL");
     if (!out) return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_model_create: out is NULL");
     *out = NULL;
+    nncl_model_spec read = nncl_model_spec_defaults();
+    NNCL__OPTIONS_READ(&read, caller_spec);
+    const nncl_model_spec *spec = caller_spec ? &read : NULL;
     NNCL__TRY(check_spec(ctx, spec));
     nncl_model *m = calloc(1, sizeof *m);
     if (!m) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "nncl_model_create: host memory");
@@ -220,11 +224,13 @@ nncl_status nncl_model_get_spec(const nncl_model *m, nncl_model_spec *spec)
 {
     if (!m || !spec)
         return nncl__fail(m ? m->ctx : NULL, NNCL_ERR_INVALID_ARG, "nncl_model_get_spec: NULL argument");
-    spec->inputs = m->inputs;
-    spec->n_layers = m->n_layers;
-    spec->layers = m->layers;
-    spec->loss = m->loss;
-    spec->seed = m->seed;
+    nncl_model_spec mine = nncl_model_spec_defaults();
+    mine.inputs = m->inputs;
+    mine.n_layers = m->n_layers;
+    mine.layers = m->layers;
+    mine.loss = m->loss;
+    mine.seed = m->seed;
+    NNCL__OPTIONS_WRITE(spec, &mine);
     return NNCL_OK;
 }
 
@@ -266,9 +272,12 @@ nncl_status nncl_model_get_gradients(const nncl_model *m, float *dst, size_t cou
 
 /* ---- the model's optimizer (the update rules are in host/ops/optim.c) ---- */
 
-nncl_status nncl_model_set_optimizer(nncl_model *m, const nncl_optimizer *opt)
+nncl_status nncl_model_set_optimizer(nncl_model *m, const nncl_optimizer *caller_opt)
 {
     if (!m) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_model_set_optimizer: model is NULL");
+    if (!caller_opt) return nncl__optim_validate(m->ctx, NULL);
+    nncl_optimizer read = nncl__optim_read(caller_opt);
+    const nncl_optimizer *opt = &read;
     NNCL__TRY(nncl__optim_validate(m->ctx, opt));
     if (opt->kind != m->opt.kind) {
         float zero = 0.0f;
@@ -286,7 +295,7 @@ nncl_status nncl_model_get_optimizer(const nncl_model *m, nncl_optimizer *opt)
 {
     if (!m || !opt)
         return nncl__fail(m ? m->ctx : NULL, NNCL_ERR_INVALID_ARG, "nncl_model_get_optimizer: NULL argument");
-    *opt = m->opt;
+    NNCL__OPTIONS_WRITE(opt, &m->opt);
     return NNCL_OK;
 }
 

@@ -6,6 +6,10 @@
 
 #include "model/model.h"
 
+/* Widths (inputs, a layer's units) are below this: 2^31, the message's
+ * "1 .. 2^31 - 1". */
+#define NNCL__WIDTH_LIMIT ((size_t)1 << 31)
+
 struct nncl_model {
     nncl_context *ctx;
     size_t inputs;

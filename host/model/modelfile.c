@@ -17,7 +17,10 @@
 #include <string.h>
 
 #define FORMAT "nncl-model-1"
-#define MAX_META 40
+#define MAX_META 40        /* metadata entries a file may have */
+#define META_VALUE_MAX 64  /* bytes of one formatted metadata value */
+#define LAYER_TEXT_MAX 32  /* bytes of one layer in "256:relu,", comma included */
+#define TENSOR_NAME_MAX 48 /* "layers.31.weight", an activation name */
 
 /* The history's columns, in the order of each line of "history". */
 #define HISTORY_FIELDS "epoch train_loss train_accuracy valid_loss valid_accuracy test_loss test_accuracy lr seconds samples_per_second best"
@@ -25,8 +28,8 @@
 
 typedef struct {
     nncl__st_meta items[MAX_META];
-    char values[MAX_META][64];
-    char layers[NNCL_MAX_LAYERS * 32];
+    char values[MAX_META][META_VALUE_MAX];
+    char layers[NNCL_MAX_LAYERS * LAYER_TEXT_MAX];
     size_t n;
     nncl__json_buf text[3]; /* features, classes, history: built on the heap */
 } meta_list;
@@ -117,12 +120,12 @@ static nncl_status save(nncl_model *m, const char *path, const nncl_train_positi
     }
 
     nncl__st_tensor tensors[2 * NNCL_MAX_LAYERS + 6]; /* layers, normalisations, optimizer */
-    char names[2 * NNCL_MAX_LAYERS][48];
+    char names[2 * NNCL_MAX_LAYERS][TENSOR_NAME_MAX];
     size_t nt = 0;
     for (size_t l = 0; l < m->n_layers; l++) {
         size_t in = nncl__layer_in(m, l), out = m->layers[l].units;
-        snprintf(names[2 * l], 48, "layers.%zu.weight", l);
-        snprintf(names[2 * l + 1], 48, "layers.%zu.bias", l);
+        snprintf(names[2 * l], TENSOR_NAME_MAX, "layers.%zu.weight", l);
+        snprintf(names[2 * l + 1], TENSOR_NAME_MAX, "layers.%zu.bias", l);
         tensors[nt++] = (nncl__st_tensor){names[2 * l], 2, {in, out}, host + m->w_off[l]};
         tensors[nt++] = (nncl__st_tensor){names[2 * l + 1], 1, {out, 0}, host + m->b_off[l]};
     }
@@ -196,7 +199,9 @@ nncl_status nncl_model_save_checkpoint(nncl_model *m, const char *path, const nn
 {
     if (!m || !path || !position)
         return nncl__fail(m ? m->ctx : NULL, NNCL_ERR_INVALID_ARG, "nncl_model_save_checkpoint: NULL argument");
-    return save(m, path, position);
+    nncl_train_position pos = nncl_train_position_defaults();
+    NNCL__OPTIONS_READ(&pos, position);
+    return save(m, path, &pos);
 }
 
 /* ---- loading ------------------------------------------------------------ */
@@ -239,11 +244,11 @@ static nncl_status parse_layers(nncl_context *ctx, const char *path, const char 
             return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: more than %d layers", path, NNCL_MAX_LAYERS);
         char *end = NULL;
         unsigned long long units = strtoull(p, &end, 10);
-        if (end == p || *end != ':' || units == 0 || units > (1ull << 31))
+        if (end == p || *end != ':' || units == 0 || units >= NNCL__WIDTH_LIMIT)
             return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: layers \"%s\": expected UNITS:ACTIVATION at \"%s\"",
                               path, text, p);
         p = end + 1;
-        char name[48];
+        char name[TENSOR_NAME_MAX];
         size_t len = strcspn(p, ",");
         if (len >= sizeof name)
             return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: layers \"%s\": activation too long", path, text);
@@ -315,6 +320,8 @@ static nncl_status read_optimizer(nncl_context *ctx, const char *path, const nnc
     return NNCL_OK;
 }
 
+static int has_prefix(const char *s, const char *prefix) { return !strncmp(s, prefix, strlen(prefix)); }
+
 /* Validates everything in f against its metadata; fills the spec. */
 static nncl_status validate(nncl_context *ctx, const char *path, const nncl__st_file *f, nncl_model_spec *spec,
                             nncl_layer_spec *layers, int *checkpoint)
@@ -337,7 +344,7 @@ static nncl_status validate(nncl_context *ctx, const char *path, const nncl__st_
 
     size_t expected = 2 * spec->n_layers, in = spec->inputs, params = 0;
     for (size_t l = 0; l < spec->n_layers; l++) {
-        char name[48];
+        char name[TENSOR_NAME_MAX];
         const nncl__st_tensor *t;
         snprintf(name, sizeof name, "layers.%zu.weight", l);
         NNCL__TRY(want_tensor(ctx, path, f, name, in, layers[l].units, &t));
@@ -370,8 +377,8 @@ static nncl_status validate(nncl_context *ctx, const char *path, const nncl__st_
     if (nncl__st_count(f) != expected)
         for (size_t i = 0; i < nncl__st_count(f); i++) {
             const char *name = nncl__st_at(f, i)->name;
-            if (strncmp(name, "layers.", 7) && strncmp(name, "normalization.", 14) && strncmp(name, "optimizer.", 10) &&
-                strncmp(name, "target_normalization.", 21))
+            if (!has_prefix(name, "layers.") && !has_prefix(name, "normalization.") && !has_prefix(name, "optimizer.") &&
+                !has_prefix(name, "target_normalization."))
                 return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: unexpected tensor \"%s\"", path, name);
             return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: %zu tensors, the architecture has %zu", path,
                               nncl__st_count(f), expected);
@@ -477,24 +484,24 @@ nncl_status nncl_model_load(nncl_context *ctx, const char *path, nncl_model **ou
 {
     if (!ctx || !path || !out) return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_model_load: NULL argument");
     *out = NULL;
-    if (position) memset(position, 0, sizeof *position);
+    nncl_train_position pos = nncl_train_position_defaults();
+    if (position) NNCL__OPTIONS_WRITE(position, &pos);
     nncl__st_file *f = NULL;
     nncl__errbuf err;
     nncl_status read_st = nncl__st_read(&err, path, &f);
     if (read_st != NNCL_OK) return nncl__fail(ctx, read_st, "%s", err.text);
-    nncl_model_spec spec;
+    nncl_model_spec spec = nncl_model_spec_defaults();
     nncl_layer_spec layers[NNCL_MAX_LAYERS];
     int checkpoint = 0;
     nncl_optimizer opt = nncl_optimizer_defaults(NNCL_OPTIM_ADAM);
     uint64_t step = 0;
-    nncl_train_position pos = {0, 0, 0, 0, 0};
     nncl_model *m = NULL;
     nncl_status st = validate(ctx, path, f, &spec, layers, &checkpoint);
     if (st == NNCL_OK && checkpoint) st = read_optimizer(ctx, path, f, &opt, &step, &pos);
     if (st == NNCL_OK && nncl_model_create(ctx, &spec, &m) != NNCL_OK)
         st = nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: %s", path, nncl_last_error(ctx));
     for (size_t l = 0; st == NNCL_OK && l < spec.n_layers; l++) {
-        char name[48];
+        char name[TENSOR_NAME_MAX];
         snprintf(name, sizeof name, "layers.%zu.weight", l);
         st = upload(m, m->params, nncl__st_find(f, name), m->w_off[l]);
         snprintf(name, sizeof name, "layers.%zu.bias", l);
@@ -519,7 +526,7 @@ nncl_status nncl_model_load(nncl_context *ctx, const char *path, nncl_model **ou
         nncl_model_destroy(m);
         return st;
     }
-    if (position) *position = pos;
+    if (position) NNCL__OPTIONS_WRITE(position, &pos);
     *out = m;
     return NNCL_OK;
 }

@@ -52,20 +52,24 @@ cl_mem nncl_tensor_cl_mem(const nncl_tensor *t, size_t *offset, size_t *ld)
     return t ? t->mem : NULL;
 }
 
-static nncl_status sync_before(nncl_context *ctx, const nncl_cl_sync *sync)
+static nncl_status sync_before(nncl_context *ctx, const nncl_cl_sync *caller_sync)
 {
-    if (!sync || sync->num_events == 0) return NNCL_OK;
-    if (!sync->wait_list) return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_cl_sync: wait_list is NULL");
+    nncl_cl_sync sync = nncl_cl_sync_defaults();
+    NNCL__OPTIONS_READ(&sync, caller_sync);
+    if (sync.num_events == 0) return NNCL_OK;
+    if (!sync.wait_list) return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_cl_sync: wait_list is NULL");
     /* A barrier holds every later command of the in-order queue until the events complete. */
-    NNCL__CHECK_CL(ctx, clEnqueueBarrierWithWaitList(ctx->queue, sync->num_events, sync->wait_list, NULL),
+    NNCL__CHECK_CL(ctx, clEnqueueBarrierWithWaitList(ctx->queue, sync.num_events, sync.wait_list, NULL),
                    "clEnqueueBarrierWithWaitList");
     return NNCL_OK;
 }
 
-static nncl_status sync_after(nncl_context *ctx, const nncl_cl_sync *sync, nncl_status st)
+static nncl_status sync_after(nncl_context *ctx, const nncl_cl_sync *caller_sync, nncl_status st)
 {
-    if (st != NNCL_OK || !sync || !sync->event) return st;
-    NNCL__CHECK_CL(ctx, clEnqueueMarkerWithWaitList(ctx->queue, 0, NULL, sync->event),
+    nncl_cl_sync sync = nncl_cl_sync_defaults();
+    NNCL__OPTIONS_READ(&sync, caller_sync);
+    if (st != NNCL_OK || !sync.event) return st;
+    NNCL__CHECK_CL(ctx, clEnqueueMarkerWithWaitList(ctx->queue, 0, NULL, sync.event),
                    "clEnqueueMarkerWithWaitList");
     return NNCL_OK;
 }
@@ -175,11 +179,13 @@ nncl_status nncl_cl_loss(nncl_context *ctx, nncl_loss loss, const nncl_tensor *Z
     return sync_after(ctx, sync, st);
 }
 
-nncl_status nncl_cl_optimizer_update(nncl_context *ctx, const nncl_optimizer *opt, uint64_t step,
+nncl_status nncl_cl_optimizer_update(nncl_context *ctx, const nncl_optimizer *caller_opt, uint64_t step,
                                      nncl_tensor *params, const nncl_tensor *grads, nncl_tensor *m,
                                      nncl_tensor *v, const nncl_cl_sync *sync)
 {
     if (!ctx) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_cl_optimizer_update: ctx is NULL");
+    nncl_optimizer read = caller_opt ? nncl__optim_read(caller_opt) : (nncl_optimizer){0};
+    const nncl_optimizer *opt = caller_opt ? &read : NULL;
     nncl_status bad = nncl__optim_validate(ctx, opt);
     if (bad != NNCL_OK) {
         /* Name the call in the message, as every other interop failure does. */

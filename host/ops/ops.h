@@ -76,6 +76,9 @@ nncl_status nncl__gather(nncl_context *ctx, const nncl__gather_source *src, cl_m
 
 /* Validates hyper-parameters; the message names the bad one. */
 nncl_status nncl__optim_validate(nncl_context *ctx, const nncl_optimizer *opt);
+/* A caller's optimizer (not NULL) read through its size field over the
+ * defaults of the kind it gives (see nncl__options_read). */
+nncl_optimizer nncl__optim_read(const nncl_optimizer *caller);
 /* The learning rate at optimizer step `step` under the schedule. */
 float nncl__optim_lr(const nncl_optimizer *opt, uint64_t step);
 /* One launch of the optimizer kernel over n floats of each view, as update

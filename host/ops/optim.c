@@ -32,6 +32,7 @@ nncl_optimizer nncl_optimizer_defaults(nncl_optimizer_kind kind)
 {
     nncl_optimizer o;
     memset(&o, 0, sizeof o);
+    o.size = sizeof o;
     o.kind = kind;
     o.lr = kind >= NNCL_OPTIM_ADAM ? 1e-3f : 1e-2f;
     o.momentum = 0.9f;
@@ -44,6 +45,15 @@ nncl_optimizer nncl_optimizer_defaults(nncl_optimizer_kind kind)
     o.gamma = 0.1f;
     o.total_steps = 10000;
     o.min_lr = 0.0f;
+    return o;
+}
+
+nncl_optimizer nncl__optim_read(const nncl_optimizer *caller)
+{
+    nncl_optimizer kind_only = nncl_optimizer_defaults(NNCL_OPTIM_ADAM);
+    NNCL__OPTIONS_READ(&kind_only, caller);
+    nncl_optimizer o = nncl_optimizer_defaults(kind_only.kind);
+    NNCL__OPTIONS_READ(&o, caller);
     return o;
 }
 

@@ -3,6 +3,7 @@
 #include "train/dataset.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +61,7 @@ static nncl_status wrap(nncl_context *ctx, nncl__host_data *h, nncl_dataset **ou
     ds->ctx = ctx;
     ds->host = *h;
     memset(h, 0, sizeof *h);
-    ds->scale = ds->host.u8 ? 1.0f / 255.0f : 1.0f;
+    ds->scale = ds->host.u8 ? 1.0f / UINT8_MAX : 1.0f;
     size_t rows = ds->host.rows;
     if (ds->host.label_kind != NNCL__LABELS_NONE) {
         ds->targets = malloc(rows * sizeof(float));
@@ -117,11 +118,11 @@ nncl_status nncl_dataset_from_arrays(nncl_context *ctx, const float *features, s
         }
         for (size_t r = 0; r < rows; r++) {
             float t = targets[r];
-            if (!(t >= 0.0f && t < (float)NNCL__MAX_CLASSES) || t != floorf(t)) {
+            if (!(t >= 0.0f && t < (float)NNCL_MAX_CLASSES) || t != floorf(t)) {
                 nncl__host_data_free(&h);
                 return nncl__fail(ctx, NNCL_ERR_INVALID_ARG,
                                   "%s: target %g of row %zu is not a class index in [0, %d)", fn, (double)t, r,
-                                  NNCL__MAX_CLASSES);
+                                  NNCL_MAX_CLASSES);
             }
             h.labels[r] = (int32_t)t;
             if (h.labels[r] + 1 > h.classes) h.classes = h.labels[r] + 1;
@@ -159,13 +160,15 @@ nncl_status nncl_dataset_load_idx(nncl_context *ctx, const char *images_path,
 }
 
 nncl_status nncl_dataset_load_csv(nncl_context *ctx, const char *path,
-                                  const nncl_csv_options *options, nncl_dataset **out)
+                                  const nncl_csv_options *caller_options, nncl_dataset **out)
 {
     if (!ctx || !path || !out)
         return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_dataset_load_csv: NULL argument");
     *out = NULL;
-    nncl__csv_options opt = {options ? options->label_column : NULL,
-                             options ? !options->regression : 1, NNCL__MAX_CLASSES};
+    nncl_csv_options options = nncl_csv_options_defaults();
+    NNCL__OPTIONS_READ(&options, caller_options);
+    nncl__csv_options opt = {.label_column = options.label_column, .classify = !options.regression,
+                             .max_classes = NNCL_MAX_CLASSES};
     nncl__host_data h;
     memset(&h, 0, sizeof h);
     nncl__errbuf err;

@@ -6,10 +6,6 @@
 #include "core/core.h"
 #include "io/hostdata.h"
 
-/* At most this many classes: a larger label is a typo far more often than
- * a task. */
-#define NNCL__MAX_CLASSES 65536
-
 struct nncl_dataset {
     nncl_context *ctx;
     nncl__host_data host; /* always kept: splits, statistics, streaming */

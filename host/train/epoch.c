@@ -173,12 +173,15 @@ static nncl_status gather(nncl_model *m, loader *L, const nncl_dataset *ds, cons
 }
 
 nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
-                                   const nncl_epoch_options *opt, float *loss, float *accuracy,
+                                   const nncl_epoch_options *caller_opt, float *loss, float *accuracy,
                                    size_t *batches_done)
 {
     NNCL__TRY(check_fit(m, ds, 1, "nncl_model_train_epoch"));
     nncl_context *ctx = nncl__model_context(m);
-    if (!opt || opt->batch == 0)
+    nncl_epoch_options read = nncl_epoch_options_defaults();
+    NNCL__OPTIONS_READ(&read, caller_opt);
+    const nncl_epoch_options *opt = &read;
+    if (!caller_opt || opt->batch == 0)
         return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_model_train_epoch: batch size must be > 0");
     size_t rows = ds->host.rows, batch = opt->batch < rows ? opt->batch : rows;
     size_t n_batches = (rows + batch - 1) / batch;
@@ -214,8 +217,12 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
             /* Between steps, so the numbers shown are true; the queue is idle. */
             float mean_loss = 0;
             st = nncl__model_running_loss(m, &mean_loss);
-            nncl_progress p = {opt->epoch, b + 1, n_batches, (b + 1) * batch < rows ? (b + 1) * batch : rows,
-                               now_seconds() - t0, mean_loss};
+            nncl_progress p = {.epoch = opt->epoch,
+                               .batches_done = b + 1,
+                               .batches_total = n_batches,
+                               .samples_done = (b + 1) * batch < rows ? (b + 1) * batch : rows,
+                               .seconds = now_seconds() - t0,
+                               .running_loss = mean_loss};
             if (st == NNCL_OK) stopped = opt->progress(&p, opt->user);
         }
     }

@@ -62,7 +62,7 @@ static uint64_t auto_epochs(size_t rows, size_t batch)
  * unless it has one already. */
 static nncl_status standardize_targets(nncl_model *m, const nncl_dataset *train)
 {
-    nncl_model_spec spec;
+    nncl_model_spec spec = nncl_model_spec_defaults();
     nncl_model_get_spec(m, &spec);
     if (spec.loss != NNCL_LOSS_MSE || nncl_model_get_target_normalization(m, NULL, NULL, 0)) return NNCL_OK;
     size_t rows = nncl_dataset_rows(train);
@@ -134,11 +134,6 @@ static nncl_status check_options(nncl_model *m, const nncl_fit_options *o, const
         return nncl__fail(ctx, NNCL_ERR_SHAPE,
                           "nncl_model_fit: the data set has %zu feature columns, the model takes %zu inputs",
                           nncl_dataset_cols(train), nncl_model_inputs(m));
-    if (o->size != 0 && o->size < sizeof *o)
-        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG,
-                          "nncl_model_fit: options.size %zu is smaller than this library's %zu; start from "
-                          "nncl_fit_options_defaults()",
-                          o->size, sizeof *o);
     if (o->validation && o->validation_fraction > 0)
         return nncl__fail(ctx, NNCL_ERR_INVALID_ARG,
                           "nncl_model_fit: give a validation set or a validation_fraction, not both");
@@ -206,7 +201,7 @@ static nncl_status run(fit_state *f, nncl_fit_result *r)
             st = nncl_model_evaluate_dataset(m, o->test, &rec.test_loss, &rec.test_accuracy, NULL, 0);
             if (st != NNCL_OK) break;
         }
-        nncl_optimizer opt;
+        nncl_optimizer opt = nncl_optimizer_defaults(NNCL_OPTIM_ADAM);
         nncl_model_get_optimizer(m, &opt);
         uint64_t step = nncl_model_step(m);
         rec.lr = nncl__optim_lr(&opt, step ? step - 1 : 0);
@@ -251,7 +246,7 @@ nncl_status nncl_model_fit(nncl_model *m, const nncl_dataset *train, const nncl_
     if (!m || !train) return nncl__fail(m ? nncl__model_context(m) : NULL, NNCL_ERR_INVALID_ARG,
                                         "nncl_model_fit: model and train are required");
     nncl_fit_options o = nncl_fit_options_defaults();
-    if (options) o = *options;
+    NNCL__OPTIONS_READ(&o, options);
     NNCL__TRY(check_options(m, &o, train));
     nncl_fit_result r;
     memset(&r, 0, sizeof r);

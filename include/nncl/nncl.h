@@ -8,6 +8,36 @@
  * independent and may be used from different threads at once.
  *
  * Layout: tensors are float32, row-major, 2-D (rows x cols, batch first).
+ *
+ * Options structs (nncl_context_options, nncl_model_spec, nncl_optimizer,
+ * nncl_csv_options, nncl_epoch_options, nncl_train_position and nncl_cl_sync
+ * in nncl_cl.h) can grow without breaking programs built against an older
+ * header. Each starts with `size_t size` and has a *_defaults() function that
+ * returns it fully filled, with size = sizeof the struct in this header:
+ *
+ *     nncl_epoch_options eo = nncl_epoch_options_defaults();
+ *     eo.batch = 64;
+ *
+ * The library reads only the fields that fit within `size`; fields past it
+ * take their defaults. size 0 (a struct zeroed with {0}, designated
+ * initialisers that leave size out, or memset) is read as this header's
+ * layout, every field as given; that holds for the library this header came
+ * with, so a program that must keep running on later libraries without a
+ * rebuild starts from _defaults(), which records its size. A size larger
+ * than the library knows (a program built against a newer header) is
+ * accepted: the library reads the part it knows. A struct the library fills
+ * (nncl_model_get_spec, nncl_model_get_optimizer, nncl_model_load's
+ * position) must be initialised the same way, by _defaults() or by zeroing:
+ * the library writes at most `size` bytes (0: this header's size) and sets
+ * size to the bytes it wrote.
+ * Structs only the library writes (nncl_device_info, nncl_kernel_time,
+ * nncl_progress) have no size field.
+ *
+ * ABI: while the major version is 0, every minor version may change the ABI,
+ * and the shared library's soname carries MAJOR.MINOR (libnncl.so.0.2), so
+ * programs built against 0.1 never load 0.2 by mistake. 0.2 changed the layout
+ * of every options struct (the leading size field): rebuild programs made
+ * with 0.1 and fill the structs by name, not by position.
  */
 #ifndef NNCL_NNCL_H
 #define NNCL_NNCL_H
@@ -19,26 +49,29 @@
 extern "C" {
 #endif
 
-#if defined(_WIN32)
-#define NNCL_API __declspec(dllexport)
-#elif defined(__GNUC__)
+/* nncl is POSIX-only: the export macro only sets symbol visibility. A Windows
+ * port would follow libuv's pattern: BUILDING_NNCL_SHARED while building the
+ * DLL gives __declspec(dllexport), USING_NNCL_SHARED in its consumers gives
+ * __declspec(dllimport). */
+#if defined(__GNUC__)
 #define NNCL_API __attribute__((visibility("default")))
 #else
 #define NNCL_API
 #endif
 
 #define NNCL_VERSION_MAJOR 0
-#define NNCL_VERSION_MINOR 1
+#define NNCL_VERSION_MINOR 2
 #define NNCL_VERSION_PATCH 0
-#define NNCL_VERSION_STRING "0.1.0"
+#define NNCL_VERSION_STRING "0.2.0"
 /* One number, MAJOR*10000 + MINOR*100 + PATCH, comparable with nncl_version(). */
 #define NNCL_VERSION \
     (NNCL_VERSION_MAJOR * 10000 + NNCL_VERSION_MINOR * 100 + NNCL_VERSION_PATCH)
 
-/* Version of the library actually linked, as NNCL_VERSION; a program may
- * check nncl_version() / 10000 == NNCL_VERSION_MAJOR at start-up. */
+/* Version of the library actually linked, as NNCL_VERSION. It shares the
+ * headers' ABI when MAJOR and MINOR match while MAJOR is 0 (nncl_version() /
+ * 100 == NNCL_VERSION / 100), and when MAJOR matches from 1.0 on. */
 NNCL_API int nncl_version(void);
-/* The same as a string such as "0.1.0"; static storage. */
+/* The same as a string such as "0.2.0"; static storage. */
 NNCL_API const char *nncl_version_string(void);
 
 /* ---- Status codes ------------------------------------------------------ */
@@ -77,6 +110,7 @@ typedef enum nncl_device_type {
     NNCL_DEVICE_ACCELERATOR = 3
 } nncl_device_type;
 
+/* Written by the library (nncl_device_get_info, nncl_context_device). */
 typedef struct nncl_device_info {
     int index;                   /* position in the global list, as NNCL_DEVICE accepts */
     nncl_device_type type;
@@ -110,10 +144,14 @@ NNCL_API nncl_status nncl_device_select(const char *spec, int *index);
 typedef struct nncl_context nncl_context;
 
 typedef struct nncl_context_options {
+    size_t size;            /* sizeof(nncl_context_options) or 0; see the top of this file */
     const char *device;     /* as nncl_device_select; NULL: $NNCL_DEVICE, then defaults */
     const char *kernel_dir; /* NULL: embedded kernels ($NNCL_KERNEL_DIR overrides) */
     int profile;            /* 1: time every kernel on the device (nncl_context_kernel_times) */
 } nncl_context_options;
+
+/* device NULL, kernel_dir NULL, profile 0: what options NULL means. */
+NNCL_API nncl_context_options nncl_context_options_defaults(void);
 
 /* Creates a context (device, in-order queue, built kernels) on the device that
  * options->device selects. options may be NULL. On failure *out is NULL and
@@ -127,6 +165,7 @@ NNCL_API void nncl_context_destroy(nncl_context *ctx);
 NNCL_API nncl_status nncl_context_device(const nncl_context *ctx, nncl_device_info *info);
 /* Waits until every operation queued on the context has finished. */
 NNCL_API nncl_status nncl_context_finish(nncl_context *ctx);
+/* Written by the library (nncl_context_kernel_times). */
 typedef struct nncl_kernel_time {
     const char *kernel;  /* the kernel function name; static storage */
     uint64_t launches;
@@ -228,6 +267,9 @@ typedef enum nncl_loss {
 NNCL_API const char *nncl_loss_name(nncl_loss loss);
 NNCL_API nncl_status nncl_loss_parse(const char *name, nncl_loss *loss);
 
+/* One element of nncl_model_spec.layers. Its layout is fixed (an array has
+ * one stride): per-layer settings that a later version adds come as a new
+ * array in nncl_model_spec, which grows through its size field. */
 typedef struct nncl_layer_spec {
     size_t units;
     nncl_activation activation; /* softmax only on the last layer */
@@ -236,12 +278,16 @@ typedef struct nncl_layer_spec {
 #define NNCL_MAX_LAYERS 32
 
 typedef struct nncl_model_spec {
+    size_t size;                   /* sizeof(nncl_model_spec) or 0; see the top of this file */
     size_t inputs;                 /* width of each input row */
     size_t n_layers;               /* 1 .. NNCL_MAX_LAYERS */
     const nncl_layer_spec *layers; /* n_layers entries; copied */
     nncl_loss loss;
     uint64_t seed;                 /* weight initialisation: same seed, same weights, any device */
 } nncl_model_spec;
+
+/* inputs 0, no layers, loss mse, seed 0: set inputs, n_layers and layers. */
+NNCL_API nncl_model_spec nncl_model_spec_defaults(void);
 
 typedef enum nncl_optimizer_kind {
     NNCL_OPTIM_SGD = 0,
@@ -258,6 +304,7 @@ typedef enum nncl_schedule {
 } nncl_schedule;
 
 typedef struct nncl_optimizer {
+    size_t size;         /* sizeof(nncl_optimizer) or 0; see the top of this file */
     nncl_optimizer_kind kind;
     float lr;            /* > 0 */
     float momentum;      /* [0, 1): momentum and Nesterov */
@@ -272,7 +319,9 @@ typedef struct nncl_optimizer {
 } nncl_optimizer;
 
 /* Defaults for a kind: lr 0.01 (SGD family) or 0.001 (Adam), momentum 0.9,
- * betas 0.9/0.999, eps 1e-8, weight_decay 0 (0.01 for AdamW), constant lr. */
+ * betas 0.9/0.999, eps 1e-8, weight_decay 0 (0.01 for AdamW), constant lr
+ * (step: every 1000 steps times 0.1; cosine: 10000 steps down to 0). Fields
+ * past a caller's size take the defaults of the kind it gives. */
 NNCL_API nncl_optimizer nncl_optimizer_defaults(nncl_optimizer_kind kind);
 NNCL_API const char *nncl_optimizer_name(nncl_optimizer_kind kind);
 NNCL_API nncl_status nncl_optimizer_parse(const char *name, nncl_optimizer_kind *kind);
@@ -287,12 +336,14 @@ NNCL_API void nncl_model_destroy(nncl_model *model);
 /* Sets the optimizer after checking every hyper-parameter; keeps the state
  * (moments) when the kind is unchanged, else zeroes it. */
 NNCL_API nncl_status nncl_model_set_optimizer(nncl_model *model, const nncl_optimizer *opt);
+/* *opt comes from nncl_optimizer_defaults() or is zeroed (its size). */
 NNCL_API nncl_status nncl_model_get_optimizer(const nncl_model *model, nncl_optimizer *opt);
 /* Widths: inputs, outputs (units of the last layer), parameter count. */
 NNCL_API size_t nncl_model_inputs(const nncl_model *model);
 NNCL_API size_t nncl_model_outputs(const nncl_model *model);
 NNCL_API size_t nncl_model_param_count(const nncl_model *model);
-/* The spec the model was made from; spec->layers points into the model. */
+/* The spec the model was made from; spec->layers points into the model.
+ * *spec comes from nncl_model_spec_defaults() or is zeroed (its size). */
 NNCL_API nncl_status nncl_model_get_spec(const nncl_model *model, nncl_model_spec *spec);
 /* Optimizer steps taken so far. */
 NNCL_API uint64_t nncl_model_step(const nncl_model *model);
@@ -343,9 +394,13 @@ NNCL_API nncl_status nncl_model_evaluate(nncl_model *model, const nncl_tensor *X
 typedef struct nncl_dataset nncl_dataset;
 
 typedef struct nncl_csv_options {
+    size_t size;              /* sizeof(nncl_csv_options) or 0; see the top of this file */
     const char *label_column; /* header name or 0-based index; NULL: last; "none": no labels */
     int regression;           /* 0: integer class labels; 1: float targets */
 } nncl_csv_options;
+
+/* The last column holds integer class labels: what options NULL means. */
+NNCL_API nncl_csv_options nncl_csv_options_defaults(void);
 
 /* Loads an IDX pair (the MNIST format), plain or gzip: images u8 n x H x W,
  * labels u8 n (labels_path may be NULL). The caller destroys *out. */
@@ -379,6 +434,9 @@ NNCL_API nncl_status nncl_dataset_open(nncl_context *ctx, const char *name, cons
 NNCL_API void nncl_dataset_destroy(nncl_dataset *ds);
 NNCL_API size_t nncl_dataset_rows(const nncl_dataset *ds);
 NNCL_API size_t nncl_dataset_cols(const nncl_dataset *ds);
+/* Class labels are below this: a larger label is a typo far more often than
+ * a task, so loading it is NNCL_ERR_FORMAT. */
+#define NNCL_MAX_CLASSES 65536
 /* Number of classes (1 + the largest label), 0 for regression targets or none. */
 NNCL_API int nncl_dataset_classes(const nncl_dataset *ds);
 /* 1 when the data set stays on the host and streams batch by batch. */
@@ -418,6 +476,7 @@ NNCL_API nncl_status nncl_model_set_target_normalization(nncl_model *model, cons
 NNCL_API int nncl_model_get_target_normalization(const nncl_model *model, float *mean, float *stddev,
                                                  size_t count);
 
+/* Written by the library and passed to nncl_progress_fn. */
 typedef struct nncl_progress {
     uint64_t epoch;         /* 0-based */
     size_t batches_done, batches_total;
@@ -431,6 +490,7 @@ typedef struct nncl_progress {
 typedef int (*nncl_progress_fn)(const nncl_progress *progress, void *user);
 
 typedef struct nncl_epoch_options {
+    size_t size;              /* sizeof(nncl_epoch_options) or 0; see the top of this file */
     size_t batch;             /* rows per step, > 0; the last short batch is used too */
     uint64_t seed;            /* the shuffle is a pure function of (seed, epoch) */
     uint64_t epoch;           /* 0-based number of this epoch */
@@ -439,6 +499,9 @@ typedef struct nncl_epoch_options {
     size_t progress_every;    /* 0: never */
     void *user;               /* passed to progress */
 } nncl_epoch_options;
+
+/* batch 32, seed 0, epoch 0, from the first batch, no progress callback. */
+NNCL_API nncl_epoch_options nncl_epoch_options_defaults(void);
 
 /* One epoch over ds: shuffle, gather each batch on the device, train.
  * loss/accuracy (NULL allowed) get the means over the batches trained. When
@@ -495,7 +558,7 @@ typedef struct nncl_epoch_record {
 typedef int (*nncl_epoch_fn)(const nncl_epoch_record *record, void *user);
 
 typedef struct nncl_fit_options {
-    size_t size;                /* sizeof(nncl_fit_options) (nncl_fit_options_defaults sets it) */
+    size_t size;                /* sizeof(nncl_fit_options) or 0; see the top of this file */
     size_t batch;               /* rows per step; 0: from the data size (see nncl_fit_options_defaults) */
     uint64_t max_epochs;        /* 0: from the data size */
     uint64_t seed;              /* shuffles and the validation split */
@@ -579,6 +642,7 @@ NNCL_API nncl_status nncl_model_save(nncl_model *model, const char *path);
  * everything needed to resume bit-identically (the shuffle of each epoch is
  * a pure function of seed and epoch, so these are the RNG's position). */
 typedef struct nncl_train_position {
+    size_t size;          /* sizeof(nncl_train_position) or 0; see the top of this file */
     uint64_t seed;        /* the run's shuffle seed */
     uint64_t epoch;       /* the epoch in progress (0-based) */
     size_t batch;         /* batches of that epoch already done */
@@ -586,12 +650,16 @@ typedef struct nncl_train_position {
     int is_checkpoint;    /* set by nncl_model_load: 1 for a checkpoint, 0 for a plain model */
 } nncl_train_position;
 
+/* Every field 0: the start of a run with seed 0, as a plain model loads. */
+NNCL_API nncl_train_position nncl_train_position_defaults(void);
+
 /* Saves all of the above plus the optimizer (hyper-parameters, state
  * "optimizer.m"/"optimizer.v", step) and the position. */
 NNCL_API nncl_status nncl_model_save_checkpoint(nncl_model *model, const char *path,
                                                 const nncl_train_position *position);
 /* Loads a model or checkpoint after validating every field; *position (NULL
- * allowed) gets the checkpoint's position (all zero for a plain model). */
+ * allowed; from nncl_train_position_defaults() or zeroed, for its size) gets
+ * the checkpoint's position (all zero for a plain model). */
 NNCL_API nncl_status nncl_model_load(nncl_context *ctx, const char *path, nncl_model **out,
                                      nncl_train_position *position);
 

@@ -49,12 +49,17 @@ NNCL_API cl_mem nncl_tensor_cl_mem(const nncl_tensor *t, size_t *offset, size_t 
 
 /* Event plumbing for the nncl_cl_* ops: they start after every event of
  * wait_list, and *event (if event is non-NULL) completes when the op has;
- * the caller releases *event. sync NULL: no waits, no event. */
+ * the caller releases *event. sync NULL: no waits, no event. Grows as the
+ * options structs of nncl.h do (size; see the top of nncl.h). */
 typedef struct nncl_cl_sync {
+    size_t size;      /* sizeof(nncl_cl_sync) or 0 */
     cl_uint num_events;
     const cl_event *wait_list;
     cl_event *event;
 } nncl_cl_sync;
+
+/* No waits, no event: what sync NULL means. */
+NNCL_API nncl_cl_sync nncl_cl_sync_defaults(void);
 
 /* C = act(alpha·op(A)·op(B) + beta·C + bias), bias 1 x N or NULL. */
 NNCL_API nncl_status nncl_cl_gemm(nncl_context *ctx, int trans_a, int trans_b, float alpha,

@@ -90,7 +90,8 @@ static void run(cl_context cl, cl_device_id device, cl_command_queue queue)
                 *b = wrap(ctx, wb_mem, 2, 1, 1), *Y = wrap(ctx, y_mem, 0, 2, 1);
     if (X && W && b && Y) {
         cl_event done = NULL;
-        nncl_cl_sync sync = {0, NULL, &done};
+        nncl_cl_sync sync = nncl_cl_sync_defaults();
+        sync.event = &done;
         /* Y = sigmoid(1·X·W + 0·Y + b) */
         if (nncl_ok(ctx, nncl_cl_gemm(ctx, 0, 0, 1.0f, X, W, 0.0f, Y, b, NNCL_ACT_SIGMOID, &sync),
                     "nncl_cl_gemm")) {
@@ -135,7 +136,8 @@ static void run(cl_context cl, cl_device_id device, cl_command_queue queue)
             nncl_ok(ctx, nncl_cl_loss(ctx, NNCL_LOSS_MSE, A, T, dA, RL, NULL), "loss");
             if (step % 50 == 0 || step == steps) {
                 cl_event summed = NULL;
-                nncl_cl_sync sync = {0, NULL, &summed};
+                nncl_cl_sync sync = nncl_cl_sync_defaults();
+                sync.event = &summed;
                 float total = 0;
                 if (nncl_ok(ctx, nncl_cl_sum(ctx, RL, sum, &sync), "sum") &&
                     cl_ok(clEnqueueReadBuffer(queue, sum_mem, CL_TRUE, 0, sizeof total, &total, 1, &summed,
