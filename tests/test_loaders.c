@@ -719,6 +719,43 @@ START_TEST(csv_missing_mean)
 }
 END_TEST
 
+START_TEST(csv_and_idx_sniff)
+{
+    const char *p = write_text("wine_train.data", "14.2,1.71,2.43,1\n13.2,1.78,2.14,1\n");
+    ck_assert_int_eq(nncl__csv_sniff(p), 1);
+    ck_assert_uint_eq(nncl__idx_sniff(p), 0);
+    p = write_text("WINE.CSV", "\xEF\xBB\xBF\"alcohol, %\";malic;class\r\n14.2;1.71;1\r\n");
+    ck_assert_int_eq(nncl__csv_sniff(p), 1);
+    p = write_text("t.txt", "a\tb\n1\t2\n3\t4\n");
+    ck_assert_int_eq(nncl__csv_sniff(p), 1);
+    p = write_text("col.dat", "y\n1.5\n-2\n3e4\n");
+    ck_assert_int_eq(nncl__csv_sniff(p), 1);
+    p = write_text("iris.data", "5.1,3.5,setosa\n4.9,3.0,virginica\n");
+    ck_assert_int_eq(nncl__csv_sniff(p), 1);
+
+    /* not tables: prose, inconsistent separators, an IDX file named .csv, binary */
+    p = write_text("prose.csv", "Hello there.\nThis is not, a table; at all\n");
+    ck_assert_int_eq(nncl__csv_sniff(p), 0);
+    unsigned char b[64];
+    size_t n = idx_images(b, 0x803, 3, 2, 3, 18);
+    p = write_file("images.csv", b, n);
+    ck_assert_int_eq(nncl__csv_sniff(p), 0);
+    ck_assert_uint_eq(nncl__idx_sniff(p), 0x803);
+    p = write_gz("labels.csv", b, idx_labels(b, 0x801, 3, LABELS, 3));
+    ck_assert_int_eq(nncl__csv_sniff(p), 0);
+    ck_assert_uint_eq(nncl__idx_sniff(p), 0x801);
+    p = write_file("bin.csv", "1,2\n\0\x01,3\n", 8);
+    ck_assert_int_eq(nncl__csv_sniff(p), 0);
+    ck_assert_uint_eq(nncl__idx_sniff(p), 0);
+    p = write_gz("text.gz", "1,2\n3,4\n", 8);
+    ck_assert_uint_eq(nncl__idx_sniff(p), 0);
+    ck_assert_int_eq(nncl__csv_sniff(write_text("empty.dat", "")), 0);
+    ck_assert_int_eq(nncl__csv_sniff(tmp_path("nosuch.csv")), 0);
+    ck_assert_uint_eq(nncl__idx_sniff(tmp_path("nosuch.idx")), 0);
+    ck_assert_int_eq(nncl__csv_sniff(nncl_test_tmpdir()), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("loaders");
@@ -751,6 +788,7 @@ int main(void)
     tcase_add_test(tc, csv_missing_error);
     tcase_add_test(tc, csv_missing_drop);
     tcase_add_test(tc, csv_missing_mean);
+    tcase_add_test(tc, csv_and_idx_sniff);
     suite_add_tcase(s, tc);
     return nncl_test_run(s);
 }

@@ -796,3 +796,73 @@ done:
     free(label_name);
     return st;
 }
+
+/* ---- sniffing ------------------------------------------------------------------ */
+
+#define SNIFF_BYTES 8192 /* how much of the file is looked at */
+#define SNIFF_RECORDS 20 /* how many records of it at most */
+
+/* 1 if the record [s, e) is one cell holding a number (spaces and quotes around allowed). */
+static int numeric_record(const char *s, const char *e)
+{
+    while (s < e && (is_space(*s) || *s == '"')) s++;
+    while (e > s && (is_space(e[-1]) || e[-1] == '"')) e--;
+    char text[64];
+    if (s == e || (size_t)(e - s) >= sizeof text || memchr(s, 'x', (size_t)(e - s)) ||
+        memchr(s, 'X', (size_t)(e - s)))
+        return 0;
+    memcpy(text, s, (size_t)(e - s));
+    text[e - s] = '\0';
+    char *end;
+    strtod(text, &end);
+    return end == text + (e - s);
+}
+
+int nncl__csv_sniff(const char *path)
+{
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    if (!f) return 0;
+    char buf[SNIFF_BYTES];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    int whole = n < sizeof buf && !ferror(f);
+    fclose(f);
+    const char *s = buf, *e = buf + n;
+    if (n >= 3 && memcmp(buf, UTF8_BOM, 3) == 0) s += 3;
+    for (const char *q = s; q < e; q++) {
+        unsigned char c = (unsigned char)*q;
+        if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f) return 0;
+    }
+    if (!whole) /* the last record may be cut */
+        while (e > s && e[-1] != '\n') e--;
+
+    size_t first[3] = {0}, records = 0;
+    int same[3] = {1, 1, 1}, one_column = 1, first_numeric = 0, rest_numeric = 1;
+    while (s < e && records < SNIFF_RECORDS) {
+        const char *q = s;
+        while (q < e && is_space(*q)) q++;
+        if (q < e && *q == '\n') { /* a blank line */
+            s = q + 1;
+            continue;
+        }
+        if (q == e) break;
+        size_t count[3];
+        const char *end = count_separators(s, e, count);
+        if (end == e && !whole) break; /* a quoted field runs past what was read */
+        for (int k = 0; k < 3; k++) {
+            if (records == 0) first[k] = count[k];
+            same[k] &= count[k] == first[k];
+            one_column &= count[k] == 0;
+        }
+        if (records == 0)
+            first_numeric = numeric_record(s, end);
+        else
+            rest_numeric &= numeric_record(s, end);
+        records++;
+        s = end < e ? end + 1 : e;
+    }
+    if (records == 0) return 0;
+    for (int k = 0; k < 3; k++)
+        if (same[k] && first[k] > 0) return 1;
+    /* one column: numbers, under an optional header */
+    return one_column && rest_numeric && (records > 1 || first_numeric);
+}

@@ -52,6 +52,10 @@ int nncl__host_data_copy_names(nncl__host_data *dst, const nncl__host_data *src)
 nncl_status nncl__idx_read(nncl__errbuf *err, const char *images_path,
                            const char *labels_path, nncl__host_data *out);
 
+/* The IDX magic at the start of the file (decompressed first if it is gzip):
+ * 0x803 (images) or 0x801 (labels); 0 when it is neither or cannot be read. */
+unsigned nncl__idx_sniff(const char *path);
+
 /* A missing value is an empty cell or one of NA, NaN, nan, ? (see csv.c). */
 typedef enum {
     NNCL__MISSING_ERROR = 0, /* a FORMAT error naming file:line:column */
@@ -83,5 +87,13 @@ typedef struct {
  * to take the mean of. On failure *out is zeroed. */
 nncl_status nncl__csv_read(nncl__errbuf *err, const char *path, const nncl__csv_options *opt,
                            nncl__host_data *out);
+
+/* 1 if the file looks like a table nncl__csv_read can take, judged by its
+ * content and not its name: text (no NUL or other control bytes but tab, CR,
+ * LF in the first 8 KiB), and over its first lines either the same number of
+ * commas, semicolons or tabs (outside quotes) on every line, or a single
+ * column of numbers under an optional header. 0 otherwise, or when the file
+ * cannot be read. */
+int nncl__csv_sniff(const char *path);
 
 #endif
