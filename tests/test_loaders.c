@@ -97,6 +97,10 @@ static void assert_zeroed(const nncl__host_data *d)
     ck_assert_uint_eq(d->rows, 0);
     ck_assert_uint_eq(d->cols, 0);
     ck_assert_int_eq(d->classes, 0);
+    ck_assert_ptr_null(d->col_names);
+    ck_assert_ptr_null(d->label_name);
+    ck_assert_ptr_null(d->class_names);
+    ck_assert_uint_eq(d->dropped_rows, 0);
 }
 
 /* Asserts the status, that the message holds both substrings, and that out is empty. */
@@ -303,7 +307,7 @@ END_TEST
 static nncl_status csv(const char *path, const char *label, int classify, int max_classes,
                        nncl__host_data *d)
 {
-    nncl__csv_options o = {label, classify, max_classes};
+    nncl__csv_options o = {label, classify, max_classes, NNCL__MISSING_ERROR};
     memset(d, 0xab, sizeof *d);
     return nncl__csv_read(&io_err, path, &o, d);
 }
@@ -492,6 +496,266 @@ START_TEST(csv_bad_labels)
 }
 END_TEST
 
+/* ---- CSV as people write it: quoting, names, string labels, missing values ---- */
+
+static nncl_status csv_policy(const char *path, const char *label, int classify,
+                              int max_classes, nncl__csv_missing missing, nncl__host_data *d)
+{
+    nncl__csv_options o = {label, classify, max_classes, missing};
+    memset(d, 0xab, sizeof *d);
+    return nncl__csv_read(&io_err, path, &o, d);
+}
+
+static void assert_names(char *const *got, const char *const *want, size_t n)
+{
+    ck_assert_ptr_nonnull(got);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(strcmp(got[i], want[i]) == 0, "name %zu is \"%s\", want \"%s\"", i,
+                      got[i], want[i]);
+}
+
+START_TEST(csv_quoted_header_and_cells)
+{
+    nncl__host_data d;
+    const char *p = write_text("q.csv", "\"length, cm\",width,label\n\"1.5\",2,0\n3,\"4\",1\n");
+    ck_assert_int_eq(csv(p, NULL, 1, 0, &d), NNCL_OK);
+    ck_assert_uint_eq(d.rows, 2);
+    ck_assert_uint_eq(d.cols, 2);
+    assert_floats(d.f32, (const float[]){1.5f, 2, 3, 4}, 4);
+    assert_names(d.col_names, (const char *[]){"length, cm", "width"}, 2);
+    ck_assert_str_eq(d.label_name, "label");
+    nncl__host_data_free(&d);
+
+    /* doubled quotes, a separator and a CRLF line break inside quotes, spaces around */
+    p = write_text("q2.csv", "a;\"say \"\"hi\"\"; \r\nbye\" ; \"t\"\r\n1;2;0\r\n");
+    ck_assert_int_eq(csv(p, "t", 1, 0, &d), NNCL_OK);
+    ck_assert_uint_eq(d.rows, 1);
+    assert_names(d.col_names, (const char *[]){"a", "say \"hi\"; \r\nbye"}, 2);
+    ck_assert_str_eq(d.label_name, "t");
+    nncl__host_data_free(&d);
+
+    /* the label named by a quoted header name */
+    p = write_text("q3.csv", "\"x, y\",\"class, name\",z\n1,0,2\n");
+    ck_assert_int_eq(csv(p, "class, name", 1, 0, &d), NNCL_OK);
+    assert_floats(d.f32, (const float[]){1, 2}, 2);
+    ck_assert_int_eq(d.labels[0], 0);
+    assert_names(d.col_names, (const char *[]){"x, y", "z"}, 2);
+    ck_assert_str_eq(d.label_name, "class, name");
+    nncl__host_data_free(&d);
+}
+END_TEST
+
+START_TEST(csv_quote_errors_and_lines)
+{
+    nncl__host_data d;
+    /* a header cell spanning lines 1-3: later lines keep their own numbers */
+    const char *p = write_text("ql.csv", "\"multi\nline\nname\",b,label\n1,2,0\n1,x,0\n");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "ql.csv:5:2:", "\"x\"");
+    p = write_text("ql2.csv", "a,b,label\n1,\"2\n\",0\n1,2\n");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "ql2.csv:4:3:", "ragged row");
+    p = write_text("ql3.csv", "a,b,label\n1,\"2\n\",0\n");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "ql3.csv:2:2:", "not a number");
+
+    p = write_text("unterm.csv", "a,b,label\n1,2,0\n3,\"4,1\n5,6,0\n");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "unterm.csv:3:2:",
+               "unterminated quote");
+    p = write_text("unterm2.csv", "\"a,b,label\n1,2,0\n");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "unterm2.csv:1:1:",
+               "unterminated quote");
+    p = write_text("after.csv", "a,b,label\n1,\"2\"x,0\n");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "after.csv:2:2:",
+               "after a closing quote");
+}
+END_TEST
+
+START_TEST(csv_header_names)
+{
+    nncl__host_data d;
+    const char *p = write_text("names.csv", "a,cls,b\n1,2,3\n");
+    ck_assert_int_eq(csv(p, "cls", 1, 0, &d), NNCL_OK);
+    assert_names(d.col_names, (const char *[]){"a", "b"}, 2);
+    ck_assert_str_eq(d.label_name, "cls");
+    ck_assert_ptr_null(d.class_names);
+    nncl__host_data_free(&d);
+    assert_zeroed(&d);
+
+    ck_assert_int_eq(csv(p, "none", 1, 0, &d), NNCL_OK);
+    assert_names(d.col_names, (const char *[]){"a", "cls", "b"}, 3);
+    ck_assert_ptr_null(d.label_name);
+    nncl__host_data_free(&d);
+
+    p = write_text("nonames.csv", "1,2,3\n4,5,6\n");
+    ck_assert_int_eq(csv(p, NULL, 1, 0, &d), NNCL_OK);
+    ck_assert_ptr_null(d.col_names);
+    ck_assert_ptr_null(d.label_name);
+    nncl__host_data_free(&d);
+
+    /* a data set made of some rows keeps its own copy of the names */
+    ck_assert_int_eq(csv(tmp_path("names.csv"), "cls", 1, 0, &d), NNCL_OK);
+    nncl__host_data e = {0};
+    e.cols = d.cols;
+    ck_assert_int_eq(nncl__host_data_copy_names(&e, &d), 0);
+    nncl__host_data_free(&d);
+    assert_names(e.col_names, (const char *[]){"a", "b"}, 2);
+    ck_assert_str_eq(e.label_name, "cls");
+    nncl__host_data_free(&e);
+}
+END_TEST
+
+START_TEST(csv_string_labels)
+{
+    nncl__host_data d;
+    /* iris as UCI ships it: no header, the species as a name */
+    const char *p = write_text("iris.data", "5.1,3.5,setosa\n4.9,3.0,virginica\n"
+                                            "6.0,2.2,versicolor\n5.0,3.6,setosa\n\n");
+    ck_assert_int_eq(csv(p, NULL, 1, 65536, &d), NNCL_OK);
+    ck_assert_uint_eq(d.rows, 4);
+    ck_assert_uint_eq(d.cols, 2);
+    ck_assert_ptr_null(d.col_names);
+    assert_floats(d.f32, (const float[]){5.1f, 3.5f, 4.9f, 3.0f, 6.0f, 2.2f, 5.0f, 3.6f}, 8);
+    ck_assert_int_eq(d.label_kind, NNCL__LABELS_CLASS);
+    ck_assert_int_eq(d.classes, 3);
+    assert_names(d.class_names, (const char *[]){"setosa", "versicolor", "virginica"}, 3);
+    const int32_t want[] = {0, 2, 1, 0};
+    for (int i = 0; i < 4; i++) ck_assert_int_eq(d.labels[i], want[i]);
+    nncl__host_data_free(&d);
+    assert_zeroed(&d);
+
+    /* with a header, quoted names equal unquoted ones */
+    p = write_text("iris.csv", "sl,sw,species\n1,2,\"b\"\"x\"\n3,4,a\n5,6,\"a\"\n");
+    ck_assert_int_eq(csv(p, NULL, 1, 0, &d), NNCL_OK);
+    ck_assert_int_eq(d.classes, 2);
+    assert_names(d.class_names, (const char *[]){"a", "b\"x"}, 2);
+    ck_assert_int_eq(d.labels[0], 1);
+    ck_assert_int_eq(d.labels[1], 0);
+    ck_assert_int_eq(d.labels[2], 0);
+    ck_assert_str_eq(d.label_name, "species");
+    nncl__host_data_free(&d);
+
+    /* one name makes every label a name, in strcmp order */
+    p = write_text("mixed.csv", "x,y\n1,2\n2,10\n3,setosa\n4,2\n");
+    ck_assert_int_eq(csv(p, NULL, 1, 0, &d), NNCL_OK);
+    ck_assert_int_eq(d.classes, 3);
+    assert_names(d.class_names, (const char *[]){"10", "2", "setosa"}, 3);
+    const int32_t want2[] = {1, 0, 2, 1};
+    for (int i = 0; i < 4; i++) ck_assert_int_eq(d.labels[i], want2[i]);
+    nncl__host_data_free(&d);
+
+    /* numeric labels stay indices, without names */
+    p = write_text("numlab.csv", "x,y\n1,2\n2,0\n");
+    ck_assert_int_eq(csv(p, NULL, 1, 0, &d), NNCL_OK);
+    ck_assert_int_eq(d.classes, 3);
+    ck_assert_ptr_null(d.class_names);
+    nncl__host_data_free(&d);
+
+    /* too many names: the error says how many */
+    EXPECT_ERR(csv(p = write_text("many.csv", "1,a\n2,b\n3,c\n4,a\n"), NULL, 1, 2, &d),
+               NNCL_ERR_FORMAT, d, "many.csv", "3 distinct class names");
+    ck_assert_ptr_nonnull(strstr(io_err.text, "2"));
+    /* names for a regression target are still not numbers */
+    EXPECT_ERR(csv(p, NULL, 0, 0, &d), NNCL_ERR_FORMAT, d, "many.csv:1:2:", "not a number");
+}
+END_TEST
+
+START_TEST(csv_missing_error)
+{
+    nncl__host_data d;
+    const char *p = write_text("miss.csv", "a,b,label\n1,2,0\n1,NA,0\n");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "miss.csv:3:2:", "missing value");
+    ck_assert_ptr_nonnull(strstr(io_err.text, "--missing drop|mean"));
+    p = write_text("miss2.csv", "a,b,label\n?,2,0\n");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "miss2.csv:2:1:", "missing value");
+    p = write_text("miss3.csv", "a,b,label\n1,NaN,0\n");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "miss3.csv:2:2:", "missing value");
+    p = write_text("miss4.csv", "1,2,0\n1,,0\n");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "miss4.csv:2:2:", "empty cell");
+    ck_assert_ptr_nonnull(strstr(io_err.text, "--missing drop|mean"));
+    p = write_text("miss5.csv", "a,b,label\n1,2,\n");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "miss5.csv:2:3:", "empty cell");
+    /* a missing-looking first row is data, not a header */
+    p = write_text("miss6.csv", "NA,2,0\n1,2,0\n");
+    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "miss6.csv:1:1:", "missing value");
+}
+END_TEST
+
+START_TEST(csv_missing_drop)
+{
+    nncl__host_data d;
+    const char *p = write_text("drop.csv", "a,b,label\n1,2,0\nNA,3,1\n4,5,\n6,?,1\n"
+                                           "7,8,setosa\n9,nan,setosa\n10,11,1\n");
+    ck_assert_int_eq(csv_policy(p, NULL, 1, 0, NNCL__MISSING_DROP, &d), NNCL_OK);
+    ck_assert_uint_eq(d.rows, 3);
+    ck_assert_uint_eq(d.dropped_rows, 4);
+    assert_floats(d.f32, (const float[]){1, 2, 7, 8, 10, 11}, 6);
+    assert_names(d.class_names, (const char *[]){"0", "1", "setosa"}, 3);
+    ck_assert_int_eq(d.labels[0], 0);
+    ck_assert_int_eq(d.labels[1], 2);
+    ck_assert_int_eq(d.labels[2], 1);
+    nncl__host_data_free(&d);
+
+    /* every row dropped */
+    p = write_text("dropall.csv", "a,label\nNA,1\n2,\n");
+    EXPECT_ERR(csv_policy(p, NULL, 1, 0, NNCL__MISSING_DROP, &d), NNCL_ERR_FORMAT, d,
+               "dropall.csv", "no data rows");
+    ck_assert_ptr_nonnull(strstr(io_err.text, "2 rows with missing values"));
+}
+END_TEST
+
+START_TEST(csv_missing_mean)
+{
+    nncl__host_data d;
+    const char *p = write_text("mean.csv", "a,b,y\n1,,0.5\n3,4,1.5\n?,8,\nNA,6,2\n");
+    ck_assert_int_eq(csv_policy(p, NULL, 0, 0, NNCL__MISSING_MEAN, &d), NNCL_OK);
+    ck_assert_uint_eq(d.rows, 3);
+    ck_assert_uint_eq(d.dropped_rows, 1);
+    /* means over the rows kept: a = (1+3)/2, b = (4+6)/2 */
+    assert_floats(d.f32, (const float[]){1, 5, 3, 4, 2, 6}, 6);
+    assert_floats(d.targets, (const float[]){0.5f, 1.5f, 2}, 3);
+    nncl__host_data_free(&d);
+
+    p = write_text("meannone.csv", "a,b,y\n1,,0\n3,NA,1\n");
+    EXPECT_ERR(csv_policy(p, NULL, 1, 0, NNCL__MISSING_MEAN, &d), NNCL_ERR_FORMAT, d,
+               "meannone.csv", "column 2 (\"b\") has no values");
+}
+END_TEST
+
+START_TEST(csv_and_idx_sniff)
+{
+    const char *p = write_text("wine_train.data", "14.2,1.71,2.43,1\n13.2,1.78,2.14,1\n");
+    ck_assert_int_eq(nncl__csv_sniff(p), 1);
+    ck_assert_uint_eq(nncl__idx_sniff(p), 0);
+    p = write_text("WINE.CSV", "\xEF\xBB\xBF\"alcohol, %\";malic;class\r\n14.2;1.71;1\r\n");
+    ck_assert_int_eq(nncl__csv_sniff(p), 1);
+    p = write_text("t.txt", "a\tb\n1\t2\n3\t4\n");
+    ck_assert_int_eq(nncl__csv_sniff(p), 1);
+    p = write_text("col.dat", "y\n1.5\n-2\n3e4\n");
+    ck_assert_int_eq(nncl__csv_sniff(p), 1);
+    p = write_text("iris.data", "5.1,3.5,setosa\n4.9,3.0,virginica\n");
+    ck_assert_int_eq(nncl__csv_sniff(p), 1);
+
+    /* not tables: prose, inconsistent separators, an IDX file named .csv, binary */
+    p = write_text("prose.csv", "Hello there.\nThis is not, a table; at all\n");
+    ck_assert_int_eq(nncl__csv_sniff(p), 0);
+    unsigned char b[64];
+    size_t n = idx_images(b, 0x803, 3, 2, 3, 18);
+    p = write_file("images.csv", b, n);
+    ck_assert_int_eq(nncl__csv_sniff(p), 0);
+    ck_assert_uint_eq(nncl__idx_sniff(p), 0x803);
+    p = write_gz("labels.csv", b, idx_labels(b, 0x801, 3, LABELS, 3));
+    ck_assert_int_eq(nncl__csv_sniff(p), 0);
+    ck_assert_uint_eq(nncl__idx_sniff(p), 0x801);
+    p = write_file("bin.csv", "1,2\n\0\x01,3\n", 8);
+    ck_assert_int_eq(nncl__csv_sniff(p), 0);
+    ck_assert_uint_eq(nncl__idx_sniff(p), 0);
+    p = write_gz("text.gz", "1,2\n3,4\n", 8);
+    ck_assert_uint_eq(nncl__idx_sniff(p), 0);
+    ck_assert_int_eq(nncl__csv_sniff(write_text("empty.dat", "")), 0);
+    ck_assert_int_eq(nncl__csv_sniff(tmp_path("nosuch.csv")), 0);
+    ck_assert_uint_eq(nncl__idx_sniff(tmp_path("nosuch.idx")), 0);
+    ck_assert_int_eq(nncl__csv_sniff(nncl_test_tmpdir()), 0);
+}
+END_TEST
+
 static void host_cases(Suite *s)
 {
     NNCL_TEST_CASE(s, "idx", 0, idx_plain_valid, idx_gzip_valid, idx_mixed_and_no_labels,
@@ -501,7 +765,10 @@ static void host_cases(Suite *s)
     NNCL_TEST_CASE(s, "csv", 0, csv_header_and_default_label, csv_no_header,
                    csv_semicolons_crlf_blank_quotes, csv_tab_separated,
                    csv_label_by_name_index_none, csv_float_targets_and_integral_labels,
-                   csv_bad_cells, csv_ragged_and_empty, csv_bad_labels);
+                   csv_bad_cells, csv_ragged_and_empty, csv_bad_labels,
+                   csv_quoted_header_and_cells, csv_quote_errors_and_lines, csv_header_names,
+                   csv_string_labels, csv_missing_error, csv_missing_drop, csv_missing_mean,
+                   csv_and_idx_sniff);
 }
 
 int main(int argc, char **argv) { return nncl_test_run("loaders", host_cases, NULL, argc, argv); }

@@ -1,5 +1,6 @@
 /* IDX reader: MNIST-style image and label files, plain or gzip-compressed
- * (detected by content), read into host memory with every size checked. */
+ * (detected by content), read into host memory with every size checked; and
+ * nncl__idx_sniff, which tells an IDX file by its magic whatever its name. */
 #include "io/hostdata.h"
 
 #include <errno.h>
@@ -282,4 +283,17 @@ done:
     free(raw_labels);
     free(labels);
     return st;
+}
+
+/* zlib reads a file that is not gzip as it is, so one read sees the magic of both. */
+unsigned nncl__idx_sniff(const char *path)
+{
+    gzFile g = path ? gzopen(path, "rb") : NULL;
+    if (!g) return 0;
+    unsigned char magic[4];
+    int got = gzread(g, magic, sizeof magic);
+    gzclose(g);
+    if (got != (int)sizeof magic) return 0;
+    uint32_t m = be32(magic);
+    return m == IDX_IMAGES_MAGIC || m == IDX_LABELS_MAGIC ? m : 0;
 }

@@ -168,7 +168,7 @@ nncl_status nncl_dataset_load_csv(nncl_context *ctx, const char *path,
     nncl_csv_options options = nncl_csv_options_defaults();
     NNCL__OPTIONS_READ(&options, caller_options);
     nncl__csv_options opt = {.label_column = options.label_column, .classify = !options.regression,
-                             .max_classes = NNCL_MAX_CLASSES};
+                             .max_classes = NNCL_MAX_CLASSES, .missing = NNCL__MISSING_ERROR};
     nncl__host_data h;
     memset(&h, 0, sizeof h);
     nncl__errbuf err;
@@ -284,11 +284,12 @@ static nncl_status subset(const nncl_dataset *ds, const size_t *order, size_t n,
     size_t cols = h.cols, width = h.u8 ? 1 : sizeof(float);
     h.rows = n;
     h.u8 = NULL, h.f32 = NULL, h.labels = NULL, h.targets = NULL;
+    int names_ok = nncl__host_data_copy_names(&h, &ds->host) == 0;
     void *features = malloc(n * cols * width);
     if (h.label_kind == NNCL__LABELS_CLASS) h.labels = malloc(n * sizeof *h.labels);
     if (h.label_kind == NNCL__LABELS_FLOAT) h.targets = malloc(n * sizeof *h.targets);
     if (ds->host.u8) h.u8 = features; else h.f32 = features;
-    if (!features || (h.label_kind == NNCL__LABELS_CLASS && !h.labels) ||
+    if (!features || !names_ok || (h.label_kind == NNCL__LABELS_CLASS && !h.labels) ||
         (h.label_kind == NNCL__LABELS_FLOAT && !h.targets)) {
         nncl__host_data_free(&h);
         return nncl__fail(ds->ctx, NNCL_ERR_OUT_OF_MEMORY, "splitting a data set: host memory");
