@@ -307,7 +307,7 @@ END_TEST
 static nncl_status csv(const char *path, const char *label, int classify, int max_classes,
                        nncl__host_data *d)
 {
-    nncl__csv_options o = {label, classify, max_classes, NNCL__MISSING_ERROR};
+    nncl__csv_options o = {.label_column = label, .classify = classify, .max_classes = max_classes};
     memset(d, 0xab, sizeof *d);
     return nncl__csv_read(&io_err, path, &o, d);
 }
@@ -501,7 +501,8 @@ END_TEST
 static nncl_status csv_policy(const char *path, const char *label, int classify,
                               int max_classes, nncl__csv_missing missing, nncl__host_data *d)
 {
-    nncl__csv_options o = {label, classify, max_classes, missing};
+    nncl__csv_options o = {.label_column = label, .classify = classify, .max_classes = max_classes,
+                           .missing = missing};
     memset(d, 0xab, sizeof *d);
     return nncl__csv_read(&io_err, path, &o, d);
 }
@@ -756,6 +757,43 @@ START_TEST(csv_and_idx_sniff)
 }
 END_TEST
 
+/* A model's inputs matched by header name: any order, the label column
+ * optional, and every missing or extra column named. */
+START_TEST(csv_features_by_name)
+{
+    const char *want[2] = {"a", "b"};
+    nncl__csv_options o = {.label_column = "label", .classify = 1, .features = want, .n_features = 2};
+    nncl__host_data d;
+    const char *p = write_text("byname.csv", "b,label,a\n2,0,1\n4,1,3\n");
+    ck_assert_int_eq(nncl__csv_read(&io_err, p, &o, &d), NNCL_OK);
+    ck_assert_uint_eq(d.cols, 2);
+    assert_floats(d.f32, (const float[]){1, 2, 3, 4}, 4);
+    ck_assert_int_eq(d.labels[1], 1);
+    assert_names(d.col_names, want, 2);
+    nncl__host_data_free(&d);
+
+    p = write_text("nolabel.csv", "b,a\n2,1\n");
+    ck_assert_int_eq(nncl__csv_read(&io_err, p, &o, &d), NNCL_OK);
+    ck_assert_int_eq(d.label_kind, NNCL__LABELS_NONE);
+    assert_floats(d.f32, (const float[]){1, 2}, 2);
+    nncl__host_data_free(&d);
+
+    p = write_text("wrongcols.csv", "a,c,label,d\n1,2,0,3\n");
+    EXPECT_ERR(nncl__csv_read(&io_err, p, &o, &d), NNCL_ERR_FORMAT, d, "missing \"b\"",
+               "extra \"c\", \"d\"");
+    p = write_text("extra.csv", "a,b,z\n1,2,3\n");
+    EXPECT_ERR(nncl__csv_read(&io_err, p, &o, &d), NNCL_ERR_FORMAT, d, "do not match", "extra \"z\"");
+
+    o.label_column = "none";
+    p = write_text("positional.csv", "5,6\n7,8\n");
+    ck_assert_int_eq(nncl__csv_read(&io_err, p, &o, &d), NNCL_OK);
+    assert_floats(d.f32, (const float[]){5, 6, 7, 8}, 4);
+    nncl__host_data_free(&d);
+    p = write_text("positional3.csv", "5,6,7\n");
+    EXPECT_ERR(nncl__csv_read(&io_err, p, &o, &d), NNCL_ERR_FORMAT, d, "3 feature columns", "takes 2");
+}
+END_TEST
+
 static void host_cases(Suite *s)
 {
     NNCL_TEST_CASE(s, "idx", 0, idx_plain_valid, idx_gzip_valid, idx_mixed_and_no_labels,
@@ -768,7 +806,7 @@ static void host_cases(Suite *s)
                    csv_bad_cells, csv_ragged_and_empty, csv_bad_labels,
                    csv_quoted_header_and_cells, csv_quote_errors_and_lines, csv_header_names,
                    csv_string_labels, csv_missing_error, csv_missing_drop, csv_missing_mean,
-                   csv_and_idx_sniff);
+                   csv_and_idx_sniff, csv_features_by_name);
 }
 
 int main(int argc, char **argv) { return nncl_test_run("loaders", host_cases, NULL, argc, argv); }

@@ -503,6 +503,8 @@ typedef struct {
     const nncl__csv_options *opt;
     size_t ncols, nfeat;  /* fields per record; features (ncols less the label) */
     long lab;             /* the label column, or -1 */
+    long *feat_of;        /* ncols entries: the feature a column is (0..nfeat-1), or -1 */
+    size_t *col_of;       /* nfeat entries: the column of each feature */
     int header, classify, string_labels;
     size_t first_line;    /* where the first record starts */
     size_t data_pos, data_line; /* where the data records start */
@@ -519,6 +521,58 @@ static int is_dropped(const csv_table *t)
     for (size_t c = 0; c < t->ncols; c++)
         if (is_missing(t->cells[c])) return 1;
     return 0;
+}
+
+/* Appends `name` to a list of names in text ("a", "b"), cut when full. */
+static void list_name(char *text, size_t size, const char *name)
+{
+    size_t used = strlen(text), n = strlen(name);
+    if (used + 8 < size)
+        snprintf(text + used, size - used, "%s\"%.*s%s\"", used ? ", " : "", (int)(n > 40 ? 40 : n), name,
+                 n > 40 ? "..." : "");
+}
+
+/* Which column is which feature: all but the label in file order, or the
+ * columns opt->features names, in that order. */
+static nncl_status map_features(csv_table *t)
+{
+    reader *R = &t->R;
+    const nncl__csv_options *o = t->opt;
+    t->feat_of = malloc(t->ncols * sizeof *t->feat_of);
+    t->col_of = malloc((o->features ? o->n_features : t->nfeat) * sizeof *t->col_of + 1);
+    if (!t->feat_of || !t->col_of)
+        return nncl__io_fail(R->err, NNCL_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu columns", R->path, t->ncols);
+    for (size_t c = 0, j = 0; c < t->ncols; c++) {
+        t->feat_of[c] = (long)c == t->lab ? -1 : (long)j;
+        if ((long)c != t->lab) t->col_of[j++] = c;
+    }
+    if (!o->features) return NNCL_OK;
+    if (!t->header) {
+        if (t->nfeat == o->n_features) return NNCL_OK;
+        return nncl__io_fail(R->err, NNCL_ERR_FORMAT,
+                             "%s: %zu feature columns and no header row to match by name; the model takes %zu",
+                             R->path, t->nfeat, o->n_features);
+    }
+    char missing[512] = "", extra[512] = "";
+    for (size_t c = 0; c < t->ncols; c++) t->feat_of[c] = -1;
+    for (size_t j = 0; j < o->n_features; j++) {
+        size_t c = 0;
+        while (c < t->ncols && ((long)c == t->lab || strcmp(t->names[c], o->features[j]) != 0)) c++;
+        if (c == t->ncols) {
+            list_name(missing, sizeof missing, o->features[j]);
+            continue;
+        }
+        t->col_of[j] = c;
+        t->feat_of[c] = (long)j;
+    }
+    for (size_t c = 0; c < t->ncols; c++)
+        if ((long)c != t->lab && t->feat_of[c] < 0) list_name(extra, sizeof extra, t->names[c]);
+    if (*missing || *extra)
+        return nncl__io_fail(R->err, NNCL_ERR_FORMAT, "%s:%zu: the columns do not match the model's inputs:%s%s%s%s",
+                             R->path, t->first_line, *missing ? " missing " : "", missing,
+                             *extra ? (*missing ? "; extra " : " extra ") : "", extra);
+    t->nfeat = o->n_features;
+    return NNCL_OK;
 }
 
 /* The separator, column count, header and label column, from the first two
@@ -566,9 +620,16 @@ static nncl_status read_layout(csv_table *t)
     int by_name = want && *want && strcmp(want, "none") != 0;
     t->header = is_header(t->cells, t->names, t->ncols, t->cells + t->ncols, n2,
                           by_name ? want : NULL);
-    NNCL__IO_TRY(find_label(R->err, R->path, t->first_line, want, t->header ? t->names : NULL,
+    const char *label = want;
+    if (t->opt->features && by_name && t->header) { /* an absent label column: no labels */
+        int present = 0;
+        for (size_t c = 0; c < t->ncols; c++) present |= strcmp(t->names[c], want) == 0;
+        if (!present) label = "none";
+    }
+    NNCL__IO_TRY(find_label(R->err, R->path, t->first_line, label, t->header ? t->names : NULL,
                             t->ncols, &t->lab));
     t->nfeat = t->ncols - (t->lab >= 0);
+    NNCL__IO_TRY(map_features(t));
     if (t->nfeat == 0)
         return nncl__io_fail(R->err, NNCL_ERR_FORMAT,
                              "%s:%zu: no feature columns: the only column is the label", R->path,
@@ -663,12 +724,12 @@ static nncl_status parse_rows(csv_table *t, float *f32, int32_t *labels, float *
             if (is_missing(x)) {
                 if (t->opt->missing == NNCL__MISSING_ERROR)
                     return missing_error(R->err, R->path, c + 1, x);
-                *dst++ = NAN; /* a feature: a missing label's row was dropped */
+                dst[t->feat_of[c]] = NAN; /* a feature: a missing label's row was dropped */
             } else if ((long)c == t->lab) {
                 NNCL__IO_TRY(read_label(t, x, r, labels, targets, names, classes));
             } else {
                 NNCL__IO_TRY(cell_value(R->err, R->path, c + 1, x, &v));
-                *dst++ = (float)v;
+                dst[t->feat_of[c]] = (float)v;
             }
         }
         r++;
@@ -687,7 +748,7 @@ static nncl_status fill_means(const csv_table *t, float *f32)
             if (!isnan(v)) sum += v, present++;
         }
         if (present == t->rows) continue;
-        size_t col = j + (t->lab >= 0 && (long)j >= t->lab);
+        size_t col = t->col_of[j];
         if (present == 0)
             return nncl__io_fail(t->R.err, NNCL_ERR_FORMAT,
                                  "%s: column %zu%s%s%s has no values: cannot fill in its mean "
@@ -704,10 +765,9 @@ static nncl_status fill_means(const csv_table *t, float *f32)
 /* The header's feature names (col_names layout) and the label's name. */
 static int keep_names(const csv_table *t, char ***col_names, char **label_name)
 {
-    char **feat = malloc(t->nfeat * sizeof *feat);
+    char **feat = malloc(t->nfeat * sizeof *feat + 1);
     if (!feat) return -1;
-    for (size_t c = 0, j = 0; c < t->ncols; c++)
-        if ((long)c != t->lab) feat[j++] = t->names[c];
+    for (size_t j = 0; j < t->nfeat; j++) feat[j] = t->names[t->col_of[j]];
     *col_names = nncl__names_dup(feat, t->nfeat);
     free(feat);
     if (t->lab >= 0) {
@@ -792,6 +852,8 @@ done:
     free(t.R.buf);
     free(t.cells);
     free(t.names);
+    free(t.feat_of);
+    free(t.col_of);
     name_set_free(&names);
     free(f32);
     free(targets);

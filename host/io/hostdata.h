@@ -71,6 +71,14 @@ typedef struct {
     int max_classes;          /* > 0: numeric labels must be < max_classes, string labels
                                  at most max_classes distinct names (else FORMAT error) */
     nncl__csv_missing missing; /* what a missing value does; 0 (ERROR) by default */
+    /* NULL, or n_features header names: the features are exactly these
+     * columns, in this order (a model's inputs, matched by name). The file
+     * may hold the label column besides them, and nothing else: a name it
+     * lacks, or a column that is neither, is a FORMAT error naming them all.
+     * A label_column name the header lacks then means "no labels". A file
+     * without a header must have its columns in the model's order. */
+    const char *const *features;
+    size_t n_features;
 } nncl__csv_options;
 
 /* Reads a CSV of numeric features (csv.c's header comment has the details):
