@@ -55,7 +55,8 @@ nncl_model_spec nncl_model_spec_defaults(void)
 
 nncl_csv_options nncl_csv_options_defaults(void)
 {
-    return (nncl_csv_options){.size = sizeof(nncl_csv_options), .label_column = NULL, .regression = 0};
+    return (nncl_csv_options){.size = sizeof(nncl_csv_options), .label_column = NULL, .regression = 0,
+                              .missing = NNCL_MISSING_ERROR, .features = NULL, .n_features = 0};
 }
 
 nncl_epoch_options nncl_epoch_options_defaults(void)

@@ -2,12 +2,16 @@
  * memory or streaming, validation splits and per-column statistics. */
 #include "train/dataset.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* IDX magic numbers (nncl__idx_sniff): images and labels. */
+#define IDX_IMAGES_MAGIC 0x803u
 
 #define FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 
@@ -159,6 +163,38 @@ nncl_status nncl_dataset_load_idx(nncl_context *ctx, const char *images_path,
     return wrap(ctx, &h, out);
 }
 
+_Static_assert(NNCL_MISSING_ERROR == (int)NNCL__MISSING_ERROR && NNCL_MISSING_DROP == (int)NNCL__MISSING_DROP &&
+                   NNCL_MISSING_MEAN == (int)NNCL__MISSING_MEAN,
+               "nncl_missing and nncl__csv_missing disagree");
+
+/* NNCL_CSV_AUTO's rule for whole-number labels read as classes (names are
+ * always classes): too many distinct values, or too few rows for each, make
+ * them regression targets. */
+static int looks_like_values(const nncl__host_data *h)
+{
+    if (h->label_kind != NNCL__LABELS_CLASS || h->class_names) return 0;
+    char *seen = calloc((size_t)h->classes + 1, 1);
+    if (!seen) return 0;
+    size_t distinct = 0;
+    for (size_t r = 0; r < h->rows; r++)
+        if (!seen[h->labels[r]]) seen[h->labels[r]] = 1, distinct++;
+    free(seen);
+    return distinct > NNCL_CSV_AUTO_MAX_CLASSES || h->rows < NNCL_CSV_AUTO_ROWS_PER_CLASS * distinct;
+}
+
+/* Class labels into float targets (the same numbers). */
+static nncl_status labels_to_targets(nncl__host_data *h)
+{
+    h->targets = malloc((h->rows ? h->rows : 1) * sizeof *h->targets);
+    if (!h->targets) return NNCL_ERR_OUT_OF_MEMORY;
+    for (size_t r = 0; r < h->rows; r++) h->targets[r] = (float)h->labels[r];
+    free(h->labels);
+    h->labels = NULL;
+    h->label_kind = NNCL__LABELS_FLOAT;
+    h->classes = 0;
+    return NNCL_OK;
+}
+
 nncl_status nncl_dataset_load_csv(nncl_context *ctx, const char *path,
                                   const nncl_csv_options *caller_options, nncl_dataset **out)
 {
@@ -167,15 +203,47 @@ nncl_status nncl_dataset_load_csv(nncl_context *ctx, const char *path,
     *out = NULL;
     nncl_csv_options options = nncl_csv_options_defaults();
     NNCL__OPTIONS_READ(&options, caller_options);
-    nncl__csv_options opt = {.label_column = options.label_column, .classify = !options.regression,
-                             .max_classes = NNCL_MAX_CLASSES, .missing = NNCL__MISSING_ERROR};
+    int mode = options.regression;
+    if (mode != 0 && mode != 1 && mode != NNCL_CSV_AUTO)
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_dataset_load_csv: regression %d (0, 1 or NNCL_CSV_AUTO)",
+                          mode);
+    if ((unsigned)options.missing > NNCL_MISSING_MEAN)
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_dataset_load_csv: unknown missing-value policy %d",
+                          (int)options.missing);
+    if (options.n_features && !options.features)
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_dataset_load_csv: n_features %zu but features is NULL",
+                          options.n_features);
+    nncl__csv_options opt = {.label_column = options.label_column, .classify = mode != 1,
+                             .max_classes = NNCL_MAX_CLASSES, .missing = (nncl__csv_missing)options.missing,
+                             .features = options.features, .n_features = options.n_features};
     nncl__host_data h;
     memset(&h, 0, sizeof h);
     nncl__errbuf err;
     nncl_status st = nncl__csv_read(&err, path, &opt, &h);
+    if (st == NNCL_ERR_FORMAT && mode == NNCL_CSV_AUTO) { /* fractions or negative labels: values */
+        opt.classify = 0;
+        st = nncl__csv_read(&err, path, &opt, &h);
+    } else if (st == NNCL_OK && mode == NNCL_CSV_AUTO && looks_like_values(&h)) {
+        st = labels_to_targets(&h);
+        if (st != NNCL_OK) snprintf(err.text, sizeof err.text, "%s: out of memory", path);
+    }
     if (st != NNCL_OK) return nncl__fail(ctx, st, "%s", err.text);
     return wrap(ctx, &h, out);
 }
+
+const char *nncl_dataset_feature_name(const nncl_dataset *ds, size_t i)
+{
+    return ds && ds->host.col_names && i < ds->host.cols ? ds->host.col_names[i] : NULL;
+}
+
+const char *nncl_dataset_target_name(const nncl_dataset *ds) { return ds ? ds->host.label_name : NULL; }
+
+const char *nncl_dataset_class_name(const nncl_dataset *ds, size_t i)
+{
+    return ds && ds->host.class_names && i < (size_t)ds->host.classes ? ds->host.class_names[i] : NULL;
+}
+
+size_t nncl_dataset_dropped_rows(const nncl_dataset *ds) { return ds ? ds->host.dropped_rows : 0; }
 
 static int is_dir(const char *path)
 {
@@ -208,7 +276,21 @@ nncl_status nncl_dataset_open(nncl_context *ctx, const char *name, const char *p
                               "dataset-fashion-mnist`",
                               dir);
     }
-    if (!is_dir(dir)) return nncl_dataset_load_csv(ctx, name, options, out);
+    if (!is_dir(dir)) {
+        unsigned magic = nncl__idx_sniff(name);
+        if (magic)
+            return nncl__fail(ctx, NNCL_ERR_FORMAT,
+                              "%s: an IDX %s file; give the folder that holds the four IDX files", name,
+                              magic == IDX_IMAGES_MAGIC ? "images" : "labels");
+        if (!nncl__csv_sniff(name)) {
+            FILE *f = fopen(name, "rb");
+            if (!f) return nncl__fail(ctx, NNCL_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
+            fclose(f);
+            return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: not a CSV table or an IDX folder (judged by its content)",
+                              name);
+        }
+        return nncl_dataset_load_csv(ctx, name, options, out);
+    }
     int test = part && !strcmp(part, "test");
     if (part && !test && strcmp(part, "train"))
         return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "data set part \"%s\": use train or test", part);

@@ -393,20 +393,50 @@ NNCL_API nncl_status nncl_model_evaluate(nncl_model *model, const nncl_tensor *X
 
 typedef struct nncl_dataset nncl_dataset;
 
+/* What a missing value in a CSV (an empty cell, NA, NaN, nan or ?) does. */
+typedef enum nncl_missing {
+    NNCL_MISSING_ERROR = 0, /* a FORMAT error naming file:line:column */
+    NNCL_MISSING_DROP = 1,  /* rows with a missing value are left out (nncl_dataset_dropped_rows) */
+    NNCL_MISSING_MEAN = 2   /* a missing feature takes its column's mean; a row without its
+                               label is left out */
+} nncl_missing;
+
+/* nncl_csv_options.regression: decide from the labels. Names (setosa, ...)
+ * are classes; so are whole numbers >= 0 with at most
+ * NNCL_CSV_AUTO_MAX_CLASSES distinct values and at least
+ * NNCL_CSV_AUTO_ROWS_PER_CLASS rows per distinct value; anything else
+ * (fractions, negative numbers, many distinct values) is a regression target.
+ * nncl_dataset_classes() then says which it became (0: regression). */
+#define NNCL_CSV_AUTO (-1)
+#define NNCL_CSV_AUTO_MAX_CLASSES 100
+#define NNCL_CSV_AUTO_ROWS_PER_CLASS 5
+
 typedef struct nncl_csv_options {
     size_t size;              /* sizeof(nncl_csv_options) or 0; see the top of this file */
     const char *label_column; /* header name or 0-based index; NULL: last; "none": no labels */
-    int regression;           /* 0: integer class labels; 1: float targets */
+    int regression;           /* 0: class labels (whole numbers >= 0, or names, mapped to
+                                 indices in sorted order: nncl_dataset_class_name);
+                                 1: float targets; NNCL_CSV_AUTO: decided from the labels */
+    nncl_missing missing;     /* NNCL_MISSING_ERROR by default */
+    /* NULL, or n_features header names: the features are exactly these columns,
+     * in this order (a model's inputs, nncl_model_feature_name). The file may
+     * hold the label column besides them and nothing else; a name it lacks
+     * or a column that is neither is a FORMAT error naming each one. A
+     * label_column name the header lacks then means "no labels". */
+    const char *const *features;
+    size_t n_features;
 } nncl_csv_options;
 
-/* The last column holds integer class labels: what options NULL means. */
+/* The last column holds class labels, missing values are errors: what
+ * options NULL means. */
 NNCL_API nncl_csv_options nncl_csv_options_defaults(void);
 
 /* Loads an IDX pair (the MNIST format), plain or gzip: images u8 n x H x W,
  * labels u8 n (labels_path may be NULL). The caller destroys *out. */
 NNCL_API nncl_status nncl_dataset_load_idx(nncl_context *ctx, const char *images_path,
                                            const char *labels_path, nncl_dataset **out);
-/* Loads a numeric CSV (comma, semicolon or tab, optional header row). */
+/* Loads a CSV: comma, semicolon or tab separated, RFC 4180 quoting, an
+ * optional header row (its names kept: nncl_dataset_feature_name). */
 NNCL_API nncl_status nncl_dataset_load_csv(nncl_context *ctx, const char *path,
                                            const nncl_csv_options *options, nncl_dataset **out);
 /* What the targets of an in-memory data set are. */
@@ -425,9 +455,18 @@ typedef enum nncl_target_kind {
 NNCL_API nncl_status nncl_dataset_from_arrays(nncl_context *ctx, const float *features, size_t rows,
                                               size_t cols, const float *targets, nncl_target_kind kind,
                                               nncl_dataset **out);
+/* Names from a CSV's header: feature column i, the label column, and class
+ * i when the labels were names; NULL when there are none. Valid as long as ds. */
+NNCL_API const char *nncl_dataset_feature_name(const nncl_dataset *ds, size_t i);
+NNCL_API const char *nncl_dataset_target_name(const nncl_dataset *ds);
+NNCL_API const char *nncl_dataset_class_name(const nncl_dataset *ds, size_t i);
+/* Rows of the file left out by NNCL_MISSING_DROP or _MEAN. */
+NNCL_API size_t nncl_dataset_dropped_rows(const nncl_dataset *ds);
 /* Loads by name: "fashion-mnist" (the Debian package dataset-fashion-mnist)
  * or a folder holding the four IDX files, whose "train" or "test" part is
- * chosen by `part`; or a .csv file (part ignored; options may be NULL). */
+ * chosen by `part`; or a CSV file, recognised by its content whatever its
+ * name (part ignored; options may be NULL). A file that is neither (an IDX
+ * file on its own, a model file, a binary) is NNCL_ERR_FORMAT saying what it is. */
 NNCL_API nncl_status nncl_dataset_open(nncl_context *ctx, const char *name, const char *part,
                                        const nncl_csv_options *options, nncl_dataset **out);
 /* NULL does nothing. */
