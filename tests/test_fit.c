@@ -317,6 +317,49 @@ START_TEST(regression_targets_are_standardised)
 }
 END_TEST
 
+static int stop_at_batch_three(const nncl_progress *p, void *user)
+{
+    (void)user;
+    return p->batches_done == 3;
+}
+
+/* An epoch interrupted after 3 batches, checkpointed and resumed reports the
+ * same loss and accuracy for the whole epoch as one never interrupted. */
+START_TEST(resumed_epoch_reports_the_whole_epoch)
+{
+    nncl_context *ctx = nncl_test_context();
+    enum { N = 160 };
+    float *x = malloc(N * 4 * sizeof *x), y[N];
+    blobs(N, 17, x, y);
+    nncl_dataset *ds = NULL;
+    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, N, 4, y, NNCL_TARGET_CLASS, &ds), NNCL_OK);
+    nncl_model *whole = classifier(ctx, 4, 3), *part = classifier(ctx, 4, 3), *resumed = NULL;
+    nncl_epoch_options eo = nncl_epoch_options_defaults();
+    eo.batch = 16;
+    eo.seed = 5;
+    float loss_whole, acc_whole, loss_resumed, acc_resumed;
+    ck_assert_int_eq(nncl_model_train_epoch(whole, ds, &eo, &loss_whole, &acc_whole, NULL), NNCL_OK);
+    eo.progress = stop_at_batch_three;
+    eo.progress_every = 1;
+    size_t done = 0;
+    ck_assert_int_eq(nncl_model_train_epoch(part, ds, &eo, NULL, NULL, &done), NNCL_ERR_INTERRUPTED);
+    ck_assert_uint_eq(done, 3);
+    char path[512];
+    snprintf(path, sizeof path, "%s/mid-epoch.safetensors", nncl_test_tmpdir());
+    nncl_train_position pos = {.seed = 5, .epoch = 0, .batch = done, .batch_size = 16};
+    ck_assert_int_eq(nncl_model_save_checkpoint(part, path, &pos), NNCL_OK);
+    ck_assert_int_eq(nncl_model_load(ctx, path, &resumed, NULL), NNCL_OK);
+    eo.progress = NULL;
+    eo.start_batch = done;
+    ck_assert_int_eq(nncl_model_train_epoch(resumed, ds, &eo, &loss_resumed, &acc_resumed, NULL), NNCL_OK);
+    ck_assert_float_eq(loss_resumed, loss_whole);
+    ck_assert_float_eq(acc_resumed, acc_whole);
+    nncl_model_destroy(whole), nncl_model_destroy(part), nncl_model_destroy(resumed);
+    nncl_dataset_destroy(ds);
+    free(x);
+}
+END_TEST
+
 START_TEST(misuse_is_named)
 {
     nncl_context *ctx = nncl_test_context();
@@ -449,7 +492,7 @@ static void device_cases(Suite *s)
     NNCL_TEST_CASE(s, "device", 600, from_arrays_copies_and_checks, defaults_learn_unscaled_tabular_data,
                    early_stopping_keeps_the_best_epoch, cancellation_reports_where_it_stopped,
                    regression_from_arrays, names_and_history_are_saved, regression_targets_are_standardised,
-                   misuse_is_named);
+                   resumed_epoch_reports_the_whole_epoch, misuse_is_named);
 }
 
 int main(int argc, char **argv) { return nncl_test_run("fit", NULL, device_cases, argc, argv); }

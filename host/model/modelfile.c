@@ -109,6 +109,10 @@ static nncl_status save(nncl_model *m, const char *path, const nncl_train_positi
     cl_int err = CL_SUCCESS;
     if (st == NNCL_OK)
         err = clEnqueueReadBuffer(ctx->queue, m->params, CL_TRUE, 0, n * sizeof(float), host, 0, NULL, NULL);
+    float train_sums[2] = {0, 0};
+    if (st == NNCL_OK && err == CL_SUCCESS && checkpoint)
+        err = clEnqueueReadBuffer(ctx->queue, m->metrics, CL_TRUE, NNCL_METRIC_TRAIN * sizeof(float), sizeof train_sums,
+                                  train_sums, 0, NULL, NULL);
     if (st == NNCL_OK && err == CL_SUCCESS && checkpoint)
         err = clEnqueueReadBuffer(ctx->queue, m->opt_m, CL_TRUE, 0, n * sizeof(float), host + n, 0, NULL, NULL);
     if (st == NNCL_OK && err == CL_SUCCESS && checkpoint)
@@ -176,6 +180,11 @@ static nncl_status save(nncl_model *m, const char *path, const nncl_train_positi
         meta_add(&ml, "position.epoch", "%" PRIu64, pos->epoch);
         meta_add(&ml, "position.batch", "%zu", pos->batch);
         meta_add(&ml, "position.batch_size", "%zu", pos->batch_size);
+        if (pos->batch > 0) { /* mid-epoch: the epoch's training sums so far, so its figures cover all of it */
+            meta_add(&ml, "position.train_rows", "%.17g", m->train_rows);
+            meta_add(&ml, "position.train_loss_sum", "%.9g", (double)train_sums[NNCL_METRIC_LOSS]);
+            meta_add(&ml, "position.train_correct_sum", "%.9g", (double)train_sums[NNCL_METRIC_CORRECT]);
+        }
     }
     if (!add_info(&ml, m)) {
         st = nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "saving %s: names and history", path);
@@ -444,6 +453,33 @@ static int parse_history_line(const char *p, const char **end, nncl_epoch_record
     return 1;
 }
 
+/* A checkpoint written mid-epoch: the epoch's training sums so far, back
+ * into the model's metrics, so that the resumed epoch's figures cover it all. */
+static nncl_status load_epoch_sums(nncl_context *ctx, const char *path, const nncl__st_file *f, nncl_model *m)
+{
+    const char *rows_text = nncl__st_meta_get(f, "position.train_rows");
+    if (!rows_text) return NNCL_OK;
+    float sums[2];
+    char *end = NULL;
+    double rows = strtod(rows_text, &end);
+    if (end == rows_text || *end || !(rows >= 0 && rows < 1e18))
+        return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: metadata \"position.train_rows\" = \"%s\" is not a row count",
+                          path, rows_text);
+    NNCL__TRY(parse_float(ctx, path, "position.train_loss_sum", nncl__st_meta_get(f, "position.train_loss_sum"),
+                          &sums[NNCL_METRIC_LOSS]));
+    NNCL__TRY(parse_float(ctx, path, "position.train_correct_sum",
+                          nncl__st_meta_get(f, "position.train_correct_sum"), &sums[NNCL_METRIC_CORRECT]));
+    if (!isfinite(sums[0]) || !isfinite(sums[1]) || sums[0] < 0 || sums[1] < 0)
+        return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: the epoch's training sums %g, %g are not finite and >= 0", path,
+                          (double)sums[0], (double)sums[1]);
+    NNCL__CHECK_CL(ctx,
+                   clEnqueueWriteBuffer(ctx->queue, m->metrics, CL_TRUE, NNCL_METRIC_TRAIN * sizeof(float), sizeof sums,
+                                        sums, 0, NULL, NULL),
+                   "restoring the epoch's training sums");
+    m->train_rows = rows;
+    return NNCL_OK;
+}
+
 /* The names and history a model file keeps (see add_info). */
 static nncl_status load_info(nncl_context *ctx, const char *path, const nncl__st_file *f, nncl_model *m)
 {
@@ -520,6 +556,7 @@ nncl_status nncl_model_load(nncl_context *ctx, const char *path, nncl_model **ou
         if (st == NNCL_OK) st = upload(m, m->opt_v, nncl__st_find(f, "optimizer.v"), 0);
         m->step = step;
     }
+    if (st == NNCL_OK && checkpoint) st = load_epoch_sums(ctx, path, f, m);
     if (st == NNCL_OK) st = load_info(ctx, path, f, m);
     nncl__st_close(f);
     if (st != NNCL_OK) {

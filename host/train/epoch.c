@@ -198,8 +198,9 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
     nncl__shuffle(order, rows, opt->seed, opt->epoch + 1);
     nncl_status st = ds->streamed ? NNCL_OK : upload_order(ctx, L, order, rows);
 
-    /* The epoch's metrics start from zero. */
-    if (st == NNCL_OK) st = nncl__model_reset_train_metrics(m);
+    /* The epoch's metrics start from zero; a resumed epoch (start_batch > 0)
+     * keeps the sums its checkpoint restored, so its figures cover it all. */
+    if (st == NNCL_OK && opt->start_batch == 0) st = nncl__model_reset_train_metrics(m);
 
     double t0 = now_seconds();
     int stopped = 0;
@@ -229,11 +230,12 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
     free(order);
     if (batches_done) *batches_done = b;
     if (st != NNCL_OK) return st;
-    NNCL__TRY(nncl_model_train_metrics(m, loss, accuracy));
+    /* Stopped early, the epoch's sums stay in the model (a checkpoint keeps
+     * them, so the resumed epoch's figures cover all of it). */
     if (stopped && b < n_batches)
         return nncl__fail(ctx, NNCL_ERR_INTERRUPTED, "epoch %llu stopped after %zu of %zu batches",
                           (unsigned long long)opt->epoch, b, n_batches);
-    return NNCL_OK;
+    return nncl_model_train_metrics(m, loss, accuracy);
 }
 
 /* Forward passes over ds in order, NNCL__EVAL_ROWS rows at a time; per

@@ -165,13 +165,22 @@ static int still_improving(const float *losses, size_t n)
     return now < before * (1 - FIT_TREND_DROP);
 }
 
+void nncl_fit_plan(const nncl_fit_options *options, size_t rows, size_t *batch, uint64_t *epochs)
+{
+    nncl_fit_options o = nncl_fit_options_defaults();
+    NNCL__OPTIONS_READ(&o, options);
+    size_t b = o.batch ? o.batch : auto_batch(rows);
+    if (batch) *batch = b;
+    if (epochs) *epochs = o.max_epochs ? o.max_epochs : auto_epochs(rows ? rows : 1, b);
+}
+
 static nncl_status run(fit_state *f, nncl_fit_result *r)
 {
     nncl_model *m = f->m;
     const nncl_fit_options *o = f->o;
-    size_t rows = nncl_dataset_rows(f->train);
-    size_t batch = o->batch ? o->batch : auto_batch(rows);
-    uint64_t max_epochs = o->max_epochs ? o->max_epochs : auto_epochs(rows, batch);
+    size_t rows = nncl_dataset_rows(f->train), batch;
+    uint64_t max_epochs;
+    nncl_fit_plan(o, rows, &batch, &max_epochs);
     r->monitored_validation = f->valid != NULL;
     r->best_loss = INFINITY;
     float *losses = malloc((size_t)(max_epochs > o->start_epoch ? max_epochs - o->start_epoch : 1) * sizeof *losses);
@@ -192,6 +201,7 @@ static nncl_status run(fit_state *f, nncl_fit_result *r)
                                  .test_loss = NAN, .test_accuracy = NAN};
         st = nncl_model_train_epoch(m, f->train, &eo, &rec.train_loss, &rec.train_accuracy, &r->batches_done);
         if (st != NNCL_OK) break;
+        r->batches_done = 0; /* of the next epoch: this one is complete */
         double train_seconds = now_seconds() - t0;
         if (f->valid) {
             st = nncl_model_evaluate_dataset(m, f->valid, &rec.valid_loss, &rec.valid_accuracy, NULL, 0);

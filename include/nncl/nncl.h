@@ -626,6 +626,11 @@ typedef struct nncl_fit_options {
  * restore_best 1; standardize 1. */
 NNCL_API nncl_fit_options nncl_fit_options_defaults(void);
 
+/* The batch size and epoch count a fit of `rows` training rows will use
+ * under options (NULL: the defaults), e.g. to size a learning-rate schedule
+ * (cosine's total_steps) before the fit. */
+NNCL_API void nncl_fit_plan(const nncl_fit_options *options, size_t rows, size_t *batch, uint64_t *epochs);
+
 typedef struct nncl_fit_result {
     uint64_t epochs;           /* epochs completed by this call */
     uint64_t best_epoch;       /* the epoch whose weights the model ends with (restore_best) */
@@ -634,7 +639,8 @@ typedef struct nncl_fit_result {
     int stopped_early;         /* patience ran out before max_epochs */
     int still_improving;       /* the monitored loss fell by more than 1 % over the last 3
                                   epochs at the end: more epochs would likely help */
-    size_t batches_done;       /* batches done of the last epoch (for a checkpoint after an interruption) */
+    size_t batches_done;       /* after an interruption: batches done of the epoch in progress,
+                                  start_epoch + epochs (0 when it stopped between epochs) */
 } nncl_fit_result;
 
 /* Trains model on train under options (NULL: the defaults); *result (NULL
