@@ -2,11 +2,12 @@
  *
  * The program is nncl_shared.h followed by the kernel files in the order
  * CMakeLists.txt lists them (NNCL_KERNEL_FILES); this file comes first, so
- * the helpers defined here (act_*, the status word) are visible to gemm.cl,
- * loss.cl and the others.
+ * the helpers defined here (WG_1D, INLINE_FUNC, act_*, act_grad_*,
+ * report_status) are visible to gemm.cl, loss.cl and the others.
  *
- * act codes match nncl_activation: 0 identity, 1 sigmoid, 2 tanh, 3 relu,
- * 4 leaky relu (slope 0.01), 5 softmax (handled by the loss kernels). */
+ * act is one of nncl_shared.h's NNCL_ACT_ID_* (the values of
+ * nncl_activation); softmax is row-wise and taken by the loss kernels, so
+ * here it, like identity, leaves values as they are. */
 
 /* Work-group shapes come from the build options (NNCL_WG) so that every
  * launch uses one shape: drivers that compile per shape (PoCL) then compile
@@ -15,6 +16,11 @@
 #define NNCL_WG 64
 #endif
 #define WG_1D __attribute__((reqd_work_group_size(NNCL_WG, 1, 1)))
+
+/* Helpers that take layout flags as literal constants (gemm.cl's body, the
+ * gather) are always inlined, so that the compiler folds the flags and each
+ * entry point gets code as specialised as if it were written out. */
+#define INLINE_FUNC static inline __attribute__((always_inline))
 
 /* The first error of a step wins (status[NNCL_STATUS_CODE] == NNCL_DEV_OK
  * before it); codes and slots are in nncl_shared.h. NULL: not wanted. */
@@ -27,19 +33,21 @@ void report_status(__global int *status, int code, int row, int value)
 }
 
 /* y = act(x); sigmoid by sign so exp never overflows. Written once for
- * scalars and vectors through a macro, as OpenCL C 1.2 has no overloading. */
+ * scalars and vectors through a macro that generates the typed variants
+ * (act_f, act_v8, act_v16), as OpenCL C 1.2 has no overloading. */
 #define DEFINE_ACT(NAME, T)                                          \
     T NAME(T x, int act)                                             \
     {                                                                \
         switch (act) {                                               \
-        case 1: {                                                    \
+        case NNCL_ACT_ID_SIGMOID: {                                  \
             T e = exp(-fabs(x));                                     \
             T s = (T)1.0f / ((T)1.0f + e);                           \
             return x >= (T)0.0f ? s : (T)1.0f - s;                   \
         }                                                            \
-        case 2: return tanh(x);                                      \
-        case 3: return fmax(x, (T)0.0f);                             \
-        case 4: return x > (T)0.0f ? x : x * NNCL_LEAKY_SLOPE;            \
+        case NNCL_ACT_ID_TANH: return tanh(x);                       \
+        case NNCL_ACT_ID_RELU: return fmax(x, (T)0.0f);              \
+        case NNCL_ACT_ID_LEAKY_RELU:                                 \
+            return x > (T)0.0f ? x : x * NNCL_LEAKY_SLOPE;           \
         default: return x;                                           \
         }                                                            \
     }
@@ -48,15 +56,16 @@ DEFINE_ACT(act_v8, float8)
 DEFINE_ACT(act_v16, float16)
 
 /* dact/dz expressed through the output y = act(z), so backward needs only Y:
- * sigmoid y(1-y), tanh 1-y², relu [y>0], leaky [y>0] + 0.01[y<=0]. */
+ * sigmoid y(1-y), tanh 1-y², relu [y>0], leaky [y>0] + slope·[y<=0]. */
 #define DEFINE_ACT_GRAD(NAME, T)                                         \
     T NAME(T y, int act)                                                 \
     {                                                                    \
         switch (act) {                                                   \
-        case 1: return y * ((T)1.0f - y);                                \
-        case 2: return (T)1.0f - y * y;                                  \
-        case 3: return y > (T)0.0f ? (T)1.0f : (T)0.0f;                  \
-        case 4: return y > (T)0.0f ? (T)1.0f : (T)NNCL_LEAKY_SLOPE;           \
+        case NNCL_ACT_ID_SIGMOID: return y * ((T)1.0f - y);              \
+        case NNCL_ACT_ID_TANH: return (T)1.0f - y * y;                   \
+        case NNCL_ACT_ID_RELU: return y > (T)0.0f ? (T)1.0f : (T)0.0f;   \
+        case NNCL_ACT_ID_LEAKY_RELU:                                     \
+            return y > (T)0.0f ? (T)1.0f : (T)NNCL_LEAKY_SLOPE;          \
         default: return (T)1.0f;                                         \
         }                                                                \
     }

@@ -3,35 +3,72 @@
  * kernels gather rows idx[start .. start+rows) into a float batch, scaling and
  * standardising on the way: x = (raw·scale - mean[c]) · inv_std[c]. */
 
-/* One row per work-item, eight columns at a time (the last few one by one),
- * and the row's target (one float: a class index or a value) when there are
- * targets. */
-#define GATHER_KERNEL(NAME, T)                                                           \
-    WG_1D __kernel void NAME(__global const T *src, uint cols, __global const int *idx,  \
-                             uint start, float scale, __global const float *mean,        \
-                             __global const float *inv_std, int has_norm,                \
-                             __global float *dst, uint dst_ld, uint rows,                \
-                             __global const float *targets, int has_targets,             \
-                             __global float *dst_targets)                                \
-    {                                                                                    \
-        size_t r = get_global_id(0);                                                     \
-        if (r >= rows) return;                                                           \
-        size_t row = (size_t)idx[start + r];                                             \
-        __global const T *s = src + row * cols;                                          \
-        __global float *d = dst + r * dst_ld;                                            \
-        size_t c = 0;                                                                    \
-        for (; c + 8 <= cols; c += 8) {                                                  \
-            float8 x = convert_float8(vload8(0, s + c)) * scale;                         \
-            if (has_norm) x = (x - vload8(0, mean + c)) * vload8(0, inv_std + c);        \
-            vstore8(x, 0, d + c);                                                        \
-        }                                                                                \
-        for (; c < cols; c++) {                                                          \
-            float x = (float)s[c] * scale;                                               \
-            if (has_norm) x = (x - mean[c]) * inv_std[c];                                \
-            d[c] = x;                                                                    \
-        }                                                                                \
-        if (has_targets) dst_targets[r] = targets[row];                                  \
-    }
+/* Features are read eight at a time as a float8 (the last few one by one). */
+#define GATHER_VEC 8
 
-GATHER_KERNEL(gather_u8, uchar)
-GATHER_KERNEL(gather_f32, float)
+/* Features c .. c+GATHER_VEC of a row, and feature c alone, as floats:
+ * bytes (su8) or floats (sf32) as the literal flag u8 says; the other
+ * pointer is not read. */
+INLINE_FUNC float8 features8(__global const uchar *su8, __global const float *sf32, const int u8, size_t c)
+{
+    if (u8) return convert_float8(vload8(0, su8 + c));
+    return vload8(0, sf32 + c);
+}
+
+INLINE_FUNC float feature(__global const uchar *su8, __global const float *sf32, const int u8, size_t c)
+{
+    if (u8) return (float)su8[c];
+    return sf32[c];
+}
+
+/* One row per work-item, GATHER_VEC columns at a time, and the row's target
+ * (one float: a class index or a value) when there are targets. */
+INLINE_FUNC void gather_row(__global const uchar *src_u8, __global const float *src_f32, const int u8,
+                            uint cols, __global const int *idx, uint start, float scale,
+                            __global const float *mean, __global const float *inv_std, int has_norm,
+                            __global float *dst, uint dst_ld, uint rows,
+                            __global const float *targets, int has_targets,
+                            __global float *dst_targets)
+{
+    size_t r = get_global_id(0);
+    if (r >= rows) return;
+    size_t row = (size_t)idx[start + r];
+    __global const uchar *su8 = src_u8 + row * cols;
+    __global const float *sf32 = src_f32 + row * cols;
+    __global float *d = dst + r * dst_ld;
+    size_t c = 0;
+    for (; c + GATHER_VEC <= cols; c += GATHER_VEC) {
+        float8 x = features8(su8, sf32, u8, c) * scale;
+        if (has_norm) x = (x - vload8(0, mean + c)) * vload8(0, inv_std + c);
+        vstore8(x, 0, d + c);
+    }
+    for (; c < cols; c++) {
+        float x = feature(su8, sf32, u8, c) * scale;
+        if (has_norm) x = (x - mean[c]) * inv_std[c];
+        d[c] = x;
+    }
+    if (has_targets) dst_targets[r] = targets[row];
+}
+
+/* The two entry points take the same arguments (host/ops/data.c). */
+WG_1D __kernel void gather_u8(__global const uchar *src, uint cols, __global const int *idx,
+                              uint start, float scale, __global const float *mean,
+                              __global const float *inv_std, int has_norm,
+                              __global float *dst, uint dst_ld, uint rows,
+                              __global const float *targets, int has_targets,
+                              __global float *dst_targets)
+{
+    gather_row(src, 0, 1, cols, idx, start, scale, mean, inv_std, has_norm, dst, dst_ld, rows,
+               targets, has_targets, dst_targets);
+}
+
+WG_1D __kernel void gather_f32(__global const float *src, uint cols, __global const int *idx,
+                               uint start, float scale, __global const float *mean,
+                               __global const float *inv_std, int has_norm,
+                               __global float *dst, uint dst_ld, uint rows,
+                               __global const float *targets, int has_targets,
+                               __global float *dst_targets)
+{
+    gather_row(0, src, 0, cols, idx, start, scale, mean, inv_std, has_norm, dst, dst_ld, rows,
+               targets, has_targets, dst_targets);
+}

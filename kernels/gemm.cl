@@ -3,21 +3,27 @@
  * Rows a_rows .. M-1 of op(A) are not stored but read as ones, so a product
  * with a_rows = M - 1 also yields the column sums of op(B) in its last row:
  * backward gets a layer's bias gradient from its weight-gradient GEMM. The
- * factor dact'(D) (dact >= 0; the derivative of activation dact taken from
- * its outputs D, M x N) is backward through an activation, fused into the
- * product that produces the incoming gradient.
+ * factor dact'(D) (dact not NNCL_ACT_ID_NONE; the derivative of activation
+ * dact taken from its outputs D, M x N) is backward through an activation,
+ * fused into the product that produces the incoming gradient.
+ *
+ * One body (gemm_body) and one epilogue (gemm_epilogue_*) serve every GEMM;
+ * the entry points are thin wrappers that call the body with the layout as
+ * literal flags (trans_a, packed), which the compiler folds:
  * gemm_nn: op(A) = A (M x K, row-major), op(B) = B (K x N, row-major);
  * gemm_np: the same with B packed into TN-column panels (pack_b), so each
  *          work-item streams one contiguous block that stays in cache while
  *          neighbouring work-items reuse it; packing also absorbs Bᵀ;
- * gemm_tn: op(A) = Aᵀ (A stored K x M), for devices that do not transpose
- *          A first (see ops.c, which picks the path).
+ * gemm_tn, gemm_tp: op(A) = Aᵀ (A stored K x M), read in place, for when A is
+ *          not transposed first (host/ops/gemm.c picks the path);
+ * gemm_local: the local-memory kernel for GPUs (further down).
  *
- * Each work-item owns a TM x TN tile of C held in registers as TM vectors of
- * TN floats (float16 or float8). For every k it loads one TN-wide row of B and
- * broadcasts TM values of A: no local memory, no barriers, which suits CPUs
- * (PoCL) where the vectors map onto SIMD registers. Whole tiles take a fast
- * path; tiles on the right or bottom edge take a guarded one.
+ * Each work-item of the register-tiled GEMMs owns a TM x TN tile of C held in
+ * registers as TM vectors of TN floats (float16 or float8). For every k it
+ * loads one TN-wide row of B and broadcasts TM values of A: no local memory,
+ * no barriers, which suits CPUs (PoCL) where the vectors map onto SIMD
+ * registers. Whole tiles take a fast path; tiles on the right or bottom edge
+ * take a guarded one.
  *
  * NNCL_TM (1..16) and NNCL_TN (8 or 16) come from the build options. */
 
@@ -49,96 +55,184 @@
 #define NNCL_GEMM_WGY 1
 #endif
 
-/* B_ROW(k): the TN values op(B)[k][j0 .. j0+TN). Row-major B reads them from
- * row k; packed B holds each TN-column panel as a contiguous K x TN block,
- * zero-padded past N, so the read is always whole and unit-stride. */
-#define B_ROW_NN(k) VLOADT(0, B + (size_t)(k) * ldb + j0)
-#define B_ROW_PACKED(k) VLOADT(0, B + ((size_t)(j0 / NNCL_TN) * K + (k)) * NNCL_TN)
-
-#define GEMM_KERNEL(NAME, A_AT, B_ROW, PACKED)                                         \
-    __attribute__((reqd_work_group_size(NNCL_GEMM_WGX, NNCL_GEMM_WGY, 1)))             \
-    __kernel void NAME(uint M, uint N, uint K, uint a_rows, float alpha,               \
-                       __global const float *A, uint a_off, uint lda,                  \
-                       __global const float *B, uint b_off, uint ldb, float beta,      \
-                       __global float *C, uint c_off, uint ldc,                        \
-                       __global const float *bias, uint bias_off, int has_bias,        \
-                       int act, __global const float *D, uint d_off, uint ldd, int dact)\
-    {                                                                                  \
-        const uint j0 = get_global_id(1) * NNCL_TN;                                    \
-        const uint i0 = get_global_id(0) * NNCL_TM;                                    \
-        if (i0 >= M || j0 >= N) return;                                                \
-        A += a_off;                                                                    \
-        B += b_off;                                                                    \
-        C += c_off;                                                                    \
-        floatT acc[NNCL_TM];                                                           \
-        for (int r = 0; r < NNCL_TM; r++) acc[r] = (floatT)0.0f;                       \
-        const int whole_n = PACKED || j0 + NNCL_TN <= N;                               \
-        if (i0 + NNCL_TM <= a_rows && whole_n) {                                       \
-            for (uint k = 0; k < K; k++) {                                             \
-                floatT b = B_ROW(k);                                                   \
-                _Pragma("unroll") for (int r = 0; r < NNCL_TM; r++)                    \
-                    acc[r] = fma((floatT)(A_AT(i0 + r, k)), b, acc[r]);                \
-            }                                                                          \
-        } else {                                                                       \
-            for (uint k = 0; k < K; k++) {                                             \
-                floatT b;                                                              \
-                if (whole_n) {                                                         \
-                    b = B_ROW(k);                                                      \
-                } else {                                                               \
-                    float bt[NNCL_TN];                                                 \
-                    for (int t = 0; t < NNCL_TN; t++)                                  \
-                        bt[t] = j0 + t < N ? B[(size_t)k * ldb + j0 + t] : 0.0f;       \
-                    b = VLOADT(0, bt);                                                 \
-                }                                                                      \
-                for (int r = 0; r < NNCL_TM; r++) {                                    \
-                    uint i = i0 + r;                                                   \
-                    float a = i < a_rows ? A_AT(i, k) : i < M ? 1.0f : 0.0f;           \
-                    acc[r] = fma((floatT)(a), b, acc[r]);                              \
-                }                                                                      \
-            }                                                                          \
-        }                                                                              \
-        floatT bv = (floatT)0.0f;                                                      \
-        if (has_bias) {                                                                \
-            if (j0 + NNCL_TN <= N) {                                                   \
-                bv = VLOADT(0, bias + bias_off + j0);                                  \
-            } else {                                                                   \
-                float bt[NNCL_TN];                                                     \
-                for (int t = 0; t < NNCL_TN; t++)                                      \
-                    bt[t] = j0 + t < N ? bias[bias_off + j0 + t] : 0.0f;               \
-                bv = VLOADT(0, bt);                                                    \
-            }                                                                          \
-        }                                                                              \
-        for (int r = 0; r < NNCL_TM; r++) {                                            \
-            if (i0 + r >= M) break;                                                    \
-            __global float *c = C + (size_t)(i0 + r) * ldc + j0;                       \
-            __global const float *d = D + d_off + (size_t)(i0 + r) * ldd + j0;         \
-            if (j0 + NNCL_TN <= N) {                                                   \
-                floatT v = alpha * acc[r] + bv;                                        \
-                if (beta != 0.0f) v += beta * VLOADT(0, c);                            \
-                v = ACT_T(v, act);                                                     \
-                if (dact >= 0) v *= DACT_T(VLOADT(0, d), dact);                        \
-                VSTORET(v, 0, c);                                                      \
-            } else { /* the same in vectors, C and D read and C written to N */        \
-                floatT v = alpha * acc[r] + bv;                                        \
-                float ct[NNCL_TN], dt[NNCL_TN];                                        \
-                for (int t = 0; t < NNCL_TN; t++) {                                    \
-                    ct[t] = beta != 0.0f && j0 + t < N ? c[t] : 0.0f;                  \
-                    dt[t] = dact >= 0 && j0 + t < N ? d[t] : 0.0f;                     \
-                }                                                                      \
-                v = ACT_T(v + beta * VLOADT(0, ct), act);                              \
-                if (dact >= 0) v *= DACT_T(VLOADT(0, dt), dact);                       \
-                VSTORET(v, 0, ct);                                                     \
-                for (int t = 0; j0 + t < N; t++) c[t] = ct[t];                         \
-            }                                                                          \
-        }                                                                              \
+/* The epilogue of every GEMM, one definition for one value (T float, in
+ * gemm_local) and for one row of a register tile (T floatT):
+ *   act(alpha·acc + bias + beta·c) ⊙ dact'(d)
+ * c counts only when beta != 0 and d only when dact is an activation
+ * (not NNCL_ACT_ID_NONE); the callers read them only then, as C and D may
+ * hold anything otherwise. A macro generates the two typed variants because
+ * OpenCL C 1.2 has no overloading; the math is written here once. */
+#define DEFINE_GEMM_EPILOGUE(NAME, T, ACT, DACT)                                    \
+    INLINE_FUNC T NAME(T acc, T bias, T c, T d, float alpha, float beta, int act,   \
+                       int dact)                                                    \
+    {                                                                               \
+        T v = alpha * acc + bias;                                                   \
+        if (beta != 0.0f) v += beta * c;                                            \
+        v = ACT(v, act);                                                            \
+        if (dact != NNCL_ACT_ID_NONE) v *= DACT(d, dact);                           \
+        return v;                                                                   \
     }
+DEFINE_GEMM_EPILOGUE(gemm_epilogue_f, float, act_f, act_grad_f)
+DEFINE_GEMM_EPILOGUE(gemm_epilogue_t, floatT, ACT_T, DACT_T)
 
-#define A_NN(i, k) A[(size_t)(i) * lda + (k)]
-#define A_TN(i, k) A[(size_t)(k) * lda + (i)]
-GEMM_KERNEL(gemm_nn, A_NN, B_ROW_NN, 0)
-GEMM_KERNEL(gemm_np, A_NN, B_ROW_PACKED, 1)
-GEMM_KERNEL(gemm_tn, A_TN, B_ROW_NN, 0)
-GEMM_KERNEL(gemm_tp, A_TN, B_ROW_PACKED, 1)
+/* op(A)[i][k]: A stored M x K row-major, or (trans_a) K x M and read as Aᵀ.
+ * trans_a is a literal constant at every call, so the choice folds away. */
+INLINE_FUNC float a_at(__global const float *A, uint lda, uint i, uint k, const int trans_a)
+{
+    if (trans_a) return A[(size_t)k * lda + i];
+    return A[(size_t)i * lda + k];
+}
+
+/* The TN values op(B)[k][j0 .. j0+TN). Row-major B reads them from row k;
+ * packed B (pack_b) holds each TN-column panel as a contiguous K x TN block,
+ * zero-padded past N, so the read is always whole and unit-stride. */
+INLINE_FUNC floatT b_row(__global const float *B, uint ldb, uint K, uint j0, uint k, const int packed)
+{
+    if (packed) return VLOADT(0, B + ((size_t)(j0 / NNCL_TN) * K + k) * NNCL_TN);
+    return VLOADT(0, B + (size_t)k * ldb + j0);
+}
+
+/* acc[r] = Σ_k op(A)[i0 + r][k] · op(B)[k][j0 .. j0+TN), with rows a_rows ..
+ * M-1 of op(A) read as ones and rows from M on as zeros. Whole tiles take an
+ * unguarded loop; tiles on the bottom or right edge a guarded one that reads
+ * row-major B only up to N. */
+INLINE_FUNC void gemm_accumulate(floatT *acc, uint M, uint N, uint K, uint a_rows,
+                                 __global const float *A, uint lda, __global const float *B,
+                                 uint ldb, uint i0, uint j0, const int trans_a, const int packed)
+{
+    for (int r = 0; r < NNCL_TM; r++) acc[r] = (floatT)0.0f;
+    const int whole_n = packed || j0 + NNCL_TN <= N;
+    if (i0 + NNCL_TM <= a_rows && whole_n) {
+        for (uint k = 0; k < K; k++) {
+            floatT b = b_row(B, ldb, K, j0, k, packed);
+#pragma unroll
+            for (int r = 0; r < NNCL_TM; r++)
+                acc[r] = fma((floatT)(a_at(A, lda, i0 + r, k, trans_a)), b, acc[r]);
+        }
+        return;
+    }
+    for (uint k = 0; k < K; k++) {
+        floatT b;
+        if (whole_n) {
+            b = b_row(B, ldb, K, j0, k, packed);
+        } else {
+            float bt[NNCL_TN];
+            for (int t = 0; t < NNCL_TN; t++) bt[t] = j0 + t < N ? B[(size_t)k * ldb + j0 + t] : 0.0f;
+            b = VLOADT(0, bt);
+        }
+        for (int r = 0; r < NNCL_TM; r++) {
+            uint i = i0 + r;
+            float a = i < a_rows ? a_at(A, lda, i, k, trans_a) : i < M ? 1.0f : 0.0f;
+            acc[r] = fma((floatT)(a), b, acc[r]);
+        }
+    }
+}
+
+/* TN values from p, those from the avail-th on (past the edge of a matrix)
+ * zero and not read. */
+INLINE_FUNC floatT load_t_edge(__global const float *p, uint avail)
+{
+    if (avail >= NNCL_TN) return VLOADT(0, p);
+    float t[NNCL_TN];
+    for (uint q = 0; q < NNCL_TN; q++) t[q] = q < avail ? p[q] : 0.0f;
+    return VLOADT(0, t);
+}
+
+/* Rows i0 .. of C's tile at column j0 through the epilogue: whole rows as one
+ * vector store, a row on the right edge (N - j0 < TN) in the same vector math
+ * with C and D read and C written only up to N. */
+INLINE_FUNC void gemm_store(const floatT *acc, uint M, uint N, uint i0, uint j0, float alpha,
+                            float beta, __global float *C, uint ldc, __global const float *bias,
+                            int has_bias, int act, __global const float *D, uint ldd, int dact)
+{
+    const uint avail = N - j0; /* columns of the tile inside C */
+    const floatT bv = has_bias ? load_t_edge(bias + j0, avail) : (floatT)0.0f;
+    const int read_c = beta != 0.0f, read_d = dact != NNCL_ACT_ID_NONE;
+    for (int r = 0; r < NNCL_TM; r++) {
+        if (i0 + r >= M) break;
+        __global float *c = C + (size_t)(i0 + r) * ldc + j0;
+        __global const float *d = D + (size_t)(i0 + r) * ldd + j0;
+        const floatT cv = read_c ? load_t_edge(c, avail) : (floatT)0.0f;
+        const floatT dv = read_d ? load_t_edge(d, avail) : (floatT)0.0f;
+        const floatT v = gemm_epilogue_t(acc[r], bv, cv, dv, alpha, beta, act, dact);
+        if (avail >= NNCL_TN) {
+            VSTORET(v, 0, c);
+        } else {
+            float ct[NNCL_TN];
+            VSTORET(v, 0, ct);
+            for (uint t = 0; t < avail; t++) c[t] = ct[t];
+        }
+    }
+}
+
+/* One work-item's TM x TN tile of C (the register-tiled GEMMs below). */
+INLINE_FUNC void gemm_body(uint M, uint N, uint K, uint a_rows, float alpha, __global const float *A,
+                           uint lda, __global const float *B, uint ldb, float beta, __global float *C,
+                           uint ldc, __global const float *bias, int has_bias, int act,
+                           __global const float *D, uint ldd, int dact, const int trans_a,
+                           const int packed)
+{
+    const uint j0 = get_global_id(1) * NNCL_TN;
+    const uint i0 = get_global_id(0) * NNCL_TM;
+    if (i0 >= M || j0 >= N) return;
+    floatT acc[NNCL_TM];
+    gemm_accumulate(acc, M, N, K, a_rows, A, lda, B, ldb, i0, j0, trans_a, packed);
+    gemm_store(acc, M, N, i0, j0, alpha, beta, C, ldc, bias, has_bias, act, D, ldd, dact);
+}
+
+/* The entry points: every GEMM takes the same arguments (host/ops/gemm.c
+ * sets them from one nncl__gemm_args). Views are (buffer, offset in floats,
+ * leading dimension); has_bias 0 means no bias, dact NNCL_ACT_ID_NONE no
+ * derivative factor. */
+#define GEMM_WG __attribute__((reqd_work_group_size(NNCL_GEMM_WGX, NNCL_GEMM_WGY, 1)))
+
+/* op(A) = A, op(B) = B, both row-major. */
+GEMM_WG __kernel void gemm_nn(uint M, uint N, uint K, uint a_rows, float alpha,
+                              __global const float *A, uint a_off, uint lda,
+                              __global const float *B, uint b_off, uint ldb, float beta,
+                              __global float *C, uint c_off, uint ldc,
+                              __global const float *bias, uint bias_off, int has_bias, int act,
+                              __global const float *D, uint d_off, uint ldd, int dact)
+{
+    gemm_body(M, N, K, a_rows, alpha, A + a_off, lda, B + b_off, ldb, beta, C + c_off, ldc,
+              bias + bias_off, has_bias, act, D + d_off, ldd, dact, 0, 0);
+}
+
+/* op(A) = A row-major, B packed. */
+GEMM_WG __kernel void gemm_np(uint M, uint N, uint K, uint a_rows, float alpha,
+                              __global const float *A, uint a_off, uint lda,
+                              __global const float *B, uint b_off, uint ldb, float beta,
+                              __global float *C, uint c_off, uint ldc,
+                              __global const float *bias, uint bias_off, int has_bias, int act,
+                              __global const float *D, uint d_off, uint ldd, int dact)
+{
+    gemm_body(M, N, K, a_rows, alpha, A + a_off, lda, B + b_off, ldb, beta, C + c_off, ldc,
+              bias + bias_off, has_bias, act, D + d_off, ldd, dact, 0, 1);
+}
+
+/* op(A) = Aᵀ read in place, B row-major. */
+GEMM_WG __kernel void gemm_tn(uint M, uint N, uint K, uint a_rows, float alpha,
+                              __global const float *A, uint a_off, uint lda,
+                              __global const float *B, uint b_off, uint ldb, float beta,
+                              __global float *C, uint c_off, uint ldc,
+                              __global const float *bias, uint bias_off, int has_bias, int act,
+                              __global const float *D, uint d_off, uint ldd, int dact)
+{
+    gemm_body(M, N, K, a_rows, alpha, A + a_off, lda, B + b_off, ldb, beta, C + c_off, ldc,
+              bias + bias_off, has_bias, act, D + d_off, ldd, dact, 1, 0);
+}
+
+/* op(A) = Aᵀ read in place, B packed. */
+GEMM_WG __kernel void gemm_tp(uint M, uint N, uint K, uint a_rows, float alpha,
+                              __global const float *A, uint a_off, uint lda,
+                              __global const float *B, uint b_off, uint ldb, float beta,
+                              __global float *C, uint c_off, uint ldc,
+                              __global const float *bias, uint bias_off, int has_bias, int act,
+                              __global const float *D, uint d_off, uint ldd, int dact)
+{
+    gemm_body(M, N, K, a_rows, alpha, A + a_off, lda, B + b_off, ldb, beta, C + c_off, ldc,
+              bias + bias_off, has_bias, act, D + d_off, ldd, dact, 1, 1);
+}
 
 /* GPUs: gemm_local, C = act(alpha·A·B + beta·C + bias) ⊙ dact'(D) with A
  * (M x K, rows a_rows.. read as ones) and B (K x N) row-major. A work-group of
@@ -222,35 +316,35 @@ __kernel void gemm_local(uint M, uint N, uint K, uint a_rows, float alpha,
         for (int c = 0; c < NNCL_LRB; c++) {
             uint j = col0 + tx + c * NNCL_LWG;
             if (j >= N) continue;
-            float v = alpha * acc[r][c] + (has_bias ? bias[bias_off + j] : 0.0f);
-            if (beta != 0.0f) v += beta * C[(size_t)i * ldc + j];
-            v = act_f(v, act);
-            if (dact >= 0) v *= act_grad_f(D[d_off + (size_t)i * ldd + j], dact);
-            C[(size_t)i * ldc + j] = v;
+            __global float *out = C + (size_t)i * ldc + j;
+            float b = has_bias ? bias[bias_off + j] : 0.0f;
+            float cv = beta != 0.0f ? *out : 0.0f;
+            float d = dact != NNCL_ACT_ID_NONE ? D[d_off + (size_t)i * ldd + j] : 0.0f;
+            *out = gemm_epilogue_f(acc[r][c], b, cv, d, alpha, beta, act, dact);
         }
     }
 }
 
 /* Packs op(B) (K x N; B stored K x N, or N x K when trans) into TN-column
  * panels for gemm_np: panel p is K x TN floats at out + p·K·TN, columns past
- * N zero. Each work-item writes 8 rows k of one panel: whole blocks move as
- * vectors (row loads, or for Bᵀ eight-float column loads turned through
- * registers), blocks on the edges element by element. */
+ * N zero. Each work-item writes NNCL_PACK_ROWS (8) rows k of one panel: whole
+ * blocks move as vectors (row loads, or for Bᵀ float8 column loads turned
+ * through registers), blocks on the edges element by element. */
 WG_1D __kernel void pack_b(__global const float *B, uint b_off, uint ldb, int trans, uint K, uint N,
                            __global float *out, uint out_off)
 {
-    size_t k0 = get_global_id(0) * 8, p = get_global_id(1), j0 = p * NNCL_TN;
+    size_t k0 = get_global_id(0) * NNCL_PACK_ROWS, p = get_global_id(1), j0 = p * NNCL_TN;
     if (k0 >= K || j0 >= N) return;
     B += b_off;
     __global float *dst = out + out_off + (p * K + k0) * NNCL_TN;
-    if (k0 + 8 <= K && j0 + NNCL_TN <= N) {
+    if (k0 + NNCL_PACK_ROWS <= K && j0 + NNCL_TN <= N) {
         if (!trans) {
-            for (uint kk = 0; kk < 8; kk++)
+            for (uint kk = 0; kk < NNCL_PACK_ROWS; kk++)
                 VSTORET(VLOADT(0, B + (k0 + kk) * ldb + j0), 0, dst + kk * NNCL_TN);
         } else {
-            float col[NNCL_TN][8]; /* col[t] = B[j0 + t][k0 .. k0+8) */
+            float col[NNCL_TN][NNCL_PACK_ROWS]; /* col[t] = B[j0 + t][k0 .. k0+8) */
             for (uint t = 0; t < NNCL_TN; t++) vstore8(vload8(0, B + (j0 + t) * ldb + k0), 0, col[t]);
-            for (uint kk = 0; kk < 8; kk++) {
+            for (uint kk = 0; kk < NNCL_PACK_ROWS; kk++) {
                 float row[NNCL_TN];
                 for (uint t = 0; t < NNCL_TN; t++) row[t] = col[t][kk];
                 VSTORET(VLOADT(0, row), 0, dst + kk * NNCL_TN);
@@ -258,7 +352,7 @@ WG_1D __kernel void pack_b(__global const float *B, uint b_off, uint ldb, int tr
         }
         return;
     }
-    for (uint kk = 0; kk < 8 && k0 + kk < K; kk++) {
+    for (uint kk = 0; kk < NNCL_PACK_ROWS && k0 + kk < K; kk++) {
         float row[NNCL_TN];
         for (uint t = 0; t < NNCL_TN; t++) {
             size_t j = j0 + t, k = k0 + kk;
@@ -268,17 +362,18 @@ WG_1D __kernel void pack_b(__global const float *B, uint b_off, uint ldb, int tr
     }
 }
 
-/* out (cols x rows) = inᵀ (in is rows x cols). Each work-item moves an 8 x 8
- * block through registers: eight row loads, eight column stores, all
- * unit-stride; blocks on the edges go element by element. */
+/* out (cols x rows) = inᵀ (in is rows x cols). Each work-item moves an
+ * NNCL_TRANSPOSE_BLOCK (8) square block through registers: eight float8 row
+ * loads, eight column stores, all unit-stride; blocks on the edges go element
+ * by element. */
 WG_1D __kernel void transpose(__global const float *in, uint in_off, uint in_ld,
                               __global float *out, uint out_off, uint out_ld, uint rows, uint cols)
 {
-    size_t c0 = get_global_id(0) * 8, r0 = get_global_id(1) * 8;
+    size_t c0 = get_global_id(0) * NNCL_TRANSPOSE_BLOCK, r0 = get_global_id(1) * NNCL_TRANSPOSE_BLOCK;
     if (c0 >= cols || r0 >= rows) return;
     in += in_off + r0 * in_ld + c0;
     out += out_off + c0 * out_ld + r0;
-    if (r0 + 8 <= rows && c0 + 8 <= cols) {
+    if (r0 + NNCL_TRANSPOSE_BLOCK <= rows && c0 + NNCL_TRANSPOSE_BLOCK <= cols) {
         float8 a0 = vload8(0, in), a1 = vload8(0, in + in_ld), a2 = vload8(0, in + 2 * in_ld),
                a3 = vload8(0, in + 3 * in_ld), a4 = vload8(0, in + 4 * in_ld),
                a5 = vload8(0, in + 5 * in_ld), a6 = vload8(0, in + 6 * in_ld),
@@ -293,6 +388,6 @@ WG_1D __kernel void transpose(__global const float *in, uint in_off, uint in_ld,
         vstore8((float8)(a0.s7, a1.s7, a2.s7, a3.s7, a4.s7, a5.s7, a6.s7, a7.s7), 0, out + 7 * out_ld);
         return;
     }
-    for (uint r = 0; r < 8 && r0 + r < rows; r++)
-        for (uint c = 0; c < 8 && c0 + c < cols; c++) out[c * out_ld + r] = in[r * in_ld + c];
+    for (uint r = 0; r < NNCL_TRANSPOSE_BLOCK && r0 + r < rows; r++)
+        for (uint c = 0; c < NNCL_TRANSPOSE_BLOCK && c0 + c < cols; c++) out[c * out_ld + r] = in[r * in_ld + c];
 }

@@ -3,19 +3,19 @@
  * is taken by sum_accumulate (reduce.cl) in row order, so it is the same every
  * run. `scale` is 1 / (number of loss terms).
  *
- * Both kernels take the same arguments (host/ops.c nncl__loss sets them):
- *   kind, act      the loss (nncl_loss: 0 mse, 1 bce) and, for mse, the output
- *                  activation that made Z, so that dZ is taken through it;
+ * Both kernels take the same arguments (host/ops/loss.c sets them from one
+ * nncl__loss_args):
+ *   kind, act      the loss (NNCL_LOSS_ID_MSE or _BCE; softmax_ce ignores it)
+ *                  and, for mse, the output activation that made Z, so that
+ *                  dZ is taken through it;
  *   z, t           outputs and targets (softmax_ce: t holds class indices as
  *                  floats, one per row; has_t 0 means no targets);
- *   out, what      what goes to out: 0 nothing, 1 the gradient, 2 the
- *                  probabilities (softmax_ce; out may then be z itself);
+ *   out, what      what goes to out (NNCL_LOSS_OUT_*): nothing, the gradient,
+ *                  or the probabilities (softmax_ce; out may then be z itself);
  *   row_loss (at rl_off), row_correct, status: each may be NULL. */
-#define LOSS_ARGS                                                                         \
-    int kind, int act, __global float *z, uint z_off, uint z_ld, uint cols,               \
-        __global const float *t, uint t_off, uint t_ld, int has_t, __global float *out,   \
-        uint o_off, uint o_ld, int what, float scale, __global float *row_loss,          \
-        uint rl_off, __global float *row_correct, __global int *status, uint rows
+
+/* softmax_ce's label when a row has none, or a bad one. */
+#define NO_LABEL (-1)
 
 /* Per-row results, where wanted. */
 void put_row(__global float *row_loss, uint rl_off, __global float *row_correct, uint row,
@@ -27,7 +27,11 @@ void put_row(__global float *row_loss, uint rl_off, __global float *row_correct,
 
 /* Softmax cross-entropy from logits: loss = logsumexp(z) - z[y];
  * dZ = (softmax(z) - onehot(y))·scale. */
-WG_1D __kernel void softmax_ce(LOSS_ARGS)
+WG_1D __kernel void softmax_ce(int kind, int act, __global float *z, uint z_off, uint z_ld, uint cols,
+                               __global const float *t, uint t_off, uint t_ld, int has_t,
+                               __global float *out, uint o_off, uint o_ld, int what, float scale,
+                               __global float *row_loss, uint rl_off, __global float *row_correct,
+                               __global int *status, uint rows)
 {
     uint row = get_global_id(0);
     if (row >= rows) return;
@@ -39,16 +43,16 @@ WG_1D __kernel void softmax_ce(LOSS_ARGS)
     float sum = 0.0f;
     for (uint c = 0; c < cols; c++) sum += exp(zr[c] - mx);
     float lse = mx + log(sum);
-    int label = -1;
+    int label = NO_LABEL;
     if (has_t) {
         float lf = t[t_off + (size_t)row * t_ld];
         label = (int)lf;
         if (!(lf >= 0.0f) || lf >= (float)cols || (float)label != lf) {
             report_status(status, NNCL_DEV_BAD_LABEL, (int)row, as_int(lf));
-            label = -1;
+            label = NO_LABEL;
         }
     }
-    if (label >= 0) {
+    if (label != NO_LABEL) {
         float loss = lse - zr[label];
         if (!isfinite(loss)) report_status(status, NNCL_DEV_NONFINITE_LOSS, (int)row, 0);
         put_row(row_loss, rl_off, row_correct, row, loss, arg == (uint)label ? 1.0f : 0.0f);
@@ -58,8 +62,8 @@ WG_1D __kernel void softmax_ce(LOSS_ARGS)
     __global float *o = out + o_off + (size_t)row * o_ld;
     for (uint c = 0; c < cols; c++) {
         float p = exp(zr[c] - lse);
-        if (what == 1) o[c] = (p - (c == (uint)label ? 1.0f : 0.0f)) * scale;
-        else if (what == 2) o[c] = p;
+        if (what == NNCL_LOSS_OUT_GRAD) o[c] = (p - (c == (uint)label ? 1.0f : 0.0f)) * scale;
+        else if (what == NNCL_LOSS_OUT_PROBS) o[c] = p;
     }
 }
 
@@ -68,7 +72,11 @@ WG_1D __kernel void softmax_ce(LOSS_ARGS)
  *                   dZ = (sigmoid(z) - t)·scale, correct when (z > 0) == (t > 0.5);
  *  mse on outputs y = act(pre-activation): loss = (y - t)²,
  *                   dZ = 2(y - t)·act'(y)·scale, correct when (y > 0.5) == (t > 0.5). */
-WG_1D __kernel void elementwise_loss(LOSS_ARGS)
+WG_1D __kernel void elementwise_loss(int kind, int act, __global float *z, uint z_off, uint z_ld,
+                                     uint cols, __global const float *t, uint t_off, uint t_ld,
+                                     int has_t, __global float *out, uint o_off, uint o_ld, int what,
+                                     float scale, __global float *row_loss, uint rl_off,
+                                     __global float *row_correct, __global int *status, uint rows)
 {
     uint row = get_global_id(0);
     if (row >= rows) return;
@@ -77,19 +85,19 @@ WG_1D __kernel void elementwise_loss(LOSS_ARGS)
         float x = z[z_off + (size_t)row * z_ld + c];
         float target = t[t_off + (size_t)row * t_ld + c];
         float g;
-        if (kind == 1) {
+        if (kind == NNCL_LOSS_ID_BCE) {
             if (!(target >= 0.0f && target <= 1.0f))
                 report_status(status, NNCL_DEV_BAD_TARGET, (int)row, as_int(target));
             loss += fmax(x, 0.0f) - x * target + log1p(exp(-fabs(x)));
             correct += (x > 0.0f) == (target > 0.5f) ? 1.0f : 0.0f;
-            g = act_f(x, 1) - target;
+            g = act_f(x, NNCL_ACT_ID_SIGMOID) - target;
         } else {
             float d = x - target;
             loss += d * d;
             correct += (x > 0.5f) == (target > 0.5f) ? 1.0f : 0.0f;
             g = 2.0f * d * act_grad_f(x, act);
         }
-        if (what == 1) out[o_off + (size_t)row * o_ld + c] = g * scale;
+        if (what == NNCL_LOSS_OUT_GRAD) out[o_off + (size_t)row * o_ld + c] = g * scale;
     }
     if (!isfinite(loss)) report_status(status, NNCL_DEV_NONFINITE_LOSS, (int)row, 0);
     put_row(row_loss, rl_off, row_correct, row, loss, correct);

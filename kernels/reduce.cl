@@ -1,16 +1,21 @@
 /* Deterministic reductions: sums taken in a fixed order, never with float
  * atomics, so a result has the same bits on every run. */
 
+/* Elements per partial sum of sum_accumulate: partial sums keep the float
+ * error small. Changing it changes the bits of every sum. */
+#define SUM_BLOCK 64
+
 /* acc[slot] (+)= Σ_i a[a_off + i], i in 0..n-1, summed in index order in
- * blocks of 64 (partial sums keep the float error small). Launched as one
- * work-item: the order, and so the bits, never change. */
-__attribute__((reqd_work_group_size(1, 1, 1))) __kernel void sum_accumulate(__global const float *a, uint a_off, uint n,
-                             __global float *acc, uint slot, int overwrite)
+ * blocks of SUM_BLOCK. Launched as one work-item: the order, and so the bits,
+ * never change. */
+__attribute__((reqd_work_group_size(1, 1, 1)))
+__kernel void sum_accumulate(__global const float *a, uint a_off, uint n, __global float *acc, uint slot,
+                             int overwrite)
 {
     float sum = 0.0f;
-    for (uint base = 0; base < n; base += 64) {
+    for (uint base = 0; base < n; base += SUM_BLOCK) {
         float part = 0.0f;
-        uint end = min(n, base + 64);
+        uint end = min(n, base + SUM_BLOCK);
         for (uint i = base; i < end; i++) part += a[a_off + i];
         sum += part;
     }
@@ -18,9 +23,10 @@ __attribute__((reqd_work_group_size(1, 1, 1))) __kernel void sum_accumulate(__gl
 }
 
 /* Flags the first non-finite element of a rows x cols view (one work-item
- * per row). Keeps NaN input from silently poisoning the weights. */
+ * per row) in the status word as `code` (an NNCL_DEV_* code), with its row
+ * and column. Keeps NaN input from silently poisoning the weights. */
 WG_1D __kernel void check_finite(__global const float *x, uint off, uint ld, uint cols,
-                           __global int *status, int code, uint rows)
+                                 __global int *status, int code, uint rows)
 {
     uint row = get_global_id(0);
     if (row >= rows) return;

@@ -472,6 +472,25 @@ START_TEST(local_memory_gemm_for_gpus)
 }
 END_TEST
 
+/* A launcher that sets fewer arguments than its kernel takes fails with a
+ * message naming the kernel, instead of launching with stale arguments; a
+ * complete set passes. */
+START_TEST(kernel_argument_count_is_checked)
+{
+    nncl_context *ctx = nncl_test_context();
+    nncl_tensor *t = nncl_test_tensor(ctx, 2, 3, NULL);
+    nncl__args a = nncl__args_begin(ctx, NNCL__K_FILL);
+    nncl__arg_view(&a, nncl__view_of(t));
+    ck_assert_int_eq(nncl__args_end(&a), NNCL_ERR_OPENCL);
+    ck_assert_ptr_nonnull(strstr(nncl_last_error(ctx), "fill"));
+    nncl__arg_uint(&a, 2);
+    nncl__arg_uint(&a, 3);
+    nncl__arg_float(&a, 1.0f);
+    ck_assert_int_eq(nncl__args_end(&a), NNCL_OK);
+    nncl_tensor_destroy(t);
+}
+END_TEST
+
 START_TEST(status_strings)
 {
     ck_assert_str_eq(nncl_status_string(NNCL_OK), "NNCL_OK: success");
@@ -495,7 +514,8 @@ static void device_cases(Suite *s)
                    dense_forward_every_activation, bad_inputs_have_status_and_message,
                    unknown_device_is_a_clear_error, broken_kernel_folder_reports_build_log,
                    context_create_destroy_100_times, tuning_cache_and_other_tiles,
-                   local_memory_gemm_for_gpus, gemm_extras_on_every_path);
+                   local_memory_gemm_for_gpus, gemm_extras_on_every_path,
+                   kernel_argument_count_is_checked);
 }
 
 int main(int argc, char **argv) { return nncl_test_run("core", host_cases, device_cases, argc, argv); }

@@ -285,6 +285,12 @@ static nncl_status build_program(nncl_context *ctx, const char *kernel_dir)
                             kernel_names[k], nncl__cl_error_name(err));
             goto done;
         }
+        err = clGetKernelInfo(ctx->kernels[k], CL_KERNEL_NUM_ARGS, sizeof ctx->kernel_args[k],
+                              &ctx->kernel_args[k], NULL);
+        if (err != CL_SUCCESS) {
+            st = nncl__cl_fail(ctx, err, "clGetKernelInfo(CL_KERNEL_NUM_ARGS)");
+            goto done;
+        }
     }
 done:
     for (size_t i = 0; owned && i < count; i++) free(owned[i]);
@@ -513,24 +519,31 @@ size_t nncl_context_kernel_times(nncl_context *ctx, nncl_kernel_time *out, size_
 
 double nncl_context_build_seconds(const nncl_context *ctx) { return ctx ? ctx->build_seconds : 0; }
 
-nncl_status nncl__set_args(nncl_context *ctx, nncl__kernel_id id, ...)
+nncl__args nncl__args_begin(nncl_context *ctx, nncl__kernel_id id)
 {
-    va_list ap;
-    va_start(ap, id);
-    cl_uint index = 0;
-    for (;;) {
-        size_t size = va_arg(ap, size_t);
-        if (size == 0) break;
-        const void *value = va_arg(ap, const void *);
-        cl_int err = clSetKernelArg(ctx->kernels[id], index, size, value);
-        if (err != CL_SUCCESS) {
-            va_end(ap);
-            return nncl__fail(ctx, NNCL_ERR_OPENCL, "clSetKernelArg(%u): %s", index,
-                              nncl__cl_error_name(err));
-        }
-        index++;
-    }
-    va_end(ap);
+    return (nncl__args){ctx, id, 0, CL_SUCCESS, 0};
+}
+
+static void append(nncl__args *a, size_t size, const void *value)
+{
+    cl_int err = clSetKernelArg(a->ctx->kernels[a->id], a->next, size, value);
+    if (err != CL_SUCCESS && a->err == CL_SUCCESS) a->err = err, a->bad = a->next;
+    a->next++;
+}
+
+void nncl__arg_mem(nncl__args *a, cl_mem value) { append(a, sizeof value, &value); }
+void nncl__arg_uint(nncl__args *a, cl_uint value) { append(a, sizeof value, &value); }
+void nncl__arg_int(nncl__args *a, cl_int value) { append(a, sizeof value, &value); }
+void nncl__arg_float(nncl__args *a, cl_float value) { append(a, sizeof value, &value); }
+
+nncl_status nncl__args_end(const nncl__args *a)
+{
+    if (a->err != CL_SUCCESS)
+        return nncl__fail(a->ctx, NNCL_ERR_OPENCL, "%s: clSetKernelArg(%u): %s", kernel_names[a->id], a->bad,
+                          nncl__cl_error_name(a->err));
+    if (a->next != a->ctx->kernel_args[a->id])
+        return nncl__fail(a->ctx, NNCL_ERR_OPENCL, "%s: %u arguments set, the kernel takes %u",
+                          kernel_names[a->id], a->next, a->ctx->kernel_args[a->id]);
     return NNCL_OK;
 }
 

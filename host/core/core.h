@@ -9,7 +9,6 @@
 #include "nncl/nncl.h"
 #include "nncl_shared.h" /* kernels/: the ids, codes and slots the kernels use too */
 
-#include <stdarg.h>
 #include <stddef.h>
 
 #define NNCL__ERRLEN 4096
@@ -83,6 +82,7 @@ struct nncl_context {
     cl_command_queue queue;
     cl_program program;
     cl_kernel kernels[NNCL__K_COUNT];
+    cl_uint kernel_args[NNCL__K_COUNT]; /* each kernel's number of arguments */
     int owns_cl;           /* 0 when wrapping a caller's context and queue */
     nncl_device_info info;
     nncl__gemm_tiles tiles;
@@ -169,10 +169,29 @@ nncl_status nncl__check_tensor(nncl_context *ctx, const nncl_tensor *t, const ch
 nncl_status nncl__launch(nncl_context *ctx, nncl__kernel_id id, cl_uint dims,
                          const size_t *global);
 
-/* Sets kernel arguments in order: NNCL__ARG(x) pairs ended by NNCL__END. */
-nncl_status nncl__set_args(nncl_context *ctx, nncl__kernel_id id, ...);
-#define NNCL__ARG(x) sizeof(x), (const void *)&(x)
-#define NNCL__END ((size_t)0)
+/* Typed kernel arguments, appended in the kernel's order:
+ *   nncl__args a = nncl__args_begin(ctx, id);
+ *   nncl__arg_mem(&a, buffer); nncl__arg_uint(&a, offset); ...
+ *   NNCL__TRY(nncl__args_end(&a));
+ * Each appender takes the OpenCL type of its kernel parameter (cl_mem for
+ * __global pointers, cl_uint for uint, cl_int for int, cl_float for float).
+ * A failure is kept until nncl__args_end, which reports it with the kernel
+ * and argument index, and fails too unless every argument of the kernel was
+ * set. Launchers wrap these in one typed setter per kernel family (host/ops),
+ * so that a missing or mistyped argument fails to compile there. */
+typedef struct {
+    nncl_context *ctx;
+    nncl__kernel_id id;
+    cl_uint next;  /* index of the next argument */
+    cl_int err;    /* the first failure, CL_SUCCESS if none */
+    cl_uint bad;   /* its argument index */
+} nncl__args;
+nncl__args nncl__args_begin(nncl_context *ctx, nncl__kernel_id id);
+void nncl__arg_mem(nncl__args *a, cl_mem value); /* NULL allowed: a NULL pointer */
+void nncl__arg_uint(nncl__args *a, cl_uint value);
+void nncl__arg_int(nncl__args *a, cl_int value);
+void nncl__arg_float(nncl__args *a, cl_float value);
+nncl_status nncl__args_end(const nncl__args *a);
 
 /* ---- options structs (options.c) ---------------------------------------------
  * Every public options struct starts with `size_t size` (see nncl.h).

@@ -2,6 +2,7 @@
 #include "core/core.h"
 
 #include <CL/cl_ext.h>
+#include <stdarg.h>
 
 #include <stdio.h>
 #include <string.h>

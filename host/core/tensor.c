@@ -121,15 +121,3 @@ nncl_status nncl_tensor_download(const nncl_tensor *t, float *dst, size_t count)
 {
     return transfer(t, dst, count, 0, "nncl_tensor_download");
 }
-
-nncl_status nncl_tensor_fill(nncl_tensor *t, float value)
-{
-    if (!t) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_tensor_fill: tensor is NULL");
-    nncl_context *ctx = t->ctx;
-    cl_uint offset = (cl_uint)t->offset, ld = (cl_uint)t->ld, rows = (cl_uint)t->rows,
-            cols = (cl_uint)t->cols;
-    NNCL__TRY(nncl__set_args(ctx, NNCL__K_FILL, NNCL__ARG(t->mem), NNCL__ARG(offset),
-                             NNCL__ARG(ld), NNCL__ARG(rows), NNCL__ARG(cols), NNCL__ARG(value), NNCL__END));
-    size_t global[2] = {t->cols, t->rows};
-    return nncl__launch(ctx, NNCL__K_FILL, 2, global);
-}

@@ -11,6 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Rows of C from which a row-major B is packed into panels (NNCL_GEMM_PACK_MIN_M
+ * overrides it): from there packing costs no more than it saves, and a
+ * training run then builds one GEMM kernel fewer, even for the short last
+ * batch of an epoch; below it the copy shows. docs/PERFORMANCE.md ("Why the
+ * GEMM paths are chosen as they are") has the measurements. */
+#define PACK_MIN_M_DEFAULT 64
+
 static int valid(int tm, int tn) { return tm >= 1 && tm <= 16 && (tn == 8 || tn == 16); }
 
 /* The cache file's path; 0 when no home or cache directory is known. */
@@ -63,13 +70,8 @@ void nncl__choose_tiles(nncl_context *ctx)
     t->transpose_a = tn_mode && !strcmp(tn_mode, "transpose") ? NNCL__TN_TRANSPOSE
                      : tn_mode && !strcmp(tn_mode, "direct")  ? NNCL__TN_DIRECT
                                                     : NNCL__TN_AUTO;
-    /* From 64 rows up, packing B costs no more than it saves (64 x 256 x 784:
-     * 93-104 GFLOP/s either way, 128 x 256 x 784: 85-94), and a training run
-     * then builds one GEMM kernel fewer (each takes PoCL 0.3-0.45 s), even for
-     * the short last batch of an epoch; below, the copy shows (32 x 256 x 784:
-     * 73-79 plain, 54-66 packed). */
     const char *pack = getenv("NNCL_GEMM_PACK_MIN_M");
-    t->pack_min_m = pack ? (size_t)strtoul(pack, NULL, 10) : 64;
+    t->pack_min_m = pack ? (size_t)strtoul(pack, NULL, 10) : PACK_MIN_M_DEFAULT;
     /* 6 x 16: twelve 8-wide accumulators, two B vectors and a broadcast fill
      * the sixteen AVX2 registers, the shape of the classic AVX2 sgemm kernels
      * (docs/PERFORMANCE.md has the sweep). */

@@ -1,6 +1,11 @@
 /* Internal launchers on raw buffer views, shared by the public ops, the
  * model's forward/backward passes and the interop API. Shapes are the
- * caller's responsibility here; the public wrappers check them. */
+ * caller's responsibility here; the public wrappers check them.
+ *
+ * One launcher file per kernel file, by the same name: host/ops/gemm.c
+ * launches kernels/gemm.cl, activation.c activation.cl, loss.c loss.cl,
+ * reduce.c reduce.cl, optim.c optim.cl, data.c data.cl. Each sets its
+ * kernels' arguments through one typed setter per kernel family. */
 #ifndef NNCL_OPS_H
 #define NNCL_OPS_H
 
@@ -12,7 +17,21 @@ typedef struct {
     cl_uint off, ld;
 } nncl__view;
 
-nncl__view nncl__view_of(const nncl_tensor *t);
+static inline nncl__view nncl__view_of(const nncl_tensor *t)
+{
+    return (nncl__view){t->mem, (cl_uint)t->offset, (cl_uint)t->ld};
+}
+
+/* A view as the three kernel arguments (buffer, offset, ld) that the
+ * kernels take for a matrix. */
+static inline void nncl__arg_view(nncl__args *a, nncl__view v)
+{
+    nncl__arg_mem(a, v.mem);
+    nncl__arg_uint(a, v.off);
+    nncl__arg_uint(a, v.ld);
+}
+
+/* ---- kernels/gemm.cl (host/ops/gemm.c) ---- */
 
 /* The optional parts of a product; zero-initialised means none. */
 typedef struct {
@@ -33,6 +52,8 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
 nncl_status nncl__transpose(nncl_context *ctx, nncl__view in, size_t rows, size_t cols,
                             nncl__view out);
 
+/* ---- kernels/activation.cl (host/ops/activation.c) ---- */
+
 /* dZ = dY ⊙ act'(Y) over dY (rows x cols), db = Σ_rows dZ (db NULL: none);
  * act' is taken from the output Y, one work-item per column, in row order. */
 nncl_status nncl__act_backward_bias(nncl_context *ctx, nncl__view dY, nncl__view Y, size_t rows,
@@ -40,22 +61,32 @@ nncl_status nncl__act_backward_bias(nncl_context *ctx, nncl__view dY, nncl__view
 /* Y = act(X) elementwise over rows x cols; Y may be X. */
 nncl_status nncl__act_forward(nncl_context *ctx, nncl__view X, nncl__view Y, size_t rows,
                               size_t cols, nncl_activation act);
+/* ---- kernels/loss.cl (host/ops/loss.c) ---- */
+
 /* The loss of Z (rows x cols: logits, or outputs of act for mse) against T
  * (kernels/loss.cl): T NULL means no targets (softmax-ce probabilities only);
- * out gets the gradient dL/d(pre-activation) (what 1) or, for softmax-ce, the
- * probabilities (what 2); row_loss (floats from rl_off), row_correct and the
+ * out gets the gradient dL/d(pre-activation) (NNCL__LOSS_OUT_GRAD) or, for
+ * softmax-ce, the probabilities (NNCL__LOSS_OUT_PROBS); row_loss (floats from rl_off), row_correct and the
  * status word may each be NULL. */
-typedef enum { NNCL__LOSS_OUT_NONE = 0, NNCL__LOSS_OUT_GRAD = 1, NNCL__LOSS_OUT_PROBS = 2 } nncl__loss_out;
+typedef enum {
+    NNCL__LOSS_OUT_NONE = NNCL_LOSS_OUT_NONE,
+    NNCL__LOSS_OUT_GRAD = NNCL_LOSS_OUT_GRAD,
+    NNCL__LOSS_OUT_PROBS = NNCL_LOSS_OUT_PROBS
+} nncl__loss_out;
 nncl_status nncl__loss(nncl_context *ctx, nncl_loss loss, nncl_activation act, nncl__view z,
                        const nncl__view *t, size_t rows, size_t cols, nncl__loss_out what,
                        nncl__view out, cl_mem row_loss, cl_uint rl_off, cl_mem row_correct,
                        cl_mem status);
+/* ---- kernels/reduce.cl (host/ops/reduce.c) ---- */
+
 /* acc[slot] (+)= Σ of n consecutive floats from a.off (one work-item, fixed order). */
 nncl_status nncl__sum(nncl_context *ctx, nncl__view a, size_t n, cl_mem acc, cl_uint slot, int overwrite);
 
 /* Flags NaN or infinity in X (rows x cols) as NNCL_DEV_NONFINITE_INPUT in
  * the status word (kernels/reduce.cl). */
 nncl_status nncl__check_finite(nncl_context *ctx, nncl__view X, size_t rows, size_t cols, cl_mem status);
+
+/* ---- kernels/data.cl (host/ops/data.c) ---- */
 
 /* Rows idx[first .. first+rows) of a data set's features (cols wide; bytes
  * when u8, else floats), times scale, standardised when mean/inv_std are not
@@ -72,7 +103,7 @@ typedef struct {
 nncl_status nncl__gather(nncl_context *ctx, const nncl__gather_source *src, cl_mem idx, size_t first,
                          size_t rows, cl_mem x, cl_mem y);
 
-/* ---- optimizers (host/ops/optim.c, kernels/optim.cl) ---- */
+/* ---- kernels/optim.cl (host/ops/optim.c) ---- */
 
 /* Validates hyper-parameters; the message names the bad one. */
 nncl_status nncl__optim_validate(nncl_context *ctx, const nncl_optimizer *opt);

@@ -1,0 +1,205 @@
+/* Launchers for kernels/gemm.cl: the GEMM family (gemm_nn, gemm_np, gemm_tn,
+ * gemm_tp, gemm_local), pack_b and transpose, and the public products built
+ * on them (nncl_gemm, nncl_dense_forward). nncl__gemm picks the kernel and
+ * the copies that feed it; shapes are checked by the public calls. */
+#include "core/core.h"
+#include "ops/ops.h"
+
+static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
+
+/* When the TN layout (ctx->tiles.transpose_a NNCL__TN_AUTO) transposes A into
+ * scratch instead of reading Aᵀ in place: its rows are a multiple of 1 KB
+ * apart (read in place, every k would then land in the same few cache sets)
+ * and the product is at least this big in every dimension, so that the
+ * misses cost more than the copy. The measurements behind the thresholds are
+ * in docs/PERFORMANCE.md, "Why the GEMM paths are chosen as they are". */
+#define CONFLICT_STRIDE_FLOATS 256 /* 1 KB of floats */
+#define TRANSPOSE_A_MIN_M 512
+#define TRANSPOSE_A_MIN_N 128
+#define TRANSPOSE_A_MIN_K 512
+
+/* The arguments every GEMM kernel takes, in their order in kernels/gemm.cl:
+ * sizes, alpha, A, B, beta, C, the bias (buffer and offset; has_bias 0: none),
+ * the activation, D (the outputs dact'() is taken from) and dact
+ * (NNCL_ACT_ID_NONE: no derivative factor). */
+static nncl_status set_gemm_args(nncl_context *ctx, nncl__kernel_id id, cl_uint M, cl_uint N, cl_uint K,
+                                 cl_uint a_rows, cl_float alpha, nncl__view A, nncl__view B, cl_float beta,
+                                 nncl__view C, cl_mem bias, cl_uint bias_off, cl_int has_bias, cl_int act,
+                                 nncl__view D, cl_int dact)
+{
+    nncl__args a = nncl__args_begin(ctx, id);
+    nncl__arg_uint(&a, M);
+    nncl__arg_uint(&a, N);
+    nncl__arg_uint(&a, K);
+    nncl__arg_uint(&a, a_rows);
+    nncl__arg_float(&a, alpha);
+    nncl__arg_view(&a, A);
+    nncl__arg_view(&a, B);
+    nncl__arg_float(&a, beta);
+    nncl__arg_view(&a, C);
+    nncl__arg_mem(&a, bias);
+    nncl__arg_uint(&a, bias_off);
+    nncl__arg_int(&a, has_bias);
+    nncl__arg_int(&a, act);
+    nncl__arg_view(&a, D);
+    nncl__arg_int(&a, dact);
+    return nncl__args_end(&a);
+}
+
+/* pack_b(B, trans, K, N, out at out_off): op(B) into TN-column panels. */
+static nncl_status set_pack_b_args(nncl_context *ctx, nncl__view B, cl_int trans, cl_uint K, cl_uint N,
+                                   cl_mem out, cl_uint out_off)
+{
+    nncl__args a = nncl__args_begin(ctx, NNCL__K_PACK_B);
+    nncl__arg_view(&a, B);
+    nncl__arg_int(&a, trans);
+    nncl__arg_uint(&a, K);
+    nncl__arg_uint(&a, N);
+    nncl__arg_mem(&a, out);
+    nncl__arg_uint(&a, out_off);
+    return nncl__args_end(&a);
+}
+
+/* transpose(in, out, rows, cols): out = inᵀ. */
+static nncl_status set_transpose_args(nncl_context *ctx, nncl__view in, nncl__view out, cl_uint rows,
+                                      cl_uint cols)
+{
+    nncl__args a = nncl__args_begin(ctx, NNCL__K_TRANSPOSE);
+    nncl__arg_view(&a, in);
+    nncl__arg_view(&a, out);
+    nncl__arg_uint(&a, rows);
+    nncl__arg_uint(&a, cols);
+    return nncl__args_end(&a);
+}
+
+/* C = act(alpha·op(A)·op(B) + beta·C + bias) ⊙ dact'(Y), on raw views;
+ * shapes already checked. */
+nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                       float alpha, nncl__view A, nncl__view B, float beta, nncl__view C,
+                       const nncl__gemm_extras *x)
+{
+    const nncl__gemm_extras none = {0};
+    if (!x) x = &none;
+    size_t a_rows = x->ones_row ? M - 1 : M; /* rows of op(A) stored */
+    /* Operands are rearranged in the context's scratch (A first, B after) so
+     * that one fast kernel does every product; each copy is O(M·K) or O(K·N)
+     * against the product's O(M·N·K):
+     *  - Aᵀ is transposed into row-major when B is not packed, or when its
+     *    rows are CONFLICT_STRIDE_FLOATS apart and the product is at least
+     *    TRANSPOSE_A_MIN_{M,N,K} (above). Otherwise gemm_tp reads Aᵀ in place,
+     *    the TM values of one k being contiguous;
+     *  - B is packed into panels when it is transposed, or when M is large
+     *    enough that every panel is reused by many row tiles, or N is below
+     *    one panel (the zero padding then keeps the fast path).
+     * docs/PERFORMANCE.md ("Why the GEMM paths are chosen as they are") has
+     * the measurements behind each rule. */
+    int local = ctx->tiles.local_gemm;
+    int pack = !local && (trans_b || M >= ctx->tiles.pack_min_m || N < (size_t)ctx->tiles.tn);
+    /* (a_rows 0: op(A) is a lone row of ones, with nothing stored to copy) */
+    int copy_a = trans_a && a_rows > 0 &&
+                 (local || ctx->tiles.transpose_a == NNCL__TN_TRANSPOSE ||
+                  (ctx->tiles.transpose_a == NNCL__TN_AUTO &&
+                   ((A.ld % CONFLICT_STRIDE_FLOATS == 0 && M >= TRANSPOSE_A_MIN_M &&
+                     N >= TRANSPOSE_A_MIN_N && K >= TRANSPOSE_A_MIN_K) ||
+                    !pack)));
+    int copy_b = local && trans_b;
+    size_t tn = (size_t)ctx->tiles.tn, panels = div_up(N, tn);
+    size_t a_floats = copy_a ? a_rows * K : 0, b_floats = pack ? panels * tn * K : copy_b ? K * N : 0;
+    cl_mem tmp = NULL;
+    if (a_floats + b_floats) NNCL__TRY(nncl__scratch(ctx, (a_floats + b_floats) * sizeof(float), &tmp));
+    if (copy_a) {
+        /* A is K x a_rows; scratch gets Aᵀ, a_rows x K. */
+        NNCL__TRY(nncl__transpose(ctx, A, K, a_rows, (nncl__view){tmp, 0, (cl_uint)K}));
+        A = (nncl__view){tmp, 0, (cl_uint)K};
+        trans_a = 0;
+    }
+    if (pack) {
+        cl_uint out_off = (cl_uint)a_floats;
+        NNCL__TRY(set_pack_b_args(ctx, B, trans_b, (cl_uint)K, (cl_uint)N, tmp, out_off));
+        size_t global[2] = {div_up(K, NNCL_PACK_ROWS), panels};
+        NNCL__TRY(nncl__launch(ctx, NNCL__K_PACK_B, 2, global));
+        B = (nncl__view){tmp, out_off, (cl_uint)K};
+    } else if (copy_b) {
+        /* B is N x K; scratch gets Bᵀ, K x N. */
+        nncl__view bt = {tmp, (cl_uint)a_floats, (cl_uint)N};
+        NNCL__TRY(nncl__transpose(ctx, B, N, K, bt));
+        B = bt;
+    }
+    nncl__kernel_id id = local             ? NNCL__K_GEMM_LOCAL
+                         : trans_a && pack ? NNCL__K_GEMM_TP
+                         : trans_a         ? NNCL__K_GEMM_TN
+                         : pack            ? NNCL__K_GEMM_NP
+                                           : NNCL__K_GEMM_NN;
+    nncl__view bias = x->bias ? *x->bias : (nncl__view){C.mem, 0, 0};
+    nncl__view d = x->dact_y ? *x->dact_y : (nncl__view){C.mem, 0, 0};
+    NNCL__TRY(set_gemm_args(ctx, id, (cl_uint)M, (cl_uint)N, (cl_uint)K, (cl_uint)a_rows, alpha, A, B, beta,
+                            C, bias.mem, bias.off, x->bias != NULL, (cl_int)x->act, d,
+                            x->dact_y ? (cl_int)x->dact : NNCL_ACT_ID_NONE));
+    if (local) {
+        /* Columns along x: one work-group per (lwg·lrb)-square tile of C. */
+        size_t side = (size_t)ctx->tiles.lwg * (size_t)ctx->tiles.lrb;
+        size_t groups[2] = {div_up(N, side) * (size_t)ctx->tiles.lwg, div_up(M, side) * (size_t)ctx->tiles.lwg};
+        return nncl__launch(ctx, id, 2, groups);
+    }
+    size_t global[2] = {div_up(M, (size_t)ctx->tiles.tm), panels};
+    return nncl__launch(ctx, id, 2, global);
+}
+
+nncl_status nncl__transpose(nncl_context *ctx, nncl__view in, size_t rows, size_t cols,
+                            nncl__view out)
+{
+    NNCL__TRY(set_transpose_args(ctx, in, out, (cl_uint)rows, (cl_uint)cols));
+    size_t global[2] = {div_up(cols, NNCL_TRANSPOSE_BLOCK), div_up(rows, NNCL_TRANSPOSE_BLOCK)};
+    return nncl__launch(ctx, NNCL__K_TRANSPOSE, 2, global);
+}
+
+nncl_status nncl_gemm(nncl_context *ctx, int trans_a, int trans_b, float alpha,
+                      const nncl_tensor *A, const nncl_tensor *B, float beta, nncl_tensor *C)
+{
+    if (!ctx) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_gemm: ctx is NULL");
+    NNCL__TRY(nncl__check_tensor(ctx, A, "nncl_gemm: A"));
+    NNCL__TRY(nncl__check_tensor(ctx, B, "nncl_gemm: B"));
+    NNCL__TRY(nncl__check_tensor(ctx, C, "nncl_gemm: C"));
+    size_t M = trans_a ? A->cols : A->rows, K = trans_a ? A->rows : A->cols;
+    size_t KB = trans_b ? B->cols : B->rows, N = trans_b ? B->rows : B->cols;
+    if (K != KB || C->rows != M || C->cols != N)
+        return nncl__fail(ctx, NNCL_ERR_SHAPE,
+                          "nncl_gemm: op(A) is %zux%zu, op(B) is %zux%zu, C is %zux%zu; need "
+                          "op(A) MxK, op(B) KxN, C MxN",
+                          M, K, KB, N, C->rows, C->cols);
+    if (nncl__overlap(C, A) || nncl__overlap(C, B))
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_gemm: C shares memory with A or B");
+    if (!(alpha == alpha) || !(beta == beta))
+        return nncl__fail(ctx, NNCL_ERR_NUMERIC, "nncl_gemm: alpha or beta is NaN");
+    return nncl__gemm(ctx, trans_a, trans_b, M, N, K, alpha, nncl__view_of(A), nncl__view_of(B),
+                      beta, nncl__view_of(C), NULL);
+}
+
+/* Y = act(X·W + b): X batch x in, W in x out, b 1 x out, Y batch x out. */
+nncl_status nncl_dense_forward(nncl_context *ctx, const nncl_tensor *X, const nncl_tensor *W,
+                               const nncl_tensor *b, nncl_activation act, nncl_tensor *Y)
+{
+    if (!ctx) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_dense_forward: ctx is NULL");
+    NNCL__TRY(nncl__check_tensor(ctx, X, "nncl_dense_forward: X"));
+    NNCL__TRY(nncl__check_tensor(ctx, W, "nncl_dense_forward: W"));
+    NNCL__TRY(nncl__check_tensor(ctx, Y, "nncl_dense_forward: Y"));
+    if (b) NNCL__TRY(nncl__check_tensor(ctx, b, "nncl_dense_forward: b"));
+    if ((int)act < 0 || act >= NNCL_ACT_SOFTMAX)
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG,
+                          "nncl_dense_forward: activation %d is not identity, sigmoid, tanh, "
+                          "relu or leaky_relu",
+                          (int)act);
+    if (X->cols != W->rows || Y->rows != X->rows || Y->cols != W->cols ||
+        (b && (b->rows != 1 || b->cols != W->cols)))
+        return nncl__fail(ctx, NNCL_ERR_SHAPE,
+                          "nncl_dense_forward: X is %zux%zu, W %zux%zu, b %zux%zu, Y %zux%zu; "
+                          "need X batch x in, W in x out, b 1 x out, Y batch x out",
+                          X->rows, X->cols, W->rows, W->cols, b ? b->rows : 0, b ? b->cols : 0,
+                          Y->rows, Y->cols);
+    if (nncl__overlap(Y, X) || nncl__overlap(Y, W) || nncl__overlap(Y, b))
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_dense_forward: Y shares memory with X, W or b");
+    nncl__view bias = b ? nncl__view_of(b) : (nncl__view){0};
+    nncl__gemm_extras x = {.bias = b ? &bias : NULL, .act = act};
+    return nncl__gemm(ctx, 0, 0, X->rows, W->cols, X->cols, 1.0f, nncl__view_of(X),
+                      nncl__view_of(W), 0.0f, nncl__view_of(Y), &x);
+}
