@@ -418,17 +418,20 @@ START_TEST(command_line_end_to_end)
     fclose(f), fclose(g);
 
     snprintf(cmd, sizeof cmd, "%s train --data %s --validation-split 0.25 --layers 8 --epochs 15 --batch 16 "
-             "--lr 0.01 --save %s/m.safetensors --checkpoint %s/ck.safetensors --plot %s/curve.svg --json",
+             "--early-stop 0 --lr 0.01 --save %s/m.safetensors --checkpoint %s/ck.safetensors --plot %s/curve.svg "
+             "--json",
              NNCL_CLI, csv, dir, dir, dir);
     int rc = run(cmd, out);
     char *text = slurp(out);
     ck_assert_msg(rc == 0, "train exited %d:\n%s", rc, text);
-    char *json = strrchr(text, '{');
+    char *json = strstr(text, "{\"task\": \"classification\"");
     ck_assert_ptr_nonnull(json);
     ck_assert_ptr_nonnull(strstr(json, "\"epochs\": 15"));
-    const char *acc = strstr(json, "\"test_accuracy\": ");
+    /* A validation split is reported as validation, never as test data. */
+    ck_assert_ptr_nonnull(strstr(json, "\"test_accuracy\": null"));
+    const char *acc = strstr(json, "\"validation_accuracy\": ");
     ck_assert_ptr_nonnull(acc);
-    ck_assert_msg(atof(acc + 17) > 0.95, "test accuracy %s", acc);
+    ck_assert_msg(atof(acc + 23) > 0.95, "validation accuracy %s", acc);
     free(text);
     struct stat st;
     ck_assert_int_eq(stat(out, &st), 0);

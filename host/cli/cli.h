@@ -5,12 +5,17 @@
 #include <nncl/nncl.h>
 
 #include <stddef.h>
+#include <stdio.h>
 
 int cli_devices(int argc, char **argv);
 int cli_train(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_predict(int argc, char **argv);
 int cli_bench(int argc, char **argv);
+
+/* The model's layer table (inputs -> units, activation, parameters) and its
+ * total, for `nncl summary` and the start of `nncl train`. */
+void cli_print_summary(FILE *out, const nncl_model *model);
 
 /* Prints "nncl: <what>: <status>: <detail>" to stderr and returns 1. */
 int cli_fail(const nncl_context *ctx, nncl_status st, const char *what);

@@ -80,11 +80,15 @@ static nncl_status standardize_targets(nncl_model *m, const nncl_dataset *train)
     return st;
 }
 
-/* Sets the model's normalisation from the training set's columns, unless it
- * has one already; and its targets' (mse). */
-static nncl_status standardize(nncl_model *m, const nncl_dataset *train)
+nncl_status nncl_model_standardize(nncl_model *m, const nncl_dataset *train)
 {
+    if (!m || !train)
+        return nncl__fail(m ? nncl__model_context(m) : NULL, NNCL_ERR_INVALID_ARG, "nncl_model_standardize: NULL argument");
     size_t cols = nncl_dataset_cols(train);
+    if (cols != nncl_model_inputs(m))
+        return nncl__fail(nncl__model_context(m), NNCL_ERR_SHAPE,
+                          "nncl_model_standardize: the data set has %zu feature columns, the model takes %zu inputs",
+                          cols, nncl_model_inputs(m));
     NNCL__TRY(standardize_targets(m, train));
     if (nncl_model_get_normalization(m, NULL, NULL, cols)) return NNCL_OK;
     float *mean = malloc(cols * sizeof *mean), *std = malloc(cols * sizeof *std);
@@ -116,7 +120,7 @@ static nncl_status prepare(fit_state *f, const nncl_dataset *train)
         f->train = f->owned_train;
         f->valid = f->owned_valid;
     }
-    if (o->standardize) NNCL__TRY(standardize(f->m, f->train));
+    if (o->standardize) NNCL__TRY(nncl_model_standardize(f->m, f->train));
     if (o->restore_best) {
         f->n_params = nncl_model_param_count(f->m);
         f->best_params = malloc(f->n_params * sizeof *f->best_params);

@@ -626,6 +626,12 @@ typedef struct nncl_fit_options {
  * restore_best 1; standardize 1. */
 NNCL_API nncl_fit_options nncl_fit_options_defaults(void);
 
+/* Sets the model's input standardisation from ds's columns (mean, standard
+ * deviation) unless it has one, and for an mse model its target
+ * standardisation from ds's targets unless it has one: what
+ * nncl_fit_options.standardize does before the first epoch. */
+NNCL_API nncl_status nncl_model_standardize(nncl_model *model, const nncl_dataset *ds);
+
 /* The batch size and epoch count a fit of `rows` training rows will use
  * under options (NULL: the defaults), e.g. to size a learning-rate schedule
  * (cosine's total_steps) before the fit. */
