@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 void nncl_test_add_case(Suite *s, const char *name, double timeout, const TTest *const *tests,
@@ -159,4 +160,38 @@ void nncl_test_assert_close(const float *got, const double *want, size_t n, doub
                       "%s: element %zu is %.9g, want %.9g (error %.3g > %.3g)", what, i,
                       (double)got[i], want[i], err, tol * scale);
     }
+}
+
+int nncl_test_shell(const char *cmd, const char *out_path)
+{
+    char line[8192];
+    snprintf(line, sizeof line, "(%s) > '%s' 2>&1", cmd, out_path);
+    int status = system(line);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+char *nncl_test_read_text(const char *path)
+{
+    enum { MAX_TEXT = 4 << 20 };
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    char *buf = calloc(MAX_TEXT, 1);
+    ck_assert_ptr_nonnull(buf);
+    size_t n = fread(buf, 1, MAX_TEXT - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+const char *nncl_test_write_text(const char *name, const char *text)
+{
+    static char paths[8][1024];
+    static int next;
+    char *p = paths[next++ % 8];
+    snprintf(p, sizeof paths[0], "%s/%s", nncl_test_tmpdir(), name);
+    FILE *f = fopen(p, "wb");
+    ck_assert_msg(f != NULL, "cannot write %s", p);
+    fputs(text, f);
+    fclose(f);
+    return p;
 }

@@ -58,6 +58,15 @@ nncl_tensor *nncl_test_tensor(nncl_context *ctx, size_t rows, size_t cols, const
 /* A temporary directory for the process ("/tmp/nncl-test-XXXXXX"), removed at exit. */
 const char *nncl_test_tmpdir(void);
 
+/* Runs a shell command with stdout and stderr into out_path; its exit status
+ * (-1 when it did not exit). */
+int nncl_test_shell(const char *cmd, const char *out_path);
+/* A file's whole text (NUL-terminated, at most 4 MiB); the caller frees it. */
+char *nncl_test_read_text(const char *path);
+/* Writes text to a new file in nncl_test_tmpdir(); returns its path
+ * (static storage, valid for the next 8 calls). */
+const char *nncl_test_write_text(const char *name, const char *text);
+
 /* Asserts |got - want| <= tol * max(1, |want|) for every element, naming the first miss. */
 void nncl_test_assert_close(const float *got, const double *want, size_t n, double tol,
                             const char *what);
