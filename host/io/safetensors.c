@@ -5,6 +5,7 @@
 
 #include "io/json.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -526,6 +527,12 @@ static nncl_status read_file(nncl__errbuf *err, const char *path, FILE *fp,
     show_bytes(head, head_len, shown);
     uint64_t n = 0;
     for (int i = 7; i >= 0; i--) n = n << 8 | len8[i];
+    /* Eight bytes of text as a length are over 2^56: a text file, not a
+     * damaged model, so its length is no news. */
+    int text_start = 1;
+    for (int i = 0; i < 8; i++) text_start &= (len8[i] >= 0x20 && len8[i] < 0x7f) || isspace(len8[i]);
+    if (n > size - 8 && text_start)
+        return st_fail(err, NNCL_ERR_FORMAT, path, "not a safetensors file (it starts with \"%s\")", shown);
     if (n > size - 8)
         return st_fail(err, NNCL_ERR_FORMAT, path,
                        "not a safetensors file (it starts with \"%s\"): header length %llu is "
