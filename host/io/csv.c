@@ -621,10 +621,11 @@ static nncl_status read_layout(csv_table *t)
     t->header = is_header(t->cells, t->names, t->ncols, t->cells + t->ncols, n2,
                           by_name ? want : NULL);
     const char *label = want;
-    if (t->opt->features && by_name && t->header) { /* an absent label column: no labels */
+    if (t->opt->features && by_name) { /* an absent label column: no labels */
         int present = 0;
-        for (size_t c = 0; c < t->ncols; c++) present |= strcmp(t->names[c], want) == 0;
-        if (!present) label = "none";
+        for (size_t c = 0; t->header && c < t->ncols; c++) present |= strcmp(t->names[c], want) == 0;
+        /* Without a header only an index can name a column. */
+        if (!present && (t->header || strspn(want, "0123456789") != strlen(want))) label = "none";
     }
     NNCL__IO_TRY(find_label(R->err, R->path, t->first_line, label, t->header ? t->names : NULL,
                             t->ncols, &t->lab));
