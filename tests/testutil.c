@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 void nncl_test_add_case(Suite *s, const char *name, double timeout, const TTest *const *tests,
@@ -159,4 +160,34 @@ void nncl_test_assert_close(const float *got, const double *want, size_t n, doub
                       "%s: element %zu is %.9g, want %.9g (error %.3g > %.3g)", what, i,
                       (double)got[i], want[i], err, tol * scale);
     }
+}
+
+int nncl_test_shell(const char *cmd, const char *out_path)
+{
+    char line[8192];
+    snprintf(line, sizeof line, "%s > '%s' 2>&1", cmd, out_path);
+    int status = system(line);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+char *nncl_test_slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    char *buf = calloc(1 << 20, 1);
+    ck_assert_ptr_nonnull(buf);
+    size_t n = fread(buf, 1, (1 << 20) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+void nncl_test_expect_shell(const char *cmd, const char *out_path, int status, const char *needle,
+                            const char *absent)
+{
+    int rc = nncl_test_shell(cmd, out_path);
+    char *text = nncl_test_slurp(out_path);
+    ck_assert_msg(rc == status && strstr(text, needle) && !(absent && strstr(text, absent)),
+                  "`%s` exited %d (want %d), said: %s", cmd, rc, status, text);
+    free(text);
 }

@@ -58,6 +58,16 @@ nncl_tensor *nncl_test_tensor(nncl_context *ctx, size_t rows, size_t cols, const
 /* A temporary directory for the process ("/tmp/nncl-test-XXXXXX"), removed at exit. */
 const char *nncl_test_tmpdir(void);
 
+/* Runs a shell command line with stdout and stderr to out_path; returns its
+ * exit status (-1: it did not exit normally). */
+int nncl_test_shell(const char *cmd, const char *out_path);
+/* The first MiB of a file, NUL-terminated; the caller frees it. */
+char *nncl_test_slurp(const char *path);
+/* Runs cmd; asserts its exit status and that its output holds `needle` (and
+ * not `absent`, when not NULL). */
+void nncl_test_expect_shell(const char *cmd, const char *out_path, int status, const char *needle,
+                            const char *absent);
+
 /* Asserts |got - want| <= tol * max(1, |want|) for every element, naming the first miss. */
 void nncl_test_assert_close(const float *got, const double *want, size_t n, double tol,
                             const char *what);
