@@ -63,15 +63,21 @@ static void json_names(const char *key, const nncl_model *model,
     printf("]");
 }
 
-/* The figures of one epoch record; NaN ones (no validation or test set) left out. */
-static void print_record(const nncl_epoch_record *r)
+/* The figures of one epoch record; NaN ones (no validation or test set) left
+ * out, and the accuracies of a regression, which mean nothing there. */
+static void print_record(const nncl_epoch_record *r, int regression)
 {
-    printf("last epoch %llu: train loss %.6g accuracy %.4f", (unsigned long long)r->epoch + 1,
-           (double)r->train_loss, (double)r->train_accuracy);
-    if (r->valid_loss == r->valid_loss)
-        printf(", validation loss %.6g accuracy %.4f", (double)r->valid_loss, (double)r->valid_accuracy);
-    if (r->test_loss == r->test_loss)
-        printf(", test loss %.6g accuracy %.4f", (double)r->test_loss, (double)r->test_accuracy);
+    const char *acc = regression ? "" : " accuracy ";
+    printf("last epoch %llu: train loss %.6g%s", (unsigned long long)r->epoch + 1, (double)r->train_loss, acc);
+    if (!regression) printf("%.4f", (double)r->train_accuracy);
+    if (r->valid_loss == r->valid_loss) {
+        printf(", validation loss %.6g%s", (double)r->valid_loss, acc);
+        if (!regression) printf("%.4f", (double)r->valid_accuracy);
+    }
+    if (r->test_loss == r->test_loss) {
+        printf(", test loss %.6g%s", (double)r->test_loss, acc);
+        if (!regression) printf("%.4f", (double)r->test_accuracy);
+    }
     printf(", lr %.3g, %.2f s\n", (double)r->lr, r->seconds);
 }
 
@@ -121,7 +127,7 @@ static void print_text(const char *path, const nncl_model *model, const nncl_epo
     if (!epochs) printf("history: none stored\n");
     else {
         printf("history: %zu epoch%s\n", epochs, epochs == 1 ? "" : "s");
-        print_record(last);
+        print_record(last, spec.loss == NNCL_LOSS_MSE);
     }
 }
 
