@@ -34,7 +34,7 @@ static char *train(const char *args, int want_status)
     snprintf(out, sizeof out, "%s/train-out.txt", nncl_test_tmpdir());
     snprintf(cmd, sizeof cmd, "%s train %s", NNCL_CLI, args);
     int rc = nncl_test_shell(cmd, out);
-    char *text = nncl_test_read_text(out);
+    char *text = nncl_test_slurp(out);
     ck_assert_msg(rc == want_status, "`%s` exited %d (want %d):\n%s", cmd, rc, want_status, text);
     return text;
 }
@@ -91,7 +91,7 @@ START_TEST(regression_targets_train_a_regressor)
     ck_assert_msg(r2 > 0.9, "R2 %g:\n%s", r2, out);
     ck_assert_msg(number_after(out, "\"test_rmse\": ") < 10, "%s", out);
     free(out);
-    char *saved = nncl_test_read_text(model);
+    char *saved = nncl_test_slurp(model);
     const char *header = saved + 8; /* after the header length */
     ck_assert_msg(strstr(header, ",1:identity\"") != NULL && strstr(header, "\"loss\":\"mse\"") != NULL, "%.300s",
                   header);
@@ -130,7 +130,7 @@ START_TEST(history_json_and_quiet)
     ck_assert_msg(strstr(out, "\"history\": [{\"epoch\": 1,") != NULL, "%s", out);
     ck_assert_msg(strstr(out, "{\"epoch\": 4,") != NULL, "%s", out);
     free(out);
-    char *table = nncl_test_read_text(hist);
+    char *table = nncl_test_slurp(hist);
     int lines = 0;
     for (char *c = table; *c; c++) lines += *c == '\n';
     ck_assert_msg(lines == 5 && !strncmp(table, "epoch,train_loss,", 17), "%s", table);
@@ -154,17 +154,17 @@ START_TEST(interrupt_keeps_the_curves_and_resume_continues_them)
              "kill -INT $pid; wait $pid",
              NNCL_CLI, data, dir, dir, dir, out);
     int rc = nncl_test_shell(cmd, out);
-    char *text = nncl_test_read_text(out);
+    char *text = nncl_test_slurp(out);
     ck_assert_msg(rc == 130, "exit %d:\n%s", rc, text);
     ck_assert_msg(strstr(text, "resume with --resume") != NULL, "%s", text);
     free(text);
     char path[1024];
     snprintf(path, sizeof path, "%s/int.svg", dir);
-    text = nncl_test_read_text(path);
+    text = nncl_test_slurp(path);
     ck_assert_ptr_nonnull(strstr(text, "</svg>"));
     free(text);
     snprintf(path, sizeof path, "%s/int.csv", dir);
-    text = nncl_test_read_text(path);
+    text = nncl_test_slurp(path);
     int before = 0;
     for (char *c = text; *c; c++) before += *c == '\n';
     free(text);
@@ -177,7 +177,7 @@ START_TEST(interrupt_keeps_the_curves_and_resume_continues_them)
     text = train(args, 0);
     free(text);
     snprintf(path, sizeof path, "%s/resumed.csv", dir);
-    text = nncl_test_read_text(path);
+    text = nncl_test_slurp(path);
     int after = 0;
     for (char *c = text; *c; c++) after += *c == '\n';
     ck_assert_msg(after == before + 2, "history before %d lines, after %d:\n%s", before, after, text);

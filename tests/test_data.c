@@ -368,37 +368,6 @@ START_TEST(data_and_model_must_agree)
 }
 END_TEST
 
-/* Runs a shell command line; returns its exit status; output to out_path. */
-static int run(const char *cmd, const char *out_path)
-{
-    char line[4096];
-    snprintf(line, sizeof line, "%s > '%s' 2>&1", cmd, out_path);
-    int status = system(line);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    char *buf = calloc(1 << 20, 1);
-    size_t n = fread(buf, 1, (1 << 20) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
-/* Runs cmd; asserts its exit status and that its output holds `needle` (and
- * not `absent`, when given). */
-static void expect_run(const char *cmd, const char *out_path, int status, const char *needle, const char *absent)
-{
-    int rc = run(cmd, out_path);
-    char *text = slurp(out_path);
-    ck_assert_msg(rc == status && strstr(text, needle) && !(absent && strstr(text, absent)),
-                  "`%s` exited %d (want %d), said: %s", cmd, rc, status, text);
-    free(text);
-}
-
 START_TEST(command_line_end_to_end)
 {
     const char *dir = nncl_test_tmpdir();
@@ -421,8 +390,8 @@ START_TEST(command_line_end_to_end)
              "--early-stop 0 --lr 0.01 --save %s/m.safetensors --checkpoint %s/ck.safetensors --plot %s/curve.svg "
              "--json",
              NNCL_CLI, csv, dir, dir, dir);
-    int rc = run(cmd, out);
-    char *text = slurp(out);
+    int rc = nncl_test_shell(cmd, out);
+    char *text = nncl_test_slurp(out);
     ck_assert_msg(rc == 0, "train exited %d:\n%s", rc, text);
     char *json = strstr(text, "{\"task\": \"classification\"");
     ck_assert_ptr_nonnull(json);
@@ -437,16 +406,16 @@ START_TEST(command_line_end_to_end)
     ck_assert_int_eq(stat(out, &st), 0);
     char svg[512];
     snprintf(svg, sizeof svg, "%s/curve.svg", dir);
-    text = slurp(svg);
+    text = nncl_test_slurp(svg);
     ck_assert_ptr_nonnull(strstr(text, "</svg>"));
     free(text);
 
     snprintf(cmd, sizeof cmd, "%s eval --model %s/m.safetensors --data %s --json", NNCL_CLI, dir, csv);
-    expect_run(cmd, out, 0, "\"confusion\": [[", NULL);
+    nncl_test_expect_shell(cmd, out, 0, "\"confusion\": [[", NULL);
 
     snprintf(cmd, sizeof cmd, "%s predict --model %s/m.safetensors --input %s", NNCL_CLI, dir, feats);
-    rc = run(cmd, out);
-    text = slurp(out);
+    rc = nncl_test_shell(cmd, out);
+    text = nncl_test_slurp(out);
     ck_assert_msg(rc == 0, "predict exited %d:\n%s", rc, text);
     int lines = 0;
     for (char *c = text; *c; c++) lines += *c == '\n';
@@ -456,13 +425,13 @@ START_TEST(command_line_end_to_end)
     /* A finished run resumes only to train more epochs, with the checkpoint's model. */
     snprintf(cmd, sizeof cmd, "%s train --data %s --validation-split 0.25 --epochs 15 --batch 16 "
              "--resume %s/ck.safetensors", NNCL_CLI, csv, dir);
-    expect_run(cmd, out, 2, "already done 15 epochs", NULL);
+    nncl_test_expect_shell(cmd, out, 2, "already done 15 epochs", NULL);
     snprintf(cmd, sizeof cmd, "%s train --data %s --validation-split 0.25 --epochs 17 --batch 16 --layers 8 "
              "--resume %s/ck.safetensors", NNCL_CLI, csv, dir);
-    expect_run(cmd, out, 2, "drop --layers", NULL);
+    nncl_test_expect_shell(cmd, out, 2, "drop --layers", NULL);
     snprintf(cmd, sizeof cmd, "%s train --data %s --validation-split 0.25 --epochs 17 --batch 16 "
              "--resume %s/ck.safetensors", NNCL_CLI, csv, dir);
-    expect_run(cmd, out, 0, "epoch  17", "epoch  15");
+    nncl_test_expect_shell(cmd, out, 0, "epoch  17", "epoch  15");
 
     struct { const char *args; int status; const char *needle; } misuse[] = {
         {"train --bogus", 2, "unknown option \"--bogus\""},
@@ -483,13 +452,13 @@ START_TEST(command_line_end_to_end)
     };
     for (size_t i = 0; i < sizeof misuse / sizeof *misuse; i++) {
         snprintf(cmd, sizeof cmd, "%s %s", NNCL_CLI, misuse[i].args);
-        expect_run(cmd, out, misuse[i].status, misuse[i].needle, NULL);
+        nncl_test_expect_shell(cmd, out, misuse[i].status, misuse[i].needle, NULL);
     }
     /* A model that does not match the data's width. */
     snprintf(cmd, sizeof cmd, "%s eval --model %s/m.safetensors --data %s", NNCL_CLI, dir, make_idx_folder());
-    expect_run(cmd, out, 1, "the model takes 2 inputs", NULL);
+    nncl_test_expect_shell(cmd, out, 1, "the model takes 2 inputs", NULL);
     snprintf(cmd, sizeof cmd, "NNCL_DEVICE=nonsense %s devices", NNCL_CLI);
-    expect_run(cmd, out, 1, "nonsense", NULL);
+    nncl_test_expect_shell(cmd, out, 1, "nonsense", NULL);
 }
 END_TEST
 

@@ -421,6 +421,29 @@ START_TEST(read_rejects_short_and_oversized_headers)
 }
 END_TEST
 
+/* A CSV (or any other file) given as a model says what it is not, and shows
+ * how it starts, instead of a nonsensical header length. */
+START_TEST(read_names_a_file_that_is_not_safetensors)
+{
+    const char *p = tmp_path("iris.csv");
+    FILE *f = fopen(p, "wb");
+    fputs("sepal length (cm),sepal width (cm),target\n5.1,3.5,setosa\n", f);
+    fclose(f);
+    expect_read_error(p, NNCL_ERR_FORMAT,
+                      "not a safetensors file (it starts with \"sepal length (cm\")");
+    /* A plausible length whose header is not a JSON object. */
+    expect_read_error(write_raw("list.st", "[1, 2, 3]", 0), NNCL_ERR_FORMAT,
+                      "not a safetensors file (it starts with "
+                      "\"\\x09\\x00\\x00\\x00\\x00\\x00\\x00\\x00[1, 2, 3\")");
+    /* Quotes and backslashes in the first bytes are escaped. */
+    p = tmp_path("quoted.txt");
+    f = fopen(p, "wb");
+    fputs("\"a\\b\" and a long line of text\n", f);
+    fclose(f);
+    expect_read_error(p, NNCL_ERR_FORMAT, "(it starts with \"\\\"a\\\\b\\\" and a long\")");
+}
+END_TEST
+
 START_TEST(read_rejects_bad_json)
 {
     expect_read_error(write_raw("j1.st", "{\"a\":", 0), NNCL_ERR_FORMAT,
@@ -591,7 +614,8 @@ static void host_cases(Suite *s)
                    write_into_missing_dir_fails_and_leaves_nothing,
                    overwrite_replaces_content_without_leftovers, failed_rename_removes_temporary,
                    write_error_keeps_old_file, write_rejects_bad_arguments,
-                   read_rejects_short_and_oversized_headers, read_rejects_bad_json,
+                   read_rejects_short_and_oversized_headers,
+                   read_names_a_file_that_is_not_safetensors, read_rejects_bad_json,
                    read_rejects_bad_entries, read_rejects_bad_layout, read_rejects_bad_metadata,
                    read_rejects_missing_file_and_directory, json_decodes_strings_and_numbers,
                    json_writer_round_trips);

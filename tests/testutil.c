@@ -170,7 +170,7 @@ int nncl_test_shell(const char *cmd, const char *out_path)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-char *nncl_test_read_text(const char *path)
+char *nncl_test_slurp(const char *path)
 {
     enum { MAX_TEXT = 4 << 20 };
     FILE *f = fopen(path, "rb");
@@ -194,4 +194,14 @@ const char *nncl_test_write_text(const char *name, const char *text)
     fputs(text, f);
     fclose(f);
     return p;
+}
+
+void nncl_test_expect_shell(const char *cmd, const char *out_path, int status, const char *needle,
+                            const char *absent)
+{
+    int rc = nncl_test_shell(cmd, out_path);
+    char *text = nncl_test_slurp(out_path);
+    ck_assert_msg(rc == status && strstr(text, needle) && !(absent && strstr(text, absent)),
+                  "`%s` exited %d (want %d), said: %s", cmd, rc, status, text);
+    free(text);
 }

@@ -58,11 +58,15 @@ nncl_tensor *nncl_test_tensor(nncl_context *ctx, size_t rows, size_t cols, const
 /* A temporary directory for the process ("/tmp/nncl-test-XXXXXX"), removed at exit. */
 const char *nncl_test_tmpdir(void);
 
-/* Runs a shell command with stdout and stderr into out_path; its exit status
- * (-1 when it did not exit). */
+/* Runs a shell command line with stdout and stderr to out_path; returns its
+ * exit status (-1: it did not exit normally). */
 int nncl_test_shell(const char *cmd, const char *out_path);
-/* A file's whole text (NUL-terminated, at most 4 MiB); the caller frees it. */
-char *nncl_test_read_text(const char *path);
+/* A file's text (at most 4 MiB), NUL-terminated; the caller frees it. */
+char *nncl_test_slurp(const char *path);
+/* Runs cmd; asserts its exit status and that its output holds `needle` (and
+ * not `absent`, when not NULL). */
+void nncl_test_expect_shell(const char *cmd, const char *out_path, int status, const char *needle,
+                            const char *absent);
 /* Writes text to a new file in nncl_test_tmpdir(); returns its path
  * (static storage, valid for the next 8 calls). */
 const char *nncl_test_write_text(const char *name, const char *text);

@@ -8,9 +8,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The subcommand running, for the prefix of failure messages. */
+static const char *running_command;
+
+void cli_set_command(const char *command) { running_command = command; }
+
 int cli_fail(const nncl_context *ctx, nncl_status st, const char *what)
 {
-    fprintf(stderr, "nncl: %s: %s: %s\n", what, nncl_status_string(st), nncl_last_error(ctx));
+    /* The detail names the file, line or value; the status only says what
+     * kind of failure, in plain words, when there is no detail. */
+    const char *detail = nncl_last_error(ctx);
+    if (!detail || !*detail) {
+        detail = nncl_status_string(st);
+        const char *words = strstr(detail, ": ");
+        if (words) detail = words + 2;
+    }
+    fprintf(stderr, "nncl%s%s: %s: %s\n", running_command ? " " : "", running_command ? running_command : "",
+            what, detail);
     return 1;
 }
 
@@ -92,20 +106,68 @@ int cli_parse_float(cli_args *a, const char *name, float *out)
     return 1;
 }
 
-int cli_open_model(const char *device, const char *model_path, const char *data, const char *label_column,
-                   nncl_context **ctx, nncl_model **model, nncl_dataset **ds)
+int cli_parse_missing(cli_args *a, nncl_missing *out)
+{
+    if (!a->value) return 0;
+    static const struct { const char *name; nncl_missing policy; } policies[] = {
+        {"error", NNCL_MISSING_ERROR}, {"drop", NNCL_MISSING_DROP}, {"mean", NNCL_MISSING_MEAN}};
+    for (size_t i = 0; i < sizeof policies / sizeof *policies; i++) {
+        if (!strcmp(a->value, policies[i].name)) {
+            *out = policies[i].policy;
+            return 1;
+        }
+    }
+    cli_usage_error(a->command, "--missing \"%s\": use error, drop or mean", a->value);
+    a->failed = 1;
+    return 0;
+}
+
+/* The model's input column names (inputs entries), or NULL when it has none
+ * or there is no memory (then columns are taken by position). */
+static const char **model_features(const nncl_model *model)
+{
+    size_t inputs = nncl_model_inputs(model);
+    if (!nncl_model_feature_name(model, 0)) return NULL;
+    const char **names = malloc(inputs * sizeof *names);
+    for (size_t i = 0; names && i < inputs; i++) names[i] = nncl_model_feature_name(model, i);
+    return names;
+}
+
+int cli_open_model(const cli_model_data *req, nncl_context **ctx, nncl_model **model, nncl_dataset **ds)
 {
     *ctx = NULL, *model = NULL, *ds = NULL;
-    int rc = cli_context(device, 0, ctx);
+    int rc = cli_context(req->device, 0, ctx);
     if (rc) return rc;
-    nncl_status st = nncl_model_load(*ctx, model_path, model, NULL);
+    nncl_status st = nncl_model_load(*ctx, req->model_path, model, NULL);
     if (st) return cli_fail(*ctx, st, "loading the model");
     nncl_model_spec spec = nncl_model_spec_defaults();
     nncl_model_get_spec(*model, &spec);
+    const char **features = model_features(*model);
+    const char *target = nncl_model_target_name(*model);
     nncl_csv_options csv = nncl_csv_options_defaults();
-    csv.label_column = label_column;
+    csv.features = features;
+    csv.n_features = features ? nncl_model_inputs(*model) : 0;
+    int by_target = !req->label_column && features && target;
+    csv.label_column = req->label_column ? req->label_column : by_target ? target : req->default_label;
     csv.regression = spec.loss != NNCL_LOSS_SOFTMAX_CE;
-    if ((st = nncl_dataset_open(*ctx, data, "test", &csv, ds))) return cli_fail(*ctx, st, "loading the data");
+    csv.missing = req->missing;
+    st = nncl_dataset_open(*ctx, req->data, "test", &csv, ds);
+    if (!st && by_target && !req->default_label && !nncl_dataset_feature_name(*ds, 0)) {
+        /* A file without a header row has no target column by name: its
+         * label is where it would be without names, the last column. */
+        nncl_dataset_destroy(*ds);
+        *ds = NULL;
+        csv.label_column = req->default_label;
+        st = nncl_dataset_open(*ctx, req->data, "test", &csv, ds);
+    }
+    free(features);
+    if (st) return cli_fail(*ctx, st, "loading the data");
+    size_t dropped = nncl_dataset_dropped_rows(*ds);
+    if (dropped)
+        fprintf(stderr, "nncl %s: left out %zu row%s %s\n", running_command ? running_command : "",
+                dropped, dropped == 1 ? "" : "s",
+                req->missing == NNCL_MISSING_DROP ? "with missing values (--missing drop)"
+                                                  : "without a label (--missing mean fills in features only)");
     return 0;
 }
 

@@ -46,7 +46,7 @@ int cli_devices(int argc, char **argv)
                d.name, d.platform);
     }
     if (select_st != NNCL_OK) {
-        fprintf(stderr, "nncl: %s\n", select_error);
+        fprintf(stderr, "nncl devices: %s\n", select_error);
         return 1;
     }
     const char *env = getenv("NNCL_DEVICE");

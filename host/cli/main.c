@@ -9,8 +9,10 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  train        train a model on a data set (default: Fashion-MNIST)\n"
-    "  eval         loss, accuracy and confusion matrix of a model on a data set\n"
+    "  eval         how well a model does on a data set: accuracy and confusion\n"
+    "               matrix, or RMSE, MAE and R² for regression\n"
     "  predict      a model's outputs for each row of a CSV or data set\n"
+    "  summary      a model file's layers, parameters, column and class names, history\n"
     "  bench        GEMM and training speed beside OpenBLAS and CLBlast\n"
     "  devices      list OpenCL devices and the one nncl would choose\n"
     "\n"
@@ -37,10 +39,12 @@ int main(int argc, char **argv)
         printf("nncl %s\n", nncl_version_string());
         return 0;
     }
+    cli_set_command(cmd);
     if (!strcmp(cmd, "devices")) return cli_devices(argc - 1, argv + 1);
     if (!strcmp(cmd, "train")) return cli_train(argc - 1, argv + 1);
     if (!strcmp(cmd, "eval")) return cli_eval(argc - 1, argv + 1);
     if (!strcmp(cmd, "predict")) return cli_predict(argc - 1, argv + 1);
+    if (!strcmp(cmd, "summary")) return cli_summary(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench")) return cli_bench(argc - 1, argv + 1);
     return cli_usage_error(NULL, "unknown command \"%s\"", cmd);
 }

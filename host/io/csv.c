@@ -539,7 +539,9 @@ static nncl_status map_features(csv_table *t)
     reader *R = &t->R;
     const nncl__csv_options *o = t->opt;
     t->feat_of = malloc(t->ncols * sizeof *t->feat_of);
-    t->col_of = malloc((o->features ? o->n_features : t->nfeat) * sizeof *t->col_of + 1);
+    /* Every column but the label first, then the model's columns: room for both. */
+    size_t slots = o->features && o->n_features > t->nfeat ? o->n_features : t->nfeat;
+    t->col_of = malloc(slots * sizeof *t->col_of + 1);
     if (!t->feat_of || !t->col_of)
         return nncl__io_fail(R->err, NNCL_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu columns", R->path, t->ncols);
     for (size_t c = 0, j = 0; c < t->ncols; c++) {
@@ -621,10 +623,11 @@ static nncl_status read_layout(csv_table *t)
     t->header = is_header(t->cells, t->names, t->ncols, t->cells + t->ncols, n2,
                           by_name ? want : NULL);
     const char *label = want;
-    if (t->opt->features && by_name && t->header) { /* an absent label column: no labels */
+    if (t->opt->features && by_name) { /* an absent label column: no labels */
         int present = 0;
-        for (size_t c = 0; c < t->ncols; c++) present |= strcmp(t->names[c], want) == 0;
-        if (!present) label = "none";
+        for (size_t c = 0; t->header && c < t->ncols; c++) present |= strcmp(t->names[c], want) == 0;
+        /* Without a header only an index can name a column. */
+        if (!present && (t->header || strspn(want, "0123456789") != strlen(want))) label = "none";
     }
     NNCL__IO_TRY(find_label(R->err, R->path, t->first_line, label, t->header ? t->names : NULL,
                             t->ncols, &t->lab));

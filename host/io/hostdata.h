@@ -75,8 +75,9 @@ typedef struct {
      * columns, in this order (a model's inputs, matched by name). The file
      * may hold the label column besides them, and nothing else: a name it
      * lacks, or a column that is neither, is a FORMAT error naming them all.
-     * A label_column name the header lacks then means "no labels". A file
-     * without a header must have its columns in the model's order. */
+     * A label_column name the header lacks then means "no labels", and so
+     * does any name (not an index) in a file without a header, which must
+     * have its columns in the model's order. */
     const char *const *features;
     size_t n_features;
 } nncl__csv_options;

@@ -5,6 +5,7 @@
 
 #include "io/json.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -488,6 +489,22 @@ static nncl_status read_exact(nncl__errbuf *err, const char *path, FILE *fp, voi
     return NNCL_OK;
 }
 
+/* A file that is not safetensors at all (a CSV given as a model) is named
+ * by its first bytes, which say more than a nonsensical header length. */
+#define FOREIGN_SHOWN_BYTES 16
+
+/* bytes as C-escaped text into out (4 * count + 1 chars). */
+static void show_bytes(const unsigned char *bytes, size_t count, char *out)
+{
+    for (size_t i = 0; i < count; i++) {
+        unsigned char c = bytes[i];
+        if (c == '"' || c == '\\') *out++ = '\\', *out++ = (char)c;
+        else if (c >= 0x20 && c < 0x7f) *out++ = (char)c;
+        else out += sprintf(out, "\\x%02x", c);
+    }
+    *out = '\0';
+}
+
 static nncl_status read_file(nncl__errbuf *err, const char *path, FILE *fp,
                              nncl__st_file *f)
 {
@@ -500,13 +517,27 @@ static nncl_status read_file(nncl__errbuf *err, const char *path, FILE *fp,
     if (size < 8)
         return st_fail(err, NNCL_ERR_FORMAT, path,
                        "file is %llu bytes, too short for the 8-byte header length", (ull)size);
-    NNCL__IO_TRY(read_exact(err, path, fp, len8, 8));
+    unsigned char head[FOREIGN_SHOWN_BYTES];
+    size_t head_len = size < sizeof head ? (size_t)size : sizeof head;
+    NNCL__IO_TRY(read_exact(err, path, fp, head, head_len));
+    if (fseek(fp, 8, SEEK_SET) != 0)
+        return st_fail(err, NNCL_ERR_IO, path, "cannot seek: %s", strerror(errno));
+    memcpy(len8, head, 8);
+    char shown[4 * FOREIGN_SHOWN_BYTES + 1];
+    show_bytes(head, head_len, shown);
     uint64_t n = 0;
     for (int i = 7; i >= 0; i--) n = n << 8 | len8[i];
+    /* Eight bytes of text as a length are over 2^56: a text file, not a
+     * damaged model, so its length is no news. */
+    int text_start = 1;
+    for (int i = 0; i < 8; i++) text_start &= (len8[i] >= 0x20 && len8[i] < 0x7f) || isspace(len8[i]);
+    if (n > size - 8 && text_start)
+        return st_fail(err, NNCL_ERR_FORMAT, path, "not a safetensors file (it starts with \"%s\")", shown);
     if (n > size - 8)
         return st_fail(err, NNCL_ERR_FORMAT, path,
-                       "header length %llu is larger than the rest of the file (%llu bytes)",
-                       (ull)n, (ull)(size - 8));
+                       "not a safetensors file (it starts with \"%s\"): header length %llu is "
+                       "larger than the rest of the file (%llu bytes)",
+                       shown, (ull)n, (ull)(size - 8));
     if (n > MAX_HEADER_BYTES)
         return st_fail(err, NNCL_ERR_FORMAT, path, "header length %llu exceeds the limit of %llu",
                        (ull)n, MAX_HEADER_BYTES);
@@ -517,6 +548,10 @@ static nncl_status read_file(nncl__errbuf *err, const char *path, FILE *fp,
     char *text = malloc(n ? (size_t)n : 1);
     if (!text) return st_fail(err, NNCL_ERR_OUT_OF_MEMORY, path, "out of memory");
     nncl_status st = read_exact(err, path, fp, text, (size_t)n);
+    if (st == NNCL_OK && (n == 0 || text[0] != '{'))
+        st = st_fail(err, NNCL_ERR_FORMAT, path,
+                     "not a safetensors file (it starts with \"%s\"): invalid JSON header: "
+                     "not a JSON object (it must start with '{')", shown);
     if (st == NNCL_OK) {
         char json_err[256];
         st = nncl__json_parse(text, (size_t)n, &f->header, json_err, sizeof json_err);

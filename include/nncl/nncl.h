@@ -422,7 +422,8 @@ typedef struct nncl_csv_options {
      * in this order (a model's inputs, nncl_model_feature_name). The file may
      * hold the label column besides them and nothing else; a name it lacks
      * or a column that is neither is a FORMAT error naming each one. A
-     * label_column name the header lacks then means "no labels". */
+     * label_column name the header lacks (or any name, in a file without a
+     * header row) then means "no labels". */
     const char *const *features;
     size_t n_features;
 } nncl_csv_options;
