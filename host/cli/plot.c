@@ -24,7 +24,6 @@
 enum { PLOT_LOSS, PLOT_ACCURACY };
 enum { PLOT_TRAIN, PLOT_TEST };
 
-static const char *const plot_series_name[2] = {"train", "test"};
 static const char *const plot_series_color[2] = {"#1f77b4", "#e8710a"};
 static const char *const plot_panel_name[2] = {"Loss", "Accuracy"};
 static const char *const plot_axis_name[2] = {"loss", "accuracy"};
@@ -196,6 +195,7 @@ static void plot_put_escaped(FILE *f, const char *s)
 typedef struct {
     const plot_epoch *epochs;
     size_t n;
+    const char *series_name[2]; /* "train", and the held-out set's name */
     plot_axis x;
     double top, bottom; /* plot area, y pixels */
 } plot_chart;
@@ -294,7 +294,7 @@ static void plot_panel(FILE *f, const plot_chart *c, int panel)
             left, top - 12, plot_panel_name[panel]);
     double lx = right;
     for (int s = 0; s < 2; s++)
-        if (present[s]) lx -= 30 + plot_text_width(plot_series_name[s], 12) + (lx < right ? 16 : 0);
+        if (present[s]) lx -= 30 + plot_text_width(c->series_name[s], 12) + (lx < right ? 16 : 0);
     fputs("<g class=\"legend\" font-size=\"12\" fill=\"#45454a\">\n", f);
     for (int s = 0; s < 2; s++) {
         if (!present[s]) continue;
@@ -304,8 +304,8 @@ static void plot_panel(FILE *f, const plot_chart *c, int panel)
         fputs("/>\n", f);
         plot_marker(f, lx + 12, ly, 3.5, s);
         fputs("/>\n", f);
-        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\">%s</text>\n", lx + 30, ly + 4, plot_series_name[s]);
-        lx += 30 + plot_text_width(plot_series_name[s], 12) + 16;
+        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\">%s</text>\n", lx + 30, ly + 4, c->series_name[s]);
+        lx += 30 + plot_text_width(c->series_name[s], 12) + 16;
     }
     fputs("</g>\n", f);
 
@@ -319,7 +319,7 @@ static void plot_panel(FILE *f, const plot_chart *c, int panel)
     double r = spacing < 3 ? 0 : fmin(3.5, fmax(2.0, spacing / 4));
     for (int s = 1; s >= 0; s--) {
         if (!present[s]) continue;
-        fprintf(f, "<g class=\"series-%s\">\n<path d=\"", plot_series_name[s]);
+        fprintf(f, "<g class=\"series-%s\">\n<path d=\"", c->series_name[s]);
         int pen = 0;
         for (size_t i = 0; i < c->n; i++) {
             double v = plot_value(&c->epochs[i], panel, s);
@@ -339,10 +339,10 @@ static void plot_panel(FILE *f, const plot_chart *c, int panel)
             plot_marker(f, PX(c->epochs[i].epoch), PY(v), r, s);
             if (panel == PLOT_ACCURACY)
                 fprintf(f, "><title>%s accuracy, epoch %d: %.2f%%</title></circle>\n",
-                        plot_series_name[s], c->epochs[i].epoch, v);
+                        c->series_name[s], c->epochs[i].epoch, v);
             else
                 fprintf(f, "><title>%s loss, epoch %d: %.6g</title></circle>\n",
-                        plot_series_name[s], c->epochs[i].epoch, v);
+                        c->series_name[s], c->epochs[i].epoch, v);
         }
         fputs("</g>\n", f);
     }
@@ -351,11 +351,11 @@ static void plot_panel(FILE *f, const plot_chart *c, int panel)
 #undef PY
 }
 
-static void plot_render(FILE *f, const char *title, const plot_epoch *epochs, size_t n)
+static void plot_render(FILE *f, const char *title, const char *held_out, const plot_epoch *epochs, size_t n)
 {
     int has_title = title && *title;
     double height = PLOT_PANEL_HEIGHT + (has_title ? PLOT_TITLE_HEIGHT : 0);
-    plot_chart c = {.epochs = epochs, .n = n};
+    plot_chart c = {.epochs = epochs, .n = n, .series_name = {"train", held_out}};
     c.top = (has_title ? PLOT_TITLE_HEIGHT : 0) + 50;
     c.bottom = height - 56;
 
@@ -407,6 +407,12 @@ static int plot_fail(char *err, size_t errlen, const char *path, int e)
 int plot_write_svg(const char *path, const char *title, const plot_epoch *epochs, size_t n,
                    char *err, size_t errlen)
 {
+    return plot_write_svg_named(path, title, "test", epochs, n, err, errlen);
+}
+
+int plot_write_svg_named(const char *path, const char *title, const char *held_out, const plot_epoch *epochs,
+                         size_t n, char *err, size_t errlen)
+{
     static unsigned counter;
     if (!path || !*path || (!epochs && n))
         return plot_fail(err, errlen, path ? path : "(null)", EINVAL);
@@ -436,7 +442,7 @@ int plot_write_svg(const char *path, const char *title, const plot_epoch *epochs
         return plot_fail(err, errlen, path, e);
     }
     errno = 0;
-    plot_render(f, title, epochs, n);
+    plot_render(f, title, held_out, epochs, n);
     int e = 0;
     if (fflush(f) != 0 || ferror(f)) e = errno ? errno : EIO;
     if (!e && fsync(fileno(f)) != 0) e = errno;

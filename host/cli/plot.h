@@ -20,5 +20,9 @@ typedef struct {
  * (err may be NULL or errlen 0). */
 int plot_write_svg(const char *path, const char *title, const plot_epoch *epochs, size_t n,
                    char *err, size_t errlen);
+/* The same with the held-out series (test_loss, test_accuracy) named
+ * held_out, e.g. "validation", instead of "test". */
+int plot_write_svg_named(const char *path, const char *title, const char *held_out, const plot_epoch *epochs,
+                         size_t n, char *err, size_t errlen);
 
 #endif

@@ -608,7 +608,7 @@ static int write_plot(const run_state *r, const nncl_epoch_record *h, size_t n)
         len += snprintf(title + len, sizeof title - (size_t)len, "-%zu", spec.layers[l].units);
     if (len > 0 && (size_t)len < sizeof title)
         snprintf(title + len, sizeof title - (size_t)len, " %s, %s, batch %zu", o->activation, o->optimizer, r->batch);
-    int rc = plot_write_svg(o->plot, title, pe, n, err, sizeof err);
+    int rc = plot_write_svg_named(o->plot, title, r->test ? "test" : "validation", pe, n, err, sizeof err);
     free(pe);
     if (rc) fprintf(stderr, "nncl train: writing the plot: %s\n", err);
     return rc ? 1 : 0;
