@@ -479,14 +479,10 @@ START_TEST(kernel_argument_count_is_checked)
 {
     nncl_context *ctx = nncl_test_context();
     nncl_tensor *t = nncl_test_tensor(ctx, 2, 3, NULL);
-    nncl__args a = nncl__args_begin(ctx, NNCL__K_FILL);
-    nncl__arg_view(&a, nncl__view_of(t));
-    ck_assert_int_eq(nncl__args_end(&a), NNCL_ERR_OPENCL);
+    const nncl__arg args[] = {NNCL__VIEW(nncl__view_of(t)), NNCL__U(2), NNCL__U(3), NNCL__F(1.0f)};
+    ck_assert_int_eq(nncl__set_args(ctx, NNCL__K_FILL, args, 3), NNCL_ERR_OPENCL);
     ck_assert_ptr_nonnull(strstr(nncl_last_error(ctx), "fill"));
-    nncl__arg_uint(&a, 2);
-    nncl__arg_uint(&a, 3);
-    nncl__arg_float(&a, 1.0f);
-    ck_assert_int_eq(nncl__args_end(&a), NNCL_OK);
+    ck_assert_int_eq(nncl__set_args(ctx, NNCL__K_FILL, args, 6), NNCL_OK);
     nncl_tensor_destroy(t);
 }
 END_TEST

@@ -18,60 +18,6 @@ static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
 #define TRANSPOSE_A_MIN_N 128
 #define TRANSPOSE_A_MIN_K 512
 
-/* The arguments every GEMM kernel takes, in their order in kernels/gemm.cl:
- * sizes, alpha, A, B, beta, C, the bias (buffer and offset; has_bias 0: none),
- * the activation, D (the outputs dact'() is taken from) and dact
- * (NNCL_ACT_ID_NONE: no derivative factor). */
-static nncl_status set_gemm_args(nncl_context *ctx, nncl__kernel_id id, cl_uint M, cl_uint N, cl_uint K,
-                                 cl_uint a_rows, cl_float alpha, nncl__view A, nncl__view B, cl_float beta,
-                                 nncl__view C, cl_mem bias, cl_uint bias_off, cl_int has_bias, cl_int act,
-                                 nncl__view D, cl_int dact)
-{
-    nncl__args a = nncl__args_begin(ctx, id);
-    nncl__arg_uint(&a, M);
-    nncl__arg_uint(&a, N);
-    nncl__arg_uint(&a, K);
-    nncl__arg_uint(&a, a_rows);
-    nncl__arg_float(&a, alpha);
-    nncl__arg_view(&a, A);
-    nncl__arg_view(&a, B);
-    nncl__arg_float(&a, beta);
-    nncl__arg_view(&a, C);
-    nncl__arg_mem(&a, bias);
-    nncl__arg_uint(&a, bias_off);
-    nncl__arg_int(&a, has_bias);
-    nncl__arg_int(&a, act);
-    nncl__arg_view(&a, D);
-    nncl__arg_int(&a, dact);
-    return nncl__args_end(&a);
-}
-
-/* pack_b(B, trans, K, N, out at out_off): op(B) into TN-column panels. */
-static nncl_status set_pack_b_args(nncl_context *ctx, nncl__view B, cl_int trans, cl_uint K, cl_uint N,
-                                   cl_mem out, cl_uint out_off)
-{
-    nncl__args a = nncl__args_begin(ctx, NNCL__K_PACK_B);
-    nncl__arg_view(&a, B);
-    nncl__arg_int(&a, trans);
-    nncl__arg_uint(&a, K);
-    nncl__arg_uint(&a, N);
-    nncl__arg_mem(&a, out);
-    nncl__arg_uint(&a, out_off);
-    return nncl__args_end(&a);
-}
-
-/* transpose(in, out, rows, cols): out = inᵀ. */
-static nncl_status set_transpose_args(nncl_context *ctx, nncl__view in, nncl__view out, cl_uint rows,
-                                      cl_uint cols)
-{
-    nncl__args a = nncl__args_begin(ctx, NNCL__K_TRANSPOSE);
-    nncl__arg_view(&a, in);
-    nncl__arg_view(&a, out);
-    nncl__arg_uint(&a, rows);
-    nncl__arg_uint(&a, cols);
-    return nncl__args_end(&a);
-}
-
 /* C = act(alpha·op(A)·op(B) + beta·C + bias) ⊙ dact'(Y), on raw views;
  * shapes already checked. */
 nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, size_t N, size_t K,
@@ -115,7 +61,9 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
     }
     if (pack) {
         cl_uint out_off = (cl_uint)a_floats;
-        NNCL__TRY(set_pack_b_args(ctx, B, trans_b, (cl_uint)K, (cl_uint)N, tmp, out_off));
+        /* pack_b(B, trans, K, N, out at out_off): op(B) into TN-column panels */
+        NNCL__TRY(NNCL__SET_ARGS(ctx, NNCL__K_PACK_B, PACK_B, NNCL__VIEW(B), NNCL__I(trans_b), NNCL__U((cl_uint)K),
+                                 NNCL__U((cl_uint)N), NNCL__MEM(tmp), NNCL__U(out_off)));
         size_t global[2] = {div_up(K, NNCL_PACK_ROWS), panels};
         NNCL__TRY(nncl__launch(ctx, NNCL__K_PACK_B, 2, global));
         B = (nncl__view){tmp, out_off, (cl_uint)K};
@@ -132,9 +80,14 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
                                            : NNCL__K_GEMM_NN;
     nncl__view bias = x->bias ? *x->bias : (nncl__view){C.mem, 0, 0};
     nncl__view d = x->dact_y ? *x->dact_y : (nncl__view){C.mem, 0, 0};
-    NNCL__TRY(set_gemm_args(ctx, id, (cl_uint)M, (cl_uint)N, (cl_uint)K, (cl_uint)a_rows, alpha, A, B, beta,
-                            C, bias.mem, bias.off, x->bias != NULL, (cl_int)x->act, d,
-                            x->dact_y ? (cl_int)x->dact : NNCL_ACT_ID_NONE));
+    /* Every GEMM kernel takes: sizes, alpha, A, B, beta, C, the bias (buffer
+     * and offset; has_bias 0: none), the activation, D (the outputs dact'()
+     * is taken from) and dact (NNCL_ACT_ID_NONE: no derivative factor). */
+    NNCL__TRY(NNCL__SET_ARGS(ctx, id, GEMM_NN, NNCL__U((cl_uint)M), NNCL__U((cl_uint)N), NNCL__U((cl_uint)K),
+                             NNCL__U((cl_uint)a_rows), NNCL__F(alpha), NNCL__VIEW(A), NNCL__VIEW(B), NNCL__F(beta),
+                             NNCL__VIEW(C), NNCL__MEM(bias.mem), NNCL__U(bias.off), NNCL__I(x->bias != NULL),
+                             NNCL__I((cl_int)x->act), NNCL__VIEW(d),
+                             NNCL__I(x->dact_y ? (cl_int)x->dact : NNCL_ACT_ID_NONE)));
     if (local) {
         /* Columns along x: one work-group per (lwg·lrb)-square tile of C. */
         size_t side = (size_t)ctx->tiles.lwg * (size_t)ctx->tiles.lrb;
@@ -148,7 +101,8 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
 nncl_status nncl__transpose(nncl_context *ctx, nncl__view in, size_t rows, size_t cols,
                             nncl__view out)
 {
-    NNCL__TRY(set_transpose_args(ctx, in, out, (cl_uint)rows, (cl_uint)cols));
+    NNCL__TRY(NNCL__SET_ARGS(ctx, NNCL__K_TRANSPOSE, TRANSPOSE, NNCL__VIEW(in), NNCL__VIEW(out),
+                             NNCL__U((cl_uint)rows), NNCL__U((cl_uint)cols)));
     size_t global[2] = {div_up(cols, NNCL_TRANSPOSE_BLOCK), div_up(rows, NNCL_TRANSPOSE_BLOCK)};
     return nncl__launch(ctx, NNCL__K_TRANSPOSE, 2, global);
 }

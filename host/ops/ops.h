@@ -4,8 +4,8 @@
  *
  * One launcher file per kernel file, by the same name: host/ops/gemm.c
  * launches kernels/gemm.cl, activation.c activation.cl, loss.c loss.cl,
- * reduce.c reduce.cl, optim.c optim.cl, data.c data.cl. Each sets its
- * kernels' arguments through one typed setter per kernel family. */
+ * reduce.c reduce.cl, optim.c optim.cl, data.c data.cl. Each sets a
+ * kernel's arguments in one NNCL__SET_ARGS list (core/core.h). */
 #ifndef NNCL_OPS_H
 #define NNCL_OPS_H
 
@@ -23,13 +23,8 @@ static inline nncl__view nncl__view_of(const nncl_tensor *t)
 }
 
 /* A view as the three kernel arguments (buffer, offset, ld) that the
- * kernels take for a matrix. */
-static inline void nncl__arg_view(nncl__args *a, nncl__view v)
-{
-    nncl__arg_mem(a, v.mem);
-    nncl__arg_uint(a, v.off);
-    nncl__arg_uint(a, v.ld);
-}
+ * kernels take for a matrix: three entries of an NNCL__SET_ARGS list. */
+#define NNCL__VIEW(v) NNCL__MEM((v).mem), NNCL__U((v).off), NNCL__U((v).ld)
 
 /* ---- kernels/gemm.cl (host/ops/gemm.c) ---- */
 
