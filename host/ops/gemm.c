@@ -5,6 +5,8 @@
 #include "core/core.h"
 #include "ops/ops.h"
 
+#include <stdio.h>
+
 static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
 
 /* When the TN layout (ctx->tiles.transpose_a NNCL__TN_AUTO) transposes A into
@@ -107,24 +109,44 @@ nncl_status nncl__transpose(nncl_context *ctx, nncl__view in, size_t rows, size_
     return nncl__launch(ctx, NNCL__K_TRANSPOSE, 2, global);
 }
 
+/* nncl__check_tensor on the operand `name` of the public call `who`. */
+static nncl_status check_operand(nncl_context *ctx, const char *who, const char *name, const nncl_tensor *t)
+{
+    char what[64];
+    snprintf(what, sizeof what, "%s: %s", who, name);
+    return nncl__check_tensor(ctx, t, what);
+}
+
+nncl_status nncl__gemm_check(nncl_context *ctx, const char *who, int trans_a, int trans_b, float alpha,
+                             const nncl_tensor *A, const nncl_tensor *B, float beta, const nncl_tensor *C,
+                             const nncl_tensor *bias, size_t *M, size_t *N, size_t *K)
+{
+    if (!ctx) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "%s: ctx is NULL", who);
+    NNCL__TRY(check_operand(ctx, who, "A", A));
+    NNCL__TRY(check_operand(ctx, who, "B", B));
+    NNCL__TRY(check_operand(ctx, who, "C", C));
+    if (bias) NNCL__TRY(check_operand(ctx, who, "bias", bias));
+    *M = trans_a ? A->cols : A->rows;
+    *K = trans_a ? A->rows : A->cols;
+    *N = trans_b ? B->rows : B->cols;
+    size_t KB = trans_b ? B->cols : B->rows;
+    if (*K != KB || C->rows != *M || C->cols != *N || (bias && (bias->rows != 1 || bias->cols != *N)))
+        return nncl__fail(ctx, NNCL_ERR_SHAPE,
+                          "%s: op(A) is %zux%zu, op(B) is %zux%zu, C is %zux%zu, bias is %zux%zu; need "
+                          "op(A) MxK, op(B) KxN, C MxN, bias 1xN or none",
+                          who, *M, *K, KB, *N, C->rows, C->cols, bias ? bias->rows : 0, bias ? bias->cols : 0);
+    if (nncl__overlap(C, A) || nncl__overlap(C, B) || nncl__overlap(C, bias))
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "%s: C shares memory with A, B or bias", who);
+    if (!(alpha == alpha) || !(beta == beta))
+        return nncl__fail(ctx, NNCL_ERR_NUMERIC, "%s: alpha or beta is NaN", who);
+    return NNCL_OK;
+}
+
 nncl_status nncl_gemm(nncl_context *ctx, int trans_a, int trans_b, float alpha,
                       const nncl_tensor *A, const nncl_tensor *B, float beta, nncl_tensor *C)
 {
-    if (!ctx) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_gemm: ctx is NULL");
-    NNCL__TRY(nncl__check_tensor(ctx, A, "nncl_gemm: A"));
-    NNCL__TRY(nncl__check_tensor(ctx, B, "nncl_gemm: B"));
-    NNCL__TRY(nncl__check_tensor(ctx, C, "nncl_gemm: C"));
-    size_t M = trans_a ? A->cols : A->rows, K = trans_a ? A->rows : A->cols;
-    size_t KB = trans_b ? B->cols : B->rows, N = trans_b ? B->rows : B->cols;
-    if (K != KB || C->rows != M || C->cols != N)
-        return nncl__fail(ctx, NNCL_ERR_SHAPE,
-                          "nncl_gemm: op(A) is %zux%zu, op(B) is %zux%zu, C is %zux%zu; need "
-                          "op(A) MxK, op(B) KxN, C MxN",
-                          M, K, KB, N, C->rows, C->cols);
-    if (nncl__overlap(C, A) || nncl__overlap(C, B))
-        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_gemm: C shares memory with A or B");
-    if (!(alpha == alpha) || !(beta == beta))
-        return nncl__fail(ctx, NNCL_ERR_NUMERIC, "nncl_gemm: alpha or beta is NaN");
+    size_t M = 0, N = 0, K = 0;
+    NNCL__TRY(nncl__gemm_check(ctx, "nncl_gemm", trans_a, trans_b, alpha, A, B, beta, C, NULL, &M, &N, &K));
     return nncl__gemm(ctx, trans_a, trans_b, M, N, K, alpha, nncl__view_of(A), nncl__view_of(B),
                       beta, nncl__view_of(C), NULL);
 }

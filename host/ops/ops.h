@@ -43,6 +43,12 @@ typedef struct {
 nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, size_t N, size_t K,
                        float alpha, nncl__view A, nncl__view B, float beta, nncl__view C,
                        const nncl__gemm_extras *x);
+/* The checks of a public GEMM, named `who` in the messages: ctx and the
+ * tensors valid (bias NULL: none), op(A) M x K, op(B) K x N, C M x N, bias
+ * 1 x N, C apart from the others, alpha and beta not NaN. Sets M, N, K. */
+nncl_status nncl__gemm_check(nncl_context *ctx, const char *who, int trans_a, int trans_b, float alpha,
+                             const nncl_tensor *A, const nncl_tensor *B, float beta, const nncl_tensor *C,
+                             const nncl_tensor *bias, size_t *M, size_t *N, size_t *K);
 /* out (cols x rows) = inᵀ (in rows x cols). */
 nncl_status nncl__transpose(nncl_context *ctx, nncl__view in, size_t rows, size_t cols,
                             nncl__view out);
