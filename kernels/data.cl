@@ -50,25 +50,15 @@ INLINE_FUNC void gather_row(__global const uchar *src_u8, __global const float *
     if (has_targets) dst_targets[r] = targets[row];
 }
 
-/* The two entry points take the same arguments (host/ops/data.c). */
-WG_1D __kernel void gather_u8(__global const uchar *src, uint cols, __global const int *idx,
-                              uint start, float scale, __global const float *mean,
-                              __global const float *inv_std, int has_norm,
-                              __global float *dst, uint dst_ld, uint rows,
-                              __global const float *targets, int has_targets,
-                              __global float *dst_targets)
-{
-    gather_row(src, 0, 1, cols, idx, start, scale, mean, inv_std, has_norm, dst, dst_ld, rows,
-               targets, has_targets, dst_targets);
-}
+/* The two entry points take the same arguments (host/ops/data.c), src being
+ * bytes or floats. */
+#define GATHER_PARAMS(src_type)                                                                       \
+    __global const src_type *src, uint cols, __global const int *idx, uint start, float scale,        \
+        __global const float *mean, __global const float *inv_std, int has_norm, __global float *dst, \
+        uint dst_ld, uint rows, __global const float *targets, int has_targets,                       \
+        __global float *dst_targets
+#define GATHER_ARGS \
+    cols, idx, start, scale, mean, inv_std, has_norm, dst, dst_ld, rows, targets, has_targets, dst_targets
 
-WG_1D __kernel void gather_f32(__global const float *src, uint cols, __global const int *idx,
-                               uint start, float scale, __global const float *mean,
-                               __global const float *inv_std, int has_norm,
-                               __global float *dst, uint dst_ld, uint rows,
-                               __global const float *targets, int has_targets,
-                               __global float *dst_targets)
-{
-    gather_row(0, src, 0, cols, idx, start, scale, mean, inv_std, has_norm, dst, dst_ld, rows,
-               targets, has_targets, dst_targets);
-}
+WG_1D __kernel void gather_u8(GATHER_PARAMS(uchar)) { gather_row(src, 0, 1, GATHER_ARGS); }
+WG_1D __kernel void gather_f32(GATHER_PARAMS(float)) { gather_row(0, src, 0, GATHER_ARGS); }

@@ -181,58 +181,28 @@ INLINE_FUNC void gemm_body(uint M, uint N, uint K, uint a_rows, float alpha, __g
 }
 
 /* The entry points: every GEMM takes the same arguments (host/ops/gemm.c
- * sets them from one nncl__gemm_args). Views are (buffer, offset in floats,
+ * sets them in one NNCL__SET_ARGS list). Views are (buffer, offset in floats,
  * leading dimension); has_bias 0 means no bias, dact NNCL_ACT_ID_NONE no
  * derivative factor. */
+#define GEMM_PARAMS                                                                             \
+    uint M, uint N, uint K, uint a_rows, float alpha, __global const float *A, uint a_off,      \
+        uint lda, __global const float *B, uint b_off, uint ldb, float beta, __global float *C, \
+        uint c_off, uint ldc, __global const float *bias, uint bias_off, int has_bias, int act, \
+        __global const float *D, uint d_off, uint ldd, int dact
 #define GEMM_WG __attribute__((reqd_work_group_size(NNCL_GEMM_WGX, NNCL_GEMM_WGY, 1)))
+/* gemm_body with the layout (trans_a, packed) a compile-time constant. */
+#define GEMM_BODY(trans_a, packed)                                                          \
+    gemm_body(M, N, K, a_rows, alpha, A + a_off, lda, B + b_off, ldb, beta, C + c_off, ldc, \
+              bias + bias_off, has_bias, act, D + d_off, ldd, dact, trans_a, packed)
 
 /* op(A) = A, op(B) = B, both row-major. */
-GEMM_WG __kernel void gemm_nn(uint M, uint N, uint K, uint a_rows, float alpha,
-                              __global const float *A, uint a_off, uint lda,
-                              __global const float *B, uint b_off, uint ldb, float beta,
-                              __global float *C, uint c_off, uint ldc,
-                              __global const float *bias, uint bias_off, int has_bias, int act,
-                              __global const float *D, uint d_off, uint ldd, int dact)
-{
-    gemm_body(M, N, K, a_rows, alpha, A + a_off, lda, B + b_off, ldb, beta, C + c_off, ldc,
-              bias + bias_off, has_bias, act, D + d_off, ldd, dact, 0, 0);
-}
-
+GEMM_WG __kernel void gemm_nn(GEMM_PARAMS) { GEMM_BODY(0, 0); }
 /* op(A) = A row-major, B packed. */
-GEMM_WG __kernel void gemm_np(uint M, uint N, uint K, uint a_rows, float alpha,
-                              __global const float *A, uint a_off, uint lda,
-                              __global const float *B, uint b_off, uint ldb, float beta,
-                              __global float *C, uint c_off, uint ldc,
-                              __global const float *bias, uint bias_off, int has_bias, int act,
-                              __global const float *D, uint d_off, uint ldd, int dact)
-{
-    gemm_body(M, N, K, a_rows, alpha, A + a_off, lda, B + b_off, ldb, beta, C + c_off, ldc,
-              bias + bias_off, has_bias, act, D + d_off, ldd, dact, 0, 1);
-}
-
+GEMM_WG __kernel void gemm_np(GEMM_PARAMS) { GEMM_BODY(0, 1); }
 /* op(A) = Aᵀ read in place, B row-major. */
-GEMM_WG __kernel void gemm_tn(uint M, uint N, uint K, uint a_rows, float alpha,
-                              __global const float *A, uint a_off, uint lda,
-                              __global const float *B, uint b_off, uint ldb, float beta,
-                              __global float *C, uint c_off, uint ldc,
-                              __global const float *bias, uint bias_off, int has_bias, int act,
-                              __global const float *D, uint d_off, uint ldd, int dact)
-{
-    gemm_body(M, N, K, a_rows, alpha, A + a_off, lda, B + b_off, ldb, beta, C + c_off, ldc,
-              bias + bias_off, has_bias, act, D + d_off, ldd, dact, 1, 0);
-}
-
+GEMM_WG __kernel void gemm_tn(GEMM_PARAMS) { GEMM_BODY(1, 0); }
 /* op(A) = Aᵀ read in place, B packed. */
-GEMM_WG __kernel void gemm_tp(uint M, uint N, uint K, uint a_rows, float alpha,
-                              __global const float *A, uint a_off, uint lda,
-                              __global const float *B, uint b_off, uint ldb, float beta,
-                              __global float *C, uint c_off, uint ldc,
-                              __global const float *bias, uint bias_off, int has_bias, int act,
-                              __global const float *D, uint d_off, uint ldd, int dact)
-{
-    gemm_body(M, N, K, a_rows, alpha, A + a_off, lda, B + b_off, ldb, beta, C + c_off, ldc,
-              bias + bias_off, has_bias, act, D + d_off, ldd, dact, 1, 1);
-}
+GEMM_WG __kernel void gemm_tp(GEMM_PARAMS) { GEMM_BODY(1, 1); }
 
 /* GPUs: gemm_local, C = act(alpha·A·B + beta·C + bias) ⊙ dact'(D) with A
  * (M x K, rows a_rows.. read as ones) and B (K x N) row-major. A work-group of
@@ -264,12 +234,7 @@ float4 load4_edge(__global const float *p, uint avail)
 }
 
 __attribute__((reqd_work_group_size(NNCL_LWG, NNCL_LWG, 1)))
-__kernel void gemm_local(uint M, uint N, uint K, uint a_rows, float alpha,
-                         __global const float *A, uint a_off, uint lda,
-                         __global const float *B, uint b_off, uint ldb, float beta,
-                         __global float *C, uint c_off, uint ldc,
-                         __global const float *bias, uint bias_off, int has_bias, int act,
-                         __global const float *D, uint d_off, uint ldd, int dact)
+__kernel void gemm_local(GEMM_PARAMS)
 {
     __local float As[NNCL_LKT][LTILE + 1]; /* As[k][i]: +1 keeps banks apart */
     __local float Bs[NNCL_LKT][LTILE + 1];

@@ -12,10 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* One GEMM case: every layout, alpha/beta, checked against ref_gemm. */
-static void check_gemm(int ta, int tb, size_t M, size_t N, size_t K, float alpha, float beta)
+/* One GEMM case on ctx's kernels: a layout, alpha/beta, checked against ref_gemm. */
+static void check_gemm(nncl_context *ctx, int ta, int tb, size_t M, size_t N, size_t K, float alpha, float beta)
 {
-    nncl_context *ctx = nncl_test_context();
     float *A = nncl_test_random(M * K, M * 7 + K, -1.0f, 1.0f),
           *B = nncl_test_random(K * N, N * 13 + K, -1.0f, 1.0f),
           *C0 = nncl_test_random(M * N, M + N, -1.0f, 1.0f), *got = malloc(M * N * sizeof(float));
@@ -41,23 +40,22 @@ START_TEST(gemm_all_layouts_random_shapes)
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
         for (int layout = 0; layout < 3; layout++) {
             int ta = layout == 1, tb = layout == 2;
-            check_gemm(ta, tb, shapes[s][0], shapes[s][1], shapes[s][2], 1.0f, 0.0f);
-            check_gemm(ta, tb, shapes[s][0], shapes[s][1], shapes[s][2], 0.5f, -2.0f);
+            check_gemm(nncl_test_context(), ta, tb, shapes[s][0], shapes[s][1], shapes[s][2], 1.0f, 0.0f);
+            check_gemm(nncl_test_context(), ta, tb, shapes[s][0], shapes[s][1], shapes[s][2], 0.5f, -2.0f);
         }
 }
 END_TEST
 
 START_TEST(gemm_large_mnist_shape)
 {
-    check_gemm(0, 0, 1000, 256, 784, 1.0f, 0.0f);
-    check_gemm(1, 0, 784, 256, 1000, 1.0f, 0.0f);
-    check_gemm(0, 1, 1000, 784, 256, 1.0f, 0.0f);
+    check_gemm(nncl_test_context(), 0, 0, 1000, 256, 784, 1.0f, 0.0f);
+    check_gemm(nncl_test_context(), 1, 0, 784, 256, 1000, 1.0f, 0.0f);
+    check_gemm(nncl_test_context(), 0, 1, 1000, 784, 256, 1.0f, 0.0f);
 }
 END_TEST
 
-static void check_dense(size_t batch, size_t in, size_t out, int act, int with_bias)
+static void check_dense(nncl_context *ctx, size_t batch, size_t in, size_t out, int act, int with_bias)
 {
-    nncl_context *ctx = nncl_test_context();
     float *X = nncl_test_random(batch * in, batch + 3 * in, -1.0f, 1.0f),
           *W = nncl_test_random(in * out, out + in, -1.0f, 1.0f),
           *b = nncl_test_random(out, out * 5, -1.0f, 1.0f), *got = malloc(batch * out * sizeof(float));
@@ -78,12 +76,12 @@ static void check_dense(size_t batch, size_t in, size_t out, int act, int with_b
 START_TEST(dense_forward_every_activation)
 {
     for (int act = 0; act <= 4; act++) {
-        check_dense(1, 1, 1, act, 1);
-        check_dense(7, 13, 5, act, 1);
-        check_dense(1, 784, 256, act, 1);
-        check_dense(31, 20, 17, act, 0);
+        check_dense(nncl_test_context(), 1, 1, 1, act, 1);
+        check_dense(nncl_test_context(), 7, 13, 5, act, 1);
+        check_dense(nncl_test_context(), 1, 784, 256, act, 1);
+        check_dense(nncl_test_context(), 31, 20, 17, act, 0);
     }
-    check_dense(1000, 784, 256, NNCL_ACT_RELU, 1);
+    check_dense(nncl_test_context(), 1000, 784, 256, NNCL_ACT_RELU, 1);
 }
 END_TEST
 
@@ -301,21 +299,7 @@ START_TEST(tuning_cache_and_other_tiles)
     ck_assert_int_eq(nncl_context_create(NULL, &ctx), NNCL_OK);
     ck_assert_str_eq(nncl_context_tiles(ctx), "5x8");
     /* Every layout with 5 x 8 tiles, against the reference. */
-    const size_t M = 23, N = 19, K = 31;
-    for (int layout = 0; layout < 3; layout++) {
-        int ta = layout == 1, tb = layout == 2;
-        float *A = nncl_test_random(M * K, 1, -1.0f, 1.0f), *B = nncl_test_random(K * N, 2, -1.0f, 1.0f),
-              *got = malloc(M * N * sizeof(float));
-        double *want = malloc(M * N * sizeof(double));
-        nncl_tensor *tA = nncl_test_tensor(ctx, ta ? K : M, ta ? M : K, A), *tB = nncl_test_tensor(ctx, tb ? N : K, tb ? K : N, B),
-                    *tC = nncl_test_tensor(ctx, M, N, NULL);
-        ck_assert_int_eq(nncl_gemm(ctx, ta, tb, 1.0f, tA, tB, 0.0f, tC), NNCL_OK);
-        ck_assert_int_eq(nncl_tensor_download(tC, got, M * N), NNCL_OK);
-        ref_gemm(ta, tb, M, N, K, 1.0, A, B, 0.0, NULL, NULL, 0, want);
-        nncl_test_assert_close(got, want, M * N, 1e-5, "gemm with 5x8 tiles");
-        nncl_tensor_destroy(tA), nncl_tensor_destroy(tB), nncl_tensor_destroy(tC);
-        free(A), free(B), free(got), free(want);
-    }
+    for (int layout = 0; layout < 3; layout++) check_gemm(ctx, layout == 1, layout == 2, 23, 19, 31, 1.0f, 0.0f);
     nncl_context_destroy(ctx);
     /* A cache that cannot be written is an I/O error naming it. */
     setenv("NNCL_CACHE_DIR", "/proc/nncl-no-such-dir", 1);
@@ -444,30 +428,11 @@ START_TEST(local_memory_gemm_for_gpus)
     nncl_context *ctx = nncl_test_context_with("NNCL_GEMM_KERNEL", "local");
     ck_assert_ptr_nonnull(strstr(nncl_context_tiles(ctx), "local"));
     const size_t shapes[][3] = {{1, 1, 1}, {7, 13, 5}, {65, 70, 17}, {130, 64, 33}};
-    for (size_t s = 0; s < 4; s++)
-        for (int layout = 0; layout < 3; layout++) {
-            size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
-            int ta = layout == 1, tb = layout == 2;
-            float *A = nncl_test_random(M * K, 3 + s, -1.0f, 1.0f), *B = nncl_test_random(K * N, 4 + s, -1.0f, 1.0f),
-                  *bias = nncl_test_random(N, 5, -1.0f, 1.0f), *got = malloc(M * N * sizeof(float));
-            double *want = malloc(M * N * sizeof(double));
-            nncl_tensor *tA = nncl_test_tensor(ctx, ta ? K : M, ta ? M : K, A), *tB = nncl_test_tensor(ctx, tb ? N : K, tb ? K : N, B),
-                        *tC = nncl_test_tensor(ctx, M, N, NULL);
-            ck_assert_int_eq(nncl_gemm(ctx, ta, tb, 1.0f, tA, tB, 0.0f, tC), NNCL_OK);
-            ck_assert_int_eq(nncl_tensor_download(tC, got, M * N), NNCL_OK);
-            ref_gemm(ta, tb, M, N, K, 1.0, A, B, 0.0, NULL, NULL, 0, want);
-            nncl_test_assert_close(got, want, M * N, 1e-5, "local gemm");
-            if (layout == 0) {
-                nncl_tensor *tb1 = nncl_test_tensor(ctx, 1, N, bias);
-                ck_assert_int_eq(nncl_dense_forward(ctx, tA, tB, tb1, NNCL_ACT_TANH, tC), NNCL_OK);
-                ck_assert_int_eq(nncl_tensor_download(tC, got, M * N), NNCL_OK);
-                ref_gemm(0, 0, M, N, K, 1.0, A, B, 0.0, NULL, bias, NNCL_ACT_TANH, want);
-                nncl_test_assert_close(got, want, M * N, 1e-5, "local dense tanh");
-                nncl_tensor_destroy(tb1);
-            }
-            nncl_tensor_destroy(tA), nncl_tensor_destroy(tB), nncl_tensor_destroy(tC);
-            free(A), free(B), free(bias), free(got), free(want);
-        }
+    for (size_t s = 0; s < 4; s++) {
+        size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+        for (int layout = 0; layout < 3; layout++) check_gemm(ctx, layout == 1, layout == 2, M, N, K, 1.0f, 0.0f);
+        check_dense(ctx, M, K, N, NNCL_ACT_TANH, 1);
+    }
     nncl_context_destroy(ctx);
 }
 END_TEST
@@ -479,14 +444,10 @@ START_TEST(kernel_argument_count_is_checked)
 {
     nncl_context *ctx = nncl_test_context();
     nncl_tensor *t = nncl_test_tensor(ctx, 2, 3, NULL);
-    nncl__args a = nncl__args_begin(ctx, NNCL__K_FILL);
-    nncl__arg_view(&a, nncl__view_of(t));
-    ck_assert_int_eq(nncl__args_end(&a), NNCL_ERR_OPENCL);
+    const nncl__arg args[] = {NNCL__VIEW(nncl__view_of(t)), NNCL__U(2), NNCL__U(3), NNCL__F(1.0f)};
+    ck_assert_int_eq(nncl__set_args(ctx, NNCL__K_FILL, args, 3), NNCL_ERR_OPENCL);
     ck_assert_ptr_nonnull(strstr(nncl_last_error(ctx), "fill"));
-    nncl__arg_uint(&a, 2);
-    nncl__arg_uint(&a, 3);
-    nncl__arg_float(&a, 1.0f);
-    ck_assert_int_eq(nncl__args_end(&a), NNCL_OK);
+    ck_assert_int_eq(nncl__set_args(ctx, NNCL__K_FILL, args, 6), NNCL_OK);
     nncl_tensor_destroy(t);
 }
 END_TEST

@@ -36,6 +36,21 @@ static nncl_model *classifier(nncl_context *ctx, size_t inputs, size_t classes)
     return m;
 }
 
+/* rows of blobs(seed) as a class data set on ctx, every wrong_every-th label
+ * (rows 0, wrong_every, ...) replaced by a wrong one (0: none). */
+static nncl_dataset *blob_dataset(nncl_context *ctx, size_t rows, uint64_t seed, size_t wrong_every)
+{
+    float *x = malloc(rows * 4 * sizeof *x), *y = malloc(rows * sizeof *y);
+    ck_assert(x && y);
+    blobs(rows, seed, x, y);
+    for (size_t r = 0; wrong_every && r < rows; r += wrong_every) y[r] = (float)((r + 1) % 3);
+    nncl_dataset *ds = NULL;
+    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, rows, 4, y, NNCL_TARGET_CLASS, &ds), NNCL_OK);
+    free(x);
+    free(y);
+    return ds;
+}
+
 START_TEST(from_arrays_copies_and_checks)
 {
     nncl_context *ctx = nncl_test_context();
@@ -104,12 +119,7 @@ START_TEST(defaults_learn_unscaled_tabular_data)
 {
     nncl_context *ctx = nncl_test_context();
     enum { N = 300 };
-    float *x = malloc(N * 4 * sizeof *x), y[N];
-    blobs(N, 11, x, y);
-    nncl_dataset *ds = NULL, *test = NULL;
-    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, N, 4, y, NNCL_TARGET_CLASS, &ds), NNCL_OK);
-    blobs(N, 12, x, y);
-    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, N, 4, y, NNCL_TARGET_CLASS, &test), NNCL_OK);
+    nncl_dataset *ds = blob_dataset(ctx, N, 11, 0), *test = blob_dataset(ctx, N, 12, 0);
     nncl_model *m = classifier(ctx, 4, 3);
     nncl_fit_result r;
     ck_assert_int_eq(nncl_model_fit(m, ds, NULL, &r), NNCL_OK);
@@ -122,7 +132,6 @@ START_TEST(defaults_learn_unscaled_tabular_data)
     nncl_model_destroy(m);
     nncl_dataset_destroy(ds);
     nncl_dataset_destroy(test);
-    free(x);
 }
 END_TEST
 
@@ -133,11 +142,7 @@ START_TEST(early_stopping_keeps_the_best_epoch)
 {
     nncl_context *ctx = nncl_test_context();
     enum { N = 240 };
-    float *x = malloc(N * 4 * sizeof *x), y[N];
-    blobs(N, 5, x, y);
-    for (size_t r = 0; r < N; r += 4) y[r] = (float)((r + 1) % 3); /* wrong labels: validation loss turns up */
-    nncl_dataset *ds = NULL;
-    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, N, 4, y, NNCL_TARGET_CLASS, &ds), NNCL_OK);
+    nncl_dataset *ds = blob_dataset(ctx, N, 5, 4); /* wrong labels: validation loss turns up */
     nncl_model *m = classifier(ctx, 4, 3);
     nncl_optimizer opt = nncl_optimizer_defaults(NNCL_OPTIM_ADAM);
     opt.lr = 0.05f; /* overfits fast */
@@ -181,7 +186,6 @@ START_TEST(early_stopping_keeps_the_best_epoch)
     nncl_dataset_destroy(valid);
     nncl_model_destroy(m);
     nncl_dataset_destroy(ds);
-    free(x);
 }
 END_TEST
 
@@ -197,10 +201,7 @@ START_TEST(cancellation_reports_where_it_stopped)
 {
     nncl_context *ctx = nncl_test_context();
     enum { N = 120 };
-    float *x = malloc(N * 4 * sizeof *x), y[N];
-    blobs(N, 3, x, y);
-    nncl_dataset *ds = NULL;
-    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, N, 4, y, NNCL_TARGET_CLASS, &ds), NNCL_OK);
+    nncl_dataset *ds = blob_dataset(ctx, N, 3, 0);
     nncl_model *m = classifier(ctx, 4, 3);
     epoch_counter counter = {0, 2};
     nncl_fit_options o = nncl_fit_options_defaults();
@@ -222,7 +223,6 @@ START_TEST(cancellation_reports_where_it_stopped)
     ck_assert_uint_eq(r.batches_done, 2);
     nncl_model_destroy(m);
     nncl_dataset_destroy(ds);
-    free(x);
 }
 END_TEST
 
@@ -329,10 +329,7 @@ START_TEST(resumed_epoch_reports_the_whole_epoch)
 {
     nncl_context *ctx = nncl_test_context();
     enum { N = 160 };
-    float *x = malloc(N * 4 * sizeof *x), y[N];
-    blobs(N, 17, x, y);
-    nncl_dataset *ds = NULL;
-    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, N, 4, y, NNCL_TARGET_CLASS, &ds), NNCL_OK);
+    nncl_dataset *ds = blob_dataset(ctx, N, 17, 0);
     nncl_model *whole = classifier(ctx, 4, 3), *part = classifier(ctx, 4, 3), *resumed = NULL;
     nncl_epoch_options eo = nncl_epoch_options_defaults();
     eo.batch = 16;
@@ -356,7 +353,6 @@ START_TEST(resumed_epoch_reports_the_whole_epoch)
     ck_assert_float_eq(acc_resumed, acc_whole);
     nncl_model_destroy(whole), nncl_model_destroy(part), nncl_model_destroy(resumed);
     nncl_dataset_destroy(ds);
-    free(x);
 }
 END_TEST
 
@@ -406,11 +402,8 @@ START_TEST(names_and_history_are_saved)
 {
     nncl_context *ctx = nncl_test_context();
     enum { N = 60 };
-    float *x = malloc(N * 4 * sizeof *x), y[N];
-    blobs(N, 9, x, y);
-    nncl_dataset *ds = NULL, *test = NULL;
-    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, N, 4, y, NNCL_TARGET_CLASS, &ds), NNCL_OK);
-    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, 30, 4, y, NNCL_TARGET_CLASS, &test), NNCL_OK);
+    /* test: the first 30 rows of ds (blobs draws the rows in order) */
+    nncl_dataset *ds = blob_dataset(ctx, N, 9, 0), *test = blob_dataset(ctx, 30, 9, 0);
     nncl_model *m = classifier(ctx, 4, 3);
     const char *cols[4] = {"length, cm", "width \"w\"", "ü", "d"}, *classes[3] = {"setosa", "versicolor", "virginica"};
     ck_assert_int_eq(nncl_model_set_columns(m, cols, 4, "species"), NNCL_OK);
@@ -483,7 +476,6 @@ START_TEST(names_and_history_are_saved)
     nncl_model_destroy(m);
     nncl_dataset_destroy(ds);
     nncl_dataset_destroy(test);
-    free(x);
 }
 END_TEST
 

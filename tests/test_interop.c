@@ -846,9 +846,9 @@ START_TEST(bad_arguments_have_status_and_message)
     CHECK_FAILS(caller.ctx, nncl_cl_gemm(caller.ctx, 0, 0, 1, NULL, b.t, 0, c.t, NULL, NNCL_ACT_IDENTITY, NULL),
                 NNCL_ERR_INVALID_ARG, "nncl_cl_gemm: A is NULL");
     CHECK_FAILS(caller.ctx, nncl_cl_gemm(caller.ctx, 1, 0, 1, a.t, b.t, 0, c.t, NULL, NNCL_ACT_IDENTITY, NULL),
-                NNCL_ERR_SHAPE, "op(A) 3x4, op(B) 3x5");
+                NNCL_ERR_SHAPE, "op(A) is 3x4, op(B) is 3x5");
     CHECK_FAILS(caller.ctx, nncl_cl_gemm(caller.ctx, 0, 0, 1, a.t, b.t, 0, c.t, bias.t, NNCL_ACT_IDENTITY, NULL),
-                NNCL_ERR_SHAPE, "bias 1x4");
+                NNCL_ERR_SHAPE, "bias is 1x4");
     CHECK_FAILS(caller.ctx, nncl_cl_gemm(caller.ctx, 0, 0, 1, a.t, b.t, 0, c.t, NULL, NNCL_ACT_SOFTMAX, NULL),
                 NNCL_ERR_INVALID_ARG, "activation 5 not allowed");
     CHECK_FAILS(caller.ctx, nncl_cl_gemm(caller.ctx, 0, 0, NAN, a.t, b.t, 0, c.t, NULL, NNCL_ACT_IDENTITY, NULL),

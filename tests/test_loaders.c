@@ -312,6 +312,15 @@ static nncl_status csv(const char *path, const char *label, int classify, int ma
     return nncl__csv_read(&io_err, path, &o, d);
 }
 
+/* text, written to <tmpdir>/name and read as csv() reads it, is a FORMAT
+ * error whose message holds sub1 and sub2, and leaves the data zeroed. */
+static void expect_csv_error(const char *name, const char *text, const char *label, int classify,
+                             int max_classes, const char *sub1, const char *sub2)
+{
+    nncl__host_data d;
+    EXPECT_ERR(csv(write_text(name, text), label, classify, max_classes, &d), NNCL_ERR_FORMAT, d, sub1, sub2);
+}
+
 static void assert_floats(const float *got, const float *want, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -436,39 +445,25 @@ END_TEST
 
 START_TEST(csv_bad_cells)
 {
-    nncl__host_data d;
-    const char *p = write_text("bad.csv", "1,2,0\n3,abc,1\n");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "bad.csv:2:2:", "\"abc\"");
-    p = write_text("trail.csv", "a;b\n1;2\n\n1.5x;0\n");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "trail.csv:4:1:", "not a number");
-    p = write_text("nan.csv", "x,y\n1,0\nnan,1\n");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "nan.csv:3:1:", "non-finite");
-    p = write_text("inf.csv", "1,0\n2,-inf\n");
-    EXPECT_ERR(csv(p, NULL, 0, 0, &d), NNCL_ERR_FORMAT, d, "inf.csv:2:2:", "\"-inf\"");
-    p = write_text("big.csv", "1,0\n1e39,1\n");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "big.csv:2:1:", "float range");
-    p = write_text("hex.csv", "1,0\n0x10,1\n");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "hex.csv:2:1:", "not a number");
-    p = write_text("emptycell.csv", "1,2,0\n1,,0\n");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "emptycell.csv:2:2:", "empty cell");
+    expect_csv_error("bad.csv", "1,2,0\n3,abc,1\n", NULL, 1, 0, "bad.csv:2:2:", "\"abc\"");
+    expect_csv_error("trail.csv", "a;b\n1;2\n\n1.5x;0\n", NULL, 1, 0, "trail.csv:4:1:", "not a number");
+    expect_csv_error("nan.csv", "x,y\n1,0\nnan,1\n", NULL, 1, 0, "nan.csv:3:1:", "non-finite");
+    expect_csv_error("inf.csv", "1,0\n2,-inf\n", NULL, 0, 0, "inf.csv:2:2:", "\"-inf\"");
+    expect_csv_error("big.csv", "1,0\n1e39,1\n", NULL, 1, 0, "big.csv:2:1:", "float range");
+    expect_csv_error("hex.csv", "1,0\n0x10,1\n", NULL, 1, 0, "hex.csv:2:1:", "not a number");
+    expect_csv_error("emptycell.csv", "1,2,0\n1,,0\n", NULL, 1, 0, "emptycell.csv:2:2:", "empty cell");
 }
 END_TEST
 
 START_TEST(csv_ragged_and_empty)
 {
     nncl__host_data d;
-    const char *p = write_text("rag.csv", "a,b,c\n1,2,0\n1,2\n");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "rag.csv:3:3:", "ragged row");
-    p = write_text("rag2.csv", "1,2,0\n\n1,2,0,4\n");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "rag2.csv:3:4:", "4 fields, expected 3");
-    p = write_text("empty.csv", "");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "empty.csv", "no data rows");
-    p = write_text("blank.csv", "\n  \r\n\n");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "blank.csv", "no data rows");
-    p = write_text("hdr.csv", "a,b,c\r\n\r\n");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "hdr.csv", "no data rows");
-    p = write_text("one.csv", "y\n1\n");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "one.csv", "no feature columns");
+    expect_csv_error("rag.csv", "a,b,c\n1,2,0\n1,2\n", NULL, 1, 0, "rag.csv:3:3:", "ragged row");
+    expect_csv_error("rag2.csv", "1,2,0\n\n1,2,0,4\n", NULL, 1, 0, "rag2.csv:3:4:", "4 fields, expected 3");
+    expect_csv_error("empty.csv", "", NULL, 1, 0, "empty.csv", "no data rows");
+    expect_csv_error("blank.csv", "\n  \r\n\n", NULL, 1, 0, "blank.csv", "no data rows");
+    expect_csv_error("hdr.csv", "a,b,c\r\n\r\n", NULL, 1, 0, "hdr.csv", "no data rows");
+    expect_csv_error("one.csv", "y\n1\n", NULL, 1, 0, "one.csv", "no feature columns");
     EXPECT_ERR(csv(tmp_path("missing.csv"), NULL, 1, 0, &d), NNCL_ERR_IO, d, "missing.csv",
                "No such file");
 }
@@ -476,23 +471,15 @@ END_TEST
 
 START_TEST(csv_bad_labels)
 {
-    nncl__host_data d;
-    const char *p = write_text("range.csv", "1,2\n1,3\n");
-    EXPECT_ERR(csv(p, NULL, 1, 3, &d), NNCL_ERR_FORMAT, d, "range.csv:2:2:",
-               "\"3\" is out of range");
+    expect_csv_error("range.csv", "1,2\n1,3\n", NULL, 1, 3, "range.csv:2:2:", "\"3\" is out of range");
     ck_assert_ptr_nonnull(strstr(io_err.text, "0..2"));
-    p = write_text("neg.csv", "1,0\n1,-1\n");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "neg.csv:2:2:", "is negative");
-    p = write_text("frac.csv", "x;lab\n1;2.5\n");
-    EXPECT_ERR(csv(p, "lab", 1, 0, &d), NNCL_ERR_FORMAT, d, "frac.csv:2:2:", "not an integer");
-    p = write_text("name.csv", "alpha,beta\n1,2\n");
-    EXPECT_ERR(csv(p, "gamma", 1, 0, &d), NNCL_ERR_FORMAT, d, "unknown label column \"gamma\"",
-               "\"alpha\", \"beta\"");
+    expect_csv_error("neg.csv", "1,0\n1,-1\n", NULL, 1, 0, "neg.csv:2:2:", "is negative");
+    expect_csv_error("frac.csv", "x;lab\n1;2.5\n", "lab", 1, 0, "frac.csv:2:2:", "not an integer");
+    expect_csv_error("name.csv", "alpha,beta\n1,2\n", "gamma", 1, 0,
+                     "unknown label column \"gamma\"", "\"alpha\", \"beta\"");
     ck_assert_ptr_nonnull(strstr(io_err.text, "name.csv:1:"));
-    p = write_text("nohdr.csv", "1,2\n3,4\n");
-    EXPECT_ERR(csv(p, "beta", 1, 0, &d), NNCL_ERR_FORMAT, d, "nohdr.csv", "no header row");
-    EXPECT_ERR(csv(p, "2", 1, 0, &d), NNCL_ERR_FORMAT, d, "nohdr.csv",
-               "label column 2 out of range");
+    expect_csv_error("nohdr.csv", "1,2\n3,4\n", "beta", 1, 0, "nohdr.csv", "no header row");
+    expect_csv_error("nohdr.csv", "1,2\n3,4\n", "2", 1, 0, "nohdr.csv", "label column 2 out of range");
 }
 END_TEST
 
@@ -548,24 +535,18 @@ END_TEST
 
 START_TEST(csv_quote_errors_and_lines)
 {
-    nncl__host_data d;
     /* a header cell spanning lines 1-3: later lines keep their own numbers */
-    const char *p = write_text("ql.csv", "\"multi\nline\nname\",b,label\n1,2,0\n1,x,0\n");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "ql.csv:5:2:", "\"x\"");
-    p = write_text("ql2.csv", "a,b,label\n1,\"2\n\",0\n1,2\n");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "ql2.csv:4:3:", "ragged row");
-    p = write_text("ql3.csv", "a,b,label\n1,\"2\n\",0\n");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "ql3.csv:2:2:", "not a number");
+    expect_csv_error("ql.csv", "\"multi\nline\nname\",b,label\n1,2,0\n1,x,0\n", NULL, 1, 0,
+                     "ql.csv:5:2:", "\"x\"");
+    expect_csv_error("ql2.csv", "a,b,label\n1,\"2\n\",0\n1,2\n", NULL, 1, 0, "ql2.csv:4:3:", "ragged row");
+    expect_csv_error("ql3.csv", "a,b,label\n1,\"2\n\",0\n", NULL, 1, 0, "ql3.csv:2:2:", "not a number");
 
-    p = write_text("unterm.csv", "a,b,label\n1,2,0\n3,\"4,1\n5,6,0\n");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "unterm.csv:3:2:",
-               "unterminated quote");
-    p = write_text("unterm2.csv", "\"a,b,label\n1,2,0\n");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "unterm2.csv:1:1:",
-               "unterminated quote");
-    p = write_text("after.csv", "a,b,label\n1,\"2\"x,0\n");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "after.csv:2:2:",
-               "after a closing quote");
+    expect_csv_error("unterm.csv", "a,b,label\n1,2,0\n3,\"4,1\n5,6,0\n", NULL, 1, 0,
+                     "unterm.csv:3:2:", "unterminated quote");
+    expect_csv_error("unterm2.csv", "\"a,b,label\n1,2,0\n", NULL, 1, 0,
+                     "unterm2.csv:1:1:", "unterminated quote");
+    expect_csv_error("after.csv", "a,b,label\n1,\"2\"x,0\n", NULL, 1, 0,
+                     "after.csv:2:2:", "after a closing quote");
 }
 END_TEST
 
@@ -660,22 +641,15 @@ END_TEST
 
 START_TEST(csv_missing_error)
 {
-    nncl__host_data d;
-    const char *p = write_text("miss.csv", "a,b,label\n1,2,0\n1,NA,0\n");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "miss.csv:3:2:", "missing value");
+    expect_csv_error("miss.csv", "a,b,label\n1,2,0\n1,NA,0\n", NULL, 1, 0, "miss.csv:3:2:", "missing value");
     ck_assert_ptr_nonnull(strstr(io_err.text, "--missing drop|mean"));
-    p = write_text("miss2.csv", "a,b,label\n?,2,0\n");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "miss2.csv:2:1:", "missing value");
-    p = write_text("miss3.csv", "a,b,label\n1,NaN,0\n");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "miss3.csv:2:2:", "missing value");
-    p = write_text("miss4.csv", "1,2,0\n1,,0\n");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "miss4.csv:2:2:", "empty cell");
+    expect_csv_error("miss2.csv", "a,b,label\n?,2,0\n", NULL, 1, 0, "miss2.csv:2:1:", "missing value");
+    expect_csv_error("miss3.csv", "a,b,label\n1,NaN,0\n", NULL, 1, 0, "miss3.csv:2:2:", "missing value");
+    expect_csv_error("miss4.csv", "1,2,0\n1,,0\n", NULL, 1, 0, "miss4.csv:2:2:", "empty cell");
     ck_assert_ptr_nonnull(strstr(io_err.text, "--missing drop|mean"));
-    p = write_text("miss5.csv", "a,b,label\n1,2,\n");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "miss5.csv:2:3:", "empty cell");
+    expect_csv_error("miss5.csv", "a,b,label\n1,2,\n", NULL, 1, 0, "miss5.csv:2:3:", "empty cell");
     /* a missing-looking first row is data, not a header */
-    p = write_text("miss6.csv", "NA,2,0\n1,2,0\n");
-    EXPECT_ERR(csv(p, NULL, 1, 0, &d), NNCL_ERR_FORMAT, d, "miss6.csv:1:1:", "missing value");
+    expect_csv_error("miss6.csv", "NA,2,0\n1,2,0\n", NULL, 1, 0, "miss6.csv:1:1:", "missing value");
 }
 END_TEST
 

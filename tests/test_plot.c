@@ -35,16 +35,6 @@ static size_t count(const char *s, const char *needle)
     return k;
 }
 
-/* Writes epochs to <tmpdir>/name and returns the SVG text (caller frees). */
-static char *render(const char *name, const char *title, const plot_epoch *e, size_t n)
-{
-    char path[256], err[512] = "";
-    snprintf(path, sizeof path, "%s/%s", nncl_test_tmpdir(), name);
-    int rc = plot_write_svg(path, title, e, n, err, sizeof err);
-    ck_assert_msg(rc == 0, "plot_write_svg: %s", err);
-    return slurp(path);
-}
-
 /* Starts with the XML declaration or <svg, ends with </svg>, and every
  * element is closed: as many '<' as '>' and no NaN or infinity anywhere. */
 static void check_well_formed(const char *svg)
@@ -59,6 +49,19 @@ static void check_well_formed(const char *svg)
     ck_assert_uint_eq(count(svg, "<text"), count(svg, "</text>"));
     ck_assert_msg(!strstr(svg, "nan") && !strstr(svg, "inf") && !strstr(svg, "NaN"),
                   "a non-finite number in the SVG");
+}
+
+/* Writes epochs to <tmpdir>/name and returns the SVG text, checked well
+ * formed (caller frees). */
+static char *render(const char *name, const char *title, const plot_epoch *e, size_t n)
+{
+    char path[256], err[512] = "";
+    snprintf(path, sizeof path, "%s/%s", nncl_test_tmpdir(), name);
+    int rc = plot_write_svg(path, title, e, n, err, sizeof err);
+    ck_assert_msg(rc == 0, "plot_write_svg: %s", err);
+    char *svg = slurp(path);
+    check_well_formed(svg);
+    return svg;
 }
 
 static void make_run(plot_epoch *e, size_t n, int with_test)
@@ -78,7 +81,6 @@ START_TEST(ten_epochs)
     plot_epoch e[10];
     make_run(e, 10, 1);
     char *svg = render("ten.svg", "MNIST, 10 epochs", e, 10);
-    check_well_formed(svg);
     ck_assert_ptr_nonnull(strstr(svg, ">epoch</text>"));
     ck_assert_ptr_nonnull(strstr(svg, ">loss</text>"));
     ck_assert_ptr_nonnull(strstr(svg, ">accuracy</text>"));
@@ -102,7 +104,6 @@ START_TEST(missing_values)
     e[4].test_accuracy = INFINITY;
     e[0].train_accuracy = NAN;
     char *svg = render("gaps.svg", NULL, e, 10);
-    check_well_formed(svg);
     ck_assert_ptr_null(strstr(svg, "\n<title>")); /* no document title (markers have theirs) */
     /* a gap in the line: the train loss path starts twice */
     const char *p = strstr(svg, "class=\"series-train\"");
@@ -122,7 +123,6 @@ START_TEST(no_test_set)
     plot_epoch e[10];
     make_run(e, 10, 0);
     char *svg = render("notest.svg", "no test set", e, 10);
-    check_well_formed(svg);
     ck_assert_ptr_nonnull(strstr(svg, ">train</text>"));
     ck_assert_ptr_null(strstr(svg, ">test</text>"));
     ck_assert_ptr_null(strstr(svg, "stroke-dasharray"));
@@ -136,7 +136,6 @@ START_TEST(single_epoch)
 {
     plot_epoch e = {1, 0.6931, 0.75, 0.7, 0.71};
     char *svg = render("one.svg", "one", &e, 1);
-    check_well_formed(svg);
     ck_assert_ptr_nonnull(strstr(svg, ">train</text>"));
     ck_assert_ptr_nonnull(strstr(svg, ">test</text>"));
     ck_assert_uint_ge(count(svg, "<circle"), 4);
@@ -151,25 +150,21 @@ START_TEST(extreme_scales)
     make_run(e, 8, 1);
     for (int i = 0; i < 8; i++) e[i].train_loss = 1e12 * (i + 1), e[i].test_loss = 3e12;
     char *svg = render("huge.svg", "huge", e, 8);
-    check_well_formed(svg);
     ck_assert_ptr_nonnull(strstr(svg, "e12</text>"));
     free(svg);
 
     for (int i = 0; i < 8; i++) e[i].train_loss = 1e-9 * (8 - i), e[i].test_loss = NAN;
     svg = render("tiny.svg", "tiny", e, 8);
-    check_well_formed(svg);
     ck_assert_ptr_nonnull(strstr(svg, "e-9</text>"));
     free(svg);
 
     for (int i = 0; i < 8; i++) e[i].train_loss = 100.0 * pow(10.0, -i), e[i].test_loss = NAN;
     svg = render("log.svg", "log", e, 8);
-    check_well_formed(svg);
     ck_assert_ptr_nonnull(strstr(svg, "loss (log scale)"));
     free(svg);
 
     for (int i = 0; i < 8; i++) e[i].train_loss = 0.25, e[i].test_loss = 0.25;
     svg = render("flat.svg", "flat", e, 8);
-    check_well_formed(svg);
     free(svg);
 }
 END_TEST
@@ -180,7 +175,6 @@ START_TEST(zoomed_accuracy)
     for (int i = 0; i < 10; i++)
         e[i] = (plot_epoch){51 + i, 0.08 - 0.003 * i, 0.975 + 0.0015 * i, 0.11, 0.968};
     char *svg = render("zoom.svg", "zoom", e, 10);
-    check_well_formed(svg);
     ck_assert_ptr_nonnull(strstr(svg, ">98.0%</text>"));
     ck_assert_ptr_null(strstr(svg, ">0%</text>"));
     ck_assert_ptr_nonnull(strstr(svg, ">51</text>"));
@@ -191,7 +185,6 @@ END_TEST
 START_TEST(empty_and_all_nan)
 {
     char *svg = render("empty.svg", "empty", NULL, 0);
-    check_well_formed(svg);
     ck_assert_uint_eq(count(svg, ">no data</text>"), 2);
     ck_assert_ptr_null(strstr(svg, ">train</text>"));
     free(svg);
@@ -200,7 +193,6 @@ START_TEST(empty_and_all_nan)
     make_run(e, 3, 0);
     for (int i = 0; i < 3; i++) e[i].train_accuracy = NAN;
     svg = render("noacc.svg", "no accuracy", e, 3);
-    check_well_formed(svg);
     ck_assert_uint_eq(count(svg, ">no data</text>"), 1);
     ck_assert_uint_eq(count(svg, ">train</text>"), 1);
     free(svg);
@@ -212,7 +204,6 @@ START_TEST(title_escaped)
     plot_epoch e[2];
     make_run(e, 2, 1);
     char *svg = render("title.svg", "a<b&c \"q\"", e, 2);
-    check_well_formed(svg);
     ck_assert_ptr_nonnull(strstr(svg, "a&lt;b&amp;c &quot;q&quot;"));
     ck_assert_ptr_null(strstr(svg, "a<b"));
     free(svg);

@@ -215,7 +215,7 @@ static char *read_kernel_file(const char *dir, const char *name, size_t *size)
 }
 
 static const char *const kernel_names[] = {
-#define NNCL__KNAME(e, n) n,
+#define NNCL__KNAME(e, n, argc) n,
     NNCL__KERNEL_LIST(NNCL__KNAME)
 #undef NNCL__KNAME
 };
@@ -519,31 +519,17 @@ size_t nncl_context_kernel_times(nncl_context *ctx, nncl_kernel_time *out, size_
 
 double nncl_context_build_seconds(const nncl_context *ctx) { return ctx ? ctx->build_seconds : 0; }
 
-nncl__args nncl__args_begin(nncl_context *ctx, nncl__kernel_id id)
+nncl_status nncl__set_args(nncl_context *ctx, nncl__kernel_id id, const nncl__arg *args, cl_uint n)
 {
-    return (nncl__args){ctx, id, 0, CL_SUCCESS, 0};
-}
-
-static void append(nncl__args *a, size_t size, const void *value)
-{
-    cl_int err = clSetKernelArg(a->ctx->kernels[a->id], a->next, size, value);
-    if (err != CL_SUCCESS && a->err == CL_SUCCESS) a->err = err, a->bad = a->next;
-    a->next++;
-}
-
-void nncl__arg_mem(nncl__args *a, cl_mem value) { append(a, sizeof value, &value); }
-void nncl__arg_uint(nncl__args *a, cl_uint value) { append(a, sizeof value, &value); }
-void nncl__arg_int(nncl__args *a, cl_int value) { append(a, sizeof value, &value); }
-void nncl__arg_float(nncl__args *a, cl_float value) { append(a, sizeof value, &value); }
-
-nncl_status nncl__args_end(const nncl__args *a)
-{
-    if (a->err != CL_SUCCESS)
-        return nncl__fail(a->ctx, NNCL_ERR_OPENCL, "%s: clSetKernelArg(%u): %s", kernel_names[a->id], a->bad,
-                          nncl__cl_error_name(a->err));
-    if (a->next != a->ctx->kernel_args[a->id])
-        return nncl__fail(a->ctx, NNCL_ERR_OPENCL, "%s: %u arguments set, the kernel takes %u",
-                          kernel_names[a->id], a->next, a->ctx->kernel_args[a->id]);
+    for (cl_uint i = 0; i < n; i++) {
+        cl_int err = clSetKernelArg(ctx->kernels[id], i, args[i].size, &args[i].value);
+        if (err != CL_SUCCESS)
+            return nncl__fail(ctx, NNCL_ERR_OPENCL, "%s: clSetKernelArg(%u): %s", kernel_names[id], i,
+                              nncl__cl_error_name(err));
+    }
+    if (n != ctx->kernel_args[id])
+        return nncl__fail(ctx, NNCL_ERR_OPENCL, "%s: %u arguments set, the kernel takes %u", kernel_names[id], n,
+                          ctx->kernel_args[id]);
     return NNCL_OK;
 }
 

@@ -33,32 +33,40 @@ _Static_assert(NNCL_OPTIM_SGD == NNCL_OPTIM_ID_SGD && NNCL_OPTIM_MOMENTUM == NNC
 #endif
 
 /* Every kernel the library launches, built once per context.
- * X(enum suffix, kernel function name) */
-#define NNCL__KERNEL_LIST(X)                \
-    X(GEMM_NN, "gemm_nn")                   \
-    X(GEMM_NP, "gemm_np")                   \
-    X(GEMM_TN, "gemm_tn")                   \
-    X(GEMM_TP, "gemm_tp")                   \
-    X(GEMM_LOCAL, "gemm_local")             \
-    X(PACK_B, "pack_b")                     \
-    X(TRANSPOSE, "transpose")               \
-    X(FILL, "fill")                         \
-    X(ACT_FORWARD, "act_forward")           \
-    X(ACT_BACKWARD_BIAS, "act_backward_bias") \
-    X(SOFTMAX_CE, "softmax_ce")             \
-    X(ELEMENTWISE_LOSS, "elementwise_loss") \
-    X(SUM_ACCUMULATE, "sum_accumulate")     \
-    X(OPTIM_UPDATE, "optim_update")         \
-    X(GATHER_U8, "gather_u8")               \
-    X(GATHER_F32, "gather_f32")             \
-    X(CHECK_FINITE, "check_finite")
+ * X(enum suffix, kernel function name, number of arguments): the count is
+ * what launchers are checked against when they compile (NNCL__SET_ARGS), and
+ * is checked in turn against the built kernel's own when they run. */
+#define NNCL__KERNEL_LIST(X)                       \
+    X(GEMM_NN, "gemm_nn", 23)                      \
+    X(GEMM_NP, "gemm_np", 23)                      \
+    X(GEMM_TN, "gemm_tn", 23)                      \
+    X(GEMM_TP, "gemm_tp", 23)                      \
+    X(GEMM_LOCAL, "gemm_local", 23)                \
+    X(PACK_B, "pack_b", 8)                         \
+    X(TRANSPOSE, "transpose", 8)                   \
+    X(FILL, "fill", 6)                             \
+    X(ACT_FORWARD, "act_forward", 9)               \
+    X(ACT_BACKWARD_BIAS, "act_backward_bias", 12)  \
+    X(SOFTMAX_CE, "softmax_ce", 20)                \
+    X(ELEMENTWISE_LOSS, "elementwise_loss", 20)    \
+    X(SUM_ACCUMULATE, "sum_accumulate", 6)         \
+    X(OPTIM_UPDATE, "optim_update", 19)            \
+    X(GATHER_U8, "gather_u8", 14)                  \
+    X(GATHER_F32, "gather_f32", 14)                \
+    X(CHECK_FINITE, "check_finite", 7)
 
 typedef enum {
-#define NNCL__KENUM(e, n) NNCL__K_##e,
+#define NNCL__KENUM(e, n, argc) NNCL__K_##e,
     NNCL__KERNEL_LIST(NNCL__KENUM)
 #undef NNCL__KENUM
     NNCL__K_COUNT
 } nncl__kernel_id;
+
+enum {
+#define NNCL__KARGC(e, n, argc) NNCL__ARGC_##e = argc,
+    NNCL__KERNEL_LIST(NNCL__KARGC)
+#undef NNCL__KARGC
+};
 
 enum { NNCL__TN_AUTO = 0, NNCL__TN_TRANSPOSE = 1, NNCL__TN_DIRECT = 2 };
 
@@ -169,29 +177,47 @@ nncl_status nncl__check_tensor(nncl_context *ctx, const nncl_tensor *t, const ch
 nncl_status nncl__launch(nncl_context *ctx, nncl__kernel_id id, cl_uint dims,
                          const size_t *global);
 
-/* Typed kernel arguments, appended in the kernel's order:
- *   nncl__args a = nncl__args_begin(ctx, id);
- *   nncl__arg_mem(&a, buffer); nncl__arg_uint(&a, offset); ...
- *   NNCL__TRY(nncl__args_end(&a));
- * Each appender takes the OpenCL type of its kernel parameter (cl_mem for
- * __global pointers, cl_uint for uint, cl_int for int, cl_float for float).
- * A failure is kept until nncl__args_end, which reports it with the kernel
- * and argument index, and fails too unless every argument of the kernel was
- * set. Launchers wrap these in one typed setter per kernel family (host/ops),
- * so that a missing or mistyped argument fails to compile there. */
+/* Typed kernel arguments. A launcher sets all of a kernel's arguments in one
+ * statement, in the kernel's order:
+ *   NNCL__TRY(NNCL__SET_ARGS(ctx, id, FILL, NNCL__VIEW(x), NNCL__U(rows), ...));
+ * Each constructor takes the OpenCL type of its kernel parameter: NNCL__MEM
+ * a cl_mem (__global pointer; NULL allowed), NNCL__U a cl_uint, NNCL__I a
+ * cl_int, NNCL__F a cl_float (NNCL__VIEW, in ops/ops.h, a matrix's three), so
+ * that a matrix passed for a number, or a number for a buffer, fails to
+ * compile. */
 typedef struct {
-    nncl_context *ctx;
-    nncl__kernel_id id;
-    cl_uint next;  /* index of the next argument */
-    cl_int err;    /* the first failure, CL_SUCCESS if none */
-    cl_uint bad;   /* its argument index */
-} nncl__args;
-nncl__args nncl__args_begin(nncl_context *ctx, nncl__kernel_id id);
-void nncl__arg_mem(nncl__args *a, cl_mem value); /* NULL allowed: a NULL pointer */
-void nncl__arg_uint(nncl__args *a, cl_uint value);
-void nncl__arg_int(nncl__args *a, cl_int value);
-void nncl__arg_float(nncl__args *a, cl_float value);
-nncl_status nncl__args_end(const nncl__args *a);
+    size_t size; /* the tag: sizeof the member that holds the value */
+    union {
+        cl_mem mem;
+        cl_uint u;
+        cl_int i;
+        cl_float f;
+    } value;
+} nncl__arg;
+static inline nncl__arg nncl__arg_mem(cl_mem v) { return (nncl__arg){sizeof v, {.mem = v}}; }
+static inline nncl__arg nncl__arg_uint(cl_uint v) { return (nncl__arg){sizeof v, {.u = v}}; }
+static inline nncl__arg nncl__arg_int(cl_int v) { return (nncl__arg){sizeof v, {.i = v}}; }
+static inline nncl__arg nncl__arg_float(cl_float v) { return (nncl__arg){sizeof v, {.f = v}}; }
+#define NNCL__MEM(v) nncl__arg_mem(v)
+#define NNCL__U(v) nncl__arg_uint(v)
+#define NNCL__I(v) nncl__arg_int(v)
+#define NNCL__F(v) nncl__arg_float(v)
+
+/* Sets args[0 .. n) as kernel id's arguments. Fails with the kernel's name
+ * and the argument's index when clSetKernelArg does, and unless n is the
+ * number of arguments the built kernel takes (CL_KERNEL_NUM_ARGS). */
+nncl_status nncl__set_args(nncl_context *ctx, nncl__kernel_id id, const nncl__arg *args, cl_uint n);
+
+/* nncl__set_args on a list written in place, whose length must be the
+ * argument count NNCL__KERNEL_LIST gives kernel SIG (id itself, or a kernel
+ * of its family with the same parameters): a missing or extra argument fails
+ * to compile, as "size of array is negative" (a _Static_assert cannot hold
+ * the list's length in an expression for every compiler). */
+#define NNCL__ARG_COUNT(...) (sizeof((nncl__arg[]){__VA_ARGS__}) / sizeof(nncl__arg))
+#define NNCL__SET_ARGS(ctx, id, SIG, ...)                                                        \
+    nncl__set_args((ctx), (id), (const nncl__arg[]){__VA_ARGS__},                                \
+                   (cl_uint)NNCL__ARG_COUNT(__VA_ARGS__) +                                       \
+                       0 * sizeof(char[NNCL__ARG_COUNT(__VA_ARGS__) == NNCL__ARGC_##SIG ? 1 : -1]))
 
 /* ---- options structs (options.c) ---------------------------------------------
  * Every public options struct starts with `size_t size` (see nncl.h).

@@ -539,9 +539,10 @@ static nncl_status map_features(csv_table *t)
     reader *R = &t->R;
     const nncl__csv_options *o = t->opt;
     t->feat_of = malloc(t->ncols * sizeof *t->feat_of);
-    /* Every column but the label first, then the model's columns: room for both. */
+    /* the file-order map below fills nfeat slots before the named columns
+     * (n_features of them) replace it; + 1 keeps the size nonzero */
     size_t slots = o->features && o->n_features > t->nfeat ? o->n_features : t->nfeat;
-    t->col_of = malloc(slots * sizeof *t->col_of + 1);
+    t->col_of = malloc((slots + 1) * sizeof *t->col_of);
     if (!t->feat_of || !t->col_of)
         return nncl__io_fail(R->err, NNCL_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu columns", R->path, t->ncols);
     for (size_t c = 0, j = 0; c < t->ncols; c++) {

@@ -5,6 +5,8 @@
 #include "core/core.h"
 #include "ops/ops.h"
 
+#include <stdio.h>
+
 static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
 
 /* When the TN layout (ctx->tiles.transpose_a NNCL__TN_AUTO) transposes A into
@@ -17,60 +19,6 @@ static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
 #define TRANSPOSE_A_MIN_M 512
 #define TRANSPOSE_A_MIN_N 128
 #define TRANSPOSE_A_MIN_K 512
-
-/* The arguments every GEMM kernel takes, in their order in kernels/gemm.cl:
- * sizes, alpha, A, B, beta, C, the bias (buffer and offset; has_bias 0: none),
- * the activation, D (the outputs dact'() is taken from) and dact
- * (NNCL_ACT_ID_NONE: no derivative factor). */
-static nncl_status set_gemm_args(nncl_context *ctx, nncl__kernel_id id, cl_uint M, cl_uint N, cl_uint K,
-                                 cl_uint a_rows, cl_float alpha, nncl__view A, nncl__view B, cl_float beta,
-                                 nncl__view C, cl_mem bias, cl_uint bias_off, cl_int has_bias, cl_int act,
-                                 nncl__view D, cl_int dact)
-{
-    nncl__args a = nncl__args_begin(ctx, id);
-    nncl__arg_uint(&a, M);
-    nncl__arg_uint(&a, N);
-    nncl__arg_uint(&a, K);
-    nncl__arg_uint(&a, a_rows);
-    nncl__arg_float(&a, alpha);
-    nncl__arg_view(&a, A);
-    nncl__arg_view(&a, B);
-    nncl__arg_float(&a, beta);
-    nncl__arg_view(&a, C);
-    nncl__arg_mem(&a, bias);
-    nncl__arg_uint(&a, bias_off);
-    nncl__arg_int(&a, has_bias);
-    nncl__arg_int(&a, act);
-    nncl__arg_view(&a, D);
-    nncl__arg_int(&a, dact);
-    return nncl__args_end(&a);
-}
-
-/* pack_b(B, trans, K, N, out at out_off): op(B) into TN-column panels. */
-static nncl_status set_pack_b_args(nncl_context *ctx, nncl__view B, cl_int trans, cl_uint K, cl_uint N,
-                                   cl_mem out, cl_uint out_off)
-{
-    nncl__args a = nncl__args_begin(ctx, NNCL__K_PACK_B);
-    nncl__arg_view(&a, B);
-    nncl__arg_int(&a, trans);
-    nncl__arg_uint(&a, K);
-    nncl__arg_uint(&a, N);
-    nncl__arg_mem(&a, out);
-    nncl__arg_uint(&a, out_off);
-    return nncl__args_end(&a);
-}
-
-/* transpose(in, out, rows, cols): out = inᵀ. */
-static nncl_status set_transpose_args(nncl_context *ctx, nncl__view in, nncl__view out, cl_uint rows,
-                                      cl_uint cols)
-{
-    nncl__args a = nncl__args_begin(ctx, NNCL__K_TRANSPOSE);
-    nncl__arg_view(&a, in);
-    nncl__arg_view(&a, out);
-    nncl__arg_uint(&a, rows);
-    nncl__arg_uint(&a, cols);
-    return nncl__args_end(&a);
-}
 
 /* C = act(alpha·op(A)·op(B) + beta·C + bias) ⊙ dact'(Y), on raw views;
  * shapes already checked. */
@@ -115,7 +63,9 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
     }
     if (pack) {
         cl_uint out_off = (cl_uint)a_floats;
-        NNCL__TRY(set_pack_b_args(ctx, B, trans_b, (cl_uint)K, (cl_uint)N, tmp, out_off));
+        /* pack_b(B, trans, K, N, out at out_off): op(B) into TN-column panels */
+        NNCL__TRY(NNCL__SET_ARGS(ctx, NNCL__K_PACK_B, PACK_B, NNCL__VIEW(B), NNCL__I(trans_b), NNCL__U((cl_uint)K),
+                                 NNCL__U((cl_uint)N), NNCL__MEM(tmp), NNCL__U(out_off)));
         size_t global[2] = {div_up(K, NNCL_PACK_ROWS), panels};
         NNCL__TRY(nncl__launch(ctx, NNCL__K_PACK_B, 2, global));
         B = (nncl__view){tmp, out_off, (cl_uint)K};
@@ -132,9 +82,14 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
                                            : NNCL__K_GEMM_NN;
     nncl__view bias = x->bias ? *x->bias : (nncl__view){C.mem, 0, 0};
     nncl__view d = x->dact_y ? *x->dact_y : (nncl__view){C.mem, 0, 0};
-    NNCL__TRY(set_gemm_args(ctx, id, (cl_uint)M, (cl_uint)N, (cl_uint)K, (cl_uint)a_rows, alpha, A, B, beta,
-                            C, bias.mem, bias.off, x->bias != NULL, (cl_int)x->act, d,
-                            x->dact_y ? (cl_int)x->dact : NNCL_ACT_ID_NONE));
+    /* Every GEMM kernel takes: sizes, alpha, A, B, beta, C, the bias (buffer
+     * and offset; has_bias 0: none), the activation, D (the outputs dact'()
+     * is taken from) and dact (NNCL_ACT_ID_NONE: no derivative factor). */
+    NNCL__TRY(NNCL__SET_ARGS(ctx, id, GEMM_NN, NNCL__U((cl_uint)M), NNCL__U((cl_uint)N), NNCL__U((cl_uint)K),
+                             NNCL__U((cl_uint)a_rows), NNCL__F(alpha), NNCL__VIEW(A), NNCL__VIEW(B), NNCL__F(beta),
+                             NNCL__VIEW(C), NNCL__MEM(bias.mem), NNCL__U(bias.off), NNCL__I(x->bias != NULL),
+                             NNCL__I((cl_int)x->act), NNCL__VIEW(d),
+                             NNCL__I(x->dact_y ? (cl_int)x->dact : NNCL_ACT_ID_NONE)));
     if (local) {
         /* Columns along x: one work-group per (lwg·lrb)-square tile of C. */
         size_t side = (size_t)ctx->tiles.lwg * (size_t)ctx->tiles.lrb;
@@ -148,29 +103,50 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
 nncl_status nncl__transpose(nncl_context *ctx, nncl__view in, size_t rows, size_t cols,
                             nncl__view out)
 {
-    NNCL__TRY(set_transpose_args(ctx, in, out, (cl_uint)rows, (cl_uint)cols));
+    NNCL__TRY(NNCL__SET_ARGS(ctx, NNCL__K_TRANSPOSE, TRANSPOSE, NNCL__VIEW(in), NNCL__VIEW(out),
+                             NNCL__U((cl_uint)rows), NNCL__U((cl_uint)cols)));
     size_t global[2] = {div_up(cols, NNCL_TRANSPOSE_BLOCK), div_up(rows, NNCL_TRANSPOSE_BLOCK)};
     return nncl__launch(ctx, NNCL__K_TRANSPOSE, 2, global);
+}
+
+/* nncl__check_tensor on the operand `name` of the public call `who`. */
+static nncl_status check_operand(nncl_context *ctx, const char *who, const char *name, const nncl_tensor *t)
+{
+    char what[64];
+    snprintf(what, sizeof what, "%s: %s", who, name);
+    return nncl__check_tensor(ctx, t, what);
+}
+
+nncl_status nncl__gemm_check(nncl_context *ctx, const char *who, int trans_a, int trans_b, float alpha,
+                             const nncl_tensor *A, const nncl_tensor *B, float beta, const nncl_tensor *C,
+                             const nncl_tensor *bias, size_t *M, size_t *N, size_t *K)
+{
+    if (!ctx) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "%s: ctx is NULL", who);
+    NNCL__TRY(check_operand(ctx, who, "A", A));
+    NNCL__TRY(check_operand(ctx, who, "B", B));
+    NNCL__TRY(check_operand(ctx, who, "C", C));
+    if (bias) NNCL__TRY(check_operand(ctx, who, "bias", bias));
+    *M = trans_a ? A->cols : A->rows;
+    *K = trans_a ? A->rows : A->cols;
+    *N = trans_b ? B->rows : B->cols;
+    size_t KB = trans_b ? B->cols : B->rows;
+    if (*K != KB || C->rows != *M || C->cols != *N || (bias && (bias->rows != 1 || bias->cols != *N)))
+        return nncl__fail(ctx, NNCL_ERR_SHAPE,
+                          "%s: op(A) is %zux%zu, op(B) is %zux%zu, C is %zux%zu, bias is %zux%zu; need "
+                          "op(A) MxK, op(B) KxN, C MxN, bias 1xN or none",
+                          who, *M, *K, KB, *N, C->rows, C->cols, bias ? bias->rows : 0, bias ? bias->cols : 0);
+    if (nncl__overlap(C, A) || nncl__overlap(C, B) || nncl__overlap(C, bias))
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "%s: C shares memory with A, B or bias", who);
+    if (!(alpha == alpha) || !(beta == beta))
+        return nncl__fail(ctx, NNCL_ERR_NUMERIC, "%s: alpha or beta is NaN", who);
+    return NNCL_OK;
 }
 
 nncl_status nncl_gemm(nncl_context *ctx, int trans_a, int trans_b, float alpha,
                       const nncl_tensor *A, const nncl_tensor *B, float beta, nncl_tensor *C)
 {
-    if (!ctx) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_gemm: ctx is NULL");
-    NNCL__TRY(nncl__check_tensor(ctx, A, "nncl_gemm: A"));
-    NNCL__TRY(nncl__check_tensor(ctx, B, "nncl_gemm: B"));
-    NNCL__TRY(nncl__check_tensor(ctx, C, "nncl_gemm: C"));
-    size_t M = trans_a ? A->cols : A->rows, K = trans_a ? A->rows : A->cols;
-    size_t KB = trans_b ? B->cols : B->rows, N = trans_b ? B->rows : B->cols;
-    if (K != KB || C->rows != M || C->cols != N)
-        return nncl__fail(ctx, NNCL_ERR_SHAPE,
-                          "nncl_gemm: op(A) is %zux%zu, op(B) is %zux%zu, C is %zux%zu; need "
-                          "op(A) MxK, op(B) KxN, C MxN",
-                          M, K, KB, N, C->rows, C->cols);
-    if (nncl__overlap(C, A) || nncl__overlap(C, B))
-        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_gemm: C shares memory with A or B");
-    if (!(alpha == alpha) || !(beta == beta))
-        return nncl__fail(ctx, NNCL_ERR_NUMERIC, "nncl_gemm: alpha or beta is NaN");
+    size_t M = 0, N = 0, K = 0;
+    NNCL__TRY(nncl__gemm_check(ctx, "nncl_gemm", trans_a, trans_b, alpha, A, B, beta, C, NULL, &M, &N, &K));
     return nncl__gemm(ctx, trans_a, trans_b, M, N, K, alpha, nncl__view_of(A), nncl__view_of(B),
                       beta, nncl__view_of(C), NULL);
 }

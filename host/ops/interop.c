@@ -78,24 +78,10 @@ nncl_status nncl_cl_gemm(nncl_context *ctx, int trans_a, int trans_b, float alph
                          const nncl_tensor *B, float beta, nncl_tensor *C, const nncl_tensor *bias,
                          nncl_activation act, const nncl_cl_sync *sync)
 {
-    if (!ctx) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_cl_gemm: ctx is NULL");
-    NNCL__TRY(nncl__check_tensor(ctx, A, "nncl_cl_gemm: A"));
-    NNCL__TRY(nncl__check_tensor(ctx, B, "nncl_cl_gemm: B"));
-    NNCL__TRY(nncl__check_tensor(ctx, C, "nncl_cl_gemm: C"));
-    size_t M = trans_a ? A->cols : A->rows, K = trans_a ? A->rows : A->cols;
-    size_t KB = trans_b ? B->cols : B->rows, N = trans_b ? B->rows : B->cols;
-    if (K != KB || C->rows != M || C->cols != N || (bias && (bias->rows != 1 || bias->cols != N)))
-        return nncl__fail(ctx, NNCL_ERR_SHAPE,
-                          "nncl_cl_gemm: op(A) %zux%zu, op(B) %zux%zu, C %zux%zu, bias %zux%zu; need "
-                          "MxK, KxN, MxN, 1xN", M, K, KB, N, C->rows, C->cols, bias ? bias->rows : 0,
-                          bias ? bias->cols : 0);
+    size_t M = 0, N = 0, K = 0;
+    NNCL__TRY(nncl__gemm_check(ctx, "nncl_cl_gemm", trans_a, trans_b, alpha, A, B, beta, C, bias, &M, &N, &K));
     if ((int)act < 0 || act >= NNCL_ACT_SOFTMAX)
         return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_cl_gemm: activation %d not allowed", (int)act);
-    if (!(alpha == alpha) || !(beta == beta))
-        return nncl__fail(ctx, NNCL_ERR_NUMERIC, "nncl_cl_gemm: alpha or beta is NaN");
-    if (bias) NNCL__TRY(nncl__check_tensor(ctx, bias, "nncl_cl_gemm: bias"));
-    if (nncl__overlap(C, A) || nncl__overlap(C, B) || nncl__overlap(C, bias))
-        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_cl_gemm: C shares memory with A, B or bias");
     NNCL__TRY(sync_before(ctx, sync));
     nncl__view b = bias ? nncl__view_of(bias) : (nncl__view){0};
     nncl__gemm_extras x = {.bias = bias ? &b : NULL, .act = act};

@@ -4,8 +4,8 @@
  *
  * One launcher file per kernel file, by the same name: host/ops/gemm.c
  * launches kernels/gemm.cl, activation.c activation.cl, loss.c loss.cl,
- * reduce.c reduce.cl, optim.c optim.cl, data.c data.cl. Each sets its
- * kernels' arguments through one typed setter per kernel family. */
+ * reduce.c reduce.cl, optim.c optim.cl, data.c data.cl. Each sets a
+ * kernel's arguments in one NNCL__SET_ARGS list (core/core.h). */
 #ifndef NNCL_OPS_H
 #define NNCL_OPS_H
 
@@ -23,13 +23,8 @@ static inline nncl__view nncl__view_of(const nncl_tensor *t)
 }
 
 /* A view as the three kernel arguments (buffer, offset, ld) that the
- * kernels take for a matrix. */
-static inline void nncl__arg_view(nncl__args *a, nncl__view v)
-{
-    nncl__arg_mem(a, v.mem);
-    nncl__arg_uint(a, v.off);
-    nncl__arg_uint(a, v.ld);
-}
+ * kernels take for a matrix: three entries of an NNCL__SET_ARGS list. */
+#define NNCL__VIEW(v) NNCL__MEM((v).mem), NNCL__U((v).off), NNCL__U((v).ld)
 
 /* ---- kernels/gemm.cl (host/ops/gemm.c) ---- */
 
@@ -48,6 +43,12 @@ typedef struct {
 nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, size_t N, size_t K,
                        float alpha, nncl__view A, nncl__view B, float beta, nncl__view C,
                        const nncl__gemm_extras *x);
+/* The checks of a public GEMM, named `who` in the messages: ctx and the
+ * tensors valid (bias NULL: none), op(A) M x K, op(B) K x N, C M x N, bias
+ * 1 x N, C apart from the others, alpha and beta not NaN. Sets M, N, K. */
+nncl_status nncl__gemm_check(nncl_context *ctx, const char *who, int trans_a, int trans_b, float alpha,
+                             const nncl_tensor *A, const nncl_tensor *B, float beta, const nncl_tensor *C,
+                             const nncl_tensor *bias, size_t *M, size_t *N, size_t *K);
 /* out (cols x rows) = inᵀ (in rows x cols). */
 nncl_status nncl__transpose(nncl_context *ctx, nncl__view in, size_t rows, size_t cols,
                             nncl__view out);

@@ -122,43 +122,18 @@ static void optim_scalars(const nncl_optimizer *o, uint64_t step, float *lr, flo
     *bc2 = (float)(1.0 - pow(o->beta2, t));
 }
 
-/* The arguments of optim_update, in their order in kernels/optim.cl. */
-static nncl_status set_optim_update_args(nncl_context *ctx, nncl__view w, nncl__view g, nncl__view m,
-                                         nncl__view v, cl_uint n, cl_int kind, cl_float lr, cl_float momentum,
-                                         cl_float beta1, cl_float beta2, cl_float eps, cl_float weight_decay,
-                                         cl_float bc1, cl_float bc2, cl_mem status)
-{
-    nncl__args a = nncl__args_begin(ctx, NNCL__K_OPTIM_UPDATE);
-    nncl__arg_mem(&a, w.mem);
-    nncl__arg_uint(&a, w.off);
-    nncl__arg_mem(&a, g.mem);
-    nncl__arg_uint(&a, g.off);
-    nncl__arg_mem(&a, m.mem);
-    nncl__arg_uint(&a, m.off);
-    nncl__arg_mem(&a, v.mem);
-    nncl__arg_uint(&a, v.off);
-    nncl__arg_uint(&a, n);
-    nncl__arg_int(&a, kind);
-    nncl__arg_float(&a, lr);
-    nncl__arg_float(&a, momentum);
-    nncl__arg_float(&a, beta1);
-    nncl__arg_float(&a, beta2);
-    nncl__arg_float(&a, eps);
-    nncl__arg_float(&a, weight_decay);
-    nncl__arg_float(&a, bc1);
-    nncl__arg_float(&a, bc2);
-    nncl__arg_mem(&a, status);
-    return nncl__args_end(&a);
-}
-
 nncl_status nncl__optim_launch(nncl_context *ctx, const nncl_optimizer *o, uint64_t step,
                                nncl__view w, nncl__view g, nncl__view m, nncl__view v, size_t n,
                                cl_mem status)
 {
     float lr, bc1, bc2;
     optim_scalars(o, step, &lr, &bc1, &bc2);
-    NNCL__TRY(set_optim_update_args(ctx, w, g, m, v, (cl_uint)n, (cl_int)o->kind, lr, o->momentum, o->beta1,
-                                    o->beta2, o->eps, o->weight_decay, bc1, bc2, status));
+    /* optim_update takes each vector as buffer and offset (no ld) */
+    NNCL__TRY(NNCL__SET_ARGS(ctx, NNCL__K_OPTIM_UPDATE, OPTIM_UPDATE, NNCL__MEM(w.mem), NNCL__U(w.off),
+                             NNCL__MEM(g.mem), NNCL__U(g.off), NNCL__MEM(m.mem), NNCL__U(m.off), NNCL__MEM(v.mem),
+                             NNCL__U(v.off), NNCL__U((cl_uint)n), NNCL__I((cl_int)o->kind), NNCL__F(lr),
+                             NNCL__F(o->momentum), NNCL__F(o->beta1), NNCL__F(o->beta2), NNCL__F(o->eps),
+                             NNCL__F(o->weight_decay), NNCL__F(bc1), NNCL__F(bc2), NNCL__MEM(status)));
     size_t items = (n + NNCL_OPTIM_PER_ITEM - 1) / NNCL_OPTIM_PER_ITEM;
     return nncl__launch(ctx, NNCL__K_OPTIM_UPDATE, 1, &items);
 }
