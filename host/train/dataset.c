@@ -106,45 +106,34 @@ nncl_status nncl_dataset_from_arrays(nncl_context *ctx, const float *features, s
             if (!isfinite(features[r * cols + c]))
                 return nncl__fail(ctx, NNCL_ERR_NUMERIC, "%s: feature row %zu, column %zu is %g", fn, r, c,
                                   (double)features[r * cols + c]);
+    for (size_t r = 0; kind != NNCL_TARGET_NONE && r < rows; r++) {
+        float t = targets[r];
+        if (!isfinite(t))
+            return nncl__fail(ctx, NNCL_ERR_NUMERIC, "%s: target of row %zu is %g", fn, r, (double)t);
+        if (kind == NNCL_TARGET_CLASS && (!(t >= 0.0f && t < (float)NNCL_MAX_CLASSES) || t != floorf(t)))
+            return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "%s: target %g of row %zu is not a class index in [0, %d)",
+                              fn, (double)t, r, NNCL_MAX_CLASSES);
+    }
     nncl__host_data h;
     memset(&h, 0, sizeof h);
     h.rows = rows;
     h.cols = cols;
+    h.label_kind = kind == NNCL_TARGET_CLASS ? NNCL__LABELS_CLASS
+                   : kind == NNCL_TARGET_VALUE ? NNCL__LABELS_FLOAT
+                                               : NNCL__LABELS_NONE;
     h.f32 = malloc(rows * cols * sizeof(float));
-    if (!h.f32) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "%s: %zu x %zu floats", fn, rows, cols);
+    if (kind == NNCL_TARGET_CLASS) h.labels = malloc(rows * sizeof *h.labels);
+    if (kind == NNCL_TARGET_VALUE) h.targets = malloc(rows * sizeof *h.targets);
+    if (!h.f32 || (kind == NNCL_TARGET_CLASS && !h.labels) || (kind == NNCL_TARGET_VALUE && !h.targets)) {
+        nncl__host_data_free(&h);
+        return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "%s: %zu x %zu floats and their targets", fn, rows, cols);
+    }
     memcpy(h.f32, features, rows * cols * sizeof(float));
-    if (kind == NNCL_TARGET_CLASS) {
-        h.label_kind = NNCL__LABELS_CLASS;
-        h.labels = malloc(rows * sizeof *h.labels);
-        if (!h.labels) {
-            nncl__host_data_free(&h);
-            return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "%s: %zu labels", fn, rows);
-        }
-        for (size_t r = 0; r < rows; r++) {
-            float t = targets[r];
-            if (!(t >= 0.0f && t < (float)NNCL_MAX_CLASSES) || t != floorf(t)) {
-                nncl__host_data_free(&h);
-                return nncl__fail(ctx, NNCL_ERR_INVALID_ARG,
-                                  "%s: target %g of row %zu is not a class index in [0, %d)", fn, (double)t, r,
-                                  NNCL_MAX_CLASSES);
-            }
-            h.labels[r] = (int32_t)t;
-            if (h.labels[r] + 1 > h.classes) h.classes = h.labels[r] + 1;
-        }
-    } else if (kind == NNCL_TARGET_VALUE) {
-        h.label_kind = NNCL__LABELS_FLOAT;
-        h.targets = malloc(rows * sizeof *h.targets);
-        if (!h.targets) {
-            nncl__host_data_free(&h);
-            return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "%s: %zu targets", fn, rows);
-        }
-        for (size_t r = 0; r < rows; r++) {
-            if (!isfinite(targets[r])) {
-                nncl__host_data_free(&h);
-                return nncl__fail(ctx, NNCL_ERR_NUMERIC, "%s: target of row %zu is %g", fn, r, (double)targets[r]);
-            }
-            h.targets[r] = targets[r];
-        }
+    for (size_t r = 0; kind != NNCL_TARGET_NONE && r < rows; r++) {
+        if (h.targets) h.targets[r] = targets[r];
+        if (!h.labels) continue;
+        h.labels[r] = (int32_t)targets[r];
+        if (h.labels[r] + 1 > h.classes) h.classes = h.labels[r] + 1;
     }
     return wrap(ctx, &h, out);
 }
