@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Turns OpenCL sources into a C file of byte arrays, so the library needs no
 # source tree at run time. Run as a script:
 #   cmake -DOUTPUT=kernels.c -DSOURCES="a.cl;b.cl" -P embed_kernels.cmake

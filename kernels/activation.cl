@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Activations forward and backward, and fill.
  *
  * The program is nncl_shared.h followed by the kernel files in the order

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Batches assembled on the device: the data set lives in device memory (images
  * as bytes), an index buffer holds this epoch's shuffled order, and these
  * kernels gather rows idx[start .. start+rows) into a float batch, scaling and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* GEMM with a fused prologue and epilogue:
  *   C = act(alpha·op(A)·op(B) + beta·C + bias) ⊙ dact'(D)
  * Rows a_rows .. M-1 of op(A) are not stored but read as ones, so a product

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Losses: per-row loss and correctness plus the gradient with respect to the
  * model's last pre-activation. One work-item per row. The mean over the batch
  * is taken by sum_accumulate (reduce.cl) in row order, so it is the same every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The numbers the host and the kernels must agree on, defined once.
  *
  * This file is valid C11 and valid OpenCL C 1.2 (preprocessor definitions

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One optimizer launch updates every parameter of a model: params, grads and
  * the state buffers m and v are flat and the same length. Scalars that depend
  * on the step (learning rate by schedule, Adam's bias corrections) are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Deterministic reductions: sums taken in a fixed order, never with float
  * atomics, so a result has the same bits on every run. */
 

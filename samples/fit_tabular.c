@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A classifier on arrays in memory, trained by one call (nncl_model_fit). */
 #include <nncl/nncl.h>
 #include <stdio.h>

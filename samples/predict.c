@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The tutorial's prediction, through nncl: one dense unit with a sigmoid,
  *   prediction = sigmoid(x · w + b),  w = [1.45, -0.66], b = 0,
  * for the inputs [1.66, 1.56] (target 1) and [2, 1.5] (target 0), both in one

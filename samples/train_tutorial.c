@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The tutorial's training, through nncl: learn from the error by gradient
  * descent on its eight points, with mean squared error and plain SGD
  * (learning rate 0.1), printing the error as it falls.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* XOR, the classic problem a single layer cannot learn: a hidden layer of 4
  * tanh units and a sigmoid output, binary cross-entropy, Adam. */
 #include <nncl/nncl.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Run by CTest: cmake -DLIB=<path to libnncl.so> -P check_exports.cmake
 #
 # The shared library must export the public API and nothing else: every

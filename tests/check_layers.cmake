@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The layering rule of host/ (see CMakeLists.txt), checked on every #include:
 # a file may include headers of its own layer and of the layers below it,
 # and nothing else of host/. Run as a script:

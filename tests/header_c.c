@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Both public headers compile on their own as strict C11 (-std=c11
  * -Wpedantic -Werror, see tests/CMakeLists.txt), and the program links against
  * the shared library. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Both public headers compile as C++17 (-Wall -Wextra -Wpedantic -Werror,
 // see tests/CMakeLists.txt): extern "C", no C-only constructs. The program
 // links against the shared library and checks the version it got.

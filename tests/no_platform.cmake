@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Runs the test programs with no OpenCL platform at all: the ICD loader reads
 # its vendor list from EMPTY, an empty folder. Each program in HOST (comma-
 # separated) must pass its host suite, having run at least one check; each in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Plain-C double-precision references for the ops, used by the tests. */
 #ifndef NNCL_REFERENCE_H
 #define NNCL_REFERENCE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The command line on tabular data: predict and eval match a CSV's columns
  * to a model's by name and speak in class names, eval gives regression
  * figures, summary describes a model file, and failures read as words. */

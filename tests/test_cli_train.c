@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `nncl train` on tabular data, as a new user runs it: CSV files whatever
  * their name, the task decided from the labels, defaults that learn
  * unscaled columns, never training data reported as test data, history,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The core engine: devices, contexts, tensors, GEMM and the dense forward op
  * against a double-precision reference, the tutorial's two numbers, and the
  * status and message of every kind of bad input. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Real data end to end: IDX and CSV data sets on the device and streamed,
  * model files and checkpoints (round trip, byte layout, exact resume, bad
  * files), the nncl command line, and a short Fashion-MNIST run. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The in-memory data set (nncl_dataset_from_arrays) and the whole fit
  * (nncl_model_fit): defaults that learn, validation and early stopping, the
  * best epoch's weights, history, cancellation, and every misuse. */

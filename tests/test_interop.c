@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The interop API (include/nncl/nncl_cl.h) on the caller's own OpenCL
  * objects: a context, device and in-order queue made here with plain OpenCL
  * calls, caller buffers wrapped as views with an offset and a leading

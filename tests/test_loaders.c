@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tests for the host data readers: IDX (plain and gzip) and CSV, valid files
  * and every malformed case, checking the status and the error message.
  * Needs no OpenCL device: the readers run with a NULL context. */

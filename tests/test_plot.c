@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The CLI's SVG training chart: structure, missing values, a single epoch,
  * title escaping, and failures that leave nothing behind. */
 #include "../host/cli/plot.c"

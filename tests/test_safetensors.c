@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* safetensors writer and reader (host/safetensors.c) and the JSON reader
  * under it (host/json.c): round trips, the exact byte layout, a check with an
  * independent Python reader, atomic replacement, and one test per kind of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tabular data through the public API: CSV files recognised by content,
  * classification or regression decided from the labels (NNCL_CSV_AUTO),
  * header and class names, missing values, columns matched by name. */

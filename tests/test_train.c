@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Training: finite-difference gradient checks for every activation x loss and
  * a 3-layer network, the losses against a double reference, each optimizer
  * against its closed form, schedules, names, convergence, determinism, bad

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared test helpers: the runner every test program's main calls, a shared
  * context, random data, a temporary folder and closeness checks. */
 #ifndef NNCL_TESTUTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared option parsing and context set-up for the subcommands. */
 #include "cli.h"
 

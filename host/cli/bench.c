@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nncl bench: GEMM in GFLOP/s for the three layouts beside OpenBLAS sgemm and
  * CLBlast on the same OpenCL device (each when found at build time), training
  * throughput of the default Fashion-MNIST MLP, and kernel build time cold and

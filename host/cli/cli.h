@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The nncl command-line tool: one file per subcommand, sharing these helpers. */
 #ifndef NNCL_CLI_H
 #define NNCL_CLI_H

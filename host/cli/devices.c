@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nncl devices: the table of OpenCL devices and which one would be chosen. */
 #include "cli.h"
 

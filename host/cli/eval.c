@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nncl eval: how well a saved model does on a data set: loss, accuracy and
  * the confusion matrix of a classifier; RMSE, MAE and R² of a regressor. */
 #include "cli.h"

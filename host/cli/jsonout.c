@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* JSON values on stdout, for the subcommands' --json output. */
 #include "cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nncl command line: dispatches to the subcommands. */
 #include "cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Training curves as a self-contained SVG chart, written with plain stdio:
  * two panels side by side (loss, accuracy), each with a grid, numeric ticks
  * at round steps, axis labels, a legend, and train (solid) / test (dashed)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Training curves as an SVG chart: loss (left) and accuracy (right) per epoch. */
 #ifndef NNCL_CLI_PLOT_H
 #define NNCL_CLI_PLOT_H

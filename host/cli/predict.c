@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nncl predict: a saved model's outputs for every row of a CSV (or data
  * set), one line per row: the class and its probabilities, or the values. */
 #include "cli.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nncl summary: what a model file holds: its layers and parameter count,
  * loss, stored standardisation, column and class names, and the history of
  * the run that trained it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nncl train: train a dense classifier or regressor on a data set. A thin
  * layer over nncl_model_fit: this file reads the options and the data,
  * decides the task, builds the model, and shows what the fit does (a

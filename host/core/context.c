@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Devices and contexts: list every OpenCL device, pick one (NNCL_DEVICE or the
  * option struct, else the first GPU, else the first CPU), create its queue,
  * and build the embedded kernels once with device-specific -D options. */

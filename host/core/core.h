@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internals shared by the library's files: the context and tensor structs,
  * error reporting, and the kernel handles. Nothing here is exported. */
 #ifndef NNCL_CORE_CORE_H

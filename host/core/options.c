@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The options structs of the public API: their defaults, and reading a
  * caller's struct (or writing one for the caller) by its leading size field,
  * so a struct can grow without breaking programs built against an older

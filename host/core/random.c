@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Counter-based random numbers: the value at (seed, stream, counter) is a
  * pure function of the three, so weights and shuffles are the same on every
  * device and every run, and any position can be recomputed without replaying

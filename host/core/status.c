@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Status names and the per-context / per-thread error text. */
 #include "core/core.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Device tensors: float32, row-major rows x cols, possibly a view (offset and
  * leading dimension) into a larger buffer such as a model's flat parameters. */
 #include "core/core.h"

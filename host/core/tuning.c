@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* GEMM tile shapes per device: defaults by device type, an override for
  * experiments (NNCL_GEMM_TILES), and a small on-disk cache of the shape that
  * `nncl bench --tune` measured fastest, keyed by device name and driver

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* CSV reader: a table as people write it, into host memory as f32 features
  * plus an optional label column (class indices or float targets).
  *

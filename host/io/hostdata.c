@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Freeing a host data set (nncl__host_data) filled by the IDX or CSV readers,
  * and copying its name lists. */
 #include "io/hostdata.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A data set read from a file into host memory, before it goes to the device.
  * Filled by the IDX (idx.c) and CSV (csv.c) readers; freed by nncl__host_data_free. */
 #ifndef NNCL_HOSTDATA_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* IDX reader: MNIST-style image and label files, plain or gzip-compressed
  * (detected by content), read into host memory with every size checked; and
  * nncl__idx_sniff, which tells an IDX file by its magic whatever its name. */

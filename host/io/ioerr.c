@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nncl__io_fail: the one way host/io reports a failure (see ioerr.h). */
 #include "io/ioerr.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* How the file readers and writers of host/io report a failure: a status and
  * a message in the caller's buffer. This layer never sees a context or an
  * OpenCL header (the build enforces it); the layers above copy the message

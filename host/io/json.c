@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A small recursive-descent JSON parser building an nncl__json tree, UTF-8
  * validation, and the text buffer used to write JSON. See json.h. */
 #include "io/json.h"

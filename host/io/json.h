@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A small JSON reader (a tree of values) and writer helpers (a growing text
  * buffer, escaped strings), enough for safetensors headers. Internal. */
 #ifndef NNCL_JSON_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* safetensors files (F32, 1-D and 2-D tensors): an atomic writer (temporary
  * file, fsync, rename) and a validating reader. The JSON header goes through
  * json.c. See safetensors.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* safetensors files: an 8-byte little-endian header length N, N bytes of JSON
  * header (padded with spaces to a multiple of 8), then the raw tensor bytes.
  * Only F32 tensors of 1 or 2 dimensions are written or accepted here. */

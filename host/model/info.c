@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What a model keeps about its training: the names of its input and target
  * columns, the names of its classes, and the history of its epochs. Saved
  * and loaded with the model by modelfile.c. */

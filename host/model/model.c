@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Models: creation from a spec, deterministic weight initialisation, the flat
  * parameter buffers and the per-batch buffers, the optimizer and the
  * standardisation kept with the model. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the model layer exports to the layer above it (host/train: data sets
  * and epochs). The model stays opaque there: the train layer sees these calls
  * and the public API, never the struct (that is model_impl.h, for host/model

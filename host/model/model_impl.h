@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The model struct, private to host/model: model.c (creation, parameters,
  * optimizer, normalisation), step.c (forward, backward, metrics) and
  * modelfile.c (save/load). The layers above see model.h only. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Model files and checkpoints in safetensors (safetensors.c does the format):
  * tensors layers.<i>.weight [in, out], layers.<i>.bias [out],
  * normalization.mean/.std [inputs], and for checkpoints optimizer.m/.v

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Training and inference: forward pass, losses (kernels/loss.cl), backward
  * pass, metrics, predict and evaluate. A step only enqueues work; the host
  * reads back when the caller asks for a number. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Launchers for kernels/activation.cl: act_forward, act_backward_bias and
  * fill (nncl_tensor_fill), and the activations' names. */
 #include "core/core.h"

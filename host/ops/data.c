@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Launchers for kernels/data.cl: gather_u8 and gather_f32, which take the
  * same arguments. */
 #include "core/core.h"

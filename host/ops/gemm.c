@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Launchers for kernels/gemm.cl: the GEMM family (gemm_nn, gemm_np, gemm_tn,
  * gemm_tp, gemm_local), pack_b and transpose, and the public products built
  * on them (nncl_gemm, nncl_dense_forward). nncl__gemm picks the kernel and

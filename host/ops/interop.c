@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Interop (include/nncl/nncl_cl.h): the OpenCL objects behind nncl's, caller
  * buffers as tensor views, and the low-level ops enqueued on the caller's
  * queue after a wait list, returning an event. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Launchers for kernels/loss.cl: softmax_ce and elementwise_loss (mse, bce),
  * which take the same arguments. */
 #include "core/core.h"

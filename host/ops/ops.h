@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internal launchers on raw buffer views, shared by the public ops, the
  * model's forward/backward passes and the interop API. Shapes are the
  * caller's responsibility here; the public wrappers check them.

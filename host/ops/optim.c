@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Optimizers (kernels/optim.cl): hyper-parameters, learning-rate schedules,
  * and the one launch that updates every parameter of a flat buffer. The
  * model layer (host/model/model.c) keeps a model's optimizer and its step. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Launchers for kernels/reduce.cl: sum_accumulate (sums in a fixed order)
  * and check_finite. */
 #include "core/core.h"

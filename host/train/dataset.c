@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Data sets: loading (idx.c, csv.c read the files), placement in device
  * memory or streaming, validation splits and per-column statistics. */
 #include "train/dataset.h"

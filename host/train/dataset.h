@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The data-set struct, shared by dataset.c (loading, placement) and epoch.c
  * (batches for training, evaluation and prediction). */
 #ifndef NNCL_TRAIN_DATASET_H

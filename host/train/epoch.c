@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Training and inference over data sets: the epoch's shuffled index buffer,
  * batches gathered on the device (kernels/data.cl) or streamed from the host,
  * evaluation with a confusion matrix. The model is used only through what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nncl_model_fit: a whole training run — epochs, validation, early stopping,
  * the best epoch's weights, history, progress and cancellation — built on
  * the public calls (train_epoch, evaluate_dataset, split, stats, params) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nncl — neural-network training on OpenCL devices.
  *
  * The public API: pure C11, no OpenCL types. Every fallible call returns an

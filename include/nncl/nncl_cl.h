@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nncl interop: run nncl on a caller's OpenCL objects.
  *
  * Wrap an existing cl_context/cl_device_id/cl_command_queue in an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A program of its own that already speaks OpenCL and uses nncl from the
  * installed package only (<nncl/nncl.h>, <nncl/nncl_cl.h>, libnncl):
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs `nncl bench` and the PyTorch peer (tests/perf/torch_mlp.py) one after
 # the other and prints nncl's training throughput as a ratio of PyTorch's.
 # Usage: tests/perf/compare.sh [path/to/nncl] [--quick]

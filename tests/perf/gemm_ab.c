@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gemm_ab: A/B timing of nncl's GEMM under different settings, in one run.
  *
  *   gemm_ab [-s MxNxK[:NN|TN|NT]]... SETTING...

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # nncl's defaults against scikit-learn's MLP on small tabular data sets, side
 # by side in one run: tabular_peer.py writes the same train/test CSVs for
 # iris, wine, breast cancer and diabetes and scores scikit-learn's

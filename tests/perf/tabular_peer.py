@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The tabular peer: scikit-learn's MLP on the small data sets that ship with
 scikit-learn (iris, wine, breast cancer, diabetes), split the same way the
 nncl run gets them.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The PyTorch peer of `nncl bench`: the same GEMM shapes through
 torch.matmul (cuBLAS on a CUDA GPU, the CPU BLAS otherwise) and the training
 figure: the same MLP (784-256-128-10,
