@@ -22,7 +22,7 @@
 /* "Still improving": the monitored loss fell by more than this fraction over
  * the last FIT_TREND_EPOCHS epochs. */
 #define FIT_TREND_EPOCHS 3
-#define FIT_TREND_DROP 0.01
+#define FIT_TREND_DROP 0.05
 
 nncl_fit_options nncl_fit_options_defaults(void)
 {
