@@ -449,6 +449,7 @@ class Model(_Owned):
         n_layers = len(sizes) - 1
         loss_code = _parse(lib.nncl_loss_parse, loss, "loss")
         if isinstance(activation, str):
+            _parse(lib.nncl_activation_parse, activation, "activation")  # checked even with no hidden layer
             acts = [activation] * (n_layers - 1) + [output_activation or _OUTPUT_FOR_LOSS[str(loss)]]
         else:
             acts = list(activation)
