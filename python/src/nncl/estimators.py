@@ -195,8 +195,15 @@ class _BaseMLP(BaseEstimator):
         return False
 
     def _set_names(self, model):
+        # Kept in the model file: `nncl predict` then matches a CSV's columns
+        # by name and ignores the target column.
         names = getattr(self, "feature_names_in_", None)
-        model.set_columns(None if names is None else list(names))
+        target = self._target_name
+        model.set_columns(None if names is None else list(names), None if names is None else target)
+
+    def _remember_target_name(self, y):
+        name = getattr(y, "name", None)  # a pandas Series' name
+        self._target_name = name if isinstance(name, str) else None
 
     def __sklearn_is_fitted__(self):
         m = getattr(self, "_model", None)
@@ -287,6 +294,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def fit(self, X, y):
         """Trains on X (n_samples x n_features) and labels y (any hashable
         sortable labels, strings included)."""
+        self._remember_target_name(y)
         X, y = validate_data(self, X, y, dtype=np.float32, reset=True)
         self._check_targets(y)
         keep = self.warm_start and self.__sklearn_is_fitted__()
@@ -303,6 +311,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """One epoch over (X, y). The first call needs classes (every label
         that will ever appear), as scikit-learn's partial_fit does."""
         first = not self.__sklearn_is_fitted__()
+        if first:
+            self._remember_target_name(y)
         X, y = validate_data(self, X, y, dtype=np.float32, reset=first)
         self._check_targets(y)
         if first:
@@ -344,12 +354,15 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     _loss = "mse"
 
     def fit(self, X, y):
+        self._remember_target_name(y)
         X, y = validate_data(self, X, y, dtype=np.float32, y_numeric=True, reset=True)
         return self._fit_arrays(X, np.asarray(y, dtype=np.float32), 1, incremental=False)
 
     def partial_fit(self, X, y):
         """One epoch over (X, y)."""
         first = not self.__sklearn_is_fitted__()
+        if first:
+            self._remember_target_name(y)
         X, y = validate_data(self, X, y, dtype=np.float32, y_numeric=True, reset=first)
         return self._fit_arrays(X, np.asarray(y, dtype=np.float32), 1, incremental=True)
 
