@@ -2,11 +2,14 @@
 # SPDX-License-Identifier: MIT
 # The Python suite as CTest runs it (tests/CMakeLists.txt, test `python`):
 #   python/tests/run.sh WORK_DIR [pytest arguments]
-# WORK_DIR/venv: a venv (kept between runs) with numpy, scikit-learn, pandas,
-# pytest and scikit-build-core from PyPI, installed on the first run and when
-# the list below changes; then the package is built from python/ (its CMake
-# build kept in WORK_DIR/build, so a rerun only recompiles what changed),
-# installed into the venv, and pytest runs its tests against that install.
+# WORK_DIR/venv: a venv (kept between runs) with numpy, scikit-learn, pandas
+# and pytest from PyPI, installed on the first run and when the list below
+# changes; then `pip install python/` builds the package as a user's install
+# does (pip fetches scikit-build-core into its isolated build environment;
+# the CMake build is kept in WORK_DIR/build, so a rerun only recompiles what
+# changed), and pytest runs the tests against that install. The build
+# backend stays out of the venv on purpose: its CMake templates would sit
+# under the build folder, where the spdx_tags test reads every CMakeLists.txt.
 set -euo pipefail
 pkg=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:?usage: run.sh WORK_DIR [pytest arguments]}
@@ -15,7 +18,7 @@ mkdir -p "$work"
 work=$(cd "$work" && pwd)
 python=${NNCL_PYTHON:-python3}
 venv=$work/venv
-requirements="numpy>=1.21 scikit-learn>=1.6 pandas pytest>=7 scikit-build-core>=0.10"
+requirements="numpy>=1.21 scikit-learn>=1.6 pandas pytest>=7"
 
 if [ ! -x "$venv/bin/python" ]; then
   echo "=== creating $venv with $python ($("$python" --version 2>&1))"
@@ -36,8 +39,11 @@ if [ "$(cat "$venv/.nncl-requirements" 2>/dev/null)" != "$requirements" ]; then
 fi
 
 echo "=== pip install $pkg"
-"$venv/bin/python" -m pip install --disable-pip-version-check -q --no-build-isolation --no-deps \
-  --force-reinstall --config-settings=build-dir="$work/build" "$pkg"
+if ! "$venv/bin/python" -m pip install --disable-pip-version-check -q --no-deps --force-reinstall \
+  --config-settings=build-dir="$work/build" "$pkg"; then
+  echo "python: building the package failed (its build backend, scikit-build-core, comes from PyPI)" >&2
+  exit 1
+fi
 "$venv/bin/python" -m pip list --disable-pip-version-check 2>/dev/null |
   grep -iE '^(numpy|scikit-learn|pandas|pytest|nncl) ' | tr -s ' ' | paste -sd, -
 
