@@ -7,7 +7,10 @@ endif()
 file(GLOB_RECURSE files RELATIVE ${ROOT}
   ${ROOT}/host/*.c ${ROOT}/host/*.h ${ROOT}/include/*.h ${ROOT}/kernels/*
   ${ROOT}/tests/*.c ${ROOT}/tests/*.h ${ROOT}/tests/*.cpp ${ROOT}/tests/*.cmake ${ROOT}/tests/*.py ${ROOT}/tests/*.sh
-  ${ROOT}/samples/*.c ${ROOT}/cmake/* ${ROOT}/CMakeLists.txt)
+  ${ROOT}/samples/*.c ${ROOT}/cmake/* ${ROOT}/CMakeLists.txt ${ROOT}/python/*.py ${ROOT}/python/*.sh
+  ${ROOT}/python/*.toml)
+# Build folders (and a venv or a package build inside one) are not sources.
+list(FILTER files EXCLUDE REGEX "(^|/)(build[^/]*|_skbuild|\\.venv|venv|__pycache__)/")
 set(missing "")
 foreach(f IN LISTS files)
   file(STRINGS ${ROOT}/${f} head LIMIT_COUNT 3)
