@@ -90,7 +90,11 @@ nncl_status nncl_model_set_communicator(nncl_model *m, const nncl_communicator *
     NNCL__CHECK_CL(m->ctx, clFinish(m->ctx->queue), "clFinish");
     nncl__comm_free(m);
     if (c.ranks == 1) return NNCL_OK;
-    if (!c.bucket_floats) c.bucket_floats = NNCL__DEFAULT_BUCKET_FLOATS;
+    if (!c.bucket_floats) { /* overlap pays only where the device computes apart from the host */
+        nncl_device_info dev;
+        int cpu = nncl_context_device(m->ctx, &dev) == NNCL_OK && dev.type == NNCL_DEVICE_CPU;
+        c.bucket_floats = cpu ? SIZE_MAX : NNCL__DEFAULT_BUCKET_FLOATS;
+    }
     nncl__comm *cm = calloc(1, sizeof *cm);
     if (!cm) return nncl__fail(m->ctx, NNCL_ERR_OUT_OF_MEMORY, "communicator state");
     cm->c = c;

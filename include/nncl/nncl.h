@@ -682,8 +682,10 @@ typedef struct nncl_communicator {
     size_t bucket_floats;        /* gradients are reduced in buckets of whole layers, last layer
                                     first, each as soon as backward has computed it, while the
                                     device goes on with the layers below: a bucket closes when it
-                                    holds at least this many floats. 0: 16384 (64 KiB);
-                                    SIZE_MAX: one bucket after the whole backward pass */
+                                    holds at least this many floats. 0: 16384 (64 KiB), or
+                                    on a CPU device SIZE_MAX (the host's allreduce would take
+                                    the cores that backward runs on); SIZE_MAX: one bucket
+                                    after the whole backward pass */
 } nncl_communicator;
 
 /* rank 0 of 1, no allreduce, bucket_floats 0. */
