@@ -9,6 +9,8 @@
 #include <stdio.h>
 
 int cli_devices(int argc, char **argv);
+/* The device table alone (one process); cli_devices adds the ranks. */
+int cli_list_devices(int argc, char **argv);
 int cli_train(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_predict(int argc, char **argv);
@@ -76,5 +78,11 @@ void cli_json_string(const char *s);
 /* Creates a context on `device` (NULL: NNCL_DEVICE or the default),
  * timing every kernel when profile is set. */
 int cli_context(const char *device, int profile, nncl_context **ctx);
+/* The device of node-local rank local_rank, as an index written to out:
+ * among the devices that spec (NULL: $NNCL_DEVICE) selects — the one it
+ * names and the others of its type on its platform, from it on — the
+ * local_rank-th, round robin when there are fewer; a spec that is an index
+ * names one device for every rank. Prints why and returns 1 on failure. */
+int cli_rank_device(const char *spec, int local_rank, char *out, size_t size);
 
 #endif

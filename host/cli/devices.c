@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* nncl devices: the table of OpenCL devices and which one would be chosen. */
+/* nncl devices: the table of OpenCL devices and which one would be chosen;
+ * under mpirun, which rank takes which device. */
 #include "cli.h"
+#include "dist/dist.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +18,73 @@ static const char *type_name(nncl_device_type t)
     }
 }
 
+static int is_index(const char *spec)
+{
+    if (!spec || !*spec) return 0;
+    for (const char *c = spec; *c; c++)
+        if (*c < '0' || *c > '9') return 0;
+    return 1;
+}
+
+int cli_rank_device(const char *spec, int local_rank, char *out, size_t size)
+{
+    if (!spec) spec = getenv("NNCL_DEVICE");
+    int count = 0, chosen = -1;
+    nncl_status st = nncl_device_count(&count);
+    if (!st) st = nncl_device_select(spec, &chosen);
+    if (st) return cli_fail(NULL, st, "choosing this rank's device");
+    nncl_device_info first;
+    if ((st = nncl_device_get_info(chosen, &first))) return cli_fail(NULL, st, "device info");
+    int candidates[64], n = 0;
+    for (int k = 0; k < count && n < 64; k++) { /* from the chosen one on, wrapping around */
+        int i = (chosen + k) % count;
+        nncl_device_info d;
+        if (nncl_device_get_info(i, &d)) continue;
+        if (i == chosen || (!is_index(spec) && d.type == first.type && !strcmp(d.platform, first.platform)))
+            candidates[n++] = i;
+    }
+    snprintf(out, size, "%d", candidates[local_rank % n]);
+    return 0;
+}
+
+/* Under mpirun: one line per rank, printed by rank 0 in rank order. */
+static int rank_table(dist_world *w)
+{
+    char device[32], line[256];
+    int rc = cli_rank_device(NULL, w->local_rank, device, sizeof device);
+    nncl_device_info d;
+    memset(&d, 0, sizeof d);
+    if (!rc) nncl_device_get_info(atoi(device), &d);
+    snprintf(line, sizeof line, "rank %d (node %s, local rank %d of %d): %s", w->rank, w->host, w->local_rank,
+             w->local_ranks, rc ? "no device" : "");
+    if (!rc) snprintf(line + strlen(line), sizeof line - strlen(line), "device %s, %s", device, d.name);
+    enum { EACH = 256 };
+    char *all = w->rank == 0 ? calloc((size_t)w->ranks, EACH) : NULL;
+    if (w->rank == 0 && !all) return cli_fail(NULL, NNCL_ERR_OUT_OF_MEMORY, "the rank table");
+    int gathered = dist_gather_lines(w, line, all, EACH);
+    if (all) {
+        printf("\n");
+        for (int r = 0; r < w->ranks && !gathered; r++) printf("%s\n", all + (size_t)r * EACH);
+        if (gathered) fprintf(stderr, "nncl devices: %s\n", dist_last_error());
+        free(all);
+    }
+    return rc || gathered;
+}
+
 int cli_devices(int argc, char **argv)
+{
+    dist_world w;
+    if (dist_init(&argc, &argv, &w)) return 1;
+    int rc = w.rank == 0 ? cli_list_devices(argc, argv) : 0;
+    if (w.ranks > 1) {
+        dist_barrier(&w);
+        rc |= rank_table(&w);
+    }
+    dist_finalize(&w);
+    return rc;
+}
+
+int cli_list_devices(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {

@@ -5,6 +5,7 @@
  * progress bar that fits the terminal, a line per epoch, checkpoints, Ctrl-C,
  * an SVG of the curves, a history table and a JSON summary). */
 #include "cli.h"
+#include "dist/dist.h"
 #include "plot.h"
 
 #include <math.h>
@@ -269,6 +270,7 @@ typedef struct {
     double test_var;       /* regression: the test targets' variance (for R²) */
     int tty;               /* stderr is a terminal: a progress bar */
     double train_seconds, samples;
+    dist_world *world;     /* the MPI job (rank 0 of 1 alone) */
 } run_state;
 
 static void cleanup(run_state *r)
@@ -761,6 +763,20 @@ static void regression_scales(run_state *r)
     free(t);
 }
 
+/* Under MPI: where the steps' time went, per step (rank 0's view). */
+static void print_comm(const run_state *r)
+{
+    nncl_comm_stats c;
+    memset(&c, 0, sizeof c);
+    if (nncl_model_comm_stats(r->model, &c, 0) != NNCL_OK || !c.steps || r->o->quiet) return;
+    double ms = 1e3 / (double)c.steps;
+    fprintf(stderr,
+            "nncl train: %d ranks, %llu steps of %.2f ms: %.2f ms in allreduce (%.2f ms of it while the device "
+            "still ran backward), %.2f ms waiting for gradients; %.0f KiB reduced per step\n",
+            r->world->ranks, (unsigned long long)c.steps, c.step_seconds * ms, c.allreduce_seconds * ms,
+            c.overlapped_seconds * ms, c.device_wait_seconds * ms, c.bytes / 1024.0 / (double)c.steps);
+}
+
 /* Trains, then saves and reports; Ctrl-C checkpoints and keeps the curves. */
 static int run_fit(run_state *r, double t_start)
 {
@@ -789,6 +805,7 @@ static int run_fit(run_state *r, double t_start)
     nncl_fit_result res;
     st = nncl_model_fit(r->model, r->train, &fo, &res);
     if (r->tty && !o->quiet) fputs("\r\033[K", stderr);
+    if (st == NNCL_ERR_INTERRUPTED && interrupted && r->world->rank != 0) return 130;
     if (st == NNCL_ERR_INTERRUPTED && interrupted) {
         const char *path = o->checkpoint ? o->checkpoint : "nncl-interrupted.safetensors";
         nncl_train_position here = {.seed = r->pos.seed, .epoch = r->pos.epoch + res.epochs,
@@ -812,8 +829,9 @@ static int run_fit(run_state *r, double t_start)
                 (unsigned long long)(r->pos.epoch + res.epochs), o->patience, (unsigned long long)res.best_epoch + 1);
     else if (!o->quiet && res.best_epoch + 1 < r->pos.epoch + res.epochs && o->patience)
         fprintf(stderr, "nncl train: kept the weights of epoch %llu, the best\n", (unsigned long long)res.best_epoch + 1);
-    if (res.still_improving)
+    if (res.still_improving && r->world->rank == 0)
         fprintf(stderr, "nncl train: the loss was still falling at the end: more --epochs would likely help\n");
+    if (!rc && r->world->ranks > 1) print_comm(r);
     if (!rc && o->json) print_json(r, &res, now() - t_start);
     if (!rc && o->profile) print_profile(r->ctx);
     if (!rc && !o->quiet)
@@ -822,18 +840,42 @@ static int run_fit(run_state *r, double t_start)
     return rc;
 }
 
-int cli_train(int argc, char **argv)
+/* Under mpirun: rank 0 alone shows the run and writes files; every rank
+ * trains on its own device (cli_rank_device) with the job's communicator. */
+static int join_job(dist_world *w, train_options *o, char *device, size_t size)
 {
-    train_options o;
-    int rc = parse(argc, argv, &o);
-    if (rc) return rc;
+    if (w->ranks == 1) return 0;
+    if (w->rank != 0) {
+        o->quiet = 1, o->profile = 0;
+        o->save = o->checkpoint = o->plot = o->history = NULL;
+        if (!freopen("/dev/null", "w", stdout)) return cli_fail(NULL, NNCL_ERR_IO, "closing stdout");
+    }
+    int rc = cli_rank_device(o->device, w->local_rank, device, size);
+    if (!rc) o->device = device;
+    return rc;
+}
+
+static int set_communicator(run_state *r)
+{
+    if (r->world->ranks == 1) return 0;
+    nncl_communicator comm = dist_communicator(r->world);
+    nncl_status st = nncl_model_set_communicator(r->model, &comm);
+    return st ? cli_fail(r->ctx, st, "joining the other ranks") : 0;
+}
+
+static int train_rank(train_options *o, dist_world *w)
+{
     double t_start = now();
-    run_state r = {.o = &o, .tty = isatty(STDERR_FILENO)};
-    if ((rc = cli_context(o.device, o.profile, &r.ctx))) return rc;
-    if (o.resume) rc = resume_model(&r);
+    char device[32];
+    int rc = join_job(w, o, device, sizeof device);
+    if (rc) return rc;
+    run_state r = {.o = o, .tty = isatty(STDERR_FILENO), .world = w};
+    if ((rc = cli_context(o->device, o->profile, &r.ctx))) return rc;
+    if (o->resume) rc = resume_model(&r);
     if (!rc) rc = load_data(&r);
     if (!rc) rc = plan(&r);
-    if (!rc && !o.resume) rc = make_model(&r);
+    if (!rc && !o->resume) rc = make_model(&r);
+    if (!rc) rc = set_communicator(&r);
     if (!rc && r.test && nncl_dataset_cols(r.test) != nncl_model_inputs(r.model)) {
         fprintf(stderr, "nncl train: the test data has %zu feature columns, the model takes %zu inputs\n",
                 nncl_dataset_cols(r.test), nncl_model_inputs(r.model));
@@ -841,7 +883,7 @@ int cli_train(int argc, char **argv)
     }
     if (!rc) {
         say_task(&r);
-        if (!o.quiet) {
+        if (!o->quiet) {
             nncl_device_info dev;
             nncl_context_device(r.ctx, &dev);
             fprintf(stderr, "nncl train: %zu rows x %zu features%s", nncl_dataset_rows(r.train),
@@ -850,9 +892,27 @@ int cli_train(int argc, char **argv)
             if (r.test) fprintf(stderr, ", %zu test rows", nncl_dataset_rows(r.test));
             else fprintf(stderr, ", no test set (--test-data T)");
             fprintf(stderr, "; batch %zu, %llu epochs; device %s\n", r.batch, (unsigned long long)r.epochs, dev.name);
+            if (w->ranks > 1)
+                fprintf(stderr, "nncl train: %d ranks: %zu rows of each batch per rank%s\n", w->ranks,
+                        r.batch / (size_t)w->ranks,
+                        r.batch % (size_t)w->ranks ? " (some one more: rank r takes rows [B·r/N, B·(r+1)/N))" : "");
         }
         rc = run_fit(&r, t_start);
     }
     cleanup(&r);
+    return rc;
+}
+
+int cli_train(int argc, char **argv)
+{
+    dist_world w;
+    if (dist_init(&argc, &argv, &w)) return 1;
+    train_options o;
+    int rc = parse(argc, argv, &o);
+    if (!rc) rc = train_rank(&o, &w);
+    /* A failed rank ends the job: the others may be waiting on it. An
+     * interruption (130) reaches every rank together. */
+    if (rc && rc != 130) return dist_abort(&w, rc);
+    dist_finalize(&w);
     return rc;
 }

@@ -182,6 +182,7 @@ void nncl_model_destroy(nncl_model *m)
 {
     if (!m) return;
     clFinish(m->ctx->queue);
+    nncl__comm_free(m);
     release(&m->params), release(&m->grads), release(&m->opt_m), release(&m->opt_v);
     release(&m->metrics), release(&m->status);
     release(&m->row_loss), release(&m->row_correct);

@@ -30,6 +30,25 @@ nncl_status nncl__model_reserve(nncl_model *m, size_t rows);
  * it: their features are finite by construction). Only enqueues work. */
 nncl_status nncl__model_step(nncl_model *m, nncl__view X, nncl__view Y, size_t rows, int check_input);
 
+/* Data-parallel training (the model's communicator, nncl_communicator):
+ * the number of ranks (1 alone) and this one's in *rank (NULL allowed). */
+int nncl__model_ranks(const nncl_model *m, int *rank);
+/* A step on this rank's rows rows of a global batch of global_rows rows
+ * (rows may be 0: the rank still takes part in the reduction); alone, the
+ * same as nncl__model_step. nncl__model_step with a communicator takes
+ * global_rows = rows · ranks. */
+nncl_status nncl__model_step_slice(nncl_model *m, nncl__view X, nncl__view Y, size_t rows, size_t global_rows,
+                                   int check_input);
+/* Sums count floats over the ranks in place (collective); alone, nothing. */
+nncl_status nncl__model_allreduce(nncl_model *m, float *data, size_t count);
+/* As nncl__model_read_metrics, with the sums added over the ranks first
+ * (collective). The training metrics are read this way. */
+nncl_status nncl__model_read_global_metrics(nncl_model *m, cl_uint slot, double rows, float *loss, float *accuracy,
+                                            int clear);
+/* Moves the global training sums to rank 0 and zeroes them elsewhere
+ * (collective), so that rank 0's checkpoint holds a stopped epoch's sums. */
+nncl_status nncl__model_merge_train_metrics(nncl_model *m);
+
 /* Forward pass over rows rows of X; with Y, the loss summed into the
  * evaluation metrics (NNCL_METRIC_EVAL). */
 nncl_status nncl__model_eval_batch(nncl_model *m, nncl__view X, const nncl__view *Y, size_t rows,

@@ -41,6 +41,9 @@ struct nncl_model {
     /* The device status word, NNCL_STATUS_WORDS ints (nncl_shared.h). */
     cl_mem status;
 
+    /* Data-parallel training (dist.c); NULL when the model trains alone. */
+    struct nncl__comm *comm;
+
     /* What the train layer keeps per model (nncl__model_attach). */
     void *attachment;
     nncl__attachment_free attachment_free;
@@ -83,6 +86,16 @@ nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, int want_
 nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows);
 /* One optimizer launch over every parameter; counts the step. */
 nncl_status nncl__optim_update(nncl_model *m);
+/* Data-parallel steps (dist.c), with m->comm set: after backward has
+ * enqueued layer l's gradient GEMM, queues the copy of a bucket that closes
+ * there to host memory; after the whole backward pass, reduces every bucket
+ * (weighted by rows / global_rows: the loss kernel took the mean over this
+ * rank's rows) and queues the sums back into m->grads. rows may be 0. */
+void nncl__comm_step_begin(nncl_model *m);
+nncl_status nncl__comm_layer_done(nncl_model *m, size_t l);
+nncl_status nncl__comm_reduce_gradients(nncl_model *m, size_t rows, size_t global_rows);
+/* Frees the communicator state. */
+void nncl__comm_free(nncl_model *m);
 /* Frees what info.c keeps (names, history). */
 void nncl__model_free_info(nncl_model *m);
 

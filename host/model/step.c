@@ -82,6 +82,7 @@ nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows)
         nncl__gemm_extras with_bias = {.ones_row = 1};
         NNCL__TRY(nncl__gemm(ctx, 1, 0, in + 1, units, rows, 1.0f, input, delta_view(m, l), 0.0f,
                              dWb, &with_bias));
+        if (m->comm) NNCL__TRY(nncl__comm_layer_done(m, l));
         if (l == 0) break;
         nncl__view below = act_view(m, l - 1);
         nncl_activation act_below = stored_activation(m, l - 1);
@@ -131,9 +132,27 @@ static nncl_status forward_backward(nncl_model *m, nncl__view x, nncl__view y, s
 
 nncl_status nncl__model_step(nncl_model *m, nncl__view X, nncl__view Y, size_t rows, int check_input)
 {
+    if (m->comm) return nncl__model_step_slice(m, X, Y, rows, rows * (size_t)nncl__model_ranks(m, NULL), check_input);
     NNCL__TRY(forward_backward(m, X, Y, rows, NNCL_METRIC_TRAIN, check_input));
     NNCL__TRY(nncl__optim_update(m));
     m->train_rows += (double)rows;
+    return NNCL_OK;
+}
+
+/* With a communicator: this rank's rows of a global batch; backward queues
+ * each gradient bucket's copy as it goes, the host sums them over the ranks
+ * (weighted by rows / global_rows: the loss took the mean over this rank's
+ * rows), and the optimizer applies the global mean. train_rows counts the
+ * global batch on every rank; the metric sums stay this rank's until read. */
+nncl_status nncl__model_step_slice(nncl_model *m, nncl__view X, nncl__view Y, size_t rows, size_t global_rows,
+                                   int check_input)
+{
+    if (!m->comm) return nncl__model_step(m, X, Y, rows, check_input);
+    nncl__comm_step_begin(m);
+    if (rows) NNCL__TRY(forward_backward(m, X, Y, rows, NNCL_METRIC_TRAIN, check_input));
+    NNCL__TRY(nncl__comm_reduce_gradients(m, rows, global_rows));
+    NNCL__TRY(nncl__optim_update(m));
+    m->train_rows += (double)global_rows;
     return NNCL_OK;
 }
 
@@ -218,16 +237,18 @@ nncl_status nncl__model_clear_metrics(nncl_model *m, cl_uint slot)
     return NNCL_OK;
 }
 
-/* Reads metrics[slot..slot+1] and turns the sums into means over rows;
- * with clear, zeroes them for the next pass. */
-nncl_status nncl__model_read_metrics(nncl_model *m, cl_uint slot, double rows, float *loss,
-                                     float *accuracy, int clear)
+/* Reads metrics[slot..slot+1] (summed over the ranks with reduce and a
+ * communicator) and turns the sums into means over rows; with clear,
+ * zeroes them for the next pass. */
+static nncl_status read_metrics(nncl_model *m, cl_uint slot, double rows, float *loss, float *accuracy, int clear,
+                                int reduce)
 {
     float sums[2], zero[2] = {0, 0}; /* loss at NNCL_METRIC_LOSS, correct at _CORRECT */
     NNCL__CHECK_CL(m->ctx,
                    clEnqueueReadBuffer(m->ctx->queue, m->metrics, CL_TRUE, slot * sizeof(float),
                                        sizeof sums, sums, 0, NULL, NULL),
                    "reading metrics");
+    if (reduce) NNCL__TRY(nncl__model_allreduce(m, sums, 2));
     if (clear)
         NNCL__CHECK_CL(m->ctx,
                        clEnqueueWriteBuffer(m->ctx->queue, m->metrics, CL_TRUE, slot * sizeof(float),
@@ -236,6 +257,37 @@ nncl_status nncl__model_read_metrics(nncl_model *m, cl_uint slot, double rows, f
     double terms = m->loss == NNCL_LOSS_SOFTMAX_CE ? rows : rows * (double)nncl_model_outputs(m);
     if (loss) *loss = terms > 0 ? (float)(sums[NNCL_METRIC_LOSS] / terms) : 0.0f;
     if (accuracy) *accuracy = terms > 0 ? (float)(sums[NNCL_METRIC_CORRECT] / terms) : 0.0f;
+    return NNCL_OK;
+}
+
+nncl_status nncl__model_read_metrics(nncl_model *m, cl_uint slot, double rows, float *loss, float *accuracy,
+                                     int clear)
+{
+    return read_metrics(m, slot, rows, loss, accuracy, clear, 0);
+}
+
+nncl_status nncl__model_read_global_metrics(nncl_model *m, cl_uint slot, double rows, float *loss,
+                                            float *accuracy, int clear)
+{
+    return read_metrics(m, slot, rows, loss, accuracy, clear, 1);
+}
+
+nncl_status nncl__model_merge_train_metrics(nncl_model *m)
+{
+    if (!m->comm) return NNCL_OK;
+    float sums[2];
+    NNCL__CHECK_CL(m->ctx,
+                   clEnqueueReadBuffer(m->ctx->queue, m->metrics, CL_TRUE, NNCL_METRIC_TRAIN * sizeof(float),
+                                       sizeof sums, sums, 0, NULL, NULL),
+                   "reading metrics");
+    NNCL__TRY(nncl__model_allreduce(m, sums, 2));
+    int rank;
+    nncl__model_ranks(m, &rank);
+    if (rank != 0) sums[0] = sums[1] = 0;
+    NNCL__CHECK_CL(m->ctx,
+                   clEnqueueWriteBuffer(m->ctx->queue, m->metrics, CL_TRUE, NNCL_METRIC_TRAIN * sizeof(float),
+                                        sizeof sums, sums, 0, NULL, NULL),
+                   "writing metrics");
     return NNCL_OK;
 }
 
@@ -250,7 +302,7 @@ nncl_status nncl_model_train_metrics(nncl_model *m, float *loss, float *accuracy
         nncl__model_read_metrics(m, NNCL_METRIC_TRAIN, 0, &ignored[0], &ignored[1], 1);
         return st;
     }
-    return nncl__model_read_metrics(m, NNCL_METRIC_TRAIN, rows, loss, accuracy, 1);
+    return nncl__model_read_global_metrics(m, NNCL_METRIC_TRAIN, rows, loss, accuracy, 1);
 }
 
 nncl_status nncl__model_reset_train_metrics(nncl_model *m)
@@ -261,7 +313,7 @@ nncl_status nncl__model_reset_train_metrics(nncl_model *m)
 
 nncl_status nncl__model_running_loss(nncl_model *m, float *loss)
 {
-    return nncl__model_read_metrics(m, NNCL_METRIC_TRAIN, m->train_rows, loss, NULL, 0);
+    return nncl__model_read_global_metrics(m, NNCL_METRIC_TRAIN, m->train_rows, loss, NULL, 0);
 }
 
 /* Forward passes over X in chunks of NNCL__EVAL_ROWS rows; after each, the

@@ -207,13 +207,20 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
     int stopped = 0;
     size_t b = opt->start_batch;
     nncl__view x = {L->batch_x, 0, (cl_uint)nncl_model_inputs(m)}, y = {L->batch_y, 0, 1};
+    int rank, ranks = nncl__model_ranks(m, &rank);
     for (; st == NNCL_OK && b < n_batches && !stopped; b++) {
         size_t start = b * batch, n = rows - start < batch ? rows - start : batch;
         /* No NaN check here: data-set features are finite by construction
          * (bytes, or floats checked when the file was read) and so are the
          * scale and the normalisation (checked when set). */
-        st = gather(m, L, ds, order, start, n);
-        if (st == NNCL_OK) st = nncl__model_step(m, x, y, n, 0);
+        if (ranks == 1) {
+            st = gather(m, L, ds, order, start, n);
+            if (st == NNCL_OK) st = nncl__model_step(m, x, y, n, 0);
+        } else { /* this rank's rows of the global batch; a short one may leave it none */
+            size_t lo = n * (size_t)rank / (size_t)ranks, hi = n * (size_t)(rank + 1) / (size_t)ranks;
+            if (hi > lo) st = gather(m, L, ds, order, start + lo, hi - lo);
+            if (st == NNCL_OK) st = nncl__model_step_slice(m, x, y, hi - lo, n, 0);
+        }
         if (st == NNCL_OK && opt->progress && opt->progress_every &&
             ((b + 1) % opt->progress_every == 0 || b + 1 == n_batches)) {
             /* Between steps, so the numbers shown are true; the queue is idle. */
@@ -226,6 +233,11 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
                                .seconds = now_seconds() - t0,
                                .running_loss = mean_loss};
             if (st == NNCL_OK) stopped = opt->progress(&p, opt->user);
+            if (st == NNCL_OK && ranks > 1) { /* a stop on any rank stops all at this batch */
+                float any = stopped ? 1.0f : 0.0f;
+                st = nncl__model_allreduce(m, &any, 1);
+                stopped = any > 0;
+            }
         }
     }
     free(order);
@@ -233,9 +245,11 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
     if (st != NNCL_OK) return st;
     /* Stopped early, the epoch's sums stay in the model (a checkpoint keeps
      * them, so the resumed epoch's figures cover all of it). */
-    if (stopped && b < n_batches)
+    if (stopped && b < n_batches) {
+        NNCL__TRY(nncl__model_merge_train_metrics(m));
         return nncl__fail(ctx, NNCL_ERR_INTERRUPTED, "epoch %llu stopped after %zu of %zu batches",
                           (unsigned long long)opt->epoch, b, n_batches);
+    }
     return nncl_model_train_metrics(m, loss, accuracy);
 }
 
@@ -243,22 +257,28 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
  * chunk, `each` sees the model's last layer (rows x outputs). */
 typedef nncl_status (*chunk_fn)(nncl_model *m, size_t start, size_t rows, void *user);
 
-static nncl_status forward_all(nncl_model *m, const nncl_dataset *ds, int with_loss, chunk_fn each,
-                               void *user)
+static nncl_status forward_range(nncl_model *m, const nncl_dataset *ds, size_t first, size_t end, int with_loss,
+                                 chunk_fn each, void *user)
 {
-    size_t rows = ds->host.rows, chunk = rows < NNCL__EVAL_ROWS ? rows : NNCL__EVAL_ROWS;
+    size_t rows = ds->host.rows, chunk = end - first < NNCL__EVAL_ROWS ? end - first : NNCL__EVAL_ROWS;
+    if (chunk == 0) return NNCL_OK;
     loader *L;
     NNCL__TRY(get_loader(m, &L));
     NNCL__TRY(reserve_batch(m, L, chunk, rows));
     if (!ds->streamed) NNCL__TRY(upload_order(nncl__model_context(m), L, NULL, rows));
     nncl__view x = {L->batch_x, 0, (cl_uint)nncl_model_inputs(m)}, y = {L->batch_y, 0, 1};
-    for (size_t start = 0; start < rows; start += chunk) {
-        size_t n = rows - start < chunk ? rows - start : chunk;
+    for (size_t start = first; start < end; start += chunk) {
+        size_t n = end - start < chunk ? end - start : chunk;
         NNCL__TRY(gather(m, L, ds, NULL, start, n));
         NNCL__TRY(nncl__model_eval_batch(m, x, with_loss ? &y : NULL, n, 0));
         if (each) NNCL__TRY(each(m, start, n, user));
     }
     return NNCL_OK;
+}
+
+static nncl_status forward_all(nncl_model *m, const nncl_dataset *ds, int with_loss, chunk_fn each, void *user)
+{
+    return forward_range(m, ds, 0, ds->host.rows, with_loss, each, user);
 }
 
 typedef struct {
@@ -306,13 +326,19 @@ nncl_status nncl_model_evaluate_dataset(nncl_model *m, const nncl_dataset *ds, f
         cs.logits = malloc(NNCL__EVAL_ROWS * nncl_model_outputs(m) * sizeof(float));
         if (!cs.logits) return nncl__fail(nncl__model_context(m), NNCL_ERR_OUT_OF_MEMORY, "confusion matrix");
     }
-    nncl_status st = forward_all(m, ds, 1, confusion ? count_confusion : NULL, &cs);
+    /* With a communicator each rank evaluates its share of the rows and the
+     * sums are added (a confusion matrix is counted whole on every rank). */
+    int rank, ranks = confusion ? 1 : nncl__model_ranks(m, &rank);
+    size_t rows = ds->host.rows;
+    size_t first = ranks == 1 ? 0 : rows * (size_t)rank / (size_t)ranks,
+           end = ranks == 1 ? rows : rows * (size_t)(rank + 1) / (size_t)ranks;
+    nncl_status st = forward_range(m, ds, first, end, 1, confusion ? count_confusion : NULL, &cs);
     free(cs.logits);
     NNCL__TRY(st);
     NNCL__TRY(nncl__model_check_status(m));
     float ignored;
-    return nncl__model_read_metrics(m, NNCL_METRIC_EVAL, (double)ds->host.rows, loss ? loss : &ignored,
-                                    accuracy ? accuracy : &ignored, 1);
+    return (ranks == 1 ? nncl__model_read_metrics : nncl__model_read_global_metrics)(
+        m, NNCL_METRIC_EVAL, (double)rows, loss ? loss : &ignored, accuracy ? accuracy : &ignored, 1);
 }
 
 typedef struct {

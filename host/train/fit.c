@@ -238,7 +238,12 @@ static nncl_status run(fit_state *f, nncl_fit_result *r)
         r->epochs++;
         st = nncl_model_add_history(m, &rec);
         if (st != NNCL_OK) break;
-        if (o->on_epoch && o->on_epoch(&rec, o->user)) {
+        float stop = o->on_epoch && o->on_epoch(&rec, o->user) ? 1.0f : 0.0f;
+        if (nncl__model_ranks(m, NULL) > 1) { /* a stop on any rank stops all */
+            st = nncl__model_allreduce(m, &stop, 1);
+            if (st != NNCL_OK) break;
+        }
+        if (stop > 0) {
             st = nncl__fail(nncl__model_context(m), NNCL_ERR_INTERRUPTED, "the fit was stopped after epoch %llu",
                             (unsigned long long)epoch);
             break;

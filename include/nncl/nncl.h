@@ -90,7 +90,8 @@ NNCL_API const char *nncl_version_string(void);
     X(ERR_FORMAT, -8, "malformed input file")                                \
     X(ERR_NUMERIC, -9, "non-finite value (NaN or infinity)")                 \
     X(ERR_UNSUPPORTED, -10, "unsupported operation")                         \
-    X(ERR_INTERRUPTED, -11, "interrupted by the caller")
+    X(ERR_INTERRUPTED, -11, "interrupted by the caller")                     \
+    X(ERR_COMM, -12, "communication between ranks failed")
 
 typedef enum nncl_status {
 #define NNCL__STATUS_ENUM(name, value, msg) NNCL_##name = value,
@@ -650,6 +651,69 @@ typedef struct nncl_fit_result {
     size_t batches_done;       /* after an interruption: batches done of the epoch in progress,
                                   start_epoch + epochs (0 when it stopped between epochs) */
 } nncl_fit_result;
+
+/* ---- Data-parallel training ----------------------------------------------
+ * Several processes ("ranks"), each with its own context and a copy of the
+ * model, train one model together, as PyTorch DDP and Horovod do: every rank
+ * takes its slice of each global batch (nncl_model_train_epoch, _fit: the
+ * same shuffled order on every rank, rows [n·r/N, n·(r+1)/N) of a batch of n
+ * rows to rank r of N), gradients are summed over the ranks through the
+ * caller's allreduce, and every rank applies the same optimizer step, so the
+ * parameters stay identical. Metrics and the evaluation of a data set
+ * (split across ranks) are reduced, so every rank sees the global figures.
+ *
+ * The library does not link MPI: the communicator is this callback, which an
+ * embedding program implements with MPI_Allreduce (the `nncl` tool does, in
+ * host/dist), NCCL, or a test double. Every rank must make the same calls in
+ * the same order (train, evaluate and metrics calls are collective). */
+
+/* Sums data[0..count) elementwise over all ranks, in place, on host memory.
+ * Every rank must get the same bits (MPI_Allreduce with MPI_SUM on floats
+ * does, for a given number of ranks and count). Returns NNCL_OK, or a
+ * failure (NNCL_ERR_COMM) that the training call returns. */
+typedef nncl_status (*nncl_allreduce_fn)(float *data, size_t count, void *user);
+
+typedef struct nncl_communicator {
+    size_t size;                 /* sizeof(nncl_communicator) or 0; see the top of this file */
+    int rank;                    /* this process, 0 .. ranks-1 */
+    int ranks;                   /* processes training together; 1: alone (no reduction at all) */
+    nncl_allreduce_fn allreduce; /* required when ranks > 1 */
+    void *user;                  /* passed to allreduce */
+    size_t bucket_floats;        /* gradients are reduced in buckets of whole layers, last layer
+                                    first, each as soon as backward has computed it, while the
+                                    device goes on with the layers below: a bucket closes when it
+                                    holds at least this many floats. 0: 16384 (64 KiB), or
+                                    on a CPU device SIZE_MAX (the host's allreduce would take
+                                    the cores that backward runs on); SIZE_MAX: one bucket
+                                    after the whole backward pass */
+} nncl_communicator;
+
+/* rank 0 of 1, no allreduce, bucket_floats 0. */
+NNCL_API nncl_communicator nncl_communicator_defaults(void);
+/* Makes model train as rank comm->rank of comm->ranks; NULL or ranks 1:
+ * alone again (bit-identical to a model that never had one). The model
+ * allocates a host staging area for its gradients (mapped, pinned where the
+ * device has such memory). Every rank sets it at the same point of the run;
+ * on ranks other than 0 it zeroes the training metric sums that a
+ * checkpoint restored (rank 0 keeps them: they are the global sums). */
+NNCL_API nncl_status nncl_model_set_communicator(nncl_model *model, const nncl_communicator *comm);
+
+/* Where the time of the steps with reduction went (written by the library). */
+typedef struct nncl_comm_stats {
+    size_t size;                  /* sizeof(nncl_comm_stats) or 0; see the top of this file */
+    uint64_t steps;               /* training steps with a gradient reduction */
+    uint64_t allreduces;          /* allreduce calls (gradient buckets, metrics, stop flags) */
+    double bytes;                 /* bytes passed to allreduce */
+    double step_seconds;          /* wall time of those steps, from the first launch of the
+                                     forward pass until the optimizer's launch is queued */
+    double allreduce_seconds;     /* of which inside allreduce: waiting on the other ranks */
+    double device_wait_seconds;   /* of which waiting for the device to finish a bucket */
+    double overlapped_seconds;    /* allreduce time while the device still had backward work
+                                     queued (hidden behind compute when the device is separate) */
+} nncl_comm_stats;
+
+/* The model's figures since the communicator was set (or the last reset). */
+NNCL_API nncl_status nncl_model_comm_stats(nncl_model *model, nncl_comm_stats *stats, int reset);
 
 /* Trains model on train under options (NULL: the defaults); *result (NULL
  * allowed) says how it went. When on_epoch or progress asks to stop, returns
