@@ -42,14 +42,15 @@ static nncl_model_spec mlp_spec(uint64_t seed)
 #endif
 
 static const char usage[] =
-    "usage: nncl bench [--quick] [--json] [--device D] [--batches 128,1024] [--skip-train]\n"
+    "usage: nncl bench [--quick] [--json] [--device D] [--batches 128,1024] [--skip-train | --train-only]\n"
     "       nncl bench --tune [--quick] [--device D]\n"
     "\n"
     "GEMM (NN, TN, NT) at the MLP's shapes and at 1024^3 in GFLOP/s, beside OpenBLAS\n"
     "sgemm and CLBlast on the same device when nncl was built with them; training\n"
     "samples/s of the default MLP (784-256-128-10, Adam) on Fashion-MNIST (skipped\n"
     "when dataset-fashion-mnist is not installed); kernel build time cold (an empty\n"
-    "PoCL cache) and warm. --quick runs each measurement briefly.\n"
+    "PoCL cache) and warm. --quick runs each measurement briefly. --train-only skips\n"
+    "the build times and the GEMM table (tests/perf/interleave.py runs it per round).\n"
     "--tune times the GEMM tile shapes on the MLP's shapes and records the fastest\n"
     "for this device in nncl's tuning cache (~/.cache/nncl/tiles.txt).\n";
 
@@ -336,7 +337,7 @@ int cli_bench(int argc, char **argv)
 {
     bench_opts bo = {2.0, 0};
     const char *device = NULL, *batches = NULL;
-    int skip_train = 0, do_tune = 0;
+    int skip_train = 0, do_tune = 0, train_only = 0;
     cli_args a = {"bench", argc, 1, argv, NULL, 0};
     while (a.index < argc && !a.failed) {
         if (cli_flag(&a, "-h") || cli_flag(&a, "--help")) {
@@ -348,6 +349,7 @@ int cli_bench(int argc, char **argv)
         else if (cli_flag(&a, "--json")) bo.json = 1;
         else if (cli_flag(&a, "--skip-train")) skip_train = 1;
         else if (cli_flag(&a, "--tune")) do_tune = 1;
+        else if (cli_flag(&a, "--train-only")) train_only = 1;
         else if (cli_opt(&a, "--device")) device = a.value;
         else if (cli_opt(&a, "--batches")) batches = a.value;
         else return cli_usage_error("bench", "unknown option \"%s\"", argv[a.index]);
@@ -373,7 +375,7 @@ int cli_bench(int argc, char **argv)
     double cold = NAN, warm = NAN;
     char self[4096];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len > 0 && mkdtemp(cache)) {
+    if (!train_only && len > 0 && mkdtemp(cache)) {
         self[len] = '\0';
         cold = build_time(self, device, cache);
         warm = build_time(self, device, cache);
@@ -411,8 +413,9 @@ int cli_bench(int argc, char **argv)
     FILE *json = stdout;
     if (bo.json)
         printf("{\"device\": \"%s\", \"peak_gflops\": %.1f, \"openblas_core\": \"%s\", \"build_cold_seconds\": %.3f, "
-               "\"build_warm_seconds\": %.3f, \"gemm\": [", d.name, peak, blas, cold, warm);
-    rc = gemm_table(ctx, &bo, json);
+               "\"build_warm_seconds\": %.3f, \"gemm\": [", d.name, peak, blas, isnan(cold) ? -1.0 : cold,
+               isnan(warm) ? -1.0 : warm); /* -1: not measured, as for a missing peer */
+    rc = train_only ? 0 : gemm_table(ctx, &bo, json);
     if (bo.json) printf("], \"training\": [");
 
     if (!rc && !skip_train) {
