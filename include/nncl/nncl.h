@@ -180,7 +180,11 @@ NNCL_API size_t nncl_context_kernel_times(nncl_context *ctx, nncl_kernel_time *o
                                           int reset);
 /* The GEMM tile shape the context's kernels were built with, e.g. "6x16". */
 NNCL_API const char *nncl_context_tiles(const nncl_context *ctx);
-/* Where that shape came from: "default" (by device type), "tuned" (the tuning
+/* Every tuned parameter of the GEMM kernel the context runs, as the tuning
+ * cache stores them, e.g. "register tm=8 tn=32 vw=16 ku=1 kc=512" or
+ * "local lwg=16 lrb=4 lkt=16"; thread-local storage, valid until the next call. */
+NNCL_API const char *nncl_context_gemm_params(const nncl_context *ctx);
+/* Where they (and that shape) came from: "default" (by device type), "tuned" (the tuning
  * cache) or "NNCL_GEMM_TILES" (the environment); static storage. */
 NNCL_API const char *nncl_context_tiles_source(const nncl_context *ctx);
 /* Records the context's tile shape as the one to use for its device (keyed by
