@@ -17,16 +17,23 @@
  *          neighbouring work-items reuse it; packing also absorbs Bᵀ;
  * gemm_tn, gemm_tp: op(A) = Aᵀ (A stored K x M), read in place, for when A is
  *          not transposed first (host/ops/gemm.c picks the path);
+ * gemm_np_part, gemm_tp_part: split K (a large inner dimension, such as the
+ *          batch of a weight gradient): work-item (i, j, s) sums k in
+ *          [s·k_chunk, (s+1)·k_chunk) into part s of a scratch buffer, and
+ *          gemm_reduce adds the parts in the fixed order s = 0, 1, ... and
+ *          applies the epilogue, so the result is the same on every run;
  * gemm_local: the local-memory kernel for GPUs (further down).
  *
  * Each work-item of the register-tiled GEMMs owns a TM x TN tile of C held in
- * registers as TM vectors of TN floats (float16 or float8). For every k it
- * loads one TN-wide row of B and broadcasts TM values of A: no local memory,
- * no barriers, which suits CPUs (PoCL) where the vectors map onto SIMD
- * registers. Whole tiles take a fast path; tiles on the right or bottom edge
- * take a guarded one.
+ * registers as TM x NV vectors of VW floats (TN = NV·VW; float16 for AVX-512,
+ * float8 for AVX2, two or more per row for the wide tiles). For every k it
+ * loads NV vectors of one TN-wide row of B and broadcasts TM values of A: no
+ * local memory, no barriers, which suits CPUs (PoCL) where the vectors map
+ * onto SIMD registers. Whole tiles take a fast path, its k loop unrolled KU
+ * times; tiles on the right or bottom edge take a guarded one.
  *
- * NNCL_TM (1..16) and NNCL_TN (8 or 16) come from the build options. */
+ * NNCL_TM (1..16), NNCL_VW (8 or 16), NNCL_TN (VW, 2·VW or 4·VW) and NNCL_KU
+ * (1..8) come from the build options (host/core/tuning.c). */
 
 #ifndef NNCL_TM
 #define NNCL_TM 4
@@ -34,21 +41,31 @@
 #ifndef NNCL_TN
 #define NNCL_TN 16
 #endif
+#ifndef NNCL_VW
+#define NNCL_VW NNCL_TN
+#endif
+#ifndef NNCL_KU
+#define NNCL_KU 1
+#endif
+#define NNCL_NV (NNCL_TN / NNCL_VW)
+#if NNCL_NV * NNCL_VW != NNCL_TN || NNCL_NV > 4
+#error "NNCL_TN must be 1, 2 or 4 times NNCL_VW"
+#endif
 
-#if NNCL_TN == 16
+#if NNCL_VW == 16
 #define floatT float16
 #define VLOADT vload16
 #define VSTORET vstore16
 #define ACT_T act_v16
 #define DACT_T act_grad_v16
-#elif NNCL_TN == 8
+#elif NNCL_VW == 8
 #define floatT float8
 #define VLOADT vload8
 #define VSTORET vstore8
 #define ACT_T act_v8
 #define DACT_T act_grad_v8
 #else
-#error "NNCL_TN must be 8 or 16"
+#error "NNCL_VW must be 8 or 16"
 #endif
 
 #ifndef NNCL_GEMM_WGX
@@ -57,7 +74,7 @@
 #endif
 
 /* The epilogue of every GEMM, one definition for one value (T float, in
- * gemm_local) and for one row of a register tile (T floatT):
+ * gemm_local) and for one vector of a register tile (T floatT):
  *   act(alpha·acc + bias + beta·c) ⊙ dact'(d)
  * c counts only when beta != 0 and d only when dact is an activation
  * (not NNCL_ACT_ID_NONE); the callers read them only then, as C and D may
@@ -84,100 +101,127 @@ INLINE_FUNC float a_at(__global const float *A, uint lda, uint i, uint k, const 
     return A[(size_t)i * lda + k];
 }
 
-/* The TN values op(B)[k][j0 .. j0+TN). Row-major B reads them from row k;
- * packed B (pack_b) holds each TN-column panel as a contiguous K x TN block,
+/* Where op(B)[k][j0 .. j0+TN) starts. Row-major B holds it in row k; packed
+ * B (pack_b) holds each TN-column panel as a contiguous K x TN block,
  * zero-padded past N, so the read is always whole and unit-stride. */
-INLINE_FUNC floatT b_row(__global const float *B, uint ldb, uint K, uint j0, uint k, const int packed)
+INLINE_FUNC __global const float *b_at(__global const float *B, uint ldb, uint K, uint j0, uint k,
+                                       const int packed)
 {
-    if (packed) return VLOADT(0, B + ((size_t)(j0 / NNCL_TN) * K + k) * NNCL_TN);
-    return VLOADT(0, B + (size_t)k * ldb + j0);
+    if (packed) return B + ((size_t)(j0 / NNCL_TN) * K + k) * NNCL_TN;
+    return B + (size_t)k * ldb + j0;
 }
 
-/* acc[r] = Σ_k op(A)[i0 + r][k] · op(B)[k][j0 .. j0+TN), with rows a_rows ..
- * M-1 of op(A) read as ones and rows from M on as zeros. Whole tiles take an
- * unguarded loop; tiles on the bottom or right edge a guarded one that reads
- * row-major B only up to N. */
-INLINE_FUNC void gemm_accumulate(floatT *acc, uint M, uint N, uint K, uint a_rows,
+/* One k of a whole tile: NV vectors of B, TM broadcasts of A, TM·NV FMAs. */
+INLINE_FUNC void gemm_step(floatT *acc, __global const float *A, uint lda, __global const float *B,
+                           uint ldb, uint K, uint i0, uint j0, uint k, const int trans_a, const int packed)
+{
+    __global const float *bp = b_at(B, ldb, K, j0, k, packed);
+    floatT b[NNCL_NV];
+#pragma unroll
+    for (int v = 0; v < NNCL_NV; v++) b[v] = VLOADT(v, bp);
+#pragma unroll
+    for (int r = 0; r < NNCL_TM; r++) {
+        const floatT a = (floatT)(a_at(A, lda, i0 + r, k, trans_a));
+#pragma unroll
+        for (int v = 0; v < NNCL_NV; v++) acc[r * NNCL_NV + v] = fma(a, b[v], acc[r * NNCL_NV + v]);
+    }
+}
+
+/* acc[r·NV + v] = Σ_{k0 <= k < k1} op(A)[i0 + r][k] · op(B)[k][j0 + v·VW ..),
+ * with rows a_rows .. M-1 of op(A) read as ones and rows from M on as zeros.
+ * Whole tiles take an unguarded loop; tiles on the bottom or right edge a
+ * guarded one that reads row-major B only up to N. K is op(B)'s whole inner
+ * dimension (a packed panel's height). */
+INLINE_FUNC void gemm_accumulate(floatT *acc, uint M, uint N, uint K, uint k0, uint k1, uint a_rows,
                                  __global const float *A, uint lda, __global const float *B,
                                  uint ldb, uint i0, uint j0, const int trans_a, const int packed)
 {
-    for (int r = 0; r < NNCL_TM; r++) acc[r] = (floatT)0.0f;
+    for (int r = 0; r < NNCL_TM * NNCL_NV; r++) acc[r] = (floatT)0.0f;
     const int whole_n = packed || j0 + NNCL_TN <= N;
     if (i0 + NNCL_TM <= a_rows && whole_n) {
-        for (uint k = 0; k < K; k++) {
-            floatT b = b_row(B, ldb, K, j0, k, packed);
+        uint k = k0;
+        for (; k + NNCL_KU <= k1; k += NNCL_KU) {
 #pragma unroll
-            for (int r = 0; r < NNCL_TM; r++)
-                acc[r] = fma((floatT)(a_at(A, lda, i0 + r, k, trans_a)), b, acc[r]);
+            for (int u = 0; u < NNCL_KU; u++) gemm_step(acc, A, lda, B, ldb, K, i0, j0, k + u, trans_a, packed);
         }
+        for (; k < k1; k++) gemm_step(acc, A, lda, B, ldb, K, i0, j0, k, trans_a, packed);
         return;
     }
-    for (uint k = 0; k < K; k++) {
-        floatT b;
+    for (uint k = k0; k < k1; k++) {
+        floatT b[NNCL_NV];
         if (whole_n) {
-            b = b_row(B, ldb, K, j0, k, packed);
+            for (int v = 0; v < NNCL_NV; v++) b[v] = VLOADT(v, b_at(B, ldb, K, j0, k, packed));
         } else {
             float bt[NNCL_TN];
             for (int t = 0; t < NNCL_TN; t++) bt[t] = j0 + t < N ? B[(size_t)k * ldb + j0 + t] : 0.0f;
-            b = VLOADT(0, bt);
+            for (int v = 0; v < NNCL_NV; v++) b[v] = VLOADT(v, bt);
         }
         for (int r = 0; r < NNCL_TM; r++) {
             uint i = i0 + r;
             float a = i < a_rows ? a_at(A, lda, i, k, trans_a) : i < M ? 1.0f : 0.0f;
-            acc[r] = fma((floatT)(a), b, acc[r]);
+            for (int v = 0; v < NNCL_NV; v++) acc[r * NNCL_NV + v] = fma((floatT)(a), b[v], acc[r * NNCL_NV + v]);
         }
     }
 }
 
-/* TN values from p, those from the avail-th on (past the edge of a matrix)
+/* VW values from p, those from the avail-th on (past the edge of a matrix)
  * zero and not read. */
 INLINE_FUNC floatT load_t_edge(__global const float *p, uint avail)
 {
-    if (avail >= NNCL_TN) return VLOADT(0, p);
-    float t[NNCL_TN];
-    for (uint q = 0; q < NNCL_TN; q++) t[q] = q < avail ? p[q] : 0.0f;
+    if (avail >= NNCL_VW) return VLOADT(0, p);
+    float t[NNCL_VW];
+    for (uint q = 0; q < NNCL_VW; q++) t[q] = q < avail ? p[q] : 0.0f;
     return VLOADT(0, t);
 }
 
-/* Rows i0 .. of C's tile at column j0 through the epilogue: whole rows as one
- * vector store, a row on the right edge (N - j0 < TN) in the same vector math
- * with C and D read and C written only up to N. */
+/* One VW-wide vector of C at (i, j) through the epilogue: a whole vector as
+ * one store, one on the right edge (avail = N - j < VW) in the same vector
+ * math with C and D read and C written only up to N. */
+INLINE_FUNC void gemm_store_vector(floatT acc, uint avail, float alpha, float beta, __global float *c,
+                                   floatT bv, int act, __global const float *d, int dact)
+{
+    const floatT cv = beta != 0.0f ? load_t_edge(c, avail) : (floatT)0.0f;
+    const floatT dv = dact != NNCL_ACT_ID_NONE ? load_t_edge(d, avail) : (floatT)0.0f;
+    const floatT v = gemm_epilogue_t(acc, bv, cv, dv, alpha, beta, act, dact);
+    if (avail >= NNCL_VW) {
+        VSTORET(v, 0, c);
+    } else {
+        float ct[NNCL_VW];
+        VSTORET(v, 0, ct);
+        for (uint t = 0; t < avail; t++) c[t] = ct[t];
+    }
+}
+
+/* Rows i0 .. of C's tile at column j0 through the epilogue, each row NV
+ * vectors; vectors wholly past N are skipped. */
 INLINE_FUNC void gemm_store(const floatT *acc, uint M, uint N, uint i0, uint j0, float alpha,
                             float beta, __global float *C, uint ldc, __global const float *bias,
                             int has_bias, int act, __global const float *D, uint ldd, int dact)
 {
-    const uint avail = N - j0; /* columns of the tile inside C */
-    const floatT bv = has_bias ? load_t_edge(bias + j0, avail) : (floatT)0.0f;
-    const int read_c = beta != 0.0f, read_d = dact != NNCL_ACT_ID_NONE;
-    for (int r = 0; r < NNCL_TM; r++) {
-        if (i0 + r >= M) break;
-        __global float *c = C + (size_t)(i0 + r) * ldc + j0;
-        __global const float *d = D + (size_t)(i0 + r) * ldd + j0;
-        const floatT cv = read_c ? load_t_edge(c, avail) : (floatT)0.0f;
-        const floatT dv = read_d ? load_t_edge(d, avail) : (floatT)0.0f;
-        const floatT v = gemm_epilogue_t(acc[r], bv, cv, dv, alpha, beta, act, dact);
-        if (avail >= NNCL_TN) {
-            VSTORET(v, 0, c);
-        } else {
-            float ct[NNCL_TN];
-            VSTORET(v, 0, ct);
-            for (uint t = 0; t < avail; t++) c[t] = ct[t];
+    for (int v = 0; v < NNCL_NV; v++) {
+        const uint j = j0 + v * NNCL_VW;
+        if (j >= N) break;
+        const uint avail = N - j; /* columns of this vector inside C */
+        const floatT bv = has_bias ? load_t_edge(bias + j, avail) : (floatT)0.0f;
+        for (int r = 0; r < NNCL_TM; r++) {
+            if (i0 + r >= M) break;
+            gemm_store_vector(acc[r * NNCL_NV + v], avail, alpha, beta, C + (size_t)(i0 + r) * ldc + j, bv, act,
+                              D + (size_t)(i0 + r) * ldd + j, dact);
         }
     }
 }
 
-/* One work-item's TM x TN tile of C (the register-tiled GEMMs below). */
-INLINE_FUNC void gemm_body(uint M, uint N, uint K, uint a_rows, float alpha, __global const float *A,
-                           uint lda, __global const float *B, uint ldb, float beta, __global float *C,
-                           uint ldc, __global const float *bias, int has_bias, int act,
-                           __global const float *D, uint ldd, int dact, const int trans_a,
+/* One work-item's TM x TN tile of C (the register-tiled GEMMs below), over
+ * k in [k0, k1). */
+INLINE_FUNC void gemm_body(uint M, uint N, uint K, uint k0, uint k1, uint a_rows, float alpha,
+                           __global const float *A, uint lda, __global const float *B, uint ldb, float beta,
+                           __global float *C, uint ldc, __global const float *bias, int has_bias, int act,
+                           __global const float *D, uint ldd, int dact, uint i0, uint j0, const int trans_a,
                            const int packed)
 {
-    const uint j0 = get_global_id(1) * NNCL_TN;
-    const uint i0 = get_global_id(0) * NNCL_TM;
     if (i0 >= M || j0 >= N) return;
-    floatT acc[NNCL_TM];
-    gemm_accumulate(acc, M, N, K, a_rows, A, lda, B, ldb, i0, j0, trans_a, packed);
+    floatT acc[NNCL_TM * NNCL_NV];
+    gemm_accumulate(acc, M, N, K, k0, k1, a_rows, A, lda, B, ldb, i0, j0, trans_a, packed);
     gemm_store(acc, M, N, i0, j0, alpha, beta, C, ldc, bias, has_bias, act, D, ldd, dact);
 }
 
@@ -191,10 +235,11 @@ INLINE_FUNC void gemm_body(uint M, uint N, uint K, uint a_rows, float alpha, __g
         uint c_off, uint ldc, __global const float *bias, uint bias_off, int has_bias, int act, \
         __global const float *D, uint d_off, uint ldd, int dact
 #define GEMM_WG __attribute__((reqd_work_group_size(NNCL_GEMM_WGX, NNCL_GEMM_WGY, 1)))
-/* gemm_body with the layout (trans_a, packed) a compile-time constant. */
-#define GEMM_BODY(trans_a, packed)                                                          \
-    gemm_body(M, N, K, a_rows, alpha, A + a_off, lda, B + b_off, ldb, beta, C + c_off, ldc, \
-              bias + bias_off, has_bias, act, D + d_off, ldd, dact, trans_a, packed)
+/* gemm_body over all of K with the layout (trans_a, packed) a compile-time constant. */
+#define GEMM_BODY(trans_a, packed)                                                                \
+    gemm_body(M, N, K, 0, K, a_rows, alpha, A + a_off, lda, B + b_off, ldb, beta, C + c_off, ldc, \
+              bias + bias_off, has_bias, act, D + d_off, ldd, dact, get_global_id(0) * NNCL_TM,    \
+              get_global_id(1) * NNCL_TN, trans_a, packed)
 
 /* op(A) = A, op(B) = B, both row-major. */
 GEMM_WG __kernel void gemm_nn(GEMM_PARAMS) { GEMM_BODY(0, 0); }
@@ -204,6 +249,40 @@ GEMM_WG __kernel void gemm_np(GEMM_PARAMS) { GEMM_BODY(0, 1); }
 GEMM_WG __kernel void gemm_tn(GEMM_PARAMS) { GEMM_BODY(1, 0); }
 /* op(A) = Aᵀ read in place, B packed. */
 GEMM_WG __kernel void gemm_tp(GEMM_PARAMS) { GEMM_BODY(1, 1); }
+
+/* Split K: part s of the raw product, k in [s·k_chunk, min(K, (s+1)·k_chunk)),
+ * stored at C + s·M·ldc (alpha 1, no epilogue: the host passes beta 0, no
+ * bias, no activation, no dact). Dimension 1 runs over (panel, part) pairs,
+ * panel-major, so the work-items the driver takes one after another share
+ * one panel's k chunk of B and neighbouring columns of A. */
+#define GEMM_PART(trans_a, packed)                                                                       \
+    const uint parts = (K + k_chunk - 1) / k_chunk, s = get_global_id(1) % parts;                        \
+    const uint k0 = s * k_chunk, k1 = min(K, k0 + k_chunk);                                              \
+    gemm_body(M, N, K, k0, k1, a_rows, 1.0f, A + a_off, lda, B + b_off, ldb, 0.0f,                       \
+              C + c_off + (size_t)s * M * ldc, ldc, bias, 0, NNCL_ACT_ID_IDENTITY, D, 0, NNCL_ACT_ID_NONE, \
+              get_global_id(0) * NNCL_TM, get_global_id(1) / parts * NNCL_TN, trans_a, packed)
+GEMM_WG __kernel void gemm_np_part(GEMM_PARAMS, uint k_chunk) { GEMM_PART(0, 1); }
+GEMM_WG __kernel void gemm_tp_part(GEMM_PARAMS, uint k_chunk) { GEMM_PART(1, 1); }
+
+/* C = act(alpha·Σ_s P[s] + beta·C + bias) ⊙ dact'(D): the parts of a split-K
+ * product (P[s] at P + p_off + s·M·N, M x N) added in the order s = 0 .. parts-1,
+ * through the same epilogue as the GEMMs. One work-item per element. */
+WG_1D __kernel void gemm_reduce(uint M, uint N, uint parts, __global const float *P, uint p_off, float alpha, float beta,
+                                __global float *C, uint c_off, uint ldc, __global const float *bias,
+                                uint bias_off, int has_bias, int act, __global const float *D, uint d_off,
+                                uint ldd, int dact)
+{
+    const size_t e = get_global_id(0);
+    if (e >= (size_t)M * N) return;
+    const size_t i = e / N, j = e % N, plane = (size_t)M * N;
+    float sum = 0.0f;
+    for (uint s = 0; s < parts; s++) sum += P[p_off + s * plane + e];
+    __global float *out = C + c_off + i * ldc + j;
+    const float b = has_bias ? bias[bias_off + j] : 0.0f;
+    const float c = beta != 0.0f ? *out : 0.0f;
+    const float d = dact != NNCL_ACT_ID_NONE ? D[d_off + i * ldd + j] : 0.0f;
+    *out = gemm_epilogue_f(sum, b, c, d, alpha, beta, act, dact);
+}
 
 /* GPUs: gemm_local, C = act(alpha·A·B + beta·C + bias) ⊙ dact'(D) with A
  * (M x K, rows a_rows.. read as ones) and B (K x N) row-major. A work-group of
@@ -306,14 +385,15 @@ WG_1D __kernel void pack_b(__global const float *B, uint b_off, uint ldb, int tr
     if (k0 + NNCL_PACK_ROWS <= K && j0 + NNCL_TN <= N) {
         if (!trans) {
             for (uint kk = 0; kk < NNCL_PACK_ROWS; kk++)
-                VSTORET(VLOADT(0, B + (k0 + kk) * ldb + j0), 0, dst + kk * NNCL_TN);
+                for (uint v = 0; v < NNCL_NV; v++)
+                    VSTORET(VLOADT(v, B + (k0 + kk) * ldb + j0), v, dst + kk * NNCL_TN);
         } else {
             float col[NNCL_TN][NNCL_PACK_ROWS]; /* col[t] = B[j0 + t][k0 .. k0+8) */
             for (uint t = 0; t < NNCL_TN; t++) vstore8(vload8(0, B + (j0 + t) * ldb + k0), 0, col[t]);
             for (uint kk = 0; kk < NNCL_PACK_ROWS; kk++) {
                 float row[NNCL_TN];
                 for (uint t = 0; t < NNCL_TN; t++) row[t] = col[t][kk];
-                VSTORET(VLOADT(0, row), 0, dst + kk * NNCL_TN);
+                for (uint v = 0; v < NNCL_NV; v++) VSTORET(VLOADT(v, row), v, dst + kk * NNCL_TN);
             }
         }
         return;
@@ -324,7 +404,7 @@ WG_1D __kernel void pack_b(__global const float *B, uint b_off, uint ldb, int tr
             size_t j = j0 + t, k = k0 + kk;
             row[t] = j < N ? (trans ? B[j * ldb + k] : B[k * ldb + j]) : 0.0f;
         }
-        VSTORET(VLOADT(0, row), 0, dst + kk * NNCL_TN);
+        for (uint v = 0; v < NNCL_NV; v++) VSTORET(VLOADT(v, row), v, dst + kk * NNCL_TN);
     }
 }
 

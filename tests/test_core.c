@@ -406,6 +406,9 @@ START_TEST(gemm_extras_on_every_path)
                                            {"NNCL_GEMM_TN", "transpose"},
                                            {"NNCL_GEMM_PACK_MIN_M", "100000"},
                                            {"NNCL_GEMM_TILES", "5x8"},
+                                           {"NNCL_GEMM_PARAMS", "tm=5 tn=32 vw=16 ku=3 kc=8"},
+                                           {"NNCL_GEMM_PARAMS", "tm=3 tn=16 vw=8 ku=2 kc=16"},
+                                           {"NNCL_GEMM_PARAMS", "tm=4 tn=64 vw=16 ku=4 kc=0"},
                                            {"NNCL_GEMM_KERNEL", "local"}};
     static const size_t Ms[] = {1, 2, 5, 6, 7, 13, 17, 64, 70}, Ns[] = {1, 3, 9, 16, 17, 33},
                         Ks[] = {1, 2, 7, 8, 17, 33};
@@ -442,6 +445,33 @@ START_TEST(local_memory_gemm_for_gpus)
         for (int layout = 0; layout < 3; layout++) check_gemm(ctx, layout == 1, layout == 2, M, N, K, 1.0f, 0.0f);
         check_dense(ctx, M, K, N, NNCL_ACT_TANH, 1);
     }
+    nncl_context_destroy(ctx);
+}
+END_TEST
+
+/* Split K: the wide tiles (two float16 per row) with K in chunks of 64, on
+ * a weight-gradient shape (TN, deep K) and a forward one (NN), against the
+ * reference, and the same bits on a second run (the parts are added in a
+ * fixed order whatever the driver's scheduling). */
+START_TEST(split_k_gemm_is_right_and_reproducible)
+{
+    nncl_context *ctx = nncl_test_context_with("NNCL_GEMM_PARAMS", "tm=7 tn=32 vw=16 ku=2 kc=64");
+    ck_assert_str_eq(nncl_context_gemm_params(ctx), "register tm=7 tn=32 vw=16 ku=2 kc=64");
+    check_gemm(ctx, 1, 0, 70, 40, 1000, 1.0f, 0.0f);
+    check_gemm(ctx, 0, 0, 65, 33, 300, 0.5f, 0.25f);
+    check_gemm(ctx, 0, 1, 66, 17, 129, 1.0f, 0.0f);
+    const size_t M = 70, N = 40, K = 1000;
+    float *A = nncl_test_random(M * K, 5, -1.0f, 1.0f), *B = nncl_test_random(K * N, 6, -1.0f, 1.0f);
+    float *first = malloc(M * N * sizeof(float)), *again = malloc(M * N * sizeof(float));
+    nncl_tensor *tA = nncl_test_tensor(ctx, K, M, A), *tB = nncl_test_tensor(ctx, K, N, B),
+                *tC = nncl_test_tensor(ctx, M, N, NULL);
+    for (int run = 0; run < 2; run++) {
+        ck_assert_int_eq(nncl_gemm(ctx, 1, 0, 1.0f, tA, tB, 0.0f, tC), NNCL_OK);
+        ck_assert_int_eq(nncl_tensor_download(tC, run ? again : first, M * N), NNCL_OK);
+    }
+    ck_assert_int_eq(memcmp(first, again, M * N * sizeof(float)), 0);
+    nncl_tensor_destroy(tA), nncl_tensor_destroy(tB), nncl_tensor_destroy(tC);
+    free(A), free(B), free(first), free(again);
     nncl_context_destroy(ctx);
 }
 END_TEST
@@ -484,6 +514,7 @@ static void device_cases(Suite *s)
                    dense_forward_every_activation, bad_inputs_have_status_and_message,
                    unknown_device_is_a_clear_error, broken_kernel_folder_reports_build_log,
                    context_create_destroy_100_times, tuning_cache_and_other_tiles,
+                   split_k_gemm_is_right_and_reproducible,
                    local_memory_gemm_for_gpus, gemm_extras_on_every_path,
                    kernel_argument_count_is_checked);
 }

@@ -119,13 +119,16 @@ END_TEST
 
 /* Backward fuses the bias gradient (a row of ones in op(A)) and the
  * activation derivative into its GEMMs; every path a product can take gives
- * the same gradients: Aᵀ transposed first, Aᵀ read in place, B unpacked, and
- * the local-memory kernel for GPUs. */
+ * the same gradients: Aᵀ transposed first, Aᵀ read in place, B unpacked,
+ * wide tiles and split K (the batch in chunks of 8 or 16), and the
+ * local-memory kernel for GPUs. */
 START_TEST(gradients_through_every_gemm_path)
 {
     static const char *const paths[][2] = {{"NNCL_GEMM_TN", "transpose"},
                                            {"NNCL_GEMM_TN", "direct"},
                                            {"NNCL_GEMM_PACK_MIN_M", "100000"},
+                                           {"NNCL_GEMM_PARAMS", "tm=5 tn=32 vw=16 ku=3 kc=8"},
+                                           {"NNCL_GEMM_PARAMS", "tm=3 tn=16 vw=8 ku=2 kc=16"},
                                            {"NNCL_GEMM_KERNEL", "local"}};
     nncl_layer_spec deep[] = {{16, NNCL_ACT_TANH}, {17, NNCL_ACT_RELU}, {5, NNCL_ACT_SOFTMAX}};
     nncl_layer_spec wide_mse[] = {{32, NNCL_ACT_LEAKY_RELU}, {3, NNCL_ACT_SIGMOID}};

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,16 +43,19 @@ static nncl_model_spec mlp_spec(uint64_t seed)
 #endif
 
 static const char usage[] =
-    "usage: nncl bench [--quick] [--json] [--device D] [--batches 128,1024] [--skip-train]\n"
+    "usage: nncl bench [--quick] [--json] [--device D] [--batches 128,1024] [--skip-train | --train-only]\n"
     "       nncl bench --tune [--quick] [--device D]\n"
     "\n"
     "GEMM (NN, TN, NT) at the MLP's shapes and at 1024^3 in GFLOP/s, beside OpenBLAS\n"
     "sgemm and CLBlast on the same device when nncl was built with them; training\n"
     "samples/s of the default MLP (784-256-128-10, Adam) on Fashion-MNIST (skipped\n"
     "when dataset-fashion-mnist is not installed); kernel build time cold (an empty\n"
-    "PoCL cache) and warm. --quick runs each measurement briefly.\n"
-    "--tune times the GEMM tile shapes on the MLP's shapes and records the fastest\n"
-    "for this device in nncl's tuning cache (~/.cache/nncl/tiles.txt).\n";
+    "PoCL cache) and warm. --quick runs each measurement briefly. --train-only skips\n"
+    "the build times and the GEMM table (tests/perf/interleave.py runs it per round).\n"
+    "--tune times the parameters of the GEMM kernel this device runs (tile shape,\n"
+    "k unrolling, split-K depth; work-group, block and k tile for GPUs) on the MLP's\n"
+    "shapes and records the fastest for this device, driver and kernel in nncl's\n"
+    "tuning cache (~/.cache/nncl/gemm-params.txt).\n";
 
 static double now(void)
 {
@@ -239,14 +243,18 @@ static double build_time(const char *self, const char *device, const char *cache
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? seconds : NAN;
 }
 
-/* Seconds for the training-shaped GEMMs (the MLP's first layer at batch 128
- * and 1024, all three layouts) on ctx: the figure the tile sweep minimises. */
+/* Seconds for the training-shaped GEMMs on ctx: the MLP's products at batch
+ * 128 and 1024 in all three layouts, and the first layer's weight gradient
+ * at batch 8192 (K the batch, where splitting K matters): the figure the
+ * sweep minimises. */
 static double sweep_score(nncl_context *ctx, double min_seconds)
 {
-    static const size_t shapes[][3] = {{128, 256, 784}, {1024, 256, 784}, {1024, 128, 256}};
+    static const size_t shapes[][4] = {{128, 256, 784, 7},  {1024, 256, 784, 7}, {1024, 128, 256, 7},
+                                       {784, 256, 1024, 2}, {784, 256, 8192, 2}};
     double total = 0;
-    for (size_t s = 0; s < 3; s++)
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
         for (int l = 0; l < 3; l++) {
+            if (!(shapes[s][3] >> l & 1)) continue; /* layouts: bit 0 NN, 1 TN, 2 NT */
             gemm_case g = {ctx, l == 1, l == 2, shapes[s][0], shapes[s][1], shapes[s][2], NULL, NULL, NULL,
                            NULL, NULL, NULL};
             if (nncl_tensor_create(ctx, g.ta ? g.K : g.M, g.ta ? g.M : g.K, &g.A) ||
@@ -261,29 +269,81 @@ static double sweep_score(nncl_context *ctx, double min_seconds)
     return total;
 }
 
-/* Tries each tile shape, keeps the fastest in the tuning cache. */
-static int tune(const char *device, double min_seconds, FILE *out)
+/* Times ctx's GEMMs with the parameters `params` (NNCL_GEMM_PARAMS syntax)
+ * over `base`; keeps them in `best` when faster than best_score. */
+static int try_params(const char *device, const char *base, const char *params, double min_seconds, FILE *out,
+                      char *best, size_t best_size, double *best_score)
 {
-    static const char *const candidates[] = {"4x16", "6x16", "8x16", "4x8", "8x8", "12x8"};
-    const char *best = NULL;
-    double best_score = INFINITY;
-    for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
-        setenv("NNCL_GEMM_TILES", candidates[i], 1);
-        nncl_context *ctx = NULL;
-        if (cli_context(device, 0, &ctx)) return 1;
-        double score = sweep_score(ctx, min_seconds);
-        fprintf(out, "tiles %-5s  %8.2f ms for the MLP GEMMs\n", candidates[i], score * 1e3);
-        fflush(out);
-        if (score < best_score) best_score = score, best = candidates[i];
-        nncl_context_destroy(ctx);
-    }
-    if (!best) return cli_fail(NULL, NNCL_ERR_OPENCL, "tuning: no tile shape ran");
-    setenv("NNCL_GEMM_TILES", best, 1);
+    char all[400];
+    if (snprintf(all, sizeof all, "%s %s", base, params) >= (int)sizeof all) return 1;
+    setenv("NNCL_GEMM_PARAMS", all, 1);
     nncl_context *ctx = NULL;
     if (cli_context(device, 0, &ctx)) return 1;
-    unsetenv("NNCL_GEMM_TILES");
+    double score = strcmp(nncl_context_tiles_source(ctx), "NNCL_GEMM_PARAMS") ? INFINITY
+                                                                               : sweep_score(ctx, min_seconds);
+    fprintf(out, "  %-40s %8.2f ms for the MLP GEMMs\n", nncl_context_gemm_params(ctx), score * 1e3);
+    fflush(out);
+    if (score < *best_score && snprintf(best, best_size, "%s", all) < (int)best_size) *best_score = score;
+    nncl_context_destroy(ctx);
+    return 0;
+}
+
+/* Sweeps every tuned parameter of the GEMM kernel the device runs, one
+ * group at a time (each stage starts from the best so far), and keeps the
+ * fastest in the tuning cache. Register kernels: the tile shape in the
+ * device's vector width (16 floats: AVX-512, whose 32 registers hold tiles
+ * of two or four vectors per row; 8: AVX2, 16 registers), then the k
+ * unrolling, then the depth of the split-K chunks. gemm_local (GPUs): the
+ * work-group side, register block and k tile. */
+static int tune(const char *device, double min_seconds, FILE *out)
+{
+    static const char *const wide[] = {"tm=4 tn=16", "tm=6 tn=16", "tm=8 tn=16", "tm=12 tn=16", "tm=4 tn=32",
+                                       "tm=6 tn=32", "tm=8 tn=32", "tm=12 tn=32", "tm=4 tn=64"};
+    static const char *const narrow[] = {"tm=4 tn=8", "tm=8 tn=8", "tm=12 tn=8", "tm=4 tn=16", "tm=6 tn=16",
+                                         "tm=8 tn=16", "tm=3 tn=32"};
+    static const char *const unroll[] = {"ku=1", "ku=2", "ku=4"};
+    static const char *const split[] = {"kc=0", "kc=256", "kc=512", "kc=1024"};
+    static const char *const groups[] = {"lwg=16", "lwg=8"};
+    static const char *const blocks[] = {"lrb=4", "lrb=2", "lrb=8"};
+    static const char *const ktiles[] = {"lkt=16", "lkt=8", "lkt=32"};
+    unsetenv("NNCL_GEMM_PARAMS");
+    nncl_context *probe = NULL;
+    if (cli_context(device, 0, &probe)) return 1;
+    char params[128], best[400] = "";
+    snprintf(params, sizeof params, "%s", nncl_context_gemm_params(probe));
+    int local = !strncmp(params, "local", 5), vw16 = strstr(params, "vw=16") != NULL;
+    nncl_context_destroy(probe);
+    double score = INFINITY;
+    struct {
+        const char *const *list;
+        size_t n;
+    } stages[3];
+    if (local) {
+        stages[0].list = groups, stages[0].n = 2;
+        stages[1].list = blocks, stages[1].n = 3;
+        stages[2].list = ktiles, stages[2].n = 3;
+    } else {
+        stages[0].list = vw16 ? wide : narrow;
+        stages[0].n = vw16 ? sizeof wide / sizeof *wide : sizeof narrow / sizeof *narrow;
+        stages[1].list = unroll, stages[1].n = 3;
+        stages[2].list = split, stages[2].n = 4;
+    }
+    /* The base: the defaults' parameters (without the kernel's name). */
+    char base[400];
+    snprintf(base, sizeof base, "%s", strchr(params, ' ') ? strchr(params, ' ') + 1 : "");
+    fprintf(out, "tuning the %s GEMM from %s\n", local ? "local-memory" : "register-tiled", base);
+    for (int st = 0; st < 3; st++) {
+        for (size_t i = 0; i < stages[st].n; i++)
+            if (try_params(device, base, stages[st].list[i], min_seconds, out, best, sizeof best, &score)) return 1;
+        if (!*best) return cli_fail(NULL, NNCL_ERR_OPENCL, "tuning: no GEMM parameters ran");
+        snprintf(base, sizeof base, "%s", best);
+    }
+    setenv("NNCL_GEMM_PARAMS", best, 1);
+    nncl_context *ctx = NULL;
+    if (cli_context(device, 0, &ctx)) return 1;
+    unsetenv("NNCL_GEMM_PARAMS");
     nncl_status st = nncl_context_save_tuning(ctx);
-    if (st == NNCL_OK) fprintf(out, "fastest: %s, saved to the tuning cache\n", nncl_context_tiles(ctx));
+    if (st == NNCL_OK) fprintf(out, "fastest: %s, saved to the tuning cache\n", nncl_context_gemm_params(ctx));
     int rc = st == NNCL_OK ? 0 : cli_fail(ctx, st, "saving the tuning");
     nncl_context_destroy(ctx);
     return rc;
@@ -336,7 +396,7 @@ int cli_bench(int argc, char **argv)
 {
     bench_opts bo = {2.0, 0};
     const char *device = NULL, *batches = NULL;
-    int skip_train = 0, do_tune = 0;
+    int skip_train = 0, do_tune = 0, train_only = 0;
     cli_args a = {"bench", argc, 1, argv, NULL, 0};
     while (a.index < argc && !a.failed) {
         if (cli_flag(&a, "-h") || cli_flag(&a, "--help")) {
@@ -348,6 +408,7 @@ int cli_bench(int argc, char **argv)
         else if (cli_flag(&a, "--json")) bo.json = 1;
         else if (cli_flag(&a, "--skip-train")) skip_train = 1;
         else if (cli_flag(&a, "--tune")) do_tune = 1;
+        else if (cli_flag(&a, "--train-only")) train_only = 1;
         else if (cli_opt(&a, "--device")) device = a.value;
         else if (cli_opt(&a, "--batches")) batches = a.value;
         else return cli_usage_error("bench", "unknown option \"%s\"", argv[a.index]);
@@ -356,13 +417,13 @@ int cli_bench(int argc, char **argv)
     if (do_tune) return tune(device, bo.min_seconds, stdout);
     /* The first time bench meets a register-tiled device, it sweeps the tile
      * shapes and caches the fastest, so later runs (and every context) use it. */
-    if (!getenv("NNCL_GEMM_TILES")) {
+    if (!getenv("NNCL_GEMM_TILES") && !getenv("NNCL_GEMM_PARAMS")) {
         nncl_context *probe = NULL;
         if (cli_context(device, 0, &probe)) return 1;
-        int first = !strcmp(nncl_context_tiles_source(probe), "default") && !strstr(nncl_context_tiles(probe), "local");
+        int first = !strcmp(nncl_context_tiles_source(probe), "default");
         nncl_context_destroy(probe);
         if (first) {
-            fprintf(stderr, "nncl bench: first run on this device: sweeping the GEMM tile shapes (once)\n");
+            fprintf(stderr, "nncl bench: first run on this device: tuning the GEMM parameters (once)\n");
             int rc = tune(device, 0.3, bo.json ? stderr : stdout); /* --json: stdout stays one object */
             if (rc) return rc;
         }
@@ -373,7 +434,7 @@ int cli_bench(int argc, char **argv)
     double cold = NAN, warm = NAN;
     char self[4096];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len > 0 && mkdtemp(cache)) {
+    if (!train_only && len > 0 && mkdtemp(cache)) {
         self[len] = '\0';
         cold = build_time(self, device, cache);
         warm = build_time(self, device, cache);
@@ -396,8 +457,8 @@ int cli_bench(int argc, char **argv)
     char how[160];
     double peak = peak_gflops(ctx, &d, how, sizeof how);
     if (!bo.json) {
-        printf("device: %s (%s), %u compute units, GEMM tiles %s (%s)\n", d.name, d.platform, d.compute_units,
-               nncl_context_tiles(ctx), nncl_context_tiles_source(ctx));
+        printf("device: %s (%s), %u compute units, GEMM %s (%s)\n", d.name, d.platform, d.compute_units,
+               nncl_context_gemm_params(ctx), nncl_context_tiles_source(ctx));
         printf("FP32 ceiling: %.0f GFLOP/s (%s)\n", peak, how);
         printf("OpenBLAS core: %s   CLBlast: %s\n", blas,
 #ifdef NNCL_HAVE_CLBLAST
@@ -410,9 +471,12 @@ int cli_bench(int argc, char **argv)
     }
     FILE *json = stdout;
     if (bo.json)
-        printf("{\"device\": \"%s\", \"peak_gflops\": %.1f, \"openblas_core\": \"%s\", \"build_cold_seconds\": %.3f, "
-               "\"build_warm_seconds\": %.3f, \"gemm\": [", d.name, peak, blas, cold, warm);
-    rc = gemm_table(ctx, &bo, json);
+        printf("{\"device\": \"%s\", \"gemm_params\": \"%s\", \"gemm_params_source\": \"%s\", "
+               "\"peak_gflops\": %.1f, \"openblas_core\": \"%s\", \"build_cold_seconds\": %.3f, "
+               "\"build_warm_seconds\": %.3f, \"gemm\": [", d.name, nncl_context_gemm_params(ctx),
+               nncl_context_tiles_source(ctx), peak, blas, isnan(cold) ? -1.0 : cold,
+               isnan(warm) ? -1.0 : warm); /* -1: not measured, as for a missing peer */
+    rc = train_only ? 0 : gemm_table(ctx, &bo, json);
     if (bo.json) printf("], \"training\": [");
 
     if (!rc && !skip_train) {
@@ -446,7 +510,10 @@ int cli_bench(int argc, char **argv)
         }
         nncl_dataset_destroy(ds);
     }
-    if (bo.json) printf("]}\n");
+    struct rusage usage;
+    double rss_mib = getrusage(RUSAGE_SELF, &usage) == 0 ? (double)usage.ru_maxrss / 1024.0 : -1.0; /* KiB */
+    if (bo.json) printf("], \"peak_rss_mib\": %.1f}\n", rss_mib);
+    else printf("peak resident memory: %.1f MiB\n", rss_mib);
     nncl_context_destroy(ctx);
     return rc;
 }

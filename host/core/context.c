@@ -259,14 +259,12 @@ static nncl_status build_program(nncl_context *ctx, const char *kernel_dir)
         st = nncl__cl_fail(ctx, err, "clCreateProgramWithSource");
         goto done;
     }
-    char options[256];
+    char options[512], gemm_options[256];
+    nncl__gemm_build_options(ctx, gemm_options, sizeof gemm_options);
     /* -w: some drivers (PoCL) print compiler warnings to stderr themselves; a
      * library must stay quiet. Kernel development (a kernel folder) keeps them. */
-    snprintf(options, sizeof options,
-             "-cl-std=CL1.2 -DNNCL_TM=%d -DNNCL_TN=%d -DNNCL_GEMM_WGX=%d -DNNCL_GEMM_WGY=%d "
-             "-DNNCL_WG=%d -DNNCL_LWG=%d -DNNCL_LRB=%d -DNNCL_LKT=%d%s",
-             ctx->tiles.tm, ctx->tiles.tn, ctx->tiles.wgx, ctx->tiles.wgy, ctx->tiles.wg,
-             ctx->tiles.lwg, ctx->tiles.lrb, ctx->tiles.lkt, kernel_dir ? "" : " -w");
+    snprintf(options, sizeof options, "-cl-std=CL1.2 %s -DNNCL_WG=%d%s", gemm_options, ctx->tiles.wg,
+             kernel_dir ? "" : " -w");
     err = clBuildProgram(ctx->program, 1, &ctx->device, options, NULL, NULL);
     if (err != CL_SUCCESS) {
         char log[NNCL__ERRLEN - 128];
@@ -480,7 +478,8 @@ nncl_status nncl__launch(nncl_context *ctx, nncl__kernel_id id, cl_uint dims,
     /* Every launch of a kernel has the same work-group shape (the one its
      * reqd_work_group_size names); the range is rounded up to it. */
     size_t local[2] = {(size_t)ctx->tiles.wg, 1}, global[2] = {global_in[0], dims > 1 ? global_in[1] : 1};
-    if (id == NNCL__K_GEMM_NN || id == NNCL__K_GEMM_NP || id == NNCL__K_GEMM_TN || id == NNCL__K_GEMM_TP) {
+    if (id == NNCL__K_GEMM_NN || id == NNCL__K_GEMM_NP || id == NNCL__K_GEMM_TN || id == NNCL__K_GEMM_TP ||
+        id == NNCL__K_GEMM_NP_PART || id == NNCL__K_GEMM_TP_PART) {
         local[0] = (size_t)ctx->tiles.wgx;
         local[1] = (size_t)ctx->tiles.wgy;
     } else if (id == NNCL__K_GEMM_LOCAL) {

@@ -43,6 +43,9 @@ _Static_assert(NNCL_OPTIM_SGD == NNCL_OPTIM_ID_SGD && NNCL_OPTIM_MOMENTUM == NNC
     X(GEMM_TN, "gemm_tn", 23)                      \
     X(GEMM_TP, "gemm_tp", 23)                      \
     X(GEMM_LOCAL, "gemm_local", 23)                \
+    X(GEMM_NP_PART, "gemm_np_part", 24)            \
+    X(GEMM_TP_PART, "gemm_tp_part", 24)            \
+    X(GEMM_REDUCE, "gemm_reduce", 18)              \
     X(PACK_B, "pack_b", 8)                         \
     X(TRANSPOSE, "transpose", 8)                   \
     X(FILL, "fill", 6)                             \
@@ -71,17 +74,23 @@ enum {
 
 enum { NNCL__TN_AUTO = 0, NNCL__TN_TRANSPOSE = 1, NNCL__TN_DIRECT = 2 };
 
-/* GEMM tile parameters, passed to the compiler as -D options. */
+/* The GEMM parameters in force: the tuned ones (tm .. kc for the register
+ * kernels, lwg .. lkt for gemm_local) go to the compiler as -D options
+ * (nncl__gemm_build_options) and to the tuning cache; the rest are path
+ * choices read from the environment for experiments. */
 typedef struct {
-    int tm; /* rows of C per work-item (register tile height) */
-    int tn; /* columns of C per work-item: 8 or 16 (float8/float16 accumulators) */
+    int tm; /* rows of C per work-item (register tile height), 1..16 */
+    int tn; /* columns of C per work-item: vw, 2·vw or 4·vw */
+    int vw; /* floats per accumulator vector: 8 (AVX2) or 16 (AVX-512) */
+    int ku; /* k steps per iteration of the whole-tile loop (unrolling), 1..8 */
+    int kc; /* split K into chunks of kc (a multiple of 8) when K >= 2·kc; 0 never */
     int wgx, wgy; /* GEMM work-group shape */
     int wg;       /* work-group size of every other kernel (rows of 1) */
     int transpose_a; /* NNCL__TN_*: when TN transposes A first (see nncl__gemm) */
     size_t pack_min_m; /* pack a row-major B when M is at least this (NT always packs) */
     int local_gemm;    /* GPUs: gemm_local (local-memory tiles) for every product */
     int lwg, lrb, lkt; /* gemm_local: work-group side, register block side, k tile */
-    const char *source; /* where tm x tn came from: "default", "tuned" (cache) or "NNCL_GEMM_TILES" */
+    const char *source; /* where they came from: "default", "tuned" (cache), "NNCL_GEMM_TILES" or "NNCL_GEMM_PARAMS" */
 } nncl__gemm_tiles;
 
 struct nncl_context {
@@ -157,6 +166,8 @@ void nncl__shuffle(size_t *order, size_t n, uint64_t seed, uint64_t stream);
 /* GEMM tiles for ctx's device (tuning.c): NNCL_GEMM_TILES, else the tuning
  * cache on disk, else defaults by device type. */
 void nncl__choose_tiles(nncl_context *ctx);
+/* The -D options that carry ctx's GEMM parameters to the kernel compiler. */
+void nncl__gemm_build_options(const nncl_context *ctx, char *out, size_t size);
 
 /* Device memory that data sets may take on ctx's device before they stream
  * from the host instead: set by nncl_dataset_set_device_budget (0 restores

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* GEMM tile shapes per device: defaults by device type, an override for
- * experiments (NNCL_GEMM_TILES), and a small on-disk cache of the shape that
- * `nncl bench --tune` measured fastest, keyed by device name and driver
- * version. Cache lines: "name<TAB>driver<TAB>TM<TAB>TN". */
+/* GEMM parameters per device, CLBlast-style: every tuned parameter of the
+ * kernel the device runs (the register-tiled family on CPUs, gemm_local on
+ * GPUs) comes from, in order of precedence, NNCL_GEMM_PARAMS or
+ * NNCL_GEMM_TILES (experiments), the on-disk cache that `nncl bench --tune`
+ * fills (keyed by device name, driver version and kernel), or defaults by
+ * device. Cache lines: "name<TAB>driver<TAB>kernel<TAB>key=value ...", the
+ * kernel "register" or "local"; lines of other formats are ignored. */
 #include "core/core.h"
 
 #include <errno.h>
@@ -19,7 +22,42 @@
  * GEMM paths are chosen as they are") has the measurements. */
 #define PACK_MIN_M_DEFAULT 64
 
-static int valid(int tm, int tn) { return tm >= 1 && tm <= 16 && (tn == 8 || tn == 16); }
+static int valid(const nncl__gemm_tiles *t)
+{
+    int nv = t->vw ? t->tn / t->vw : 0;
+    return t->tm >= 1 && t->tm <= 16 && (t->vw == 8 || t->vw == 16) && nv * t->vw == t->tn &&
+           (nv == 1 || nv == 2 || nv == 4) && t->tm * nv <= 32 && t->ku >= 1 && t->ku <= 8 && t->kc >= 0 &&
+           t->kc % 8 == 0 && t->lwg >= 1 && t->lwg <= 32 && t->lrb >= 1 && t->lrb <= 8 &&
+           (t->lwg * t->lrb) % 4 == 0 && t->lkt >= 4 && t->lkt <= 64 && t->lkt % 4 == 0;
+}
+
+static const char *kernel_name(const nncl__gemm_tiles *t) { return t->local_gemm ? "local" : "register"; }
+
+/* Reads "key=value" pairs (separated by spaces) into t; 0 on an unknown key
+ * or a malformed pair. tn given without vw means vw = tn (one vector). */
+static int parse_params(const char *text, nncl__gemm_tiles *t)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", text);
+    int vw_given = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq) return 0;
+        *eq = '\0';
+        int v = atoi(eq + 1);
+        if (!strcmp(tok, "tm")) t->tm = v;
+        else if (!strcmp(tok, "tn")) t->tn = v;
+        else if (!strcmp(tok, "vw")) t->vw = v, vw_given = 1;
+        else if (!strcmp(tok, "ku")) t->ku = v;
+        else if (!strcmp(tok, "kc")) t->kc = v;
+        else if (!strcmp(tok, "lwg")) t->lwg = v;
+        else if (!strcmp(tok, "lrb")) t->lrb = v;
+        else if (!strcmp(tok, "lkt")) t->lkt = v;
+        else return 0;
+    }
+    if (!vw_given && t->tn < t->vw) t->vw = t->tn;
+    return 1;
+}
 
 /* The cache file's path; 0 when no home or cache directory is known. */
 static int cache_path(char *dir, size_t dir_size, char *path, size_t path_size)
@@ -34,12 +72,12 @@ static int cache_path(char *dir, size_t dir_size, char *path, size_t path_size)
     } else {
         return 0;
     }
-    snprintf(path, path_size, "%s/tiles.txt", dir);
+    snprintf(path, path_size, "%s/gemm-params.txt", dir);
     return 1;
 }
 
-/* Reads the cached shape for this device, if any. */
-static int cached_tiles(const nncl_context *ctx, int *tm, int *tn)
+/* Reads the cached parameters for this device, driver and kernel into t. */
+static int cached_params(const nncl_context *ctx, nncl__gemm_tiles *t)
 {
     char dir[2048], path[2100], line[512];
     if (!cache_path(dir, sizeof dir, path, sizeof path)) return 0;
@@ -47,17 +85,27 @@ static int cached_tiles(const nncl_context *ctx, int *tm, int *tn)
     if (!f) return 0;
     int found = 0;
     while (!found && fgets(line, sizeof line, f)) {
-        char *name = strtok(line, "\t"), *driver = strtok(NULL, "\t"), *m = strtok(NULL, "\t"),
-             *n = strtok(NULL, "\t\n");
-        if (name && driver && m && n && !strcmp(name, ctx->info.name) &&
-            !strcmp(driver, ctx->info.driver_version)) {
-            *tm = atoi(m);
-            *tn = atoi(n);
-            found = valid(*tm, *tn);
+        char *save = NULL, *name = strtok_r(line, "\t", &save), *driver = strtok_r(NULL, "\t", &save),
+             *kernel = strtok_r(NULL, "\t", &save), *params = strtok_r(NULL, "\n", &save);
+        if (name && driver && kernel && params && !strcmp(name, ctx->info.name) &&
+            !strcmp(driver, ctx->info.driver_version) && !strcmp(kernel, kernel_name(t))) {
+            nncl__gemm_tiles tried = *t;
+            found = parse_params(params, &tried) && valid(&tried);
+            if (found) *t = tried;
         }
     }
     fclose(f);
     return found;
+}
+
+/* Floats per SIMD register the device prefers (PoCL: 16 with AVX-512, 8 with
+ * AVX2); 8 when it says less or nothing. */
+static int native_floats(const nncl_context *ctx)
+{
+    cl_uint w = 0;
+    if (clGetDeviceInfo(ctx->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof w, &w, NULL) != CL_SUCCESS)
+        return 8;
+    return w >= 16 ? 16 : 8;
 }
 
 void nncl__choose_tiles(nncl_context *ctx)
@@ -73,11 +121,18 @@ void nncl__choose_tiles(nncl_context *ctx)
                                                     : NNCL__TN_AUTO;
     const char *pack = getenv("NNCL_GEMM_PACK_MIN_M");
     t->pack_min_m = pack ? (size_t)strtoul(pack, NULL, 10) : PACK_MIN_M_DEFAULT;
-    /* 6 x 16: twelve 8-wide accumulators, two B vectors and a broadcast fill
-     * the sixteen AVX2 registers, the shape of the classic AVX2 sgemm kernels
-     * (docs/PERFORMANCE.md has the sweep). */
-    t->tm = 6;
-    t->tn = 16;
+    /* Register kernels, by the device's vector width (docs/PERFORMANCE.md has
+     * the sweeps): AVX2, 6 x 16 as two float8 per row, twelve accumulators,
+     * two B vectors and a broadcast in the sixteen ymm registers; AVX-512,
+     * 8 x 32 as two float16 per row, sixteen of the 32 zmm registers. K is
+     * split in chunks of 512 when it is at least twice that (the weight
+     * gradients of large batches), so that a chunk of A and of a B panel
+     * stays in the core's cache. */
+    t->vw = native_floats(ctx);
+    t->tm = t->vw == 16 ? 8 : 6;
+    t->tn = t->vw == 16 ? 32 : 16;
+    t->ku = 1;
+    t->kc = 512;
     t->source = "default";
     /* GPUs: 16 x 16 work-groups of 4 x 4 register blocks (64 x 64 outputs per
      * group), k in steps of 16 through local memory: 8.5 KB of local memory
@@ -86,15 +141,42 @@ void nncl__choose_tiles(nncl_context *ctx)
     t->local_gemm = kernel ? !strcmp(kernel, "local") : ctx->info.type == NNCL_DEVICE_GPU;
     t->lwg = 16, t->lrb = 4, t->lkt = 16;
     if (t->local_gemm && ctx->info.max_work_group_size < 256) t->lwg = 8;
+    nncl__gemm_tiles tried = *t;
     int tm = 0, tn = 0, wgx = 1, wgy = 1;
-    const char *env = getenv("NNCL_GEMM_TILES"); /* "TMxTN[xWGXxWGY]" */
-    if (env && sscanf(env, "%dx%dx%dx%d", &tm, &tn, &wgx, &wgy) >= 2 && valid(tm, tn) && wgx >= 1 &&
-        wgy >= 1 && wgx * wgy <= 256) {
-        t->tm = tm, t->tn = tn, t->wgx = wgx, t->wgy = wgy;
-        t->source = "NNCL_GEMM_TILES";
+    const char *env = getenv("NNCL_GEMM_PARAMS"); /* "tm=8 tn=32 vw=16 ku=2 kc=512 lwg=16 lrb=4 lkt=16" */
+    if (env && parse_params(env, &tried) && valid(&tried)) {
+        *t = tried;
+        t->source = "NNCL_GEMM_PARAMS";
         return;
     }
-    if (cached_tiles(ctx, &tm, &tn)) t->tm = tm, t->tn = tn, t->source = "tuned";
+    env = getenv("NNCL_GEMM_TILES"); /* "TMxTN[xWGXxWGY]": one vector of TN per row */
+    tried = *t;
+    if (env && sscanf(env, "%dx%dx%dx%d", &tm, &tn, &wgx, &wgy) >= 2 && wgx >= 1 && wgy >= 1 &&
+        wgx * wgy <= 256) {
+        tried.tm = tm, tried.tn = tn, tried.vw = tn, tried.wgx = wgx, tried.wgy = wgy;
+        if (valid(&tried)) {
+            *t = tried;
+            t->source = "NNCL_GEMM_TILES";
+            return;
+        }
+    }
+    if (cached_params(ctx, t)) t->source = "tuned";
+}
+
+void nncl__gemm_build_options(const nncl_context *ctx, char *out, size_t size)
+{
+    const nncl__gemm_tiles *t = &ctx->tiles;
+    snprintf(out, size,
+             "-DNNCL_TM=%d -DNNCL_TN=%d -DNNCL_VW=%d -DNNCL_KU=%d -DNNCL_GEMM_WGX=%d -DNNCL_GEMM_WGY=%d "
+             "-DNNCL_LWG=%d -DNNCL_LRB=%d -DNNCL_LKT=%d",
+             t->tm, t->tn, t->vw, t->ku, t->wgx, t->wgy, t->lwg, t->lrb, t->lkt);
+}
+
+/* The tuned parameters of the kernel in force, as the cache stores them. */
+static void params_text(const nncl__gemm_tiles *t, char *out, size_t size)
+{
+    if (t->local_gemm) snprintf(out, size, "lwg=%d lrb=%d lkt=%d", t->lwg, t->lrb, t->lkt);
+    else snprintf(out, size, "tm=%d tn=%d vw=%d ku=%d kc=%d", t->tm, t->tn, t->vw, t->ku, t->kc);
 }
 
 const char *nncl_context_tiles_source(const nncl_context *ctx) { return ctx ? ctx->tiles.source : ""; }
@@ -107,6 +189,16 @@ const char *nncl_context_tiles(const nncl_context *ctx)
         snprintf(text, sizeof text, "local %dx%d", ctx->tiles.lwg * ctx->tiles.lrb, ctx->tiles.lwg * ctx->tiles.lrb);
     else
         snprintf(text, sizeof text, "%dx%d", ctx->tiles.tm, ctx->tiles.tn);
+    return text;
+}
+
+const char *nncl_context_gemm_params(const nncl_context *ctx)
+{
+    static _Thread_local char text[96];
+    if (!ctx) return "";
+    char params[80];
+    params_text(&ctx->tiles, params, sizeof params);
+    snprintf(text, sizeof text, "%s %s", kernel_name(&ctx->tiles), params);
     return text;
 }
 
@@ -132,14 +224,18 @@ nncl_status nncl_context_save_tuning(const nncl_context *ctx)
     FILE *in = fopen(path, "r");
     size_t name_len = strlen(ctx->info.name), driver_len = strlen(ctx->info.driver_version);
     while (in && fgets(line, sizeof line, in)) {
-        /* Keep every other device's line. */
+        /* Keep every other device's and kernel's line. */
+        const char *kernel = kernel_name(&ctx->tiles), *rest = line + name_len + 1 + driver_len + 1;
         int same = !strncmp(line, ctx->info.name, name_len) && line[name_len] == '\t' &&
                    !strncmp(line + name_len + 1, ctx->info.driver_version, driver_len) &&
-                   line[name_len + 1 + driver_len] == '\t';
+                   line[name_len + 1 + driver_len] == '\t' && !strncmp(rest, kernel, strlen(kernel)) &&
+                   rest[strlen(kernel)] == '\t';
         if (!same) fputs(line, out);
     }
     if (in) fclose(in);
-    fprintf(out, "%s\t%s\t%d\t%d\n", ctx->info.name, ctx->info.driver_version, ctx->tiles.tm, ctx->tiles.tn);
+    char params[80];
+    params_text(&ctx->tiles, params, sizeof params);
+    fprintf(out, "%s\t%s\t%s\t%s\n", ctx->info.name, ctx->info.driver_version, kernel_name(&ctx->tiles), params);
     int failed = fflush(out) != 0 || fsync(fileno(out)) != 0;
     failed |= fclose(out) != 0;
     if (failed || rename(tmp, path) != 0) {

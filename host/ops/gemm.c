@@ -21,6 +21,47 @@ static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
 #define TRANSPOSE_A_MIN_N 128
 #define TRANSPOSE_A_MIN_K 512
 
+/* At most this many parts in a split-K product (its scratch is parts·M·N
+ * floats): a deeper K gets deeper chunks instead. */
+#define MAX_PARTS 16
+
+/* The depth of each part when a product with a packed B (pack) is split along
+ * K; 0 when it is not split. */
+static size_t split_chunk(const nncl_context *ctx, int pack, size_t K)
+{
+    size_t kc = (size_t)ctx->tiles.kc;
+    if (!pack || kc == 0 || K < 2 * kc) return 0;
+    size_t chunk = div_up(K, MAX_PARTS);
+    chunk = div_up(chunk, 8) * 8;
+    return chunk > kc ? chunk : kc;
+}
+
+/* A split-K product: gemm_np_part or gemm_tp_part writes the parts of
+ * op(A)·op(B) into P (parts x M x N, ld N), then gemm_reduce adds them in
+ * order and applies the epilogue into C. B is already packed. */
+static nncl_status gemm_split(nncl_context *ctx, int trans_a, size_t M, size_t N, size_t K, size_t a_rows,
+                              size_t k_chunk, float alpha, nncl__view A, nncl__view B, float beta, nncl__view C,
+                              const nncl__gemm_extras *x, nncl__view P)
+{
+    size_t parts = div_up(K, k_chunk), panels = div_up(N, (size_t)ctx->tiles.tn);
+    nncl__kernel_id id = trans_a ? NNCL__K_GEMM_TP_PART : NNCL__K_GEMM_NP_PART;
+    NNCL__TRY(NNCL__SET_ARGS(ctx, id, GEMM_NP_PART, NNCL__U((cl_uint)M), NNCL__U((cl_uint)N), NNCL__U((cl_uint)K),
+                             NNCL__U((cl_uint)a_rows), NNCL__F(1.0f), NNCL__VIEW(A), NNCL__VIEW(B), NNCL__F(0.0f),
+                             NNCL__VIEW(P), NNCL__MEM(P.mem), NNCL__U(0), NNCL__I(0), NNCL__I(NNCL_ACT_ID_IDENTITY),
+                             NNCL__VIEW(P), NNCL__I(NNCL_ACT_ID_NONE), NNCL__U((cl_uint)k_chunk)));
+    size_t global[2] = {div_up(M, (size_t)ctx->tiles.tm), panels * parts};
+    NNCL__TRY(nncl__launch(ctx, id, 2, global));
+    nncl__view bias = x->bias ? *x->bias : (nncl__view){C.mem, 0, 0};
+    nncl__view d = x->dact_y ? *x->dact_y : (nncl__view){C.mem, 0, 0};
+    NNCL__TRY(NNCL__SET_ARGS(ctx, NNCL__K_GEMM_REDUCE, GEMM_REDUCE, NNCL__U((cl_uint)M), NNCL__U((cl_uint)N),
+                             NNCL__U((cl_uint)parts), NNCL__MEM(P.mem), NNCL__U(P.off), NNCL__F(alpha), NNCL__F(beta), NNCL__VIEW(C),
+                             NNCL__MEM(bias.mem), NNCL__U(bias.off), NNCL__I(x->bias != NULL),
+                             NNCL__I((cl_int)x->act), NNCL__VIEW(d),
+                             NNCL__I(x->dact_y ? (cl_int)x->dact : NNCL_ACT_ID_NONE)));
+    size_t elements[1] = {M * N};
+    return nncl__launch(ctx, NNCL__K_GEMM_REDUCE, 1, elements);
+}
+
 /* C = act(alpha·op(A)·op(B) + beta·C + bias) ⊙ dact'(Y), on raw views;
  * shapes already checked. */
 nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, size_t N, size_t K,
@@ -53,9 +94,15 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
                     !pack)));
     int copy_b = local && trans_b;
     size_t tn = (size_t)ctx->tiles.tn, panels = div_up(N, tn);
+    /* Split K (a packed B and K at least two chunks, the weight gradients of
+     * large batches): parts of at most MAX_PARTS, each k_chunk deep, summed
+     * by gemm_reduce in a fixed order. */
+    size_t k_chunk = split_chunk(ctx, pack, K), parts = k_chunk ? div_up(K, k_chunk) : 1;
     size_t a_floats = copy_a ? a_rows * K : 0, b_floats = pack ? panels * tn * K : copy_b ? K * N : 0;
+    size_t p_floats = parts > 1 ? parts * M * N : 0;
     cl_mem tmp = NULL;
-    if (a_floats + b_floats) NNCL__TRY(nncl__scratch(ctx, (a_floats + b_floats) * sizeof(float), &tmp));
+    if (a_floats + b_floats + p_floats)
+        NNCL__TRY(nncl__scratch(ctx, (a_floats + b_floats + p_floats) * sizeof(float), &tmp));
     if (copy_a) {
         /* A is K x a_rows; scratch gets Aᵀ, a_rows x K. */
         NNCL__TRY(nncl__transpose(ctx, A, K, a_rows, (nncl__view){tmp, 0, (cl_uint)K}));
@@ -76,6 +123,8 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
         NNCL__TRY(nncl__transpose(ctx, B, N, K, bt));
         B = bt;
     }
+    if (parts > 1) return gemm_split(ctx, trans_a, M, N, K, a_rows, k_chunk, alpha, A, B, beta, C, x,
+                                     (nncl__view){tmp, (cl_uint)(a_floats + b_floats), (cl_uint)N});
     nncl__kernel_id id = local             ? NNCL__K_GEMM_LOCAL
                          : trans_a && pack ? NNCL__K_GEMM_TP
                          : trans_a         ? NNCL__K_GEMM_TN

@@ -181,14 +181,20 @@ NNCL_API size_t nncl_context_kernel_times(nncl_context *ctx, nncl_kernel_time *o
                                           int reset);
 /* The GEMM tile shape the context's kernels were built with, e.g. "6x16". */
 NNCL_API const char *nncl_context_tiles(const nncl_context *ctx);
-/* Where that shape came from: "default" (by device type), "tuned" (the tuning
- * cache) or "NNCL_GEMM_TILES" (the environment); static storage. */
+/* Every tuned parameter of the GEMM kernel the context runs, as the tuning
+ * cache stores them, e.g. "register tm=8 tn=32 vw=16 ku=1 kc=512" or
+ * "local lwg=16 lrb=4 lkt=16"; thread-local storage, valid until the next call. */
+NNCL_API const char *nncl_context_gemm_params(const nncl_context *ctx);
+/* Where they (and that shape) came from: "default" (by device type), "tuned" (the tuning
+ * cache), or "NNCL_GEMM_PARAMS" / "NNCL_GEMM_TILES" (the environment, for
+ * experiments); static storage. */
 NNCL_API const char *nncl_context_tiles_source(const nncl_context *ctx);
-/* Records the context's tile shape as the one to use for its device (keyed by
- * device name and driver version) in the tuning cache, a text file in
- * $NNCL_CACHE_DIR, else $XDG_CACHE_HOME/nncl, else ~/.cache/nncl; later
- * contexts on that device start with it. `nncl bench --tune` sweeps the
- * shapes and calls this with the fastest. The write is atomic. */
+/* Records the context's GEMM parameters (nncl_context_gemm_params) as the
+ * ones to use for its device (keyed by device name, driver version and
+ * kernel) in the tuning cache, gemm-params.txt in $NNCL_CACHE_DIR, else
+ * $XDG_CACHE_HOME/nncl, else ~/.cache/nncl; later contexts on that device
+ * start with them. `nncl bench --tune` sweeps the parameters and calls this
+ * with the fastest. The write is atomic. */
 NNCL_API nncl_status nncl_context_save_tuning(const nncl_context *ctx);
 
 /* Seconds nncl_context_create spent building the kernels. */

@@ -1,12 +1,26 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Runs `nncl bench` and the PyTorch peer (tests/perf/torch_mlp.py) one after
-# the other and prints nncl's training throughput as a ratio of PyTorch's.
+# the other and prints nncl's training throughput as a ratio of PyTorch's;
+# then, when a JAX venv is there (JAX_PYTHON, or build/jax-venv made by
+# tests/perf/jax_venv.sh), nncl against JAX/XLA interleaved at batches 128,
+# 1024 and 8192 (tests/perf/interleave.py), medians of rounds as ratios.
 # Usage: tests/perf/compare.sh [path/to/nncl] [--quick]
 set -euo pipefail
 nncl=${1:-build/nncl}
 shift || true
 here=$(cd "$(dirname "$0")" && pwd)
+# OpenBLAS 0.3.21 does not know AMD family 26 and picks its Haswell (AVX2)
+# kernels on an AVX-512 CPU: give it the AVX-512 ones, as a user would.
+if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx512f /proc/cpuinfo; then
+  export OPENBLAS_CORETYPE=SkylakeX
+fi
+jax_python=${JAX_PYTHON:-$(dirname "$nncl")/jax-venv/bin/python}
+if [ -x "$jax_python" ]; then
+  /usr/bin/python3 "$here/interleave.py" --nncl "$nncl" --python "$jax_python" --rounds "${ROUNDS:-5}"
+else
+  echo "compare.sh: no JAX venv at $jax_python (tests/perf/jax_venv.sh makes one); no JAX ratio" >&2
+fi
 ours=$("$nncl" bench --json "$@" | tail -n 1)
 echo "$ours"
 if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
