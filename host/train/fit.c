@@ -19,10 +19,13 @@
 #define FIT_BATCHES_PER_EPOCH 16
 #define FIT_MIN_BATCH 16
 #define FIT_MAX_BATCH 128
-/* "Still improving": the monitored loss fell by more than this fraction over
- * the last FIT_TREND_EPOCHS epochs. */
+/* "Still improving steeply": the monitored loss fell by more than
+ * FIT_TREND_DROP over the last FIT_TREND_EPOCHS epochs and by more than
+ * FIT_LAST_DROP in the last one (a schedule that has annealed the learning
+ * rate leaves the last epoch nearly flat). */
 #define FIT_TREND_EPOCHS 3
 #define FIT_TREND_DROP 0.05
+#define FIT_LAST_DROP 0.03
 
 nncl_fit_options nncl_fit_options_defaults(void)
 {
@@ -161,13 +164,12 @@ static nncl_status check_options(nncl_model *m, const nncl_fit_options *o, const
     return NNCL_OK;
 }
 
-/* Whether the monitored loss fell by more than FIT_TREND_DROP over the last
- * FIT_TREND_EPOCHS epochs of losses[0..n). */
+/* Whether losses[0..n) was still falling steeply at its end (see FIT_TREND_*). */
 static int still_improving(const float *losses, size_t n)
 {
-    if (n <= FIT_TREND_EPOCHS) return n > 1 && losses[n - 1] < losses[0] * (1 - FIT_TREND_DROP);
-    float before = losses[n - 1 - FIT_TREND_EPOCHS], now = losses[n - 1];
-    return now < before * (1 - FIT_TREND_DROP);
+    if (n < 2) return 0;
+    float now = losses[n - 1], before = losses[n <= FIT_TREND_EPOCHS ? 0 : n - 1 - FIT_TREND_EPOCHS];
+    return now < before * (1 - FIT_TREND_DROP) && now < losses[n - 2] * (1 - FIT_LAST_DROP);
 }
 
 void nncl_fit_plan(const nncl_fit_options *options, size_t rows, size_t *batch, uint64_t *epochs)

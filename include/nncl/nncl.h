@@ -653,7 +653,8 @@ typedef struct nncl_fit_result {
     int monitored_validation;  /* 1: validation loss was monitored, 0: training loss */
     int stopped_early;         /* patience ran out before max_epochs */
     int still_improving;       /* the monitored loss fell by more than 5 % over the last 3
-                                  epochs at the end: more epochs would likely help */
+                                  epochs and by more than 3 % in the last one: more epochs
+                                  would likely help */
     size_t batches_done;       /* after an interruption: batches done of the epoch in progress,
                                   start_epoch + epochs (0 when it stopped between epochs) */
 } nncl_fit_result;
