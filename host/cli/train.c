@@ -6,6 +6,7 @@
  * an SVG of the curves, a history table and a JSON summary). */
 #include "cli.h"
 #include "plot.h"
+#include "io/atomicfile.h"
 
 #include <math.h>
 #include <signal.h>
@@ -624,13 +625,13 @@ static void put_number(FILE *f, double v, const char *none)
 
 static int write_history(const run_state *r, const nncl_epoch_record *h, size_t n)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", r->o->history, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        fprintf(stderr, "nncl train: --history %s: cannot write\n", r->o->history);
+    nncl__atomic_file af;
+    int e = nncl__atomic_open(&af, r->o->history);
+    if (e) {
+        fprintf(stderr, "nncl train: --history %s: cannot write: %s\n", r->o->history, strerror(e));
         return 1;
     }
+    FILE *f = af.f;
     int reg = r->loss == NNCL_LOSS_MSE;
     fprintf(f, "epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,test_loss,test_accuracy,%slr,seconds,"
                "samples_per_second,best\n",
@@ -647,11 +648,8 @@ static int write_history(const run_state *r, const nncl_epoch_record *h, size_t 
         }
         fprintf(f, ",%.6g,%.3f,%.1f,%d\n", (double)h[i].lr, h[i].seconds, h[i].samples_per_second, h[i].best);
     }
-    int failed = ferror(f);
-    failed |= fclose(f) != 0;
-    if (failed || rename(tmp, r->o->history) != 0) {
-        unlink(tmp);
-        fprintf(stderr, "nncl train: --history %s: cannot write\n", r->o->history);
+    if ((e = nncl__atomic_commit(&af, NULL))) {
+        fprintf(stderr, "nncl train: --history %s: cannot write: %s\n", r->o->history, strerror(e));
         return 1;
     }
     return 0;

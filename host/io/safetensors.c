@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* safetensors files (F32, 1-D and 2-D tensors): an atomic writer (temporary
- * file, fsync, rename) and a validating reader. The JSON header goes through
+ * file, fsync, rename: atomicfile.c) and a validating reader. The JSON header goes through
  * json.c. See safetensors.h. */
 #include "io/safetensors.h"
 
+#include "io/atomicfile.h"
 #include "io/json.h"
 
 #include <ctype.h>
@@ -208,86 +209,33 @@ static int write_floats(FILE *f, const nncl__st_tensor *t)
     return 1;
 }
 
-/* Best effort: makes the rename durable by syncing the directory. */
-static void sync_parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-    if (!dir) return;
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-    free(dir);
-}
-
 nncl_status nncl__st_write(nncl__errbuf *err, const char *path, const nncl__st_tensor *tensors,
                            size_t n_tensors, const nncl__st_meta *meta, size_t n_meta)
 {
     NNCL__IO_TRY(check_write_args(err, path, tensors, n_tensors, meta, n_meta));
-    /* The rename would replace whatever is there: only ever a regular file. */
-    struct stat existing;
-    if (stat(path, &existing) == 0 && !S_ISREG(existing.st_mode))
-        return st_fail(err, NNCL_ERR_IO, path, "exists and is not a regular file; not replacing it");
     nncl__json_buf hdr = {0};
     if (!build_header(&hdr, tensors, n_tensors, meta, n_meta)) {
         free(hdr.data);
         return st_fail(err, NNCL_ERR_OUT_OF_MEMORY, path, "out of memory building the header");
     }
-
-    size_t tmp_len = strlen(path) + 32;
-    char *tmp = malloc(tmp_len);
-    if (!tmp) {
-        free(hdr.data);
-        return st_fail(err, NNCL_ERR_OUT_OF_MEMORY, path, "out of memory");
-    }
-    snprintf(tmp, tmp_len, "%s.tmp.%ld", path, (long)getpid());
-
-    const char *step = "cannot create the temporary file";
-    int sys_err = 0;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    FILE *f = NULL;
-    if (fd < 0) {
-        sys_err = errno;
-        free(hdr.data);
-        st_fail(err, NNCL_ERR_IO, path, "%s %s: %s", step, tmp, strerror(sys_err));
-        free(tmp);
-        return NNCL_ERR_IO;
-    }
-    f = fdopen(fd, "wb");
-    if (!f) {
-        sys_err = errno;
-        close(fd);
-    }
-    if (f) {
-        step = "write failed";
-        errno = 0;
-        if (fwrite(hdr.data, 1, hdr.len, f) != hdr.len) sys_err = errno ? errno : EIO;
-        for (size_t i = 0; !sys_err && i < n_tensors; i++)
-            if (!write_floats(f, &tensors[i])) sys_err = errno ? errno : EIO;
-        if (!sys_err && fflush(f) != 0) sys_err = errno;
-        if (!sys_err && fsync(fileno(f)) != 0) {
-            step = "fsync failed";
-            sys_err = errno;
-        }
-        if (fclose(f) != 0 && !sys_err) {
-            step = "close failed";
-            sys_err = errno;
-        }
-    }
-    if (!sys_err && rename(tmp, path) != 0) {
-        step = "cannot rename the temporary file";
-        sys_err = errno;
-    }
-    free(hdr.data);
+    nncl__atomic_file af;
+    int sys_err = nncl__atomic_open(&af, path);
     if (sys_err) {
-        unlink(tmp);
-        free(tmp);
-        return st_fail(err, NNCL_ERR_IO, path, "%s: %s", step, strerror(sys_err));
+        free(hdr.data);
+        if (sys_err == EISDIR || sys_err == EEXIST)
+            return st_fail(err, NNCL_ERR_IO, path, "exists and is not a regular file; not replacing it");
+        return st_fail(err, sys_err == ENOMEM ? NNCL_ERR_OUT_OF_MEMORY : NNCL_ERR_IO, path,
+                       "cannot create the temporary file: %s", strerror(sys_err));
     }
-    free(tmp);
-    sync_parent_dir(path);
+    errno = 0;
+    if (fwrite(hdr.data, 1, hdr.len, af.f) != hdr.len) sys_err = errno ? errno : EIO;
+    for (size_t i = 0; !sys_err && i < n_tensors; i++)
+        if (!write_floats(af.f, &tensors[i])) sys_err = errno ? errno : EIO;
+    free(hdr.data);
+    const char *step = "write failed";
+    if (sys_err) nncl__atomic_abort(&af);
+    else sys_err = nncl__atomic_commit(&af, &step);
+    if (sys_err) return st_fail(err, NNCL_ERR_IO, path, "%s: %s", step, strerror(sys_err));
     return NNCL_OK;
 }
 
