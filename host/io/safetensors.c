@@ -20,6 +20,15 @@
 
 /* The largest header accepted, as in the reference implementation. */
 #define MAX_HEADER_BYTES 100000000ull
+/* What a valid header can hold, by which the JSON parse is bounded before it
+ * builds anything (a tree costs ~100 bytes a value, and a 100 MB header of
+ * "[0,0,..." once took 2.5 GB): the top object and __metadata__, metadata
+ * strings, and per tensor its entry, dtype, shape, data_offsets and up to 4
+ * numbers. A tensor of data needs 4 bytes of it; empty tensors and metadata
+ * entries are counted apart. */
+#define MAX_META_ENTRIES 4096
+#define MAX_EMPTY_TENSORS 4096
+#define VALUES_PER_TENSOR 8
 
 struct nncl__st_file {
     nncl__json header;             /* names, keys and values point into it */
@@ -272,6 +281,9 @@ static nncl_status read_metadata(nncl__errbuf *err, const char *path, nncl__st_f
     if (f->meta) return st_fail(err, NNCL_ERR_FORMAT, path, "__metadata__ appears twice");
     if (m->type != NNCL__JSON_OBJECT)
         return st_fail(err, NNCL_ERR_FORMAT, path, "__metadata__ is not an object");
+    if (m->count > MAX_META_ENTRIES)
+        return st_fail(err, NNCL_ERR_FORMAT, path, "__metadata__ has %zu entries; at most %d are read", m->count,
+                       MAX_META_ENTRIES);
     f->meta = malloc((m->count ? m->count : 1) * sizeof *f->meta);
     const char **keys = malloc((m->count ? m->count : 1) * sizeof *keys);
     if (!f->meta || !keys) {
@@ -503,7 +515,9 @@ static nncl_status read_file(nncl__errbuf *err, const char *path, FILE *fp,
                      "not a JSON object (it must start with '{')", shown);
     if (st == NNCL_OK) {
         char json_err[256];
-        st = nncl__json_parse(text, (size_t)n, &f->header, json_err, sizeof json_err);
+        uint64_t tensors = data_bytes / 4 + MAX_EMPTY_TENSORS;
+        nncl__json_limits limits = {NNCL__JSON_MAX_DEPTH, (size_t)(2 + MAX_META_ENTRIES + VALUES_PER_TENSOR * tensors)};
+        st = nncl__json_parse_limited(text, (size_t)n, &limits, &f->header, json_err, sizeof json_err);
         if (st != NNCL_OK) st = st_fail(err, st, path, "invalid JSON header: %s", json_err);
     }
     free(text);
