@@ -58,6 +58,7 @@
 #define NNCL_DEV_NONFINITE_INPUT 2  /* NaN or infinity in an input row */
 #define NNCL_DEV_NONFINITE_LOSS 3   /* a row's loss is not finite: the run diverged */
 #define NNCL_DEV_BAD_TARGET 4       /* a bce target outside [0, 1] */
+#define NNCL_DEV_NONFINITE_OUTPUT 5 /* an output is not finite: inputs beyond float range */
 
 /* A model's metric sums on the device: loss and correct count for training
  * since the last read, and the same for the running evaluation. */

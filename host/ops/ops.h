@@ -84,9 +84,10 @@ nncl_status nncl__loss(nncl_context *ctx, nncl_loss loss, nncl_activation act, n
 /* acc[slot] (+)= Σ of n consecutive floats from a.off (one work-item, fixed order). */
 nncl_status nncl__sum(nncl_context *ctx, nncl__view a, size_t n, cl_mem acc, cl_uint slot, int overwrite);
 
-/* Flags NaN or infinity in X (rows x cols) as NNCL_DEV_NONFINITE_INPUT in
- * the status word (kernels/reduce.cl). */
-nncl_status nncl__check_finite(nncl_context *ctx, nncl__view X, size_t rows, size_t cols, cl_mem status);
+/* Flags NaN or infinity in X (rows x cols) as code (an NNCL_DEV_NONFINITE_*)
+ * in the status word (kernels/reduce.cl). */
+nncl_status nncl__check_finite(nncl_context *ctx, nncl__view X, size_t rows, size_t cols, cl_mem status,
+                               int code);
 
 /* ---- kernels/data.cl (host/ops/data.c) ---- */
 
