@@ -181,6 +181,20 @@ nncl_status nncl__model_check_status(nncl_model *m)
                    clEnqueueWriteBuffer(m->ctx->queue, m->status, CL_TRUE, 0, sizeof zero, zero, 0,
                                         NULL, NULL),
                    "clearing the device status");
+    /* The updates skipped since the bad batch are not counted: the step
+     * (the schedule's clock) and the state's step go back to that batch, so
+     * that a checkpoint written now resumes right there. The epoch's training
+     * sums hold the bad loss and start over. */
+    cl_uint tag = (cl_uint)word[NNCL_STATUS_STEP];
+    if (tag & NNCL_STEP_TAG_SET) {
+        uint64_t skipped_steps = ((uint64_t)m->step - (tag & NNCL_STEP_TAG_BITS)) & NNCL_STEP_TAG_BITS;
+        if (skipped_steps <= m->step) m->step -= skipped_steps;
+        m->state_step -= skipped_steps < m->state_step ? skipped_steps : m->state_step;
+        if (word[NNCL_STATUS_CODE] == NNCL_DEV_NONFINITE_LOSS) {
+            NNCL__TRY(nncl__model_clear_metrics(m, NNCL_METRIC_TRAIN));
+            m->train_rows = 0;
+        }
+    }
     const char *skipped = "; no update was made from that batch on";
     float value;
     memcpy(&value, &word[NNCL_STATUS_VALUE], sizeof value); /* labels and targets travel as float bits */

@@ -206,6 +206,7 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
     double t0 = now_seconds();
     int stopped = 0;
     size_t b = opt->start_batch;
+    uint64_t step0 = nncl_model_step(m);
     nncl__view x = {L->batch_x, 0, (cl_uint)nncl_model_inputs(m)}, y = {L->batch_y, 0, 1};
     for (; st == NNCL_OK && b < n_batches && !stopped; b++) {
         size_t start = b * batch, n = rows - start < batch ? rows - start : batch;
@@ -229,6 +230,10 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
         }
     }
     free(order);
+    /* A bad batch found at a sync: the model counted only the updates it made
+     * (nncl_model_sync), so the batches done end right before the bad one. */
+    if (st != NNCL_OK && nncl_model_step(m) - step0 < b - opt->start_batch)
+        b = opt->start_batch + (size_t)(nncl_model_step(m) - step0);
     if (batches_done) *batches_done = b;
     if (st != NNCL_OK) return st;
     /* Stopped early, the epoch's sums stay in the model (a checkpoint keeps
@@ -236,7 +241,10 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
     if (stopped && b < n_batches)
         return nncl__fail(ctx, NNCL_ERR_INTERRUPTED, "epoch %llu stopped after %zu of %zu batches",
                           (unsigned long long)opt->epoch, b, n_batches);
-    return nncl_model_train_metrics(m, loss, accuracy);
+    st = nncl_model_train_metrics(m, loss, accuracy);
+    if (st != NNCL_OK && batches_done && nncl_model_step(m) - step0 < b - opt->start_batch)
+        *batches_done = opt->start_batch + (size_t)(nncl_model_step(m) - step0);
+    return st;
 }
 
 /* Forward passes over ds in order, NNCL__EVAL_ROWS rows at a time; per
