@@ -50,9 +50,9 @@ static int registered_drivers(char *out, size_t size)
     return n;
 }
 
-/* No platform although drivers are registered: they failed to load, most
- * often for want of memory; says which call failed and the memory limit. */
-static nncl_status platforms_failed(cl_int err, const char *drivers)
+/* A driver that is there but fails (most often for want of memory): which
+ * call failed, its error, what is registered and the memory limit. */
+static nncl_status driver_failed(const char *call, cl_int err, const char *what)
 {
     struct rlimit lim;
     char limit[96] = "";
@@ -60,11 +60,18 @@ static nncl_status platforms_failed(cl_int err, const char *drivers)
         snprintf(limit, sizeof limit, " (this process may map %llu MB: ulimit -v)",
                  (unsigned long long)(lim.rlim_cur >> 20));
     return nncl__fail(NULL, err == CL_OUT_OF_HOST_MEMORY ? NNCL_ERR_OUT_OF_MEMORY : NNCL_ERR_NO_DEVICE,
-                      "clGetPlatformIDs failed: %s, although OpenCL drivers are registered (%s): none of them "
-                      "loaded. A driver that does not load is most often short of memory%s; PoCL needs about "
-                      "300 MB of address space before any model (docs/RELIABILITY.md). `clinfo` shows what "
-                      "the driver says",
-                      nncl__cl_error_name(err), drivers, limit);
+                      "%s failed: %s, although %s. A driver that fails so is most often short of memory%s; "
+                      "PoCL needs about 300 MB of address space before any model (docs/RELIABILITY.md). "
+                      "`clinfo` shows what the driver says",
+                      call, nncl__cl_error_name(err), what, limit);
+}
+
+/* No platform although drivers are registered: none of them loaded. */
+static nncl_status platforms_failed(cl_int err, const char *drivers)
+{
+    char what[640];
+    snprintf(what, sizeof what, "OpenCL drivers are registered (%s): none of them loaded", drivers);
+    return driver_failed("clGetPlatformIDs", err, what);
 }
 
 typedef struct {
@@ -89,17 +96,24 @@ static nncl_status list_devices(device_ref *refs, int *count)
                           "and check /etc/OpenCL/vendors",
                           nncl__cl_error_name(err));
     if (n_platforms > MAX_PLATFORMS) n_platforms = MAX_PLATFORMS;
+    cl_int device_err = CL_SUCCESS; /* the first failure other than "no device" */
     for (cl_uint p = 0; p < n_platforms; p++) {
         cl_device_id devices[MAX_DEVICES];
         cl_uint n = 0;
-        if (clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, MAX_DEVICES, devices, &n) !=
-            CL_SUCCESS)
+        cl_int e = clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, MAX_DEVICES, devices, &n);
+        if (e != CL_SUCCESS && e != CL_DEVICE_NOT_FOUND && device_err == CL_SUCCESS) device_err = e;
+        if (e != CL_SUCCESS)
             continue; /* a platform without devices is not an error */
         for (cl_uint d = 0; d < n && d < MAX_DEVICES && *count < MAX_DEVICES; d++) {
             refs[*count].platform = platforms[p];
             refs[*count].device = devices[d];
             (*count)++;
         }
+    }
+    if (*count == 0 && device_err != CL_SUCCESS) {
+        char what[96];
+        snprintf(what, sizeof what, "%u OpenCL platform(s) loaded", n_platforms);
+        return driver_failed("clGetDeviceIDs", device_err, what);
     }
     if (*count == 0)
         return nncl__fail(NULL, NNCL_ERR_NO_DEVICE,
