@@ -6,7 +6,9 @@
  * out-parameters, and nncl_last_error() gives the detail of the last failure.
  *
  * Threads: one context is used by one thread at a time; separate contexts are
- * independent and may be used from different threads at once.
+ * independent and may be used from different threads at once, created and
+ * destroyed included (nncl serialises device enumeration and context setup,
+ * which some drivers, PoCL among them, do not survive from threads at once).
  *
  * Layout: tensors are float32, row-major, 2-D (rows x cols, batch first).
  *
