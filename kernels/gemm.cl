@@ -304,12 +304,14 @@ WG_1D __kernel void gemm_reduce(uint M, uint N, uint parts, __global const float
 #define LTILE (NNCL_LWG * NNCL_LRB)
 
 /* Four consecutive floats from p; those at and past the avail-th are 0 (the
- * edge of a matrix) and are not read. */
-float4 load4_edge(__global const float *p, uint avail)
+ * edge of a matrix) and are not read. avail is signed, negative past the
+ * edge: the unsigned form "k < K ? K - k : 0" compiles to llvm.usub.sat,
+ * which Oclgrind's interpreter lacks (it then needed -cl-opt-disable). */
+float4 load4_edge(__global const float *p, int avail)
 {
     if (avail >= 4) return vload4(0, p);
     float t[4];
-    for (uint q = 0; q < 4; q++) t[q] = q < avail ? p[q] : 0.0f;
+    for (int q = 0; q < 4; q++) t[q] = q < avail ? p[q] : 0.0f;
     return vload4(0, t);
 }
 
@@ -332,7 +334,8 @@ __kernel void gemm_local(GEMM_PARAMS)
          * consecutive lids read consecutive addresses along a row. */
         for (uint e = lid; e < LTILE * NNCL_LKT / 4; e += threads) {
             uint i = e / (NNCL_LKT / 4), k = e % (NNCL_LKT / 4) * 4;
-            uint gi = row0 + i, gk = k0 + k, avail = gk < K ? K - gk : 0;
+            uint gi = row0 + i, gk = k0 + k;
+            int avail = (int)K - (int)gk;
             float4 v = gi < a_rows ? load4_edge(A + (size_t)gi * lda + gk, avail)
                        : gi < M    ? convert_float4((int4)(0 < avail, 1 < avail, 2 < avail, 3 < avail))
                                    : (float4)(0.0f);
@@ -342,7 +345,7 @@ __kernel void gemm_local(GEMM_PARAMS)
         for (uint e = lid; e < LTILE * NNCL_LKT / 4; e += threads) {
             uint k = e / (LTILE / 4), j = e % (LTILE / 4) * 4;
             uint gk = k0 + k, gj = col0 + j;
-            float4 v = gk < K ? load4_edge(B + (size_t)gk * ldb + gj, gj < N ? N - gj : 0) : (float4)(0.0f);
+            float4 v = gk < K ? load4_edge(B + (size_t)gk * ldb + gj, (int)N - (int)gj) : (float4)(0.0f);
             vstore4(v, 0, &Bs[k][j]);
         }
         barrier(CLK_LOCAL_MEM_FENCE);

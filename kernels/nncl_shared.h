@@ -47,17 +47,24 @@
 
 /* The device status word, an int buffer of NNCL_STATUS_WORDS entries that
  * kernels set when they find bad data and the host reads when it next reads
- * results (host/model/step.c): [code, row, value, unused]. The first error
- * wins; later launches of the optimizer see a non-zero code and skip. */
+ * results (host/model/step.c): [code, row, value, step]. The first error
+ * wins; later launches of the optimizer see a non-zero code and skip, and
+ * the first one that skips leaves its step in NNCL_STATUS_STEP, so that the
+ * host knows how many updates were not made. */
 #define NNCL_STATUS_WORDS 4
 #define NNCL_STATUS_CODE 0
 #define NNCL_STATUS_ROW 1
 #define NNCL_STATUS_VALUE 2 /* the bad label's or target's float bits, or a column */
+#define NNCL_STATUS_STEP 3  /* NNCL_STEP_TAG of the first skipped update; 0 none */
+/* A step as the optimizer kernel records it: its low 31 bits, top bit set (never 0). */
+#define NNCL_STEP_TAG_BITS 0x7fffffff
+#define NNCL_STEP_TAG_SET 0x80000000u
 #define NNCL_DEV_OK 0
 #define NNCL_DEV_BAD_LABEL 1        /* a class index outside [0, classes) */
 #define NNCL_DEV_NONFINITE_INPUT 2  /* NaN or infinity in an input row */
 #define NNCL_DEV_NONFINITE_LOSS 3   /* a row's loss is not finite: the run diverged */
 #define NNCL_DEV_BAD_TARGET 4       /* a bce target outside [0, 1] */
+#define NNCL_DEV_NONFINITE_OUTPUT 5 /* an output is not finite: inputs beyond float range */
 
 /* A model's metric sums on the device: loss and correct count for training
  * since the last read, and the same for the running evaluation. */

@@ -7,7 +7,8 @@
  * kind is one of nncl_shared.h's NNCL_OPTIM_ID_* (SGD, momentum, Nesterov
  * momentum, Adam, AdamW). If a kernel of this step flagged bad input (the
  * status word's code is not NNCL_DEV_OK) nothing is updated, so a bad batch
- * never corrupts the weights (status NULL: no check). */
+ * never corrupts the weights (status NULL: no check); the first launch that
+ * skips records step_tag in the status word (NNCL_STATUS_STEP). */
 
 /* The update of one parameter (T float) or eight (T float8) at index i,
  * written once and generated for both types, as OpenCL C 1.2 has no
@@ -54,11 +55,15 @@ WG_1D __kernel void optim_update(__global float *w, uint w_off, __global const f
                                  __global float *m, uint m_off, __global float *v, uint v_off,
                                  uint n, int kind,
                                  float lr, float momentum, float beta1, float beta2, float eps,
-                                 float weight_decay, float bc1, float bc2,
-                                 __global const int *status)
+                                 float weight_decay, float bc1, float bc2, uint step_tag,
+                                 __global int *status)
 {
     uint i0 = get_global_id(0) * NNCL_OPTIM_PER_ITEM;
-    if (i0 >= n || (status && status[NNCL_STATUS_CODE] != NNCL_DEV_OK)) return;
+    if (status && status[NNCL_STATUS_CODE] != NNCL_DEV_OK) {
+        if (get_global_id(0) == 0) atomic_cmpxchg(&status[NNCL_STATUS_STEP], 0, (int)step_tag);
+        return;
+    }
+    if (i0 >= n) return;
     /* m̂ / (sqrt(v̂) + eps) with one division and one square root per element,
      * as PyTorch computes it: divisions and roots are what bound this kernel. */
     const float inv_bc1 = 1.0f / bc1, inv_sqrt_bc2 = 1.0f / sqrt(bc2);

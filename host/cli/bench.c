@@ -35,12 +35,7 @@ static nncl_model_spec mlp_spec(uint64_t seed)
     return spec;
 }
 
-#ifdef NNCL_HAVE_OPENBLAS
-#include <cblas.h>
-#endif
-#ifdef NNCL_HAVE_CLBLAST
-#include <clblast_c.h>
-#endif
+#include "peers.h" /* OpenBLAS and CLBlast, loaded on demand */
 
 static const char usage[] =
     "usage: nncl bench [--quick] [--json] [--device D] [--batches 128,1024] [--skip-train | --train-only]\n"
@@ -414,6 +409,7 @@ int cli_bench(int argc, char **argv)
         else return cli_usage_error("bench", "unknown option \"%s\"", argv[a.index]);
     }
     if (a.failed) return 2;
+    if (cli_peers_load()) return 1;
     if (do_tune) return tune(device, bo.min_seconds, stdout);
     /* The first time bench meets a register-tiled device, it sweeps the tile
      * shapes and caches the fastest, so later runs (and every context) use it. */

@@ -4,6 +4,7 @@
  * at round steps, axis labels, a legend, and train (solid) / test (dashed)
  * series drawn as lines with circle markers. */
 #include "plot.h"
+#include "io/atomicfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -414,42 +415,13 @@ int plot_write_svg(const char *path, const char *title, const plot_epoch *epochs
 int plot_write_svg_named(const char *path, const char *title, const char *held_out, const plot_epoch *epochs,
                          size_t n, char *err, size_t errlen)
 {
-    static unsigned counter;
     if (!path || !*path || (!epochs && n))
         return plot_fail(err, errlen, path ? path : "(null)", EINVAL);
-    struct stat existing; /* the rename replaces only a regular file */
-    if (stat(path, &existing) == 0 && !S_ISREG(existing.st_mode))
-        return plot_fail(err, errlen, path, S_ISDIR(existing.st_mode) ? EISDIR : EEXIST);
-    size_t cap = strlen(path) + 48;
-    char *tmp = malloc(cap);
-    if (!tmp) return plot_fail(err, errlen, path, ENOMEM);
-    int fd = -1;
-    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-        snprintf(tmp, cap, "%s.tmp-%ld-%u", path, (long)getpid(), counter++);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno != EEXIST) break;
-    }
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return plot_fail(err, errlen, path, e);
-    }
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        free(tmp);
-        return plot_fail(err, errlen, path, e);
-    }
+    nncl__atomic_file af;
+    int e = nncl__atomic_open(&af, path);
+    if (e) return plot_fail(err, errlen, path, e);
     errno = 0;
-    plot_render(f, title, held_out, epochs, n);
-    int e = 0;
-    if (fflush(f) != 0 || ferror(f)) e = errno ? errno : EIO;
-    if (!e && fsync(fileno(f)) != 0) e = errno;
-    if (fclose(f) != 0 && !e) e = errno ? errno : EIO;
-    if (!e && rename(tmp, path) != 0) e = errno;
-    if (e) unlink(tmp);
-    free(tmp);
+    plot_render(af.f, title, held_out, epochs, n);
+    e = nncl__atomic_commit(&af, NULL);
     return e ? plot_fail(err, errlen, path, e) : 0;
 }

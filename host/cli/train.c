@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "dist/dist.h"
 #include "plot.h"
+#include "io/atomicfile.h"
 
 #include <math.h>
 #include <signal.h>
@@ -198,10 +199,11 @@ static int parse(int argc, char **argv, train_options *o)
     if (a.failed) return 2;
     if (o->batch > MAX_BATCH) return cli_usage_error("train", "--batch must be in 1 .. %u", MAX_BATCH);
     if (o->epochs > MAX_EPOCHS) return cli_usage_error("train", "--epochs must be in 1 .. %d", MAX_EPOCHS);
-    if (o->resume && (o->model_set || o->lr_set || o->momentum_set || o->wd_set))
+    /* --lr is the one change a resume takes: after a divergence, a lower rate. */
+    if (o->resume && (o->model_set || o->momentum_set || o->wd_set))
         return cli_usage_error("train", "--resume continues the checkpoint's model, optimizer and schedule; "
-                                        "drop --layers/--activation/--loss/--optimizer/--lr/--momentum/"
-                                        "--weight-decay/--schedule/--standardize");
+                                        "drop --layers/--activation/--loss/--optimizer/--momentum/"
+                                        "--weight-decay/--schedule/--standardize (--lr may change)");
     if (o->validation_split != 0 && !(o->validation_split > 0 && o->validation_split < 1))
         return cli_usage_error("train", "--validation-split %g must be in (0, 1)", (double)o->validation_split);
     if (!strcmp(o->schedule, "step") && o->step_epochs == 0)
@@ -474,6 +476,13 @@ static int resume_model(run_state *r)
                                         "position); use a file written by --checkpoint", o->resume);
     if (r->pos.seed != o->seed && !o->quiet)
         fprintf(stderr, "nncl train: resuming with the checkpoint's seed %llu\n", (unsigned long long)r->pos.seed);
+    if (o->lr_set) {
+        nncl_optimizer opt = nncl_optimizer_defaults(NNCL_OPTIM_ADAM);
+        nncl_model_get_optimizer(r->model, &opt);
+        opt.lr = o->lr;
+        if (opt.min_lr > opt.lr) opt.min_lr = opt.lr;
+        if ((st = nncl_model_set_optimizer(r->model, &opt))) return cli_fail(r->ctx, st, "--lr");
+    }
     return 0;
 }
 
@@ -626,13 +635,13 @@ static void put_number(FILE *f, double v, const char *none)
 
 static int write_history(const run_state *r, const nncl_epoch_record *h, size_t n)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", r->o->history, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        fprintf(stderr, "nncl train: --history %s: cannot write\n", r->o->history);
+    nncl__atomic_file af;
+    int e = nncl__atomic_open(&af, r->o->history);
+    if (e) {
+        fprintf(stderr, "nncl train: --history %s: cannot write: %s\n", r->o->history, strerror(e));
         return 1;
     }
+    FILE *f = af.f;
     int reg = r->loss == NNCL_LOSS_MSE;
     fprintf(f, "epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,test_loss,test_accuracy,%slr,seconds,"
                "samples_per_second,best\n",
@@ -649,11 +658,8 @@ static int write_history(const run_state *r, const nncl_epoch_record *h, size_t 
         }
         fprintf(f, ",%.6g,%.3f,%.1f,%d\n", (double)h[i].lr, h[i].seconds, h[i].samples_per_second, h[i].best);
     }
-    int failed = ferror(f);
-    failed |= fclose(f) != 0;
-    if (failed || rename(tmp, r->o->history) != 0) {
-        unlink(tmp);
-        fprintf(stderr, "nncl train: --history %s: cannot write\n", r->o->history);
+    if ((e = nncl__atomic_commit(&af, NULL))) {
+        fprintf(stderr, "nncl train: --history %s: cannot write: %s\n", r->o->history, strerror(e));
         return 1;
     }
     return 0;
@@ -777,6 +783,29 @@ static void print_comm(const run_state *r)
             c.overlapped_seconds * ms, c.device_wait_seconds * ms, c.bytes / 1024.0 / (double)c.steps);
 }
 
+/* The run diverged (or met a number it cannot compute): no update was made
+ * from the bad batch on, and the model counts only the updates it made, so
+ * its state is the last good one. Keeps it as a checkpoint to resume from
+ * with a lower rate. */
+static int keep_last_good(run_state *r, const nncl_fit_result *res)
+{
+    char reason[1024];
+    snprintf(reason, sizeof reason, "%s", nncl_last_error(r->ctx));
+    write_curves(r);
+    const char *path = r->o->checkpoint ? r->o->checkpoint : "nncl-interrupted.safetensors";
+    nncl_train_position here = {.seed = r->pos.seed, .epoch = r->pos.epoch + res->epochs,
+                                .batch = res->batches_done, .batch_size = r->batch};
+    nncl_status st = nncl_model_save_checkpoint(r->model, path, &here);
+    fprintf(stderr, "nncl train: training stopped: %s\n", reason);
+    if (st) return cli_fail(r->ctx, st, "saving the last good state");
+    fprintf(stderr,
+            "nncl train: the state before that batch (epoch %llu, batch %zu) is kept in %s: resume from it with a "
+            "lower rate, nncl train --resume %s --lr <lower> (same data options); if that batch fails again, the "
+            "weights had already grown too large: start over with a lower --lr\n",
+            (unsigned long long)here.epoch + 1, here.batch, path, path);
+    return 1;
+}
+
 /* Trains, then saves and reports; Ctrl-C checkpoints and keeps the curves. */
 static int run_fit(run_state *r, double t_start)
 {
@@ -817,6 +846,7 @@ static int run_fit(run_state *r, double t_start)
                 (unsigned long long)here.epoch + 1, here.batch, path);
         return rc ? rc : 130;
     }
+    if (st == NNCL_ERR_NUMERIC) return r->world->rank == 0 ? keep_last_good(r, &res) : 1; /* rank 0 writes */
     if (st) {
         write_curves(r);
         return cli_fail(r->ctx, st, "training");

@@ -6,13 +6,73 @@
 #include "nncl/nncl_cl.h"
 
 #include <ctype.h>
+#include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #define MAX_PLATFORMS 16
 #define MAX_DEVICES 64
+
+/* Device enumeration and context setup, serialised across threads: PoCL's
+ * clGetDeviceInfo crashes when several threads set up contexts at once
+ * (reproduced without nncl), and nncl.h promises that separate contexts may
+ * be used from different threads. Held around every call into the platform
+ * layer before a context is complete; the work on a finished context runs
+ * unlocked. */
+static pthread_mutex_t setup_lock = PTHREAD_MUTEX_INITIALIZER;
+#define SETUP_LOCKED(call)                      \
+    do {                                        \
+        pthread_mutex_lock(&setup_lock);        \
+        st = (call);                            \
+        pthread_mutex_unlock(&setup_lock);      \
+    } while (0)
+
+/* The .icd files of the ICD loader's folder, as text for a message; 0 none. */
+static int registered_drivers(char *out, size_t size)
+{
+    const char *dir = getenv("OCL_ICD_VENDORS");
+    if (!dir || !*dir) dir = "/etc/OpenCL/vendors";
+    int n = 0;
+    size_t len = (size_t)snprintf(out, size, "%s:", dir);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (l < 4 || strcmp(e->d_name + l - 4, ".icd")) continue;
+        n++;
+        if (len < size) len += (size_t)snprintf(out + len, size - len, " %s", e->d_name);
+    }
+    if (d) closedir(d);
+    return n;
+}
+
+/* A driver that is there but fails (most often for want of memory): which
+ * call failed, its error, what is registered and the memory limit. */
+static nncl_status driver_failed(const char *call, cl_int err, const char *what)
+{
+    struct rlimit lim;
+    char limit[96] = "";
+    if (getrlimit(RLIMIT_AS, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+        snprintf(limit, sizeof limit, " (this process may map %llu MB: ulimit -v)",
+                 (unsigned long long)(lim.rlim_cur >> 20));
+    return nncl__fail(NULL, err == CL_OUT_OF_HOST_MEMORY ? NNCL_ERR_OUT_OF_MEMORY : NNCL_ERR_NO_DEVICE,
+                      "%s failed: %s, although %s. A driver that fails so is most often short of memory%s; "
+                      "PoCL needs about 300 MB of address space before any model (docs/RELIABILITY.md). "
+                      "`clinfo` shows what the driver says",
+                      call, nncl__cl_error_name(err), what, limit);
+}
+
+/* No platform although drivers are registered: none of them loaded. */
+static nncl_status platforms_failed(cl_int err, const char *drivers)
+{
+    char what[640];
+    snprintf(what, sizeof what, "OpenCL drivers are registered (%s): none of them loaded", drivers);
+    return driver_failed("clGetPlatformIDs", err, what);
+}
 
 typedef struct {
     cl_platform_id platform;
@@ -26,6 +86,9 @@ static nncl_status list_devices(device_ref *refs, int *count)
     cl_uint n_platforms = 0;
     *count = 0;
     cl_int err = clGetPlatformIDs(MAX_PLATFORMS, platforms, &n_platforms);
+    char drivers[512];
+    if ((err != CL_SUCCESS || n_platforms == 0) && (err == CL_OUT_OF_HOST_MEMORY || registered_drivers(drivers, sizeof drivers)))
+        return platforms_failed(err, err == CL_OUT_OF_HOST_MEMORY ? "" : drivers);
     if (err != CL_SUCCESS || n_platforms == 0)
         return nncl__fail(NULL, NNCL_ERR_NO_DEVICE,
                           "no OpenCL platform found (clGetPlatformIDs: %s); install an "
@@ -33,17 +96,24 @@ static nncl_status list_devices(device_ref *refs, int *count)
                           "and check /etc/OpenCL/vendors",
                           nncl__cl_error_name(err));
     if (n_platforms > MAX_PLATFORMS) n_platforms = MAX_PLATFORMS;
+    cl_int device_err = CL_SUCCESS; /* the first failure other than "no device" */
     for (cl_uint p = 0; p < n_platforms; p++) {
         cl_device_id devices[MAX_DEVICES];
         cl_uint n = 0;
-        if (clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, MAX_DEVICES, devices, &n) !=
-            CL_SUCCESS)
+        cl_int e = clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, MAX_DEVICES, devices, &n);
+        if (e != CL_SUCCESS && e != CL_DEVICE_NOT_FOUND && device_err == CL_SUCCESS) device_err = e;
+        if (e != CL_SUCCESS)
             continue; /* a platform without devices is not an error */
         for (cl_uint d = 0; d < n && d < MAX_DEVICES && *count < MAX_DEVICES; d++) {
             refs[*count].platform = platforms[p];
             refs[*count].device = devices[d];
             (*count)++;
         }
+    }
+    if (*count == 0 && device_err != CL_SUCCESS) {
+        char what[96];
+        snprintf(what, sizeof what, "%u OpenCL platform(s) loaded", n_platforms);
+        return driver_failed("clGetDeviceIDs", device_err, what);
     }
     if (*count == 0)
         return nncl__fail(NULL, NNCL_ERR_NO_DEVICE,
@@ -99,12 +169,13 @@ nncl_status nncl_device_count(int *count)
 {
     if (!count) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_device_count: count is NULL");
     device_ref refs[MAX_DEVICES];
-    return list_devices(refs, count);
+    nncl_status st;
+    SETUP_LOCKED(list_devices(refs, count));
+    return st;
 }
 
-nncl_status nncl_device_get_info(int index, nncl_device_info *info)
+static nncl_status device_info(int index, nncl_device_info *info)
 {
-    if (!info) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_device_get_info: info is NULL");
     device_ref refs[MAX_DEVICES];
     int n = 0;
     NNCL__TRY(list_devices(refs, &n));
@@ -114,6 +185,14 @@ nncl_status nncl_device_get_info(int index, nncl_device_info *info)
                           n - 1);
     fill_info(&refs[index], index, info);
     return NNCL_OK;
+}
+
+nncl_status nncl_device_get_info(int index, nncl_device_info *info)
+{
+    if (!info) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_device_get_info: info is NULL");
+    nncl_status st;
+    SETUP_LOCKED(device_info(index, info));
+    return st;
 }
 
 static int contains_nocase(const char *haystack, const char *needle)
@@ -193,7 +272,9 @@ static nncl_status select_device(const char *spec, device_ref *chosen, int *chos
 nncl_status nncl_device_select(const char *spec, int *index)
 {
     if (!index) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_device_select: index is NULL");
-    return select_device(spec, NULL, index);
+    nncl_status st;
+    SETUP_LOCKED(select_device(spec, NULL, index));
+    return st;
 }
 
 /* Reads a kernel file from a development folder instead of the embedded copy. */
@@ -332,9 +413,8 @@ static nncl_status finish_create(nncl_context *ctx, const nncl_context_options *
     return NNCL_OK;
 }
 
-nncl_status nncl_context_create_from_cl(cl_context context, cl_device_id device,
-                                        cl_command_queue queue,
-                                        const nncl_context_options *caller_options, nncl_context **out)
+static nncl_status create_from_cl(cl_context context, cl_device_id device, cl_command_queue queue,
+                                  const nncl_context_options *caller_options, nncl_context **out)
 {
     nncl_context_options options = nncl_context_options_defaults();
     NNCL__OPTIONS_READ(&options, caller_options);
@@ -377,7 +457,7 @@ nncl_status nncl_context_create_from_cl(cl_context context, cl_device_id device,
     return finish_create(ctx, &options, out);
 }
 
-nncl_status nncl_context_create(const nncl_context_options *caller_options, nncl_context **out)
+static nncl_status create(const nncl_context_options *caller_options, nncl_context **out)
 {
     nncl_context_options options = nncl_context_options_defaults();
     NNCL__OPTIONS_READ(&options, caller_options);
@@ -417,11 +497,29 @@ nncl_status nncl_context_create(const nncl_context_options *caller_options, nncl
     return finish_create(ctx, &options, out);
 }
 
+nncl_status nncl_context_create_from_cl(cl_context context, cl_device_id device,
+                                        cl_command_queue queue,
+                                        const nncl_context_options *caller_options, nncl_context **out)
+{
+    nncl_status st;
+    SETUP_LOCKED(create_from_cl(context, device, queue, caller_options, out));
+    return st;
+}
+
+nncl_status nncl_context_create(const nncl_context_options *caller_options, nncl_context **out)
+{
+    nncl_status st;
+    SETUP_LOCKED(create(caller_options, out));
+    return st;
+}
+
 void nncl_context_destroy(nncl_context *ctx)
 {
     if (!ctx) return;
     if (ctx->queue) clFinish(ctx->queue);
+    pthread_mutex_lock(&setup_lock);
     release_context(ctx);
+    pthread_mutex_unlock(&setup_lock);
 }
 
 nncl_status nncl_context_device(const nncl_context *ctx, nncl_device_info *info)

@@ -54,7 +54,7 @@ _Static_assert(NNCL_OPTIM_SGD == NNCL_OPTIM_ID_SGD && NNCL_OPTIM_MOMENTUM == NNC
     X(SOFTMAX_CE, "softmax_ce", 20)                \
     X(ELEMENTWISE_LOSS, "elementwise_loss", 20)    \
     X(SUM_ACCUMULATE, "sum_accumulate", 6)         \
-    X(OPTIM_UPDATE, "optim_update", 19)            \
+    X(OPTIM_UPDATE, "optim_update", 20)            \
     X(GATHER_U8, "gather_u8", 14)                  \
     X(GATHER_F32, "gather_f32", 14)                \
     X(CHECK_FINITE, "check_finite", 7)

@@ -7,6 +7,7 @@
  * device. Cache lines: "name<TAB>driver<TAB>kernel<TAB>key=value ...", the
  * kernel "register" or "local"; lines of other formats are ignored. */
 #include "core/core.h"
+#include "io/atomicfile.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -205,7 +206,7 @@ const char *nncl_context_gemm_params(const nncl_context *ctx)
 nncl_status nncl_context_save_tuning(const nncl_context *ctx)
 {
     if (!ctx) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_context_save_tuning: ctx is NULL");
-    char dir[2048], path[2100], tmp[2200], line[512];
+    char dir[2048], path[2100], line[512];
     if (!cache_path(dir, sizeof dir, path, sizeof path))
         return nncl__fail(ctx, NNCL_ERR_IO, "tuning cache: set NNCL_CACHE_DIR or HOME");
     /* mkdir -p of the cache folder (two levels at most: ~/.cache/nncl). */
@@ -218,10 +219,10 @@ nncl_status nncl_context_save_tuning(const nncl_context *ctx)
     }
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return nncl__fail(ctx, NNCL_ERR_IO, "tuning cache %s: %s", dir, strerror(errno));
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *out = fopen(tmp, "w");
-    if (!out) return nncl__fail(ctx, NNCL_ERR_IO, "tuning cache %s: %s", tmp, strerror(errno));
-    FILE *in = fopen(path, "r");
+    nncl__atomic_file af;
+    int e = nncl__atomic_open(&af, path);
+    if (e) return nncl__fail(ctx, NNCL_ERR_IO, "tuning cache %s: %s", path, strerror(e));
+    FILE *out = af.f, *in = fopen(path, "r");
     size_t name_len = strlen(ctx->info.name), driver_len = strlen(ctx->info.driver_version);
     while (in && fgets(line, sizeof line, in)) {
         /* Keep every other device's and kernel's line. */
@@ -236,12 +237,8 @@ nncl_status nncl_context_save_tuning(const nncl_context *ctx)
     char params[80];
     params_text(&ctx->tiles, params, sizeof params);
     fprintf(out, "%s\t%s\t%s\t%s\n", ctx->info.name, ctx->info.driver_version, kernel_name(&ctx->tiles), params);
-    int failed = fflush(out) != 0 || fsync(fileno(out)) != 0;
-    failed |= fclose(out) != 0;
-    if (failed || rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return nncl__fail(ctx, NNCL_ERR_IO, "tuning cache %s: %s", path, strerror(e));
-    }
+    const char *step = "";
+    if ((e = nncl__atomic_commit(&af, &step)))
+        return nncl__fail(ctx, NNCL_ERR_IO, "tuning cache %s: %s: %s", path, step, strerror(e));
     return NNCL_OK;
 }

@@ -13,7 +13,8 @@ typedef struct {
     char *err;
     size_t errlen;
     nncl_status status;
-    int depth;
+    int depth, max_depth;
+    size_t values, max_values;
 } parser;
 
 #if defined(__GNUC__)
@@ -283,8 +284,7 @@ static int parse_container(parser *ps, nncl__json *out, int object)
     char close = object ? '}' : ']';
     size_t cap = 0;
     out->type = object ? NNCL__JSON_OBJECT : NNCL__JSON_ARRAY;
-    if (++ps->depth > NNCL__JSON_MAX_DEPTH)
-        return fail(ps, "nesting deeper than %d levels", NNCL__JSON_MAX_DEPTH);
+    if (++ps->depth > ps->max_depth) return fail(ps, "nesting deeper than %d levels", ps->max_depth);
     ps->p++;
     skip_ws(ps);
     if (ps->p < ps->end && *ps->p == close) {
@@ -329,6 +329,8 @@ static int literal(parser *ps, const char *word, nncl__json_type type, nncl__jso
 static int parse_value(parser *ps, nncl__json *out)
 {
     if (ps->p >= ps->end) return unexpected(ps, "a JSON value");
+    if (++ps->values > ps->max_values)
+        return fail(ps, "more than %zu values, the most this document can hold", ps->max_values);
     switch (*ps->p) {
     case '{': return parse_container(ps, out, 1);
     case '[': return parse_container(ps, out, 0);
@@ -345,7 +347,17 @@ static int parse_value(parser *ps, nncl__json *out)
 nncl_status nncl__json_parse(const char *text, size_t len, nncl__json *out, char *err,
                              size_t errlen)
 {
+    const nncl__json_limits unlimited = {NNCL__JSON_MAX_DEPTH, SIZE_MAX};
+    return nncl__json_parse_limited(text, len, &unlimited, out, err, errlen);
+}
+
+nncl_status nncl__json_parse_limited(const char *text, size_t len, const nncl__json_limits *limits,
+                                     nncl__json *out, char *err, size_t errlen)
+{
     parser ps;
+    ps.max_depth = limits->max_depth < NNCL__JSON_MAX_DEPTH ? limits->max_depth : NNCL__JSON_MAX_DEPTH;
+    ps.values = 0;
+    ps.max_values = limits->max_values;
     ps.start = ps.p = (const unsigned char *)text;
     ps.end = ps.start + len;
     ps.err = err;

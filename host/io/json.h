@@ -41,6 +41,16 @@ struct nncl__json {
  * NNCL_ERR_OUT_OF_MEMORY. */
 nncl_status nncl__json_parse(const char *text, size_t len, nncl__json *out, char *err,
                              size_t errlen);
+/* What a parse may build: a tree costs about 100 bytes a value, so a reader
+ * that knows the most a valid document can hold says so, and a hostile one
+ * fails after that many values instead of growing the tree. */
+typedef struct {
+    int max_depth;     /* nesting of objects and arrays, <= NNCL__JSON_MAX_DEPTH */
+    size_t max_values; /* values of every kind, containers included */
+} nncl__json_limits;
+/* nncl__json_parse within limits; beyond them NNCL_ERR_FORMAT, "byte N: ...". */
+nncl_status nncl__json_parse_limited(const char *text, size_t len, const nncl__json_limits *limits,
+                                     nncl__json *out, char *err, size_t errlen);
 /* Frees what v holds (not v itself) and makes it a NULL value. */
 void nncl__json_free(nncl__json *v);
 /* The first member of object obj called key, or NULL (also when obj is not an object). */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* safetensors files (F32, 1-D and 2-D tensors): an atomic writer (temporary
- * file, fsync, rename) and a validating reader. The JSON header goes through
+ * file, fsync, rename: atomicfile.c) and a validating reader. The JSON header goes through
  * json.c. See safetensors.h. */
 #include "io/safetensors.h"
 
+#include "io/atomicfile.h"
 #include "io/json.h"
 
 #include <ctype.h>
@@ -19,6 +20,15 @@
 
 /* The largest header accepted, as in the reference implementation. */
 #define MAX_HEADER_BYTES 100000000ull
+/* What a valid header can hold, by which the JSON parse is bounded before it
+ * builds anything (a tree costs ~100 bytes a value, and a 100 MB header of
+ * "[0,0,..." once took 2.5 GB): the top object and __metadata__, metadata
+ * strings, and per tensor its entry, dtype, shape, data_offsets and up to 4
+ * numbers. A tensor of data needs 4 bytes of it; empty tensors and metadata
+ * entries are counted apart. */
+#define MAX_META_ENTRIES 4096
+#define MAX_EMPTY_TENSORS 4096
+#define VALUES_PER_TENSOR 8
 
 struct nncl__st_file {
     nncl__json header;             /* names, keys and values point into it */
@@ -208,86 +218,33 @@ static int write_floats(FILE *f, const nncl__st_tensor *t)
     return 1;
 }
 
-/* Best effort: makes the rename durable by syncing the directory. */
-static void sync_parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-    if (!dir) return;
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-    free(dir);
-}
-
 nncl_status nncl__st_write(nncl__errbuf *err, const char *path, const nncl__st_tensor *tensors,
                            size_t n_tensors, const nncl__st_meta *meta, size_t n_meta)
 {
     NNCL__IO_TRY(check_write_args(err, path, tensors, n_tensors, meta, n_meta));
-    /* The rename would replace whatever is there: only ever a regular file. */
-    struct stat existing;
-    if (stat(path, &existing) == 0 && !S_ISREG(existing.st_mode))
-        return st_fail(err, NNCL_ERR_IO, path, "exists and is not a regular file; not replacing it");
     nncl__json_buf hdr = {0};
     if (!build_header(&hdr, tensors, n_tensors, meta, n_meta)) {
         free(hdr.data);
         return st_fail(err, NNCL_ERR_OUT_OF_MEMORY, path, "out of memory building the header");
     }
-
-    size_t tmp_len = strlen(path) + 32;
-    char *tmp = malloc(tmp_len);
-    if (!tmp) {
-        free(hdr.data);
-        return st_fail(err, NNCL_ERR_OUT_OF_MEMORY, path, "out of memory");
-    }
-    snprintf(tmp, tmp_len, "%s.tmp.%ld", path, (long)getpid());
-
-    const char *step = "cannot create the temporary file";
-    int sys_err = 0;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    FILE *f = NULL;
-    if (fd < 0) {
-        sys_err = errno;
-        free(hdr.data);
-        st_fail(err, NNCL_ERR_IO, path, "%s %s: %s", step, tmp, strerror(sys_err));
-        free(tmp);
-        return NNCL_ERR_IO;
-    }
-    f = fdopen(fd, "wb");
-    if (!f) {
-        sys_err = errno;
-        close(fd);
-    }
-    if (f) {
-        step = "write failed";
-        errno = 0;
-        if (fwrite(hdr.data, 1, hdr.len, f) != hdr.len) sys_err = errno ? errno : EIO;
-        for (size_t i = 0; !sys_err && i < n_tensors; i++)
-            if (!write_floats(f, &tensors[i])) sys_err = errno ? errno : EIO;
-        if (!sys_err && fflush(f) != 0) sys_err = errno;
-        if (!sys_err && fsync(fileno(f)) != 0) {
-            step = "fsync failed";
-            sys_err = errno;
-        }
-        if (fclose(f) != 0 && !sys_err) {
-            step = "close failed";
-            sys_err = errno;
-        }
-    }
-    if (!sys_err && rename(tmp, path) != 0) {
-        step = "cannot rename the temporary file";
-        sys_err = errno;
-    }
-    free(hdr.data);
+    nncl__atomic_file af;
+    int sys_err = nncl__atomic_open(&af, path);
     if (sys_err) {
-        unlink(tmp);
-        free(tmp);
-        return st_fail(err, NNCL_ERR_IO, path, "%s: %s", step, strerror(sys_err));
+        free(hdr.data);
+        if (sys_err == EISDIR || sys_err == EEXIST)
+            return st_fail(err, NNCL_ERR_IO, path, "exists and is not a regular file; not replacing it");
+        return st_fail(err, sys_err == ENOMEM ? NNCL_ERR_OUT_OF_MEMORY : NNCL_ERR_IO, path,
+                       "cannot create the temporary file: %s", strerror(sys_err));
     }
-    free(tmp);
-    sync_parent_dir(path);
+    errno = 0;
+    if (fwrite(hdr.data, 1, hdr.len, af.f) != hdr.len) sys_err = errno ? errno : EIO;
+    for (size_t i = 0; !sys_err && i < n_tensors; i++)
+        if (!write_floats(af.f, &tensors[i])) sys_err = errno ? errno : EIO;
+    free(hdr.data);
+    const char *step = "write failed";
+    if (sys_err) nncl__atomic_abort(&af);
+    else sys_err = nncl__atomic_commit(&af, &step);
+    if (sys_err) return st_fail(err, NNCL_ERR_IO, path, "%s: %s", step, strerror(sys_err));
     return NNCL_OK;
 }
 
@@ -324,6 +281,9 @@ static nncl_status read_metadata(nncl__errbuf *err, const char *path, nncl__st_f
     if (f->meta) return st_fail(err, NNCL_ERR_FORMAT, path, "__metadata__ appears twice");
     if (m->type != NNCL__JSON_OBJECT)
         return st_fail(err, NNCL_ERR_FORMAT, path, "__metadata__ is not an object");
+    if (m->count > MAX_META_ENTRIES)
+        return st_fail(err, NNCL_ERR_FORMAT, path, "__metadata__ has %zu entries; at most %d are read", m->count,
+                       MAX_META_ENTRIES);
     f->meta = malloc((m->count ? m->count : 1) * sizeof *f->meta);
     const char **keys = malloc((m->count ? m->count : 1) * sizeof *keys);
     if (!f->meta || !keys) {
@@ -555,7 +515,9 @@ static nncl_status read_file(nncl__errbuf *err, const char *path, FILE *fp,
                      "not a JSON object (it must start with '{')", shown);
     if (st == NNCL_OK) {
         char json_err[256];
-        st = nncl__json_parse(text, (size_t)n, &f->header, json_err, sizeof json_err);
+        uint64_t tensors = data_bytes / 4 + MAX_EMPTY_TENSORS;
+        nncl__json_limits limits = {NNCL__JSON_MAX_DEPTH, (size_t)(2 + MAX_META_ENTRIES + VALUES_PER_TENSOR * tensors)};
+        st = nncl__json_parse_limited(text, (size_t)n, &limits, &f->header, json_err, sizeof json_err);
         if (st != NNCL_OK) st = st_fail(err, st, path, "invalid JSON header: %s", json_err);
     }
     free(text);

@@ -19,8 +19,8 @@ typedef struct {
     const char *value;    /* any UTF-8 string; JSON-escaped on write */
 } nncl__st_meta;
 
-/* Writes the file atomically: "<path>.tmp.<pid>" beside it, fflush + fsync,
- * then rename over path. On any failure the old file (if any) is untouched and
+/* Writes the file atomically (atomicfile.h: a unique temporary file beside
+ * it, fflush + fsync, then rename over path). On any failure the old file (if any) is untouched and
  * the temporary is removed. Tensors are laid out in the order given, offsets
  * contiguous from 0. Names must be unique (else NNCL_ERR_INVALID_ARG). */
 nncl_status nncl__st_write(nncl__errbuf *err, const char *path, const nncl__st_tensor *tensors,

@@ -288,6 +288,7 @@ nncl_status nncl_model_set_optimizer(nncl_model *m, const nncl_optimizer *caller
                        "clEnqueueFillBuffer");
         NNCL__CHECK_CL(m->ctx, clEnqueueFillBuffer(m->ctx->queue, m->opt_v, &zero, sizeof zero, 0, bytes, 0, NULL, NULL),
                        "clEnqueueFillBuffer");
+        m->state_step = 0; /* a fresh state: bias correction starts over, as in a new torch.optim.Adam */
     }
     m->opt = *opt;
     return NNCL_OK;
@@ -302,14 +303,16 @@ nncl_status nncl_model_get_optimizer(const nncl_model *m, nncl_optimizer *opt)
 }
 
 /* Adam:  m = β1·m + (1-β1)·g,  v = β2·v + (1-β2)·g²,
- *        w -= lr · (m / (1-β1^t)) / (sqrt(v / (1-β2^t)) + eps),  t = step + 1.
+ *        w -= lr · (m / (1-β1^t)) / (sqrt(v / (1-β2^t)) + eps),  t = state_step + 1;
+ * lr by the schedule at the global step.
  * (optim_scalars gives the step's lr and bias corrections.) */
 nncl_status nncl__optim_update(nncl_model *m)
 {
-    NNCL__TRY(nncl__optim_launch(m->ctx, &m->opt, m->step, (nncl__view){m->params, 0, 0},
+    NNCL__TRY(nncl__optim_launch(m->ctx, &m->opt, m->step, m->state_step, (nncl__view){m->params, 0, 0},
                                  (nncl__view){m->grads, 0, 0}, (nncl__view){m->opt_m, 0, 0},
                                  (nncl__view){m->opt_v, 0, 0}, m->n_params, m->status));
     m->step++;
+    m->state_step++;
     return NNCL_OK;
 }
 

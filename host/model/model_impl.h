@@ -24,7 +24,9 @@ struct nncl_model {
     size_t w_off[NNCL_MAX_LAYERS], b_off[NNCL_MAX_LAYERS];
     cl_mem params, grads, opt_m, opt_v;
     nncl_optimizer opt;
-    uint64_t step;
+    uint64_t step;       /* updates made since creation: the schedule's clock */
+    uint64_t state_step; /* updates the optimizer state (m, v) has seen since it was last
+                          * zeroed: Adam's bias correction; <= step */
 
     /* Per-batch buffers for up to `capacity` rows, grown on demand:
      * act[l] = output of layer l (the logits for a softmax/BCE last layer),

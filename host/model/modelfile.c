@@ -100,6 +100,25 @@ static void meta_add(meta_list *ml, const char *key, const char *fmt, ...)
     ml->n++;
 }
 
+/* Every value finite (and optimizer.v >= 0, its domain): a file is never
+ * written that nncl_model_load would refuse, or that holds a NaN. */
+static nncl_status check_values(nncl_context *ctx, const char *path, const nncl__st_tensor *tensors, size_t nt)
+{
+    for (size_t t = 0; t < nt; t++) {
+        size_t count = tensors[t].shape[0] * (tensors[t].ndim == 2 ? tensors[t].shape[1] : 1);
+        int nonneg = !strcmp(tensors[t].name, "optimizer.v");
+        for (size_t i = 0; i < count; i++) {
+            float v = tensors[t].data[i];
+            if (!isfinite(v) || (nonneg && v < 0))
+                return nncl__fail(ctx, NNCL_ERR_NUMERIC,
+                                  "saving %s: tensor \"%s\" holds %g at index %zu; not writing a file with %s", path,
+                                  tensors[t].name, (double)v, i,
+                                  isfinite(v) ? "a negative second moment" : "a non-finite value");
+        }
+    }
+    return NNCL_OK;
+}
+
 static nncl_status save(nncl_model *m, const char *path, const nncl_train_position *pos)
 {
     nncl_context *ctx = m->ctx;
@@ -178,6 +197,7 @@ static nncl_status save(nncl_model *m, const char *path, const nncl_train_positi
         meta_add(&ml, "optimizer.total_steps", "%" PRIu64, o->total_steps);
         meta_add(&ml, "optimizer.min_lr", "%.9g", (double)o->min_lr);
         meta_add(&ml, "optimizer.step", "%" PRIu64, m->step);
+        meta_add(&ml, "optimizer.state_step", "%" PRIu64, m->state_step);
         meta_add(&ml, "position.seed", "%" PRIu64, pos->seed);
         meta_add(&ml, "position.epoch", "%" PRIu64, pos->epoch);
         meta_add(&ml, "position.batch", "%zu", pos->batch);
@@ -188,7 +208,9 @@ static nncl_status save(nncl_model *m, const char *path, const nncl_train_positi
             meta_add(&ml, "position.train_correct_sum", "%.9g", (double)train_sums[NNCL_METRIC_CORRECT]);
         }
     }
-    if (!add_info(&ml, m)) {
+    if ((st = check_values(ctx, path, tensors, nt)) != NNCL_OK) {
+        /* refused: the message names the tensor and the index */
+    } else if (!add_info(&ml, m)) {
         st = nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "saving %s: names and history", path);
     } else {
         nncl__errbuf write_err;
@@ -217,8 +239,10 @@ nncl_status nncl_model_save_checkpoint(nncl_model *m, const char *path, const nn
 
 /* ---- loading ------------------------------------------------------------ */
 
+/* A whole number in [0, max] from metadata `key`; checked before any caller
+ * narrows it (an enum, a size_t). */
 static nncl_status parse_u64(nncl_context *ctx, const char *path, const char *key, const char *text,
-                             uint64_t *out)
+                             uint64_t max, uint64_t *out)
 {
     char *end = NULL;
     errno = 0;
@@ -227,6 +251,9 @@ static nncl_status parse_u64(nncl_context *ctx, const char *path, const char *ke
     if (errno || end == text || *end || text[0] == '-')
         return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: metadata \"%s\" = \"%s\" is not a whole number",
                           path, key, text);
+    if (v > max)
+        return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: metadata \"%s\" = \"%s\" is out of range (0 .. %" PRIu64 ")",
+                          path, key, text, max);
     *out = v;
     return NNCL_OK;
 }
@@ -293,7 +320,7 @@ static nncl_status want_tensor(nncl_context *ctx, const char *path, const nncl__
 }
 
 static nncl_status read_optimizer(nncl_context *ctx, const char *path, const nncl__st_file *f, nncl_optimizer *o,
-                                  uint64_t *step, nncl_train_position *pos)
+                                  uint64_t *step, uint64_t *state_step, nncl_train_position *pos)
 {
     const char *kind = nncl__st_meta_get(f, "optimizer");
     if (!kind || nncl_optimizer_parse(kind, &o->kind) != NNCL_OK)
@@ -307,21 +334,30 @@ static nncl_status read_optimizer(nncl_context *ctx, const char *path, const nnc
     NNCL__TRY(parse_float(ctx, path, "optimizer.eps", nncl__st_meta_get(f, "optimizer.eps"), &o->eps));
     NNCL__TRY(parse_float(ctx, path, "optimizer.weight_decay", nncl__st_meta_get(f, "optimizer.weight_decay"),
                           &o->weight_decay));
-    NNCL__TRY(parse_u64(ctx, path, "optimizer.schedule", nncl__st_meta_get(f, "optimizer.schedule"), &schedule));
+    NNCL__TRY(parse_u64(ctx, path, "optimizer.schedule", nncl__st_meta_get(f, "optimizer.schedule"),
+                        NNCL_SCHEDULE_COSINE, &schedule));
     o->schedule = (nncl_schedule)schedule;
-    NNCL__TRY(parse_u64(ctx, path, "optimizer.step_size", nncl__st_meta_get(f, "optimizer.step_size"), &o->step_size));
+    NNCL__TRY(parse_u64(ctx, path, "optimizer.step_size", nncl__st_meta_get(f, "optimizer.step_size"), UINT64_MAX,
+                        &o->step_size));
     NNCL__TRY(parse_float(ctx, path, "optimizer.gamma", nncl__st_meta_get(f, "optimizer.gamma"), &o->gamma));
     NNCL__TRY(parse_u64(ctx, path, "optimizer.total_steps", nncl__st_meta_get(f, "optimizer.total_steps"),
-                        &o->total_steps));
+                        UINT64_MAX, &o->total_steps));
     NNCL__TRY(parse_float(ctx, path, "optimizer.min_lr", nncl__st_meta_get(f, "optimizer.min_lr"), &o->min_lr));
-    NNCL__TRY(parse_u64(ctx, path, "optimizer.step", nncl__st_meta_get(f, "optimizer.step"), step));
+    NNCL__TRY(parse_u64(ctx, path, "optimizer.step", nncl__st_meta_get(f, "optimizer.step"), UINT64_MAX, step));
+    /* Files before the state kept its own step: the state has seen every step. */
+    const char *state_text = nncl__st_meta_get(f, "optimizer.state_step");
+    *state_step = *step;
+    if (state_text)
+        NNCL__TRY(parse_u64(ctx, path, "optimizer.state_step", state_text, *step, state_step));
     uint64_t batch;
-    NNCL__TRY(parse_u64(ctx, path, "position.seed", nncl__st_meta_get(f, "position.seed"), &pos->seed));
-    NNCL__TRY(parse_u64(ctx, path, "position.epoch", nncl__st_meta_get(f, "position.epoch"), &pos->epoch));
-    NNCL__TRY(parse_u64(ctx, path, "position.batch", nncl__st_meta_get(f, "position.batch"), &batch));
+    NNCL__TRY(parse_u64(ctx, path, "position.seed", nncl__st_meta_get(f, "position.seed"), UINT64_MAX, &pos->seed));
+    NNCL__TRY(parse_u64(ctx, path, "position.epoch", nncl__st_meta_get(f, "position.epoch"), UINT64_MAX,
+                        &pos->epoch));
+    NNCL__TRY(parse_u64(ctx, path, "position.batch", nncl__st_meta_get(f, "position.batch"), SIZE_MAX, &batch));
     pos->batch = (size_t)batch;
     uint64_t batch_size;
-    NNCL__TRY(parse_u64(ctx, path, "position.batch_size", nncl__st_meta_get(f, "position.batch_size"), &batch_size));
+    NNCL__TRY(parse_u64(ctx, path, "position.batch_size", nncl__st_meta_get(f, "position.batch_size"), SIZE_MAX,
+                        &batch_size));
     pos->batch_size = (size_t)batch_size;
     if (pos->batch_size && pos->batch > (SIZE_MAX - 1) / pos->batch_size)
         return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: position.batch %zu is out of range", path, pos->batch);
@@ -342,7 +378,7 @@ static nncl_status validate(nncl_context *ctx, const char *path, const nncl__st_
         return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: metadata \"format\" is \"%s\", expected \"%s\" (not an nncl model?)",
                           path, format ? format : "(missing)", FORMAT);
     uint64_t inputs;
-    NNCL__TRY(parse_u64(ctx, path, "inputs", nncl__st_meta_get(f, "inputs"), &inputs));
+    NNCL__TRY(parse_u64(ctx, path, "inputs", nncl__st_meta_get(f, "inputs"), UINT64_MAX, &inputs));
     if (inputs == 0 || inputs > (1u << 30)) return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: inputs %" PRIu64 " out of range", path, inputs);
     spec->inputs = (size_t)inputs;
     NNCL__TRY(parse_layers(ctx, path, nncl__st_meta_get(f, "layers"), layers, &spec->n_layers));
@@ -351,7 +387,7 @@ static nncl_status validate(nncl_context *ctx, const char *path, const nncl__st_
     if (!loss || nncl_loss_parse(loss, &spec->loss) != NNCL_OK)
         return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: metadata \"loss\" = \"%s\" is not a loss", path,
                           loss ? loss : "(missing)");
-    NNCL__TRY(parse_u64(ctx, path, "seed", nncl__st_meta_get(f, "seed"), &spec->seed));
+    NNCL__TRY(parse_u64(ctx, path, "seed", nncl__st_meta_get(f, "seed"), UINT64_MAX, &spec->seed));
 
     size_t expected = 2 * spec->n_layers, in = spec->inputs, params = 0;
     for (size_t l = 0; l < spec->n_layers; l++) {
@@ -397,13 +433,17 @@ static nncl_status validate(nncl_context *ctx, const char *path, const nncl__st_
     return NNCL_OK;
 }
 
-static nncl_status upload(nncl_model *m, cl_mem mem, const nncl__st_tensor *t, size_t offset)
+/* Uploads t after checking its domain: every value finite, and for a second
+ * moment (nonneg: Adam's optimizer.v, a mean of squares) >= 0, which sqrt
+ * needs. */
+static nncl_status upload(nncl_model *m, cl_mem mem, const nncl__st_tensor *t, size_t offset, int nonneg)
 {
     size_t count = t->shape[0] * (t->ndim == 2 ? t->shape[1] : 1);
     for (size_t i = 0; i < count; i++)
-        if (!isfinite(t->data[i]))
-            return nncl__fail(m->ctx, NNCL_ERR_FORMAT, "tensor \"%s\" holds %g at index %zu", t->name,
-                              (double)t->data[i], i);
+        if (!isfinite(t->data[i]) || (nonneg && t->data[i] < 0))
+            return nncl__fail(m->ctx, NNCL_ERR_FORMAT, "tensor \"%s\" holds %g at index %zu%s", t->name,
+                              (double)t->data[i], i,
+                              isfinite(t->data[i]) ? " (a second moment is a mean of squares: >= 0)" : "");
     NNCL__CHECK_CL(m->ctx,
                    clEnqueueWriteBuffer(m->ctx->queue, mem, CL_TRUE, offset * sizeof(float), count * sizeof(float),
                                         t->data, 0, NULL, NULL),
@@ -532,18 +572,18 @@ nncl_status nncl_model_load(nncl_context *ctx, const char *path, nncl_model **ou
     nncl_layer_spec layers[NNCL_MAX_LAYERS];
     int checkpoint = 0;
     nncl_optimizer opt = nncl_optimizer_defaults(NNCL_OPTIM_ADAM);
-    uint64_t step = 0;
+    uint64_t step = 0, state_step = 0;
     nncl_model *m = NULL;
     nncl_status st = validate(ctx, path, f, &spec, layers, &checkpoint);
-    if (st == NNCL_OK && checkpoint) st = read_optimizer(ctx, path, f, &opt, &step, &pos);
+    if (st == NNCL_OK && checkpoint) st = read_optimizer(ctx, path, f, &opt, &step, &state_step, &pos);
     if (st == NNCL_OK && nncl_model_create(ctx, &spec, &m) != NNCL_OK)
         st = nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: %s", path, nncl_last_error(ctx));
     for (size_t l = 0; st == NNCL_OK && l < spec.n_layers; l++) {
         char name[TENSOR_NAME_MAX];
         snprintf(name, sizeof name, "layers.%zu.weight", l);
-        st = upload(m, m->params, nncl__st_find(f, name), m->w_off[l]);
+        st = upload(m, m->params, nncl__st_find(f, name), m->w_off[l], 0);
         snprintf(name, sizeof name, "layers.%zu.bias", l);
-        if (st == NNCL_OK) st = upload(m, m->params, nncl__st_find(f, name), m->b_off[l]);
+        if (st == NNCL_OK) st = upload(m, m->params, nncl__st_find(f, name), m->b_off[l], 0);
     }
     const nncl__st_tensor *mean = nncl__st_find(f, "normalization.mean");
     if (st == NNCL_OK && mean)
@@ -554,9 +594,10 @@ nncl_status nncl_model_load(nncl_context *ctx, const char *path, nncl_model **ou
                                                  target_mean->shape[0]);
     if (st == NNCL_OK && checkpoint) {
         st = nncl_model_set_optimizer(m, &opt);
-        if (st == NNCL_OK) st = upload(m, m->opt_m, nncl__st_find(f, "optimizer.m"), 0);
-        if (st == NNCL_OK) st = upload(m, m->opt_v, nncl__st_find(f, "optimizer.v"), 0);
+        if (st == NNCL_OK) st = upload(m, m->opt_m, nncl__st_find(f, "optimizer.m"), 0, 0);
+        if (st == NNCL_OK) st = upload(m, m->opt_v, nncl__st_find(f, "optimizer.v"), 0, 1);
         m->step = step;
+        m->state_step = state_step;
     }
     if (st == NNCL_OK && checkpoint) st = load_epoch_sums(ctx, path, f, m);
     if (st == NNCL_OK) st = load_info(ctx, path, f, m);

@@ -124,7 +124,7 @@ static nncl_status forward_backward(nncl_model *m, nncl__view x, nncl__view y, s
                                     int check_input)
 {
     NNCL__TRY(nncl__model_reserve(m, rows));
-    if (check_input) NNCL__TRY(nncl__check_finite(m->ctx, x, rows, m->inputs, m->status));
+    if (check_input) NNCL__TRY(nncl__check_finite(m->ctx, x, rows, m->inputs, m->status, NNCL_DEV_NONFINITE_INPUT));
     NNCL__TRY(nncl__model_forward(m, x, rows));
     NNCL__TRY(nncl__model_loss(m, y, rows, 1, slot));
     return nncl__model_backward(m, x, rows);
@@ -160,9 +160,14 @@ nncl_status nncl__model_eval_batch(nncl_model *m, nncl__view X, const nncl__view
                                    int check_input)
 {
     NNCL__TRY(nncl__model_reserve(m, rows));
-    if (check_input) NNCL__TRY(nncl__check_finite(m->ctx, X, rows, m->inputs, m->status));
+    if (check_input) NNCL__TRY(nncl__check_finite(m->ctx, X, rows, m->inputs, m->status, NNCL_DEV_NONFINITE_INPUT));
     NNCL__TRY(nncl__model_forward(m, X, rows));
-    return Y ? nncl__model_loss(m, *Y, rows, 0, NNCL_METRIC_EVAL) : NNCL_OK;
+    if (!Y) return NNCL_OK; /* predicting: nncl__model_outputs checks what it returns */
+    /* Finite inputs can still overflow float32 (±3e38 in a CSV): evaluation
+     * and prediction refuse the same rows with the same message. */
+    NNCL__TRY(nncl__check_finite(m->ctx, act_view(m, m->n_layers - 1), rows, nncl_model_outputs(m), m->status,
+                                 NNCL_DEV_NONFINITE_OUTPUT));
+    return nncl__model_loss(m, *Y, rows, 0, NNCL_METRIC_EVAL);
 }
 
 nncl__view nncl__model_last_layer(const nncl_model *m) { return act_view(m, m->n_layers - 1); }
@@ -195,6 +200,20 @@ nncl_status nncl__model_check_status(nncl_model *m)
                    clEnqueueWriteBuffer(m->ctx->queue, m->status, CL_TRUE, 0, sizeof zero, zero, 0,
                                         NULL, NULL),
                    "clearing the device status");
+    /* The updates skipped since the bad batch are not counted: the step
+     * (the schedule's clock) and the state's step go back to that batch, so
+     * that a checkpoint written now resumes right there. The epoch's training
+     * sums hold the bad loss and start over. */
+    cl_uint tag = (cl_uint)word[NNCL_STATUS_STEP];
+    if (tag & NNCL_STEP_TAG_SET) {
+        uint64_t skipped_steps = ((uint64_t)m->step - (tag & NNCL_STEP_TAG_BITS)) & NNCL_STEP_TAG_BITS;
+        if (skipped_steps <= m->step) m->step -= skipped_steps;
+        m->state_step -= skipped_steps < m->state_step ? skipped_steps : m->state_step;
+        if (word[NNCL_STATUS_CODE] == NNCL_DEV_NONFINITE_LOSS) {
+            NNCL__TRY(nncl__model_clear_metrics(m, NNCL_METRIC_TRAIN));
+            m->train_rows = 0;
+        }
+    }
     const char *skipped = "; no update was made from that batch on";
     float value;
     memcpy(&value, &word[NNCL_STATUS_VALUE], sizeof value); /* labels and targets travel as float bits */
@@ -212,6 +231,11 @@ nncl_status nncl__model_check_status(nncl_model *m)
         return nncl__fail(m->ctx, NNCL_ERR_NUMERIC,
                           "input row %d, column %d of a batch is NaN or infinite%s", row,
                           word[NNCL_STATUS_VALUE], skipped);
+    case NNCL_DEV_NONFINITE_OUTPUT:
+        return nncl__fail(m->ctx, NNCL_ERR_NUMERIC,
+                          "the model's output %d for row %d of a batch is not finite: an input is too large "
+                          "for float32 arithmetic (finite, but it overflows in the model)",
+                          word[NNCL_STATUS_VALUE], row);
     default:
         return nncl__fail(m->ctx, NNCL_ERR_NUMERIC,
                           "the loss of row %d of a batch is not finite (the training diverged: "
@@ -349,7 +373,7 @@ nncl_status nncl_model_evaluate(nncl_model *m, const nncl_tensor *X, const nncl_
 
 /* out = what the model outputs for its last forward pass: softmax of the
  * logits (softmax-ce, stable form), sigmoid of them (bce), or the outputs. */
-nncl_status nncl__model_outputs(nncl_model *m, nncl__view out, size_t rows)
+static nncl_status outputs_of(nncl_model *m, nncl__view out, size_t rows)
 {
     size_t outputs = nncl_model_outputs(m), last = m->n_layers - 1;
     nncl__view z = act_view(m, last);
@@ -365,6 +389,14 @@ nncl_status nncl__model_outputs(nncl_model *m, nncl__view out, size_t rows)
     /* The loss kernel without labels or gradient writes the probabilities. */
     return nncl__loss(m->ctx, m->loss, NNCL_ACT_IDENTITY, z, NULL, rows, outputs, NNCL__LOSS_OUT_PROBS, out,
                       NULL, 0, NULL, NULL);
+}
+
+/* ... checked finite (as evaluation checks the logits), so that no path
+ * that computes on user data hands back a NaN. */
+nncl_status nncl__model_outputs(nncl_model *m, nncl__view out, size_t rows)
+{
+    NNCL__TRY(outputs_of(m, out, rows));
+    return nncl__check_finite(m->ctx, out, rows, nncl_model_outputs(m), m->status, NNCL_DEV_NONFINITE_OUTPUT);
 }
 
 nncl_status nncl_model_predict(nncl_model *m, const nncl_tensor *X, nncl_tensor *out)

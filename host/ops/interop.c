@@ -194,7 +194,7 @@ nncl_status nncl_cl_optimizer_update(nncl_context *ctx, const nncl_optimizer *ca
     }
     NNCL__TRY(sync_before(ctx, sync));
     /* No status word: the caller's own kernels do not flag bad batches. */
-    nncl_status st = nncl__optim_launch(ctx, opt, step, nncl__view_of(params), nncl__view_of(grads),
+    nncl_status st = nncl__optim_launch(ctx, opt, step, step, nncl__view_of(params), nncl__view_of(grads),
                                         nncl__view_of(m), nncl__view_of(v), params->rows * params->cols, NULL);
     return sync_after(ctx, sync, st);
 }

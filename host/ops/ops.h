@@ -84,9 +84,10 @@ nncl_status nncl__loss(nncl_context *ctx, nncl_loss loss, nncl_activation act, n
 /* acc[slot] (+)= Σ of n consecutive floats from a.off (one work-item, fixed order). */
 nncl_status nncl__sum(nncl_context *ctx, nncl__view a, size_t n, cl_mem acc, cl_uint slot, int overwrite);
 
-/* Flags NaN or infinity in X (rows x cols) as NNCL_DEV_NONFINITE_INPUT in
- * the status word (kernels/reduce.cl). */
-nncl_status nncl__check_finite(nncl_context *ctx, nncl__view X, size_t rows, size_t cols, cl_mem status);
+/* Flags NaN or infinity in X (rows x cols) as code (an NNCL_DEV_NONFINITE_*)
+ * in the status word (kernels/reduce.cl). */
+nncl_status nncl__check_finite(nncl_context *ctx, nncl__view X, size_t rows, size_t cols, cl_mem status,
+                               int code);
 
 /* ---- kernels/data.cl (host/ops/data.c) ---- */
 
@@ -114,10 +115,11 @@ nncl_status nncl__optim_validate(nncl_context *ctx, const nncl_optimizer *opt);
 nncl_optimizer nncl__optim_read(const nncl_optimizer *caller);
 /* The learning rate at optimizer step `step` under the schedule. */
 float nncl__optim_lr(const nncl_optimizer *opt, uint64_t step);
-/* One launch of the optimizer kernel over n floats of each view, as update
- * number step + 1; skipped on the device when the status word is set
- * (status NULL: no check). */
-nncl_status nncl__optim_launch(nncl_context *ctx, const nncl_optimizer *o, uint64_t step,
+/* One launch of the optimizer kernel over n floats of each view: the
+ * schedule's lr at global step `step`, Adam's bias correction for the
+ * state's update number state_step + 1; skipped on the device when the
+ * status word is set (status NULL: no check), recording the step. */
+nncl_status nncl__optim_launch(nncl_context *ctx, const nncl_optimizer *o, uint64_t step, uint64_t state_step,
                                nncl__view w, nncl__view g, nncl__view m, nncl__view v, size_t n,
                                cl_mem status);
 

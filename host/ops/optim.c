@@ -113,28 +113,32 @@ float nncl__optim_lr(const nncl_optimizer *o, uint64_t step)
     }
 }
 
-/* Scalars of one update: the schedule's lr and Adam's bias corrections
- * 1-β^t (t = step + 1), computed on the host in double. */
-static void optim_scalars(const nncl_optimizer *o, uint64_t step, float *lr, float *bc1, float *bc2)
+/* Scalars of one update: the schedule's lr (at the global step) and Adam's
+ * bias corrections 1-β^t (t = state_step + 1: the updates the moments have
+ * seen), computed on the host in double. */
+static void optim_scalars(const nncl_optimizer *o, uint64_t step, uint64_t state_step, float *lr, float *bc1,
+                          float *bc2)
 {
-    double t = (double)(step + 1);
+    double t = (double)(state_step + 1);
     *lr = nncl__optim_lr(o, step);
     *bc1 = (float)(1.0 - pow(o->beta1, t));
     *bc2 = (float)(1.0 - pow(o->beta2, t));
 }
 
-nncl_status nncl__optim_launch(nncl_context *ctx, const nncl_optimizer *o, uint64_t step,
+nncl_status nncl__optim_launch(nncl_context *ctx, const nncl_optimizer *o, uint64_t step, uint64_t state_step,
                                nncl__view w, nncl__view g, nncl__view m, nncl__view v, size_t n,
                                cl_mem status)
 {
     float lr, bc1, bc2;
-    optim_scalars(o, step, &lr, &bc1, &bc2);
+    optim_scalars(o, step, state_step, &lr, &bc1, &bc2);
+    cl_uint step_tag = (cl_uint)(step & NNCL_STEP_TAG_BITS) | NNCL_STEP_TAG_SET;
     /* optim_update takes each vector as buffer and offset (no ld) */
     NNCL__TRY(NNCL__SET_ARGS(ctx, NNCL__K_OPTIM_UPDATE, OPTIM_UPDATE, NNCL__MEM(w.mem), NNCL__U(w.off),
                              NNCL__MEM(g.mem), NNCL__U(g.off), NNCL__MEM(m.mem), NNCL__U(m.off), NNCL__MEM(v.mem),
                              NNCL__U(v.off), NNCL__U((cl_uint)n), NNCL__I((cl_int)o->kind), NNCL__F(lr),
                              NNCL__F(o->momentum), NNCL__F(o->beta1), NNCL__F(o->beta2), NNCL__F(o->eps),
-                             NNCL__F(o->weight_decay), NNCL__F(bc1), NNCL__F(bc2), NNCL__MEM(status)));
+                             NNCL__F(o->weight_decay), NNCL__F(bc1), NNCL__F(bc2), NNCL__U(step_tag),
+                             NNCL__MEM(status)));
     size_t items = (n + NNCL_OPTIM_PER_ITEM - 1) / NNCL_OPTIM_PER_ITEM;
     return nncl__launch(ctx, NNCL__K_OPTIM_UPDATE, 1, &items);
 }

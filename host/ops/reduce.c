@@ -15,10 +15,10 @@ nncl_status nncl__sum(nncl_context *ctx, nncl__view a, size_t n, cl_mem acc, cl_
 }
 
 /* The first non-finite element of X, one work-item per row, flagged in the
- * status word as NNCL_DEV_NONFINITE_INPUT (row, column). */
-nncl_status nncl__check_finite(nncl_context *ctx, nncl__view X, size_t rows, size_t cols, cl_mem status)
+ * status word as code (row, column). */
+nncl_status nncl__check_finite(nncl_context *ctx, nncl__view X, size_t rows, size_t cols, cl_mem status, int code)
 {
     NNCL__TRY(NNCL__SET_ARGS(ctx, NNCL__K_CHECK_FINITE, CHECK_FINITE, NNCL__VIEW(X), NNCL__U((cl_uint)cols),
-                             NNCL__MEM(status), NNCL__I(NNCL_DEV_NONFINITE_INPUT), NNCL__U((cl_uint)rows)));
+                             NNCL__MEM(status), NNCL__I(code), NNCL__U((cl_uint)rows)));
     return nncl__launch(ctx, NNCL__K_CHECK_FINITE, 1, &rows);
 }

@@ -173,6 +173,15 @@ static nncl_status gather(nncl_model *m, loader *L, const nncl_dataset *ds, cons
     return nncl__gather(ctx, &src, L->idx, start, rows, L->batch_x, L->batch_y);
 }
 
+/* The batches of an epoch done when a bad batch was reported (by a sync):
+ * the model counts only the updates it made (nncl_model_sync), so they end
+ * right before the bad one, however many were enqueued (b). */
+static size_t batches_made(const nncl_model *m, uint64_t step0, size_t start_batch, size_t b)
+{
+    uint64_t made = nncl_model_step(m) - step0;
+    return made < b - start_batch ? start_batch + (size_t)made : b;
+}
+
 nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
                                    const nncl_epoch_options *caller_opt, float *loss, float *accuracy,
                                    size_t *batches_done)
@@ -206,6 +215,7 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
     double t0 = now_seconds();
     int stopped = 0;
     size_t b = opt->start_batch;
+    uint64_t step0 = nncl_model_step(m);
     nncl__view x = {L->batch_x, 0, (cl_uint)nncl_model_inputs(m)}, y = {L->batch_y, 0, 1};
     int rank, ranks = nncl__model_ranks(m, &rank);
     for (; st == NNCL_OK && b < n_batches && !stopped; b++) {
@@ -241,6 +251,7 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
         }
     }
     free(order);
+    if (st != NNCL_OK) b = batches_made(m, step0, opt->start_batch, b);
     if (batches_done) *batches_done = b;
     if (st != NNCL_OK) return st;
     /* Stopped early, the epoch's sums stay in the model (a checkpoint keeps
@@ -250,7 +261,9 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
         return nncl__fail(ctx, NNCL_ERR_INTERRUPTED, "epoch %llu stopped after %zu of %zu batches",
                           (unsigned long long)opt->epoch, b, n_batches);
     }
-    return nncl_model_train_metrics(m, loss, accuracy);
+    st = nncl_model_train_metrics(m, loss, accuracy);
+    if (st != NNCL_OK && batches_done) *batches_done = batches_made(m, step0, opt->start_batch, b);
+    return st;
 }
 
 /* Forward passes over ds in order, NNCL__EVAL_ROWS rows at a time; per

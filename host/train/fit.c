@@ -208,7 +208,6 @@ static nncl_status run(fit_state *f, nncl_fit_result *r)
                                  .test_loss = NAN, .test_accuracy = NAN};
         st = nncl_model_train_epoch(m, f->train, &eo, &rec.train_loss, &rec.train_accuracy, &r->batches_done);
         if (st != NNCL_OK) break;
-        r->batches_done = 0; /* of the next epoch: this one is complete */
         double train_seconds = now_seconds() - t0;
         if (f->valid) {
             st = nncl_model_evaluate_dataset(m, f->valid, &rec.valid_loss, &rec.valid_accuracy, NULL, 0);
@@ -238,6 +237,7 @@ static nncl_status run(fit_state *f, nncl_fit_result *r)
             since_best++;
         }
         r->epochs++;
+        r->batches_done = 0; /* of the next epoch: this one is complete */
         st = nncl_model_add_history(m, &rec);
         if (st != NNCL_OK) break;
         float stop = o->on_epoch && o->on_epoch(&rec, o->user) ? 1.0f : 0.0f;

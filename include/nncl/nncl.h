@@ -6,7 +6,9 @@
  * out-parameters, and nncl_last_error() gives the detail of the last failure.
  *
  * Threads: one context is used by one thread at a time; separate contexts are
- * independent and may be used from different threads at once.
+ * independent and may be used from different threads at once, created and
+ * destroyed included (nncl serialises device enumeration and context setup,
+ * which some drivers, PoCL among them, do not survive from threads at once).
  *
  * Layout: tensors are float32, row-major, 2-D (rows x cols, batch first).
  *
@@ -305,10 +307,20 @@ typedef enum nncl_optimizer_kind {
     NNCL_OPTIM_ADAMW = 4     /* weight_decay decoupled: w -= lr·(adam + wd·w) */
 } nncl_optimizer_kind;
 
+/* Two step counts drive an update (t = a count before the update, from 0):
+ *  - the schedule runs on the model's global step (nncl_model_step: every
+ *    update made since the model was created, kept by checkpoints), also
+ *    across a change of optimizer or of its settings;
+ *  - Adam's bias corrections 1-β1^(t+1), 1-β2^(t+1) use the optimizer
+ *    state's own step: the updates made since the state (moments) was last
+ *    zeroed, which nncl_model_set_optimizer does when the kind changes, so a
+ *    switched-to Adam starts as a fresh one (as torch.optim.Adam would).
+ * COSINE holds at min_lr once the step passes total_steps; STEP keeps
+ * decaying. */
 typedef enum nncl_schedule {
     NNCL_SCHEDULE_CONSTANT = 0,
     NNCL_SCHEDULE_STEP = 1,   /* lr · gamma^floor(step / step_size) */
-    NNCL_SCHEDULE_COSINE = 2  /* min_lr + (lr - min_lr)·(1 + cos(π·step/total_steps))/2 */
+    NNCL_SCHEDULE_COSINE = 2  /* min_lr + (lr - min_lr)·(1 + cos(π·min(step, total_steps)/total_steps))/2 */
 } nncl_schedule;
 
 typedef struct nncl_optimizer {
@@ -342,7 +354,8 @@ NNCL_API nncl_status nncl_model_create(nncl_context *ctx, const nncl_model_spec 
 /* NULL does nothing. */
 NNCL_API void nncl_model_destroy(nncl_model *model);
 /* Sets the optimizer after checking every hyper-parameter; keeps the state
- * (moments) when the kind is unchanged, else zeroes it. */
+ * (moments) and its step when the kind is unchanged, else zeroes both (the
+ * global step, the schedule's, goes on; see nncl_schedule). */
 NNCL_API nncl_status nncl_model_set_optimizer(nncl_model *model, const nncl_optimizer *opt);
 /* *opt comes from nncl_optimizer_defaults() or is zeroed (its size). */
 NNCL_API nncl_status nncl_model_get_optimizer(const nncl_model *model, nncl_optimizer *opt);
@@ -353,7 +366,9 @@ NNCL_API size_t nncl_model_param_count(const nncl_model *model);
 /* The spec the model was made from; spec->layers points into the model.
  * *spec comes from nncl_model_spec_defaults() or is zeroed (its size). */
 NNCL_API nncl_status nncl_model_get_spec(const nncl_model *model, nncl_model_spec *spec);
-/* Optimizer steps taken so far. */
+/* Optimizer updates made so far: the global step the schedule runs on.
+ * Updates skipped because a batch was bad (see nncl_model_train_step) are
+ * not counted once nncl_model_sync has reported it. */
 NNCL_API uint64_t nncl_model_step(const nncl_model *model);
 
 /* Copies all parameters (count = nncl_model_param_count) to or from host
@@ -383,7 +398,9 @@ NNCL_API nncl_status nncl_model_sync(nncl_model *model);
  * on the right side of 0.5. Either pointer may be NULL. */
 NNCL_API nncl_status nncl_model_train_metrics(nncl_model *model, float *loss, float *accuracy);
 /* Outputs for a batch: probabilities (softmax-ce), sigmoid probabilities (bce)
- * or the last layer's outputs (mse). out: batch x outputs. */
+ * or the last layer's outputs (mse). out: batch x outputs. An output that is
+ * not finite (finite inputs too large for float32, such as ±3e38) is
+ * NNCL_ERR_NUMERIC naming the row, as evaluation reports it. */
 NNCL_API nncl_status nncl_model_predict(nncl_model *model, const nncl_tensor *X,
                                         nncl_tensor *out);
 /* Mean loss and accuracy of the model on (X, Y), shaped as for training.
@@ -757,8 +774,10 @@ NNCL_API void nncl_model_clear_history(nncl_model *model);
  * Tensors "layers.<i>.weight" (F32, shape [in, out]: y = x·W + b; PyTorch's
  * nn.Linear stores W transposed, [out, in]) and "layers.<i>.bias" ([out]);
  * "normalization.mean"/".std" when set. The architecture, loss and format
- * version are in __metadata__. Writes are atomic (temporary file, fsync,
- * rename). */
+ * version are in __metadata__. Writes are atomic (a unique temporary file
+ * beside the target, fsync, rename: the target is always the old or the new
+ * complete file), and a model or checkpoint holding a non-finite value is
+ * never written (NNCL_ERR_NUMERIC naming the tensor and index). */
 
 /* Saves weights, architecture, loss and normalisation. */
 NNCL_API nncl_status nncl_model_save(nncl_model *model, const char *path);
@@ -781,7 +800,8 @@ NNCL_API nncl_train_position nncl_train_position_defaults(void);
  * "optimizer.m"/"optimizer.v", step) and the position. */
 NNCL_API nncl_status nncl_model_save_checkpoint(nncl_model *model, const char *path,
                                                 const nncl_train_position *position);
-/* Loads a model or checkpoint after validating every field; *position (NULL
+/* Loads a model or checkpoint after validating every field (integers range-
+ * checked, every value finite, optimizer.v >= 0); *position (NULL
  * allowed; from nncl_train_position_defaults() or zeroed, for its size) gets
  * the checkpoint's position (all zero for a plain model). */
 NNCL_API nncl_status nncl_model_load(nncl_context *ctx, const char *path, nncl_model **out,
