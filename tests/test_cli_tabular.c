@@ -9,15 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Paths under the test's temporary folder; each call returns a new string. */
-static char *tmp(const char *name)
-{
-    static char paths[16][512];
-    static int next;
-    char *p = paths[next++ % 16];
-    snprintf(p, sizeof paths[0], "%s/%s", nncl_test_tmpdir(), name);
-    return p;
-}
 
 /* Two blobs: "cat" around x = -2, "dog" around x = +2; header x,y,kind. */
 static void write_blobs(const char *path, int rows, int only_dogs)
@@ -85,11 +76,11 @@ static void save_wide_classifier(size_t classes, const char *path)
 
 START_TEST(predict_matches_columns_by_name_and_prints_class_names)
 {
-    char *train = tmp("blobs.csv"), *model = tmp("blobs.safetensors"), *out = tmp("out.txt");
+    char *train = nncl_test_path("blobs.csv"), *model = nncl_test_path("blobs.safetensors"), *out = nncl_test_path("out.txt");
     write_blobs(train, 200, 0);
     train_and_save(train, 0, model);
     /* The model's columns in another order, its label column among them. */
-    char *input = tmp("shuffled.csv");
+    char *input = nncl_test_path("shuffled.csv");
     FILE *f = fopen(input, "w");
     fprintf(f, "kind,y,x\ncat,0.1,-2.2\ndog,-0.3,1.9\ncat,0.5,2.4\n");
     fclose(f);
@@ -128,7 +119,7 @@ END_TEST
 
 START_TEST(eval_gives_regression_figures_in_the_targets_units)
 {
-    char *train = tmp("line.csv"), *model = tmp("line.safetensors"), *out = tmp("out.txt");
+    char *train = nncl_test_path("line.csv"), *model = nncl_test_path("line.safetensors"), *out = nncl_test_path("out.txt");
     FILE *f = fopen(train, "w");
     fprintf(f, "a,b,price\n");
     uint64_t rng = 7;
@@ -151,7 +142,7 @@ START_TEST(eval_gives_regression_figures_in_the_targets_units)
                   "`%s` exited %d, said: %s", cmd, rc, text);
     free(text);
     /* Predictions in the targets' units: about 500 at a = b = 0. */
-    char *input = tmp("ab.csv");
+    char *input = nncl_test_path("ab.csv");
     f = fopen(input, "w");
     fprintf(f, "b,a\n0,0\n");
     fclose(f);
@@ -165,26 +156,26 @@ END_TEST
 
 START_TEST(eval_names_classes_and_bounds_the_confusion_matrix)
 {
-    char *train = tmp("blobs2.csv"), *model = tmp("blobs2.safetensors"), *out = tmp("out.txt");
+    char *train = nncl_test_path("blobs2.csv"), *model = nncl_test_path("blobs2.safetensors"), *out = nncl_test_path("out.txt");
     write_blobs(train, 200, 0);
     train_and_save(train, 0, model);
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "%s eval --model %s --data %s", NNCL_CLI, model, train);
     nncl_test_expect_shell(cmd, out, 0, "   cat    dog\n   cat", NULL);
     /* A file with dogs only numbers its one class 0: it must still be "dog". */
-    char *dogs = tmp("dogs.csv");
+    char *dogs = nncl_test_path("dogs.csv");
     write_blobs(dogs, 20, 1);
     snprintf(cmd, sizeof cmd, "%s eval --model %s --data %s --json", NNCL_CLI, model, dogs);
     nncl_test_expect_shell(cmd, out, 0, "\"accuracy\": 1", NULL);
     nncl_test_expect_shell(cmd, out, 0, "\"confusion\": [[0, 0], [0, 20]]", NULL);
 
     /* Beyond 20 classes, the most frequent confusions instead of a matrix. */
-    char *labels = tmp("labels.csv");
+    char *labels = nncl_test_path("labels.csv");
     FILE *f = fopen(labels, "w");
     fprintf(f, "x,y,label\n");
     for (int i = 0; i < 60; i++) fprintf(f, "%d,%d,%d\n", i % 7 - 3, i % 5 - 2, i % 30);
     fclose(f);
-    char *wide = tmp("wide.safetensors");
+    char *wide = nncl_test_path("wide.safetensors");
     save_wide_classifier(30, wide);
     snprintf(cmd, sizeof cmd, "%s eval --model %s --data %s --json", NNCL_CLI, wide, labels);
     nncl_test_expect_shell(cmd, out, 0, "most frequent confusions", "\"confusion\"");
@@ -198,7 +189,7 @@ END_TEST
 
 START_TEST(summary_describes_a_model_file)
 {
-    char *train = tmp("blobs3.csv"), *model = tmp("blobs3.safetensors"), *out = tmp("out.txt");
+    char *train = nncl_test_path("blobs3.csv"), *model = nncl_test_path("blobs3.safetensors"), *out = nncl_test_path("out.txt");
     write_blobs(train, 100, 0);
     train_and_save(train, 0, model);
     char cmd[2048];
@@ -227,7 +218,7 @@ END_TEST
 
 START_TEST(failures_read_as_words)
 {
-    char *csv = tmp("blobs4.csv"), *out = tmp("out.txt");
+    char *csv = nncl_test_path("blobs4.csv"), *out = nncl_test_path("out.txt");
     write_blobs(csv, 10, 0);
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "%s eval --model %s --data %s", NNCL_CLI, csv, csv);

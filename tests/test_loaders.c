@@ -14,18 +14,9 @@ static nncl__errbuf io_err;
 
 /* ---- helpers ----------------------------------------------------------------- */
 
-static const char *tmp_path(const char *name)
-{
-    static char ring[8][512];
-    static int next;
-    char *p = ring[next++ % 8];
-    snprintf(p, sizeof ring[0], "%s/%s", nncl_test_tmpdir(), name);
-    return p;
-}
-
 static const char *write_file(const char *name, const void *data, size_t n)
 {
-    const char *p = tmp_path(name);
+    const char *p = nncl_test_path(name);
     FILE *f = fopen(p, "wb");
     ck_assert_ptr_nonnull(f);
     ck_assert_uint_eq(fwrite(data, 1, n, f), n);
@@ -40,7 +31,7 @@ static const char *write_text(const char *name, const char *text)
 
 static const char *write_gz(const char *name, const void *data, size_t n)
 {
-    const char *p = tmp_path(name);
+    const char *p = nncl_test_path(name);
     gzFile g = gzopen(p, "wb");
     ck_assert_ptr_nonnull(g);
     ck_assert_int_eq(gzwrite(g, data, (unsigned)n), (int)n);
@@ -295,9 +286,9 @@ START_TEST(idx_empty_and_missing)
     const char *empty = write_file("empty.idx", "", 0);
     EXPECT_ERR(idx(empty, lb, &d), NNCL_ERR_FORMAT, d, "empty.idx", "empty file");
     EXPECT_ERR(idx(im, empty, &d), NNCL_ERR_FORMAT, d, "empty.idx", "IDX label header");
-    EXPECT_ERR(idx(tmp_path("nope.idx"), lb, &d), NNCL_ERR_IO, d, "nope.idx",
+    EXPECT_ERR(idx(nncl_test_path("nope.idx"), lb, &d), NNCL_ERR_IO, d, "nope.idx",
                "No such file");
-    EXPECT_ERR(idx(im, tmp_path("nolab.idx"), &d), NNCL_ERR_IO, d, "nolab.idx", "cannot open");
+    EXPECT_ERR(idx(im, nncl_test_path("nolab.idx"), &d), NNCL_ERR_IO, d, "nolab.idx", "cannot open");
     EXPECT_ERR(idx(nncl_test_tmpdir(), NULL, &d), NNCL_ERR_IO, d, nncl_test_tmpdir(),
                "directory");
 }
@@ -465,7 +456,7 @@ START_TEST(csv_ragged_and_empty)
     expect_csv_error("blank.csv", "\n  \r\n\n", NULL, 1, 0, "blank.csv", "no data rows");
     expect_csv_error("hdr.csv", "a,b,c\r\n\r\n", NULL, 1, 0, "hdr.csv", "no data rows");
     expect_csv_error("one.csv", "y\n1\n", NULL, 1, 0, "one.csv", "no feature columns");
-    EXPECT_ERR(csv(tmp_path("missing.csv"), NULL, 1, 0, &d), NNCL_ERR_IO, d, "missing.csv",
+    EXPECT_ERR(csv(nncl_test_path("missing.csv"), NULL, 1, 0, &d), NNCL_ERR_IO, d, "missing.csv",
                "No such file");
 }
 END_TEST
@@ -574,7 +565,7 @@ START_TEST(csv_header_names)
     nncl__host_data_free(&d);
 
     /* a data set made of some rows keeps its own copy of the names */
-    ck_assert_int_eq(csv(tmp_path("names.csv"), "cls", 1, 0, &d), NNCL_OK);
+    ck_assert_int_eq(csv(nncl_test_path("names.csv"), "cls", 1, 0, &d), NNCL_OK);
     nncl__host_data e = {0};
     e.cols = d.cols;
     ck_assert_int_eq(nncl__host_data_copy_names(&e, &d), 0);
@@ -726,8 +717,8 @@ START_TEST(csv_and_idx_sniff)
     p = write_gz("text.gz", "1,2\n3,4\n", 8);
     ck_assert_uint_eq(nncl__idx_sniff(p), 0);
     ck_assert_int_eq(nncl__csv_sniff(write_text("empty.dat", "")), 0);
-    ck_assert_int_eq(nncl__csv_sniff(tmp_path("nosuch.csv")), 0);
-    ck_assert_uint_eq(nncl__idx_sniff(tmp_path("nosuch.idx")), 0);
+    ck_assert_int_eq(nncl__csv_sniff(nncl_test_path("nosuch.csv")), 0);
+    ck_assert_uint_eq(nncl__idx_sniff(nncl_test_path("nosuch.idx")), 0);
     ck_assert_int_eq(nncl__csv_sniff(nncl_test_tmpdir()), 0);
 }
 END_TEST

@@ -36,15 +36,6 @@
 #define UNDER_ASAN 0 /* ASan reserves terabytes of address space: no ulimit -v, no RSS bounds */
 #endif
 
-/* Paths under the test's temporary folder; each call returns a new string. */
-static char *tmp(const char *name)
-{
-    static char paths[16][512];
-    static int next;
-    char *p = paths[next++ % 16];
-    snprintf(p, sizeof paths[0], "%s/%s", nncl_test_tmpdir(), name);
-    return p;
-}
 
 static long max_rss_kb(int who)
 {
@@ -62,7 +53,7 @@ START_TEST(atomic_write_never_follows_a_planted_symlink)
     /* The old temporary name was "<path>.tmp.<pid>", opened with O_TRUNC: a
      * symlink planted there had its target overwritten. Every name a writer
      * might pick is a symlink here, and the victim must stay as it is. */
-    const char *victim = tmp("victim"), *path = tmp("model.safetensors");
+    const char *victim = nncl_test_path("victim"), *path = nncl_test_path("model.safetensors");
     FILE *f = fopen(victim, "w");
     ck_assert_ptr_nonnull(f);
     fputs("precious", f);
@@ -105,7 +96,7 @@ START_TEST(atomic_write_from_two_threads_to_one_path)
 {
     /* Two threads sharing "<path>.tmp.<pid>" failed 282 saves of 600, and
      * the survivor once matched neither model. */
-    const char *path = tmp("shared.safetensors");
+    const char *path = nncl_test_path("shared.safetensors");
     saver a = {path, 1.0f, 0}, b = {path, 2.0f, 0};
     pthread_t ta, tb;
     ck_assert_int_eq(pthread_create(&ta, NULL, save_many, &a), 0);
@@ -130,7 +121,7 @@ START_TEST(atomic_write_removes_stale_temporaries)
     pid_t child = fork();
     if (child == 0) _exit(0);
     waitpid(child, NULL, 0); /* a pid that no longer runs */
-    const char *path = tmp("stale.safetensors");
+    const char *path = nncl_test_path("stale.safetensors");
     char old_style[600], new_style[600], live[600];
     snprintf(old_style, sizeof old_style, "%s.tmp.%ld", path, (long)child);
     snprintf(new_style, sizeof new_style, "%s.tmp.%ld.Ab3dEf", path, (long)child);
@@ -162,7 +153,7 @@ START_TEST(killed_saves_leave_the_old_or_the_new_file)
     /* A child saves 256 KB files of all 1s, then all 2s, ... forever; it is
      * killed with SIGKILL at random points, 40 times. After each kill the
      * target must read back whole and uniform: the old or the new file. */
-    const char *path = tmp("durable.safetensors");
+    const char *path = nncl_test_path("durable.safetensors");
     enum { FLOATS = 1 << 16, KILLS = 40 };
     uint64_t rng = 42;
     int seen[3] = {0, 0, 0};
@@ -226,7 +217,7 @@ START_TEST(safetensors_header_bounded_by_the_data)
     while (len < n - 16) json[len++] = '0', json[len++] = ',';
     len += (size_t)sprintf(json + len, "0]}");
     while (len % 8) json[len++] = ' ';
-    const char *path = tmp("zeros.safetensors");
+    const char *path = nncl_test_path("zeros.safetensors");
     FILE *f = fopen(path, "wb");
     ck_assert_ptr_nonnull(f);
     unsigned char len8[8];
@@ -250,7 +241,7 @@ END_TEST
 START_TEST(cli_does_not_load_benchmark_peers)
 {
     char cmd[1024];
-    const char *out = tmp("needed.txt");
+    const char *out = nncl_test_path("needed.txt");
     snprintf(cmd, sizeof cmd, "readelf -d %s", NNCL_CLI);
     ck_assert_int_eq(nncl_test_shell(cmd, out), 0);
     char *text = nncl_test_slurp(out);
@@ -270,7 +261,7 @@ START_TEST(driver_that_fails_to_load_is_named)
 {
     /* A registered driver whose library cannot load stands for one that runs
      * out of memory while loading (PoCL under ulimit -v 200000). */
-    const char *dir = tmp("vendors");
+    const char *dir = nncl_test_path("vendors");
     ck_assert_int_eq(mkdir(dir, 0700), 0);
     char icd[600], cmd[1400];
     snprintf(icd, sizeof icd, "%s/broken.icd", dir);
@@ -278,7 +269,7 @@ START_TEST(driver_that_fails_to_load_is_named)
     ck_assert_ptr_nonnull(f);
     fprintf(f, "%s/no-such-driver.so\n", dir);
     fclose(f);
-    const char *out = tmp("devices.txt");
+    const char *out = nncl_test_path("devices.txt");
     snprintf(cmd, sizeof cmd, "OCL_ICD_VENDORS=%s %s devices", dir, NNCL_CLI);
     nncl_test_expect_shell(cmd, out, 1, "clGetPlatformIDs failed: CL_PLATFORM_NOT_FOUND_KHR, although OpenCL "
                                         "drivers are registered", "install an OpenCL driver");
@@ -374,7 +365,7 @@ START_TEST(negative_second_moment_is_refused_on_load)
     nncl_context *ctx = nncl_test_context();
     nncl_model *m = small_model(ctx, NNCL_OPTIM_ADAM);
     train_steps(m, 3);
-    const char *path = tmp("negative-v.safetensors");
+    const char *path = nncl_test_path("negative-v.safetensors");
     nncl_train_position pos = nncl_train_position_defaults();
     ck_assert_int_eq(nncl_model_save_checkpoint(m, path, &pos), NNCL_OK);
     nncl_model_destroy(m);
@@ -397,7 +388,7 @@ START_TEST(non_finite_model_is_never_written)
     size_t at = m->b_off[1] + 2;
     ck_assert_int_eq(clEnqueueWriteBuffer(ctx->queue, m->params, CL_TRUE, at * sizeof(float), sizeof nan, &nan, 0,
                                           NULL, NULL), CL_SUCCESS);
-    const char *path = tmp("nan.safetensors"), *ck = tmp("nan-ck.safetensors");
+    const char *path = nncl_test_path("nan.safetensors"), *ck = nncl_test_path("nan-ck.safetensors");
     ASSERT_FAILS(ctx, nncl_model_save(m, path), NNCL_ERR_NUMERIC, "tensor \"layers.1.bias\" holds nan at index 2");
     nncl_train_position pos = nncl_train_position_defaults();
     ASSERT_FAILS(ctx, nncl_model_save_checkpoint(m, ck, &pos), NNCL_ERR_NUMERIC, "layers.1.bias");
@@ -414,7 +405,7 @@ START_TEST(schedule_out_of_range_is_refused)
 {
     nncl_context *ctx = nncl_test_context();
     nncl_model *m = small_model(ctx, NNCL_OPTIM_ADAM);
-    const char *path = tmp("schedule.safetensors");
+    const char *path = nncl_test_path("schedule.safetensors");
     nncl_train_position pos = nncl_train_position_defaults();
     ck_assert_int_eq(nncl_model_save_checkpoint(m, path, &pos), NNCL_OK);
     nncl_model_destroy(m);
@@ -452,7 +443,7 @@ START_TEST(huge_finite_inputs_fail_predict_and_eval_alike)
     ASSERT_FAILS(ctx, nncl_model_evaluate(m, X, Y, &loss, &acc), NNCL_ERR_NUMERIC,
                  "for row 1 of a batch is not finite");
     /* and through the command line, which printed NaN with exit 0 */
-    const char *model = tmp("huge.safetensors"), *csv = tmp("huge.csv"), *txt = tmp("huge.txt");
+    const char *model = nncl_test_path("huge.safetensors"), *csv = nncl_test_path("huge.csv"), *txt = nncl_test_path("huge.txt");
     ck_assert_int_eq(nncl_model_save(m, model), NNCL_OK);
     FILE *f = fopen(csv, "w");
     fprintf(f, "a,b,c,d\n1,2,3,4\n3e38,3e38,3e38,3e38\n");
@@ -475,7 +466,7 @@ START_TEST(eval_of_many_classes_stays_small)
     spec.inputs = 2, spec.n_layers = 1, spec.layers = layers, spec.loss = NNCL_LOSS_SOFTMAX_CE;
     nncl_model *m = NULL;
     ck_assert_int_eq(nncl_model_create(ctx, &spec, &m), NNCL_OK);
-    const char *model = tmp("wide.safetensors"), *csv = tmp("wide.csv"), *txt = tmp("wide.txt");
+    const char *model = nncl_test_path("wide.safetensors"), *csv = nncl_test_path("wide.csv"), *txt = nncl_test_path("wide.txt");
     ck_assert_int_eq(nncl_model_save(m, model), NNCL_OK);
     nncl_model_destroy(m);
     FILE *f = fopen(csv, "w");
@@ -536,8 +527,8 @@ START_TEST(contexts_from_many_threads)
     self[len] = '\0';
     snprintf(cmd, sizeof cmd, "%s=1 %s", THREADS_CHILD, self);
     for (int run = 0; run < 10; run++) {
-        int rc = nncl_test_shell(cmd, tmp("threads.txt"));
-        char *text = nncl_test_slurp(tmp("threads.txt"));
+        int rc = nncl_test_shell(cmd, nncl_test_path("threads.txt"));
+        char *text = nncl_test_slurp(nncl_test_path("threads.txt"));
         ck_assert_msg(rc == 0, "run %d: 8 threads creating contexts exited %d:\n%s", run, rc, text);
         free(text);
     }
@@ -548,7 +539,7 @@ END_TEST
 
 START_TEST(divergence_keeps_a_checkpoint_to_resume)
 {
-    const char *csv = tmp("diverge.csv"), *ck = tmp("diverge-ck.safetensors"), *txt = tmp("diverge.txt");
+    const char *csv = nncl_test_path("diverge.csv"), *ck = nncl_test_path("diverge-ck.safetensors"), *txt = nncl_test_path("diverge.txt");
     FILE *f = fopen(csv, "w");
     fprintf(f, "x,y,label\n");
     uint64_t rng = 5;
@@ -610,7 +601,7 @@ START_TEST(adam_after_sgd_moves_like_a_fresh_adam)
     ck_assert_uint_gt(checked, n / 4);
     ck_assert_uint_eq(nncl_model_step(m), 11); /* the schedule's clock goes on */
     /* the state's own step survives a checkpoint */
-    const char *path = tmp("switch.safetensors");
+    const char *path = nncl_test_path("switch.safetensors");
     nncl_train_position pos = nncl_train_position_defaults();
     ck_assert_int_eq(nncl_model_save_checkpoint(m, path, &pos), NNCL_OK);
     nncl_model *loaded = NULL;

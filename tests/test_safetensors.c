@@ -22,14 +22,6 @@
 /* Where the readers and writers under test put the detail of a failure. */
 static nncl__errbuf io_err;
 
-static char *tmp_path(const char *name)
-{
-    static char buf[8][512];
-    static int next;
-    char *p = buf[next++ % 8];
-    snprintf(p, sizeof buf[0], "%s/%s", nncl_test_tmpdir(), name);
-    return p;
-}
 
 /* The whole file, malloc'd; its size in *size. */
 static unsigned char *slurp(const char *path, size_t *size)
@@ -51,7 +43,7 @@ static unsigned char *slurp(const char *path, size_t *size)
 static const char *write_raw_len(const char *name, uint64_t len_field, const char *json,
                                  size_t data_len)
 {
-    const char *path = tmp_path(name);
+    const char *path = nncl_test_path(name);
     FILE *f = fopen(path, "wb");
     ck_assert_ptr_nonnull(f);
     unsigned char len8[8];
@@ -126,7 +118,7 @@ START_TEST(round_trip_bit_identical)
     };
     nncl__st_meta m[3] = {{"quote", meta_quote}, {"back\\slash", meta_backslash},
                           {"unicode \xc3\xa9", meta_unicode}};
-    const char *path = tmp_path("round.safetensors");
+    const char *path = nncl_test_path("round.safetensors");
     ck_assert_int_eq(nncl__st_write(&io_err, path, t, 2, m, 3), NNCL_OK);
 
     nncl__st_file *f = NULL;
@@ -160,7 +152,7 @@ END_TEST
 
 START_TEST(round_trip_empty_and_zero_sized)
 {
-    const char *path = tmp_path("empty.safetensors");
+    const char *path = nncl_test_path("empty.safetensors");
     ck_assert_int_eq(nncl__st_write(&io_err, path, NULL, 0, NULL, 0), NNCL_OK);
     size_t size;
     unsigned char *b = slurp(path, &size);
@@ -209,7 +201,7 @@ START_TEST(exact_byte_layout)
     const float v[2] = {1.0f, -2.0f};
     nncl__st_tensor t = {"a", 1, {2, 0}, v};
     nncl__st_meta m = {"k", "v\"\\\x01"};
-    const char *path = tmp_path("tiny.safetensors");
+    const char *path = nncl_test_path("tiny.safetensors");
     ck_assert_int_eq(nncl__st_write(&io_err, path, &t, 1, &m, 1), NNCL_OK);
     static const unsigned char data1[8] = {0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x00, 0xc0};
     check_layout(path,
@@ -272,9 +264,9 @@ START_TEST(readable_by_python)
     for (int i = 0; i < 6; i++) w[i] = (float)i * 0.25f - 1.0f;
     nncl__st_tensor t[2] = {{"w", 2, {2, 3}, w}, {"b", 1, {3, 0}, b}};
     nncl__st_meta m[3] = {{"quote", "say \"hi\""}, {"path", "C:\\dir"}, {"uni", meta_unicode}};
-    const char *path = tmp_path("py.safetensors");
+    const char *path = nncl_test_path("py.safetensors");
     ck_assert_int_eq(nncl__st_write(&io_err, path, t, 2, m, 3), NNCL_OK);
-    const char *script = tmp_path("reader.py");
+    const char *script = nncl_test_path("reader.py");
     FILE *f = fopen(script, "w");
     ck_assert_ptr_nonnull(f);
     fputs(py_reader, f);
@@ -291,20 +283,20 @@ START_TEST(write_into_missing_dir_fails_and_leaves_nothing)
 {
     const float v = 1.0f;
     nncl__st_tensor t = {"a", 1, {1, 0}, &v};
-    const char *path = tmp_path("no-such-dir/x.safetensors");
+    const char *path = nncl_test_path("no-such-dir/x.safetensors");
     ck_assert_int_eq(nncl__st_write(&io_err, path, &t, 1, NULL, 0), NNCL_ERR_IO);
     const char *msg = io_err.text;
     ck_assert_msg(strstr(msg, path) && strstr(msg, strerror(ENOENT)), "%s", msg);
     struct stat sb;
-    ck_assert_int_ne(stat(tmp_path("no-such-dir"), &sb), 0);
+    ck_assert_int_ne(stat(nncl_test_path("no-such-dir"), &sb), 0);
 }
 END_TEST
 
 START_TEST(overwrite_replaces_content_without_leftovers)
 {
-    const char *dir = tmp_path("over");
+    const char *dir = nncl_test_path("over");
     ck_assert_int_eq(mkdir(dir, 0700), 0);
-    const char *path = tmp_path("over/m.safetensors");
+    const char *path = nncl_test_path("over/m.safetensors");
     float a[4] = {1, 2, 3, 4}, b[2] = {9, 8};
     nncl__st_tensor ta = {"a", 1, {4, 0}, a}, tb = {"b", 2, {1, 2}, b};
     ck_assert_int_eq(nncl__st_write(&io_err, path, &ta, 1, NULL, 0), NNCL_OK);
@@ -322,9 +314,9 @@ END_TEST
 START_TEST(failed_rename_removes_temporary)
 {
     /* The destination is a directory: refused before anything is written. */
-    const char *dir = tmp_path("ren");
+    const char *dir = nncl_test_path("ren");
     ck_assert_int_eq(mkdir(dir, 0700), 0);
-    const char *path = tmp_path("ren/target");
+    const char *path = nncl_test_path("ren/target");
     ck_assert_int_eq(mkdir(path, 0700), 0);
     const float v = 1.0f;
     nncl__st_tensor t = {"a", 1, {1, 0}, &v};
@@ -340,9 +332,9 @@ END_TEST
 START_TEST(write_error_keeps_old_file)
 {
     /* A file size limit makes the writes fail (EFBIG), as a full disk would. */
-    const char *dir = tmp_path("full");
+    const char *dir = nncl_test_path("full");
     ck_assert_int_eq(mkdir(dir, 0700), 0);
-    const char *path = tmp_path("full/m.safetensors");
+    const char *path = nncl_test_path("full/m.safetensors");
     float small = 42.0f;
     nncl__st_tensor ts = {"small", 1, {1, 0}, &small};
     ck_assert_int_eq(nncl__st_write(&io_err, path, &ts, 1, NULL, 0), NNCL_OK);
@@ -376,7 +368,7 @@ END_TEST
 START_TEST(write_rejects_bad_arguments)
 {
     const float v[2] = {1, 2};
-    const char *path = tmp_path("bad-args.safetensors");
+    const char *path = nncl_test_path("bad-args.safetensors");
     nncl__st_tensor dup[2] = {{"x", 1, {1, 0}, v}, {"x", 1, {1, 0}, v + 1}};
     ck_assert_int_eq(nncl__st_write(&io_err, path, dup, 2, NULL, 0), NNCL_ERR_INVALID_ARG);
     ck_assert_ptr_nonnull(strstr(io_err.text, "duplicate tensor name 'x'"));
@@ -402,7 +394,7 @@ END_TEST
 
 START_TEST(read_rejects_short_and_oversized_headers)
 {
-    const char *p = tmp_path("short.safetensors");
+    const char *p = nncl_test_path("short.safetensors");
     FILE *f = fopen(p, "wb");
     fwrite("\x02\0\0\0\0", 1, 5, f);
     fclose(f);
@@ -426,7 +418,7 @@ END_TEST
  * how it starts, instead of a nonsensical header length. */
 START_TEST(read_names_a_file_that_is_not_safetensors)
 {
-    const char *p = tmp_path("iris.csv");
+    const char *p = nncl_test_path("iris.csv");
     FILE *f = fopen(p, "wb");
     fputs("sepal length (cm),sepal width (cm),target\n5.1,3.5,setosa\n", f);
     fclose(f);
@@ -437,7 +429,7 @@ START_TEST(read_names_a_file_that_is_not_safetensors)
                       "not a safetensors file (it starts with "
                       "\"\\x09\\x00\\x00\\x00\\x00\\x00\\x00\\x00[1, 2, 3\")");
     /* Quotes and backslashes in the first bytes are escaped. */
-    p = tmp_path("quoted.txt");
+    p = nncl_test_path("quoted.txt");
     f = fopen(p, "wb");
     fputs("\"a\\b\" and a long line of text\n", f);
     fclose(f);
@@ -549,7 +541,7 @@ END_TEST
 
 START_TEST(read_rejects_missing_file_and_directory)
 {
-    expect_read_error(tmp_path("does-not-exist.safetensors"), NNCL_ERR_IO, strerror(ENOENT));
+    expect_read_error(nncl_test_path("does-not-exist.safetensors"), NNCL_ERR_IO, strerror(ENOENT));
     expect_read_error(nncl_test_tmpdir(), NNCL_ERR_IO, "not a regular file");
     ck_assert_int_eq(nncl__st_read(&io_err, NULL, NULL), NNCL_ERR_INVALID_ARG);
 }

@@ -184,12 +184,18 @@ char *nncl_test_slurp(const char *path)
     return buf;
 }
 
+char *nncl_test_path(const char *name)
+{
+    static char paths[16][1024];
+    static int next;
+    char *p = paths[next++ % 16];
+    snprintf(p, sizeof paths[0], "%s/%s", nncl_test_tmpdir(), name);
+    return p;
+}
+
 const char *nncl_test_write_text(const char *name, const char *text)
 {
-    static char paths[8][1024];
-    static int next;
-    char *p = paths[next++ % 8];
-    snprintf(p, sizeof paths[0], "%s/%s", nncl_test_tmpdir(), name);
+    const char *p = nncl_test_path(name);
     FILE *f = fopen(p, "wb");
     ck_assert_msg(f != NULL, "cannot write %s", p);
     fputs(text, f);

@@ -68,6 +68,9 @@ char *nncl_test_slurp(const char *path);
  * not `absent`, when not NULL). */
 void nncl_test_expect_shell(const char *cmd, const char *out_path, int status, const char *needle,
                             const char *absent);
+/* name's path in nncl_test_tmpdir() (static storage, valid for the next 16
+ * calls). */
+char *nncl_test_path(const char *name);
 /* Writes text to a new file in nncl_test_tmpdir(); returns its path
  * (static storage, valid for the next 8 calls). */
 const char *nncl_test_write_text(const char *name, const char *text);
