@@ -626,11 +626,11 @@ static int write_plot(const run_state *r, const nncl_epoch_record *h, size_t n)
     return rc ? 1 : 0;
 }
 
-/* A number for a CSV cell or JSON: empty / null when not finite. */
-static void put_number(FILE *f, double v, const char *none)
+/* A CSV cell: ",number", or "," alone when not finite. */
+static void csv_cell(FILE *f, double v)
 {
+    fputc(',', f);
     if (isfinite(v)) fprintf(f, "%.6g", v);
-    else fputs(none, f);
 }
 
 static int write_history(const run_state *r, const nncl_epoch_record *h, size_t n)
@@ -650,11 +650,11 @@ static int write_history(const run_state *r, const nncl_epoch_record *h, size_t 
         const double cells[] = {h[i].train_loss, reg ? NAN : h[i].train_accuracy, h[i].valid_loss,
                                 reg ? NAN : h[i].valid_accuracy, h[i].test_loss, reg ? NAN : h[i].test_accuracy};
         fprintf(f, "%llu", (unsigned long long)h[i].epoch + 1);
-        for (size_t c = 0; c < sizeof cells / sizeof *cells; c++) fputc(',', f), put_number(f, cells[c], "");
+        for (size_t c = 0; c < sizeof cells / sizeof *cells; c++) csv_cell(f, cells[c]);
         if (reg) {
             const double more[] = {rmse(r, h[i].train_loss), rmse(r, h[i].valid_loss), rmse(r, h[i].test_loss),
                                    1 - rmse(r, h[i].test_loss) * rmse(r, h[i].test_loss) / r->test_var};
-            for (size_t c = 0; c < sizeof more / sizeof *more; c++) fputc(',', f), put_number(f, more[c], "");
+            for (size_t c = 0; c < sizeof more / sizeof *more; c++) csv_cell(f, more[c]);
         }
         fprintf(f, ",%.6g,%.3f,%.1f,%d\n", (double)h[i].lr, h[i].seconds, h[i].samples_per_second, h[i].best);
     }
@@ -688,46 +688,44 @@ static void print_json(const run_state *r, const nncl_fit_result *res, double se
     if (r->valid) nncl_model_evaluate_metrics(r->model, r->valid, &valid);
     size_t n;
     nncl_epoch_record *h = history(r, &n);
-    if (n) { /* the training figures of the epoch whose weights were kept */
-        for (size_t i = 0; i < n; i++)
-            if (h[i].epoch == res->best_epoch) train.loss = h[i].train_loss, train.accuracy = h[i].train_accuracy;
-    }
+    for (size_t i = 0; h && i < n; i++) /* the training figures of the epoch whose weights were kept */
+        if (h[i].epoch == res->best_epoch) train.loss = h[i].train_loss, train.accuracy = h[i].train_accuracy;
     int reg = r->loss == NNCL_LOSS_MSE;
     nncl_device_info dev;
     nncl_context_device(r->ctx, &dev);
-    for (char *c = dev.name; *c; c++)
-        if (*c == '"' || *c == '\\') *c = '\'';
     printf("{\"task\": \"%s\", \"epochs\": %llu, \"best_epoch\": %llu, \"stopped_early\": %s, \"train_loss\": ",
            reg ? "regression" : "classification", (unsigned long long)res->epochs,
            (unsigned long long)res->best_epoch + 1, res->stopped_early ? "true" : "false");
-    put_number(stdout, train.loss, "null");
+    cli_json_number(train.loss);
     printf(", \"train_accuracy\": ");
-    put_number(stdout, reg ? NAN : train.accuracy, "null");
+    cli_json_number(reg ? NAN : train.accuracy);
     const struct { const char *name; const nncl_metrics *m; } sets[] = {{"validation", &valid}, {"test", &test}};
     for (size_t s = 0; s < 2; s++) {
         printf(", \"%s_loss\": ", sets[s].name);
-        put_number(stdout, sets[s].m->loss, "null");
+        cli_json_number(sets[s].m->loss);
         printf(", \"%s_accuracy\": ", sets[s].name);
-        put_number(stdout, sets[s].m->accuracy, "null");
+        cli_json_number(sets[s].m->accuracy);
         if (!reg) continue;
         const char *keys[3] = {"rmse", "mae", "r2"};
         const float values[3] = {sets[s].m->rmse, sets[s].m->mae, sets[s].m->r2};
         for (int k = 0; k < 3; k++) {
             printf(", \"%s_%s\": ", sets[s].name, keys[k]);
-            put_number(stdout, values[k], "null");
+            cli_json_number(values[k]);
         }
     }
-    printf(", \"samples_per_second\": %.1f, \"seconds\": %.3f, \"device\": \"%s\", \"history\": [",
-           r->train_seconds > 0 ? r->samples / r->train_seconds : 0.0, seconds, dev.name);
+    printf(", \"samples_per_second\": %.1f, \"seconds\": %.3f, \"device\": ",
+           r->train_seconds > 0 ? r->samples / r->train_seconds : 0.0, seconds);
+    cli_json_string(dev.name);
+    printf(", \"history\": [");
     for (size_t i = 0; h && i < n; i++) {
         printf("%s{\"epoch\": %llu, \"train_loss\": ", i ? ", " : "", (unsigned long long)h[i].epoch + 1);
-        put_number(stdout, h[i].train_loss, "null");
+        cli_json_number(h[i].train_loss);
         const char *keys[5] = {"train_accuracy", "validation_loss", "validation_accuracy", "test_loss", "test_accuracy"};
         const double values[5] = {reg ? NAN : h[i].train_accuracy, h[i].valid_loss, reg ? NAN : h[i].valid_accuracy,
                                   h[i].test_loss, reg ? NAN : h[i].test_accuracy};
         for (int k = 0; k < 5; k++) {
             printf(", \"%s\": ", keys[k]);
-            put_number(stdout, values[k], "null");
+            cli_json_number(values[k]);
         }
         printf(", \"lr\": %.6g, \"seconds\": %.3f, \"best\": %s}", (double)h[i].lr, h[i].seconds,
                h[i].best ? "true" : "false");
@@ -758,15 +756,8 @@ static void regression_scales(run_state *r)
     if (r->loss != NNCL_LOSS_MSE) return;
     float mean, sd;
     if (nncl_model_get_target_normalization(r->model, &mean, &sd, 1) && sd > 0) r->target_std = sd;
-    size_t n = r->test ? nncl_dataset_rows(r->test) : 0;
-    float *t = n ? malloc(n * sizeof *t) : NULL;
-    if (t && nncl_dataset_targets(r->test, t, n) == NNCL_OK) {
-        double sum = 0, sq = 0;
-        for (size_t i = 0; i < n; i++) sum += t[i];
-        for (size_t i = 0; i < n; i++) sq += (t[i] - sum / (double)n) * (t[i] - sum / (double)n);
-        r->test_var = sq / (double)n;
-    }
-    free(t);
+    double test_mean, test_sd;
+    if (r->test && nncl_dataset_target_stats(r->test, &test_mean, &test_sd) == NNCL_OK) r->test_var = test_sd * test_sd;
 }
 
 /* Under MPI: where the steps' time went, per step (rank 0's view). */

@@ -337,6 +337,19 @@ nncl_status nncl_dataset_stats(const nncl_dataset *ds, float *mean, float *stdde
     return NNCL_OK;
 }
 
+nncl_status nncl_dataset_target_stats(const nncl_dataset *ds, double *mean, double *stddev)
+{
+    if (!ds || !mean || !stddev)
+        return nncl__fail(ds ? ds->ctx : NULL, NNCL_ERR_INVALID_ARG, "nncl_dataset_target_stats: NULL argument");
+    if (!ds->targets) return nncl__fail(ds->ctx, NNCL_ERR_INVALID_ARG, "the data set has no targets");
+    double sum = 0, sq = 0, rows = (double)ds->host.rows;
+    for (size_t i = 0; i < ds->host.rows; i++) sum += ds->targets[i];
+    *mean = sum / rows;
+    for (size_t i = 0; i < ds->host.rows; i++) sq += (ds->targets[i] - *mean) * (ds->targets[i] - *mean);
+    *stddev = sqrt(sq / rows);
+    return NNCL_OK;
+}
+
 nncl_status nncl_dataset_targets(const nncl_dataset *ds, float *dst, size_t count)
 {
     if (!ds || !dst)

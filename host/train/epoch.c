@@ -408,13 +408,13 @@ nncl_status nncl_model_evaluate_metrics(nncl_model *m, const nncl_dataset *ds, n
             free(pred);
             return st;
         }
-        double sse = 0, sae = 0, sum = 0, sst = 0;
-        for (size_t i = 0; i < rows; i++) sum += ds->targets[i];
-        double mean = sum / (double)rows;
+        double sse = 0, sae = 0, mean, stddev;
+        nncl_dataset_target_stats(ds, &mean, &stddev); /* check_fit saw the targets */
         for (size_t i = 0; i < rows; i++) {
-            double e = (double)pred[i] - ds->targets[i], d = ds->targets[i] - mean;
-            sse += e * e, sae += fabs(e), sst += d * d;
+            double e = (double)pred[i] - ds->targets[i];
+            sse += e * e, sae += fabs(e);
         }
+        double sst = stddev * stddev * (double)rows;
         free(pred);
         r.rmse = (float)sqrt(sse / (double)rows);
         r.mae = (float)(sae / (double)rows);

@@ -69,16 +69,9 @@ static nncl_status standardize_targets(nncl_model *m, const nncl_dataset *train)
     nncl_model_spec spec = nncl_model_spec_defaults();
     nncl_model_get_spec(m, &spec);
     if (spec.loss != NNCL_LOSS_MSE || nncl_model_get_target_normalization(m, NULL, NULL, 0)) return NNCL_OK;
-    size_t rows = nncl_dataset_rows(train);
-    float *t = malloc(rows * sizeof *t);
-    if (!t) return nncl__fail(nncl__model_context(m), NNCL_ERR_OUT_OF_MEMORY, "standardisation: %zu targets", rows);
-    nncl_status st = nncl_dataset_targets(train, t, rows);
-    double sum = 0, sq = 0;
-    for (size_t i = 0; st == NNCL_OK && i < rows; i++) sum += t[i];
-    double mean = sum / (double)rows;
-    for (size_t i = 0; st == NNCL_OK && i < rows; i++) sq += (t[i] - mean) * (t[i] - mean);
-    free(t);
-    float mu = (float)mean, sd = (float)sqrt(sq / (double)rows);
+    double mean, stddev;
+    nncl_status st = nncl_dataset_target_stats(train, &mean, &stddev);
+    float mu = (float)mean, sd = (float)stddev;
     /* Data sets hold one target per row: one output (checked by train_epoch). */
     if (st == NNCL_OK && nncl_model_outputs(m) == 1) st = nncl_model_set_target_normalization(m, &mu, &sd, 1);
     return st;

@@ -514,6 +514,8 @@ NNCL_API nncl_status nncl_dataset_split(const nncl_dataset *ds, double fraction,
  * sees them, images scaled to [0, 1]), for standardisation; cols entries each. */
 NNCL_API nncl_status nncl_dataset_stats(const nncl_dataset *ds, float *mean, float *stddev,
                                         size_t cols);
+/* Mean and (population) standard deviation of the targets, in double. */
+NNCL_API nncl_status nncl_dataset_target_stats(const nncl_dataset *ds, double *mean, double *stddev);
 /* Copies the targets to the host: rows values (class indices as floats, or
  * regression targets; rows x outputs for multi-output CSVs is not supported). */
 NNCL_API nncl_status nncl_dataset_targets(const nncl_dataset *ds, float *dst, size_t count);
