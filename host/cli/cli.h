@@ -74,6 +74,10 @@ void cli_print_summary(FILE *out, const nncl_model *model);
  * with quotes, backslashes and control characters escaped (NULL: null). */
 void cli_json_number(double v);
 void cli_json_string(const char *s);
+/* One epoch's record as a JSON object (epoch 1-based; accuracies null for a
+ * regression): what `train --json` lists in "history" and `summary --json`
+ * gives as "last_epoch". */
+void cli_json_epoch(const nncl_epoch_record *r, int regression);
 
 /* Creates a context on `device` (NULL: NNCL_DEVICE or the default),
  * timing every kernel when profile is set. */

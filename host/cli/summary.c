@@ -82,27 +82,6 @@ static void print_record(const nncl_epoch_record *r, int regression)
     printf(", lr %.3g, %.2f s\n", (double)r->lr, r->seconds);
 }
 
-static void json_record(const nncl_epoch_record *r)
-{
-    printf("{\"epoch\": %llu, \"train_loss\": ", (unsigned long long)r->epoch + 1);
-    cli_json_number(r->train_loss);
-    printf(", \"train_accuracy\": ");
-    cli_json_number(r->train_accuracy);
-    printf(", \"valid_loss\": ");
-    cli_json_number(r->valid_loss);
-    printf(", \"valid_accuracy\": ");
-    cli_json_number(r->valid_accuracy);
-    printf(", \"test_loss\": ");
-    cli_json_number(r->test_loss);
-    printf(", \"test_accuracy\": ");
-    cli_json_number(r->test_accuracy);
-    printf(", \"lr\": ");
-    cli_json_number(r->lr);
-    printf(", \"seconds\": ");
-    cli_json_number(r->seconds);
-    printf("}");
-}
-
 /* Classes that can carry names: the outputs of softmax-ce, 2 for bce. */
 static size_t class_count(const nncl_model *model, nncl_loss loss)
 {
@@ -155,7 +134,7 @@ static void print_json(const nncl_model *model, const nncl_epoch_record *last, s
     cli_json_string(nncl_model_target_name(model));
     json_names("classes", model, nncl_model_class_name, class_count(model, spec.loss));
     printf(", \"epochs\": %zu, \"last_epoch\": ", epochs);
-    if (epochs) json_record(last);
+    if (epochs) cli_json_epoch(last, spec.loss == NNCL_LOSS_MSE);
     else printf("null");
     printf("}\n");
 }

@@ -718,17 +718,8 @@ static void print_json(const run_state *r, const nncl_fit_result *res, double se
     cli_json_string(dev.name);
     printf(", \"history\": [");
     for (size_t i = 0; h && i < n; i++) {
-        printf("%s{\"epoch\": %llu, \"train_loss\": ", i ? ", " : "", (unsigned long long)h[i].epoch + 1);
-        cli_json_number(h[i].train_loss);
-        const char *keys[5] = {"train_accuracy", "validation_loss", "validation_accuracy", "test_loss", "test_accuracy"};
-        const double values[5] = {reg ? NAN : h[i].train_accuracy, h[i].valid_loss, reg ? NAN : h[i].valid_accuracy,
-                                  h[i].test_loss, reg ? NAN : h[i].test_accuracy};
-        for (int k = 0; k < 5; k++) {
-            printf(", \"%s\": ", keys[k]);
-            cli_json_number(values[k]);
-        }
-        printf(", \"lr\": %.6g, \"seconds\": %.3f, \"best\": %s}", (double)h[i].lr, h[i].seconds,
-               h[i].best ? "true" : "false");
+        if (i) printf(", ");
+        cli_json_epoch(&h[i], reg);
     }
     printf("]}\n");
     free(h);
