@@ -357,6 +357,53 @@ START_TEST(resumed_epoch_reports_the_whole_epoch)
 }
 END_TEST
 
+typedef struct {
+    nncl_model *model;
+    const nncl_dataset *other;
+} evaluating;
+
+static int evaluate_other(const nncl_progress *p, void *user)
+{
+    evaluating *e = user;
+    (void)p;
+    float loss;
+    ck_assert_int_eq(nncl_model_evaluate_dataset(e->model, e->other, &loss, NULL, NULL, 0), NNCL_OK);
+    return 0;
+}
+
+/* A progress callback may evaluate another data set mid-epoch: the
+ * epoch goes on with its own batch buffers and row order, and trains to the
+ * same bits as without the callback. */
+START_TEST(evaluating_from_a_progress_callback_changes_nothing)
+{
+    nncl_context *ctx = nncl_test_context();
+    /* The other set is smaller than the training set's order (so an evaluation
+     * that reused the order's buffer would overwrite it in place) but larger
+     * than a batch (so the batch buffers grow). */
+    nncl_dataset *ds = blob_dataset(ctx, 3000, 23, 0), *big = blob_dataset(ctx, 200, 24, 0);
+    nncl_model *plain = classifier(ctx, 4, 3), *watched = classifier(ctx, 4, 3);
+    nncl_epoch_options eo = nncl_epoch_options_defaults();
+    eo.batch = 32;
+    eo.seed = 3;
+    float loss_plain, loss_watched;
+    ck_assert_int_eq(nncl_model_train_epoch(plain, ds, &eo, &loss_plain, NULL, NULL), NNCL_OK);
+    evaluating e = {watched, big};
+    eo.progress = evaluate_other;
+    eo.progress_every = 10;
+    eo.user = &e;
+    ck_assert_int_eq(nncl_model_train_epoch(watched, ds, &eo, &loss_watched, NULL, NULL), NNCL_OK);
+    ck_assert_float_eq(loss_watched, loss_plain);
+    size_t n = nncl_model_param_count(plain);
+    float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    ck_assert_int_eq(nncl_model_get_params(plain, a, n), NNCL_OK);
+    ck_assert_int_eq(nncl_model_get_params(watched, b, n), NNCL_OK);
+    ck_assert_int_eq(memcmp(a, b, n * sizeof *a), 0);
+    free(a), free(b);
+    nncl_model_destroy(plain), nncl_model_destroy(watched);
+    nncl_dataset_destroy(ds), nncl_dataset_destroy(big);
+}
+END_TEST
+
 START_TEST(misuse_is_named)
 {
     nncl_context *ctx = nncl_test_context();
@@ -485,7 +532,8 @@ static void device_cases(Suite *s)
     NNCL_TEST_CASE(s, "device", 600, from_arrays_copies_and_checks, defaults_learn_unscaled_tabular_data,
                    early_stopping_keeps_the_best_epoch, cancellation_reports_where_it_stopped,
                    regression_from_arrays, names_and_history_are_saved, regression_targets_are_standardised,
-                   resumed_epoch_reports_the_whole_epoch, misuse_is_named);
+                   resumed_epoch_reports_the_whole_epoch, evaluating_from_a_progress_callback_changes_nothing,
+                   misuse_is_named);
 }
 
 int main(int argc, char **argv) { return nncl_test_run("fit", NULL, device_cases, argc, argv); }

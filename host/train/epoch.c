@@ -26,6 +26,11 @@ static double now_seconds(void)
 typedef struct {
     cl_mem batch_x, batch_y, idx;
     size_t batch_cap, idx_cap;
+    /* Rows 0 .. eval_cap-1 in order, for evaluation and prediction: their own
+     * buffer, so that an evaluation (from a progress callback, say) never
+     * overwrites the epoch's order in idx; uploaded once, grown on demand. */
+    cl_mem eval_idx;
+    size_t eval_cap;
     float *stage;
     size_t stage_cap;
 } loader;
@@ -37,6 +42,7 @@ static void loader_free(void *state)
     if (L->batch_x) clReleaseMemObject(L->batch_x);
     if (L->batch_y) clReleaseMemObject(L->batch_y);
     if (L->idx) clReleaseMemObject(L->idx);
+    if (L->eval_idx) clReleaseMemObject(L->eval_idx);
     free(L->stage);
     free(L);
 }
@@ -118,15 +124,29 @@ static nncl_status reserve_batch(nncl_model *m, loader *L, size_t rows, size_t n
     return nncl__model_reserve(m, rows);
 }
 
-/* Uploads a row order as int32 into L->idx (once per epoch). */
-static nncl_status upload_order(nncl_context *ctx, loader *L, const size_t *order, size_t n)
+/* Uploads a row order (NULL: 0 .. n-1) as int32 into mem. */
+static nncl_status upload_order(nncl_context *ctx, cl_mem mem, const size_t *order, size_t n)
 {
     cl_int *host = malloc(n * sizeof *host);
     if (!host) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "index buffer: %zu rows", n);
     for (size_t i = 0; i < n; i++) host[i] = (cl_int)(order ? order[i] : i);
-    cl_int err = clEnqueueWriteBuffer(ctx->queue, L->idx, CL_TRUE, 0, n * sizeof *host, host, 0, NULL, NULL);
+    cl_int err = clEnqueueWriteBuffer(ctx->queue, mem, CL_TRUE, 0, n * sizeof *host, host, 0, NULL, NULL);
     free(host);
     if (err != CL_SUCCESS) return nncl__cl_fail(ctx, err, "uploading the row order");
+    return NNCL_OK;
+}
+
+/* L->eval_idx holds rows 0 .. n-1 at least. */
+static nncl_status reserve_eval_order(nncl_context *ctx, loader *L, size_t n)
+{
+    if (n <= L->eval_cap) return NNCL_OK;
+    if (L->eval_idx) clReleaseMemObject(L->eval_idx);
+    L->eval_cap = 0;
+    cl_int err;
+    L->eval_idx = clCreateBuffer(ctx->cl, CL_MEM_READ_ONLY, n * sizeof(cl_int), NULL, &err);
+    if (err != CL_SUCCESS) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "index buffer of %zu rows", n);
+    NNCL__TRY(upload_order(ctx, L->eval_idx, NULL, n));
+    L->eval_cap = n;
     return NNCL_OK;
 }
 
@@ -170,7 +190,7 @@ static nncl_status gather(nncl_model *m, loader *L, const nncl_dataset *ds, cons
     }
     nncl__gather_source src = {ds->features, ds->host.u8 != NULL, cols, ds->scale, ds->targets_dev,
                                has_norm ? norm.mean_dev : NULL, has_norm ? norm.inv_std_dev : NULL};
-    return nncl__gather(ctx, &src, L->idx, start, rows, L->batch_x, L->batch_y);
+    return nncl__gather(ctx, &src, order ? L->idx : L->eval_idx, start, rows, L->batch_x, L->batch_y);
 }
 
 /* The batches of an epoch done when a bad batch was reported (by a sync):
@@ -206,7 +226,7 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
     size_t *order = malloc(rows * sizeof *order);
     if (!order) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "row order: %zu rows", rows);
     nncl__shuffle(order, rows, opt->seed, opt->epoch + 1);
-    nncl_status st = ds->streamed ? NNCL_OK : upload_order(ctx, L, order, rows);
+    nncl_status st = ds->streamed ? NNCL_OK : upload_order(ctx, L->idx, order, rows);
 
     /* The epoch's metrics start from zero; a resumed epoch (start_batch > 0)
      * keeps the sums its checkpoint restored, so its figures cover it all. */
@@ -216,10 +236,12 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
     int stopped = 0;
     size_t b = opt->start_batch;
     uint64_t step0 = nncl_model_step(m);
-    nncl__view x = {L->batch_x, 0, (cl_uint)nncl_model_inputs(m)}, y = {L->batch_y, 0, 1};
     int rank, ranks = nncl__model_ranks(m, &rank);
     for (; st == NNCL_OK && b < n_batches && !stopped; b++) {
         size_t start = b * batch, n = rows - start < batch ? rows - start : batch;
+        /* Read every batch: a progress callback may have evaluated a data set
+         * and so grown (reallocated) the batch buffers. */
+        nncl__view x = {L->batch_x, 0, (cl_uint)nncl_model_inputs(m)}, y = {L->batch_y, 0, 1};
         /* No NaN check here: data-set features are finite by construction
          * (bytes, or floats checked when the file was read) and so are the
          * scale and the normalisation (checked when set). */
@@ -277,8 +299,8 @@ static nncl_status forward_range(nncl_model *m, const nncl_dataset *ds, size_t f
     if (chunk == 0) return NNCL_OK;
     loader *L;
     NNCL__TRY(get_loader(m, &L));
-    NNCL__TRY(reserve_batch(m, L, chunk, rows));
-    if (!ds->streamed) NNCL__TRY(upload_order(nncl__model_context(m), L, NULL, rows));
+    NNCL__TRY(reserve_batch(m, L, chunk, 0));
+    if (!ds->streamed) NNCL__TRY(reserve_eval_order(nncl__model_context(m), L, rows));
     nncl__view x = {L->batch_x, 0, (cl_uint)nncl_model_inputs(m)}, y = {L->batch_y, 0, 1};
     for (size_t start = first; start < end; start += chunk) {
         size_t n = end - start < chunk ? end - start : chunk;
