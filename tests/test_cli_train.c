@@ -187,11 +187,46 @@ START_TEST(interrupt_keeps_the_curves_and_resume_continues_them)
 }
 END_TEST
 
+/* A resumed run holds out the same validation rows as the run it continues
+ * (the checkpoint's seed, not --seed's default): the epochs after the resume
+ * are those of a run never stopped. */
+START_TEST(resume_keeps_the_validation_split)
+{
+    const char *labels[2] = {"0", "1"};
+    const char *data = blobs_csv("split.csv", 200, 8, labels);
+    const char *dir = nncl_test_tmpdir();
+    char args[2048], path[1024];
+    snprintf(args, sizeof args, "--data %s --seed 7 --validation-split 0.25 --schedule constant --early-stop 0 "
+             "--epochs 4 --history %s/whole.csv", data, dir);
+    free(train(args, 0));
+    snprintf(args, sizeof args, "--data %s --seed 7 --validation-split 0.25 --schedule constant --early-stop 0 "
+             "--epochs 2 --checkpoint %s/half.safetensors", data, dir);
+    free(train(args, 0));
+    snprintf(args, sizeof args, "--data %s --validation-split 0.25 --early-stop 0 --epochs 4 --resume "
+             "%s/half.safetensors --history %s/resumed.csv", data, dir, dir);
+    free(train(args, 0));
+    snprintf(path, sizeof path, "%s/whole.csv", dir);
+    char *whole = nncl_test_slurp(path);
+    snprintf(path, sizeof path, "%s/resumed.csv", dir);
+    char *resumed = nncl_test_slurp(path);
+    /* Epochs 3 and 4: the same losses (the last three columns are times). */
+    for (const char *epoch = "\n3,"; epoch; epoch = strcmp(epoch, "\n3,") ? NULL : "\n4,") {
+        const char *a = strstr(whole, epoch), *b = strstr(resumed, epoch);
+        ck_assert_msg(a && b, "epoch %s missing:\n%s\n%s", epoch + 1, whole, resumed);
+        size_t n = 0; /* up to and including test_accuracy: seven cells */
+        for (int commas = 0; a[n + 1] && commas < 7; n++) commas += a[n + 1] == ',';
+        ck_assert_msg(strncmp(a, b, n) == 0, "epoch %s differs:\n%.*s\n%.*s", epoch + 1, (int)n, a, (int)n, b);
+    }
+    free(whole);
+    free(resumed);
+}
+END_TEST
+
 static void device_cases(Suite *s)
 {
     NNCL_TEST_CASE(s, "device", 300, csv_by_content_and_no_fake_test_set, regression_targets_train_a_regressor,
                    defaults_learn_unscaled_columns, history_json_and_quiet,
-                   interrupt_keeps_the_curves_and_resume_continues_them);
+                   interrupt_keeps_the_curves_and_resume_continues_them, resume_keeps_the_validation_split);
 }
 
 int main(int argc, char **argv) { return nncl_test_run("cli_train", NULL, device_cases, argc, argv); }

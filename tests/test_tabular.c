@@ -83,6 +83,11 @@ START_TEST(auto_decides_classes_or_values)
     o.regression = 1;
     ASSERT_FAILS(ctx, nncl_dataset_open(ctx, write_file("names2.csv", "x,y\n1,a\n"), NULL, &o, &ds),
                  NNCL_ERR_FORMAT, "not a number");
+    /* A bad feature cell is named as such, not blamed on the class names. */
+    o.regression = NNCL_CSV_AUTO;
+    ASSERT_FAILS(ctx, nncl_dataset_open(ctx, write_file("badcell.csv", "a,b,species\n1,2,setosa\n3,4,virginica\n5,x,setosa\n"),
+                                        NULL, &o, &ds),
+                 NNCL_ERR_FORMAT, "badcell.csv:4:2:");
     o.regression = 7;
     ASSERT_FAILS(ctx, nncl_dataset_open(ctx, write_file("ok.csv", "x,y\n1,0\n"), NULL, &o, &ds),
                  NNCL_ERR_INVALID_ARG, "regression 7");

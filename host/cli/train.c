@@ -370,7 +370,9 @@ static int load_data(run_state *r)
     if (rc) return rc;
     if (o->validation_split > 0) {
         nncl_dataset *all = r->train;
-        nncl_status st = nncl_dataset_split(all, o->validation_split, o->seed, &r->train, &r->valid);
+        /* The run's seed: a resumed run's is its checkpoint's, so it holds out the same rows. */
+        uint64_t seed = o->resume ? r->pos.seed : o->seed;
+        nncl_status st = nncl_dataset_split(all, o->validation_split, seed, &r->train, &r->valid);
         nncl_dataset_destroy(all);
         if (st) return cli_fail(r->ctx, st, "splitting off validation data");
     }

@@ -210,9 +210,12 @@ nncl_status nncl_dataset_load_csv(nncl_context *ctx, const char *path,
     memset(&h, 0, sizeof h);
     nncl__errbuf err;
     nncl_status st = nncl__csv_read(&err, path, &opt, &h);
-    if (st == NNCL_ERR_FORMAT && mode == NNCL_CSV_AUTO) { /* fractions or negative labels: values */
+    if (st == NNCL_ERR_FORMAT && mode == NNCL_CSV_AUTO) {
+        /* Fractions or negative labels read as values; when that fails too,
+         * the first read's error (a bad feature, a missing cell) is the one. */
+        nncl__errbuf values_err;
         opt.classify = 0;
-        st = nncl__csv_read(&err, path, &opt, &h);
+        if (nncl__csv_read(&values_err, path, &opt, &h) == NNCL_OK) st = NNCL_OK;
     } else if (st == NNCL_OK && mode == NNCL_CSV_AUTO && looks_like_values(&h)) {
         st = labels_to_targets(&h);
         if (st != NNCL_OK) snprintf(err.text, sizeof err.text, "%s: out of memory", path);
