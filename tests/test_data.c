@@ -353,6 +353,8 @@ START_TEST(data_and_model_must_agree)
     nncl_model *ok = small_model(ctx, 1);
     eo.batch = 0;
     ASSERT_FAILS(ctx, nncl_model_train_epoch(ok, train, &eo, NULL, NULL, NULL), NNCL_ERR_INVALID_ARG, "batch");
+    /* Options NULL are the defaults (batch 32), not an error. */
+    ck_assert_int_eq(nncl_model_train_epoch(ok, train, NULL, NULL, NULL, NULL), NNCL_OK);
     nncl_model_destroy(ok);
     nncl_dataset *ds = NULL, *a = NULL, *b = NULL;
     ASSERT_FAILS(ctx, nncl_dataset_open(ctx, "/nonexistent-folder/x.csv", NULL, NULL, &ds), NNCL_ERR_IO,

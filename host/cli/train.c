@@ -80,12 +80,17 @@ static const char usage[] =
 #define MAX_BATCH (1u << 24)
 #define MAX_EPOCHS 1000000
 #define MAX_WIDTH (1u << 24)
+/* Batches between progress calls: with a bar on a terminal, and without
+ * (then only Ctrl-C is checked, and a step's pipeline drains less often). */
+#define PROGRESS_EVERY_SHOWN 10
+#define PROGRESS_EVERY_UNSHOWN 100
 /* Epoch lines and the progress bar: at least this many columns. */
 #define MIN_COLUMNS 40
 
 typedef struct {
     const char *data, *test_data, *label_column, *layers, *save, *checkpoint, *resume, *plot, *history,
-        *device, *missing;
+        *device;
+    nncl_missing missing;
     const char *activation, *loss, *optimizer, *schedule;
     float validation_split, lr, momentum, weight_decay;
     size_t batch, epochs, step_epochs, patience;
@@ -165,7 +170,7 @@ static int parse(int argc, char **argv, train_options *o)
         else if (cli_opt(&a, "--test-data")) o->test_data = a.value;
         else if (cli_opt(&a, "--validation-split")) cli_parse_float(&a, "--validation-split", &o->validation_split);
         else if (cli_opt(&a, "--label-column")) o->label_column = a.value;
-        else if (cli_opt(&a, "--missing")) o->missing = a.value;
+        else if (cli_opt(&a, "--missing")) cli_parse_missing(&a, &o->missing);
         else if (cli_flag(&a, "--standardize")) o->standardize = 1, o->model_set = 1;
         else if (cli_flag(&a, "--no-standardize")) o->standardize = 0, o->model_set = 1;
         else if (cli_opt(&a, "--layers")) o->layers = a.value, o->model_set = 1;
@@ -210,8 +215,6 @@ static int parse(int argc, char **argv, train_options *o)
         return cli_usage_error("train", "--step-epochs must be at least 1");
     if (strcmp(o->schedule, "constant") && strcmp(o->schedule, "step") && strcmp(o->schedule, "cosine"))
         return cli_usage_error("train", "unknown --schedule \"%s\" (constant, step, cosine)", o->schedule);
-    if (o->missing && strcmp(o->missing, "error") && strcmp(o->missing, "drop") && strcmp(o->missing, "mean"))
-        return cli_usage_error("train", "unknown --missing \"%s\" (error, drop, mean)", o->missing);
     /* Names are checked before any data is read; the library's message lists the choices. */
     nncl_activation act = NNCL_ACT_IDENTITY;
     nncl_optimizer_kind kind;
@@ -298,9 +301,7 @@ static nncl_csv_options csv_options(const train_options *o, int loss_known, nncl
     nncl_csv_options csv = nncl_csv_options_defaults();
     csv.label_column = o->label_column;
     csv.regression = !loss_known ? NNCL_CSV_AUTO : loss != NNCL_LOSS_SOFTMAX_CE;
-    csv.missing = !o->missing || !strcmp(o->missing, "error") ? NNCL_MISSING_ERROR
-                  : !strcmp(o->missing, "drop")               ? NNCL_MISSING_DROP
-                                                              : NNCL_MISSING_MEAN;
+    csv.missing = o->missing;
     size_t inputs = model ? nncl_model_inputs(model) : 0;
     if (model && nncl_model_feature_name(model, 0)) {
         for (size_t i = 0; i < inputs; i++) names[i] = nncl_model_feature_name(model, i);
@@ -318,7 +319,7 @@ static int open_data(run_state *r, const char *name, const char *part, const nnc
     size_t dropped = nncl_dataset_dropped_rows(*out);
     if (dropped && !r->o->quiet)
         fprintf(stderr, "nncl train: %s: %zu rows with missing values left out (--missing %s)\n", name, dropped,
-                r->o->missing);
+                r->o->missing == NNCL_MISSING_DROP ? "drop" : "mean");
     return 0;
 }
 
@@ -686,8 +687,10 @@ static void print_json(const run_state *r, const nncl_fit_result *res, double se
 {
     nncl_metrics test = {.loss = NAN, .accuracy = NAN, .rmse = NAN, .mae = NAN, .r2 = NAN};
     nncl_metrics valid = test, train = test;
-    if (r->test) nncl_model_evaluate_metrics(r->model, r->test, &test);
-    if (r->valid) nncl_model_evaluate_metrics(r->model, r->valid, &valid);
+    if (r->test && nncl_model_evaluate_metrics(r->model, r->test, &test) != NNCL_OK)
+        fprintf(stderr, "nncl train: evaluating the test data for --json: %s\n", nncl_last_error(r->ctx));
+    if (r->valid && nncl_model_evaluate_metrics(r->model, r->valid, &valid) != NNCL_OK)
+        fprintf(stderr, "nncl train: evaluating the validation data for --json: %s\n", nncl_last_error(r->ctx));
     size_t n;
     nncl_epoch_record *h = history(r, &n);
     for (size_t i = 0; h && i < n; i++) /* the training figures of the epoch whose weights were kept */
@@ -806,7 +809,9 @@ static int run_fit(run_state *r, double t_start)
     fo.start_batch = r->pos.batch;
     fo.on_epoch = on_epoch;
     fo.progress = on_progress;
-    fo.progress_every = 10;
+    /* Each call reads the running loss (the queue drains): often for a bar
+     * someone watches, rarely when it only checks for Ctrl-C. */
+    fo.progress_every = r->tty && !o->quiet ? PROGRESS_EVERY_SHOWN : PROGRESS_EVERY_UNSHOWN;
     fo.user = r;
     /* Standardised now rather than by the fit, so that the summary shows it
      * and a regression's losses can be given in the targets' units. */
@@ -833,6 +838,8 @@ static int run_fit(run_state *r, double t_start)
     if (st == NNCL_ERR_NUMERIC) return r->world->rank == 0 ? keep_last_good(r, &res) : 1; /* rank 0 writes */
     if (st) {
         write_curves(r);
+        if (st == NNCL_ERR_COMM && *dist_last_error()) /* what the communicator itself said */
+            fprintf(stderr, "nncl train: the communicator: %s\n", dist_last_error());
         return cli_fail(r->ctx, st, "training");
     }
     int rc = 0;

@@ -145,11 +145,10 @@ static nncl_status allreduce(nncl_model *m, float *data, size_t count)
     cm->stats.allreduce_seconds += now_seconds() - t0;
     cm->stats.allreduces++;
     cm->stats.bytes += (double)count * sizeof(float);
-    if (st != NNCL_OK) {
-        const char *detail = nncl_last_error(m->ctx);
-        return nncl__fail(m->ctx, st == NNCL_ERR_COMM ? st : NNCL_ERR_COMM, "allreduce of %zu floats on rank %d of %d failed%s%s",
-                          count, cm->c.rank, cm->c.ranks, *detail ? ": " : "", detail);
-    }
+    if (st != NNCL_OK) /* the callback's own detail is its to report (its context is not ours) */
+        return nncl__fail(m->ctx, NNCL_ERR_COMM, "allreduce of %zu floats on rank %d of %d failed: the communicator "
+                          "returned %s",
+                          count, cm->c.rank, cm->c.ranks, nncl_status_string(st));
     return NNCL_OK;
 }
 
@@ -239,6 +238,13 @@ void nncl__comm_step_begin(nncl_model *m)
     release_events(m->comm); /* of a step that failed midway */
     m->comm->step_start = now_seconds();
     m->comm->in_step = 1;
+}
+
+void nncl__comm_step_abort(nncl_model *m)
+{
+    if (m->ctx->queue) clFinish(m->ctx->queue); /* the queued copies into the staging area end first */
+    release_events(m->comm);
+    m->comm->in_step = 0;
 }
 
 nncl_status nncl__comm_reduce_gradients(nncl_model *m, size_t rows, size_t global_rows)

@@ -335,23 +335,23 @@ nncl_status nncl_model_set_normalization(nncl_model *m, const float *mean, const
         if (!isfinite(mean[i]) || !isfinite(stddev[i]) || stddev[i] < 0)
             return nncl__fail(ctx, NNCL_ERR_NUMERIC, "normalization column %zu: mean %g, stddev %g",
                               i, (double)mean[i], (double)stddev[i]);
-    if (!m->norm_mean) {
-        m->norm_mean = malloc(count * sizeof(float));
-        m->norm_std = malloc(count * sizeof(float));
-        cl_int e1, e2;
-        m->norm_mean_dev = clCreateBuffer(ctx->cl, CL_MEM_READ_ONLY, count * sizeof(float), NULL, &e1);
-        m->norm_inv_std_dev = clCreateBuffer(ctx->cl, CL_MEM_READ_ONLY, count * sizeof(float), NULL, &e2);
-        if (!m->norm_mean || !m->norm_std || e1 != CL_SUCCESS || e2 != CL_SUCCESS)
-            return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "normalization: %zu columns", count);
-    }
+    /* Each piece made once; after a failed attempt the next call makes what is missing. */
+    cl_int err = CL_SUCCESS;
+    if (!m->norm_mean) m->norm_mean = malloc(count * sizeof(float));
+    if (!m->norm_std) m->norm_std = malloc(count * sizeof(float));
+    if (!m->norm_mean_dev)
+        m->norm_mean_dev = clCreateBuffer(ctx->cl, CL_MEM_READ_ONLY, count * sizeof(float), NULL, &err);
+    if (!m->norm_inv_std_dev)
+        m->norm_inv_std_dev = clCreateBuffer(ctx->cl, CL_MEM_READ_ONLY, count * sizeof(float), NULL, &err);
+    if (!m->norm_mean || !m->norm_std || !m->norm_mean_dev || !m->norm_inv_std_dev)
+        return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "normalization: %zu columns", count);
     float *inv = malloc(count * sizeof(float));
     if (!inv) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "normalization: %zu columns", count);
     for (size_t i = 0; i < count; i++)
         inv[i] = stddev[i] > NNCL__NORM_MIN_STD ? 1.0f / stddev[i] : 1.0f; /* constant columns: centre only */
     memcpy(m->norm_mean, mean, count * sizeof(float));
     memcpy(m->norm_std, stddev, count * sizeof(float));
-    cl_int err = clEnqueueWriteBuffer(ctx->queue, m->norm_mean_dev, CL_TRUE, 0, count * sizeof(float),
-                                      mean, 0, NULL, NULL);
+    err = clEnqueueWriteBuffer(ctx->queue, m->norm_mean_dev, CL_TRUE, 0, count * sizeof(float), mean, 0, NULL, NULL);
     if (err == CL_SUCCESS)
         err = clEnqueueWriteBuffer(ctx->queue, m->norm_inv_std_dev, CL_TRUE, 0,
                                    count * sizeof(float), inv, 0, NULL, NULL);
@@ -415,15 +415,15 @@ nncl_status nncl_model_set_target_normalization(nncl_model *m, const float *mean
     size_t floats = 2 * o * o + 2 * o;
     float *affine = calloc(floats, sizeof *affine);
     if (!affine) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "%s: %zu outputs", fn, o);
-    if (!m->target_mean) {
-        m->target_mean = malloc(o * sizeof(float));
-        m->target_std = malloc(o * sizeof(float));
-        cl_int err = CL_SUCCESS;
-        m->target_affine = clCreateBuffer(ctx->cl, CL_MEM_READ_ONLY, floats * sizeof(float), NULL, &err);
-        if (!m->target_mean || !m->target_std || err != CL_SUCCESS) {
-            free(affine);
-            return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "%s: %zu outputs", fn, o);
-        }
+    /* Each piece made once; after a failed attempt the next call makes what is missing. */
+    cl_int made = CL_SUCCESS;
+    if (!m->target_mean) m->target_mean = malloc(o * sizeof(float));
+    if (!m->target_std) m->target_std = malloc(o * sizeof(float));
+    if (!m->target_affine)
+        m->target_affine = clCreateBuffer(ctx->cl, CL_MEM_READ_ONLY, floats * sizeof(float), NULL, &made);
+    if (!m->target_mean || !m->target_std || !m->target_affine) {
+        free(affine);
+        return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "%s: %zu outputs", fn, o);
     }
     float *inv = affine, *shift = affine + o * o, *scale = shift + o, *offset = scale + o * o;
     for (size_t i = 0; i < o; i++) {

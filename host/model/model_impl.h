@@ -94,6 +94,8 @@ nncl_status nncl__optim_update(nncl_model *m);
  * (weighted by rows / global_rows: the loss kernel took the mean over this
  * rank's rows) and queues the sums back into m->grads. rows may be 0. */
 void nncl__comm_step_begin(nncl_model *m);
+/* Ends a step that failed before its reduction: releases its buckets. */
+void nncl__comm_step_abort(nncl_model *m);
 nncl_status nncl__comm_layer_done(nncl_model *m, size_t l);
 nncl_status nncl__comm_reduce_gradients(nncl_model *m, size_t rows, size_t global_rows);
 /* Frees the communicator state. */

@@ -379,7 +379,7 @@ static nncl_status validate(nncl_context *ctx, const char *path, const nncl__st_
                           path, format ? format : "(missing)", FORMAT);
     uint64_t inputs;
     NNCL__TRY(parse_u64(ctx, path, "inputs", nncl__st_meta_get(f, "inputs"), UINT64_MAX, &inputs));
-    if (inputs == 0 || inputs > (1u << 30)) return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: inputs %" PRIu64 " out of range", path, inputs);
+    if (inputs == 0 || inputs >= NNCL__WIDTH_LIMIT) return nncl__fail(ctx, NNCL_ERR_FORMAT, "%s: inputs %" PRIu64 " out of range", path, inputs);
     spec->inputs = (size_t)inputs;
     NNCL__TRY(parse_layers(ctx, path, nncl__st_meta_get(f, "layers"), layers, &spec->n_layers));
     spec->layers = layers;

@@ -149,7 +149,11 @@ nncl_status nncl__model_step_slice(nncl_model *m, nncl__view X, nncl__view Y, si
 {
     if (!m->comm) return nncl__model_step(m, X, Y, rows, check_input);
     nncl__comm_step_begin(m);
-    if (rows) NNCL__TRY(forward_backward(m, X, Y, rows, NNCL_METRIC_TRAIN, check_input));
+    nncl_status st = rows ? forward_backward(m, X, Y, rows, NNCL_METRIC_TRAIN, check_input) : NNCL_OK;
+    if (st != NNCL_OK) {
+        nncl__comm_step_abort(m); /* no bucket stays open for a later compute_gradients */
+        return st;
+    }
     NNCL__TRY(nncl__comm_reduce_gradients(m, rows, global_rows));
     NNCL__TRY(nncl__optim_update(m));
     m->train_rows += (double)global_rows;

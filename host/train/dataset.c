@@ -397,8 +397,10 @@ nncl_status nncl_dataset_split(const nncl_dataset *ds, double fraction, uint64_t
     if (!ds || !train || !valid)
         return nncl__fail(ds ? ds->ctx : NULL, NNCL_ERR_INVALID_ARG, "nncl_dataset_split: NULL argument");
     *train = *valid = NULL;
-    size_t rows = ds->host.rows, n_valid = (size_t)(fraction * (double)rows + 0.5);
-    if (!(fraction > 0 && fraction < 1) || n_valid == 0 || n_valid >= rows)
+    size_t rows = ds->host.rows;
+    /* fraction is checked before it is converted (NaN or < 0 would be undefined). */
+    size_t n_valid = fraction > 0 && fraction < 1 ? (size_t)(fraction * (double)rows + 0.5) : 0;
+    if (n_valid == 0 || n_valid >= rows)
         return nncl__fail(ds->ctx, NNCL_ERR_INVALID_ARG,
                           "validation split %g of %zu rows leaves an empty part; use a fraction "
                           "in (0, 1)",

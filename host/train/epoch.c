@@ -211,7 +211,7 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
     nncl_epoch_options read = nncl_epoch_options_defaults();
     NNCL__OPTIONS_READ(&read, caller_opt);
     const nncl_epoch_options *opt = &read;
-    if (!caller_opt || opt->batch == 0)
+    if (opt->batch == 0) /* options NULL: the defaults */
         return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_model_train_epoch: batch size must be > 0");
     size_t rows = ds->host.rows, batch = opt->batch < rows ? opt->batch : rows;
     size_t n_batches = (rows + batch - 1) / batch;

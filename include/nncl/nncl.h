@@ -570,8 +570,9 @@ typedef struct nncl_epoch_options {
 /* batch 32, seed 0, epoch 0, from the first batch, no progress callback. */
 NNCL_API nncl_epoch_options nncl_epoch_options_defaults(void);
 
-/* One epoch over ds: shuffle, gather each batch on the device, train.
- * loss/accuracy (NULL allowed) get the means over the batches trained. When
+/* One epoch over ds: shuffle, gather each batch on the device, train
+ * (options NULL: nncl_epoch_options_defaults()). loss/accuracy (NULL
+ * allowed) get the means over the batches trained. When
  * progress asks to stop, returns NNCL_ERR_INTERRUPTED after the last whole
  * step; *batches_done (NULL allowed) says how many batches of the epoch are
  * done, for nncl_model_save_checkpoint. */
