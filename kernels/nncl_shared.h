@@ -43,7 +43,7 @@
  * because the kernels move that work as float8 vectors. */
 #define NNCL_PACK_ROWS 8       /* pack_b: rows k of one panel (kernels/gemm.cl) */
 #define NNCL_TRANSPOSE_BLOCK 8 /* transpose: side of the square block */
-#define NNCL_OPTIM_PER_ITEM 8  /* optim_update: parameters (kernels/optim.cl) */
+#define NNCL_OPTIM_PER_ITEM 16  /* optim_update: parameters (kernels/optim.cl) */
 
 /* The device status word, an int buffer of NNCL_STATUS_WORDS entries that
  * kernels set when they find bad data and the host reads when it next reads

@@ -10,7 +10,7 @@
  * never corrupts the weights (status NULL: no check); the first launch that
  * skips records step_tag in the status word (NNCL_STATUS_STEP). */
 
-/* The update of one parameter (T float) or eight (T float8) at index i,
+/* The update of one parameter (T float) or sixteen (T float16) at index i,
  * written once and generated for both types, as OpenCL C 1.2 has no
  * overloading. inv_bc1 = 1/(1-β1^t), inv_sqrt_bc2 = 1/sqrt(1-β2^t); m is
  * touched only by the rules that keep a first moment, v only by Adam and
@@ -44,13 +44,14 @@
     }
 #define LOAD1(p, i) (p)[i]
 #define STORE1(x, p, i) ((p)[i] = (x))
-#define LOAD8(p, i) vload8(0, (p) + (i))
-#define STORE8(x, p, i) vstore8((x), 0, (p) + (i))
+#define LOAD16(p, i) vload16(0, (p) + (i))
+#define STORE16(x, p, i) vstore16((x), 0, (p) + (i))
 DEFINE_OPTIM_UPDATE(optim_update_f, float, LOAD1, STORE1)
-DEFINE_OPTIM_UPDATE(optim_update_v8, float8, LOAD8, STORE8)
+DEFINE_OPTIM_UPDATE(optim_update_v16, float16, LOAD16, STORE16)
 
-/* Each work-item updates NNCL_OPTIM_PER_ITEM (8) consecutive parameters as
- * one float8; the last, short group one parameter at a time. */
+/* Each work-item updates NNCL_OPTIM_PER_ITEM (16) consecutive parameters as
+ * one float16 (one AVX-512 register; measured faster than float8 on PoCL,
+ * docs/PERFORMANCE.md); the last, short group one parameter at a time. */
 WG_1D __kernel void optim_update(__global float *w, uint w_off, __global const float *g, uint g_off,
                                  __global float *m, uint m_off, __global float *v, uint v_off,
                                  uint n, int kind,
@@ -72,7 +73,7 @@ WG_1D __kernel void optim_update(__global float *w, uint w_off, __global const f
     m += m_off;
     v += v_off;
     if (i0 + NNCL_OPTIM_PER_ITEM <= n) {
-        optim_update_v8(w, g, m, v, i0, kind, lr, momentum, beta1, beta2, eps, weight_decay, inv_bc1,
+        optim_update_v16(w, g, m, v, i0, kind, lr, momentum, beta1, beta2, eps, weight_decay, inv_bc1,
                         inv_sqrt_bc2);
     } else {
         for (uint i = i0; i < n; i++)
