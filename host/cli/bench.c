@@ -264,23 +264,58 @@ static double sweep_score(nncl_context *ctx, double min_seconds)
     return total;
 }
 
-/* Times ctx's GEMMs with the parameters `params` (NNCL_GEMM_PARAMS syntax)
- * over `base`; keeps them in `best` when faster than best_score. */
-static int try_params(const char *device, const char *base, const char *params, double min_seconds, FILE *out,
-                      char *best, size_t best_size, double *best_score)
+/* Rounds of one tuning stage: every candidate is timed once per round, in
+ * turn, and scores its best round, so that a machine whose speed drifts (a
+ * shared VM) drifts under every candidate alike. */
+#define TUNE_ROUNDS 3
+#define TUNE_MAX_CANDIDATES 16
+/* Seconds of timing per candidate and shape (all rounds together): --tune,
+ * and --tune --quick or the first bench on a device. About 2 min and 40 s
+ * for the 16 candidates of a register-tiled device, compiling included. */
+#define TUNE_SECONDS 0.5
+#define TUNE_QUICK_SECONDS 0.1
+
+/* One stage of the sweep: a context per candidate (`base` with the
+ * candidate's parameters, NNCL_GEMM_PARAMS syntax), timed in interleaved
+ * rounds of round_seconds per shape; the fastest replaces `best` when it
+ * beats best_score. Candidates the device cannot run are reported and
+ * skipped. */
+static int tune_stage(const char *device, const char *base, const char *const *list, size_t n,
+                      double round_seconds, FILE *out, char *best, size_t best_size, double *best_score)
 {
-    char all[400];
-    if (snprintf(all, sizeof all, "%s %s", base, params) >= (int)sizeof all) return 1;
-    setenv("NNCL_GEMM_PARAMS", all, 1);
-    nncl_context *ctx = NULL;
-    if (cli_context(device, 0, &ctx)) return 1;
-    double score = strcmp(nncl_context_tiles_source(ctx), "NNCL_GEMM_PARAMS") ? INFINITY
-                                                                               : sweep_score(ctx, min_seconds);
-    fprintf(out, "  %-40s %8.2f ms for the MLP GEMMs\n", nncl_context_gemm_params(ctx), score * 1e3);
+    nncl_context *ctx[TUNE_MAX_CANDIDATES] = {0};
+    char all[TUNE_MAX_CANDIDATES][400];
+    double score[TUNE_MAX_CANDIDATES];
+    int rc = 0;
+    if (n > TUNE_MAX_CANDIDATES) n = TUNE_MAX_CANDIDATES;
+    for (size_t i = 0; i < n && !rc; i++) {
+        score[i] = INFINITY;
+        if (snprintf(all[i], sizeof all[i], "%s %s", base, list[i]) >= (int)sizeof all[i]) continue;
+        setenv("NNCL_GEMM_PARAMS", all[i], 1);
+        rc = cli_context(device, 0, &ctx[i]);
+        /* parameters the device cannot take fall back to the defaults: skip */
+        if (!rc && strcmp(nncl_context_tiles_source(ctx[i]), "NNCL_GEMM_PARAMS")) {
+            fprintf(out, "  %-40s skipped: %s\n", list[i], "not valid on this device");
+            nncl_context_destroy(ctx[i]);
+            ctx[i] = NULL;
+        }
+    }
+    unsetenv("NNCL_GEMM_PARAMS");
+    for (int round = 0; round < TUNE_ROUNDS && !rc; round++)
+        for (size_t i = 0; i < n; i++) {
+            if (!ctx[i]) continue;
+            double t = sweep_score(ctx[i], round_seconds);
+            if (t < score[i]) score[i] = t;
+        }
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (!ctx[i]) continue;
+        fprintf(out, "  %-40s %8.2f ms for the MLP GEMMs\n", nncl_context_gemm_params(ctx[i]), score[i] * 1e3);
+        if (score[i] < *best_score && snprintf(best, best_size, "%s", all[i]) < (int)best_size)
+            *best_score = score[i];
+    }
     fflush(out);
-    if (score < *best_score && snprintf(best, best_size, "%s", all) < (int)best_size) *best_score = score;
-    nncl_context_destroy(ctx);
-    return 0;
+    for (size_t i = 0; i < n; i++) nncl_context_destroy(ctx[i]);
+    return rc;
 }
 
 /* Sweeps every tuned parameter of the GEMM kernel the device runs, one
@@ -327,9 +362,11 @@ static int tune(const char *device, double min_seconds, FILE *out)
     char base[400];
     snprintf(base, sizeof base, "%s", strchr(params, ' ') ? strchr(params, ' ') + 1 : "");
     fprintf(out, "tuning the %s GEMM from %s\n", local ? "local-memory" : "register-tiled", base);
+    /* min_seconds per shape and candidate, spread over the rounds */
     for (int st = 0; st < 3; st++) {
-        for (size_t i = 0; i < stages[st].n; i++)
-            if (try_params(device, base, stages[st].list[i], min_seconds, out, best, sizeof best, &score)) return 1;
+        if (tune_stage(device, base, stages[st].list, stages[st].n, min_seconds / TUNE_ROUNDS, out, best,
+                       sizeof best, &score))
+            return 1;
         if (!*best) return cli_fail(NULL, NNCL_ERR_OPENCL, "tuning: no GEMM parameters ran");
         snprintf(base, sizeof base, "%s", best);
     }
@@ -410,7 +447,7 @@ int cli_bench(int argc, char **argv)
     }
     if (a.failed) return 2;
     if (cli_peers_load()) return 1;
-    if (do_tune) return tune(device, bo.min_seconds, stdout);
+    if (do_tune) return tune(device, bo.min_seconds < 1.0 ? TUNE_QUICK_SECONDS : TUNE_SECONDS, stdout);
     /* The first time bench meets a register-tiled device, it sweeps the tile
      * shapes and caches the fastest, so later runs (and every context) use it. */
     if (!getenv("NNCL_GEMM_TILES") && !getenv("NNCL_GEMM_PARAMS")) {
@@ -420,7 +457,7 @@ int cli_bench(int argc, char **argv)
         nncl_context_destroy(probe);
         if (first) {
             fprintf(stderr, "nncl bench: first run on this device: tuning the GEMM parameters (once)\n");
-            int rc = tune(device, 0.3, bo.json ? stderr : stdout); /* --json: stdout stays one object */
+            int rc = tune(device, TUNE_QUICK_SECONDS, bo.json ? stderr : stdout); /* --json: stdout stays one object */
             if (rc) return rc;
         }
     }
