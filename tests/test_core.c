@@ -133,6 +133,65 @@ START_TEST(tensor_round_trip_and_fill)
 }
 END_TEST
 
+/* Reads ctx's device memory count. */
+static void memory(const nncl_context *ctx, size_t *current, size_t *peak)
+{
+    ck_assert_int_eq(nncl_context_memory(ctx, current, peak), NNCL_OK);
+}
+
+/* A context counts the device memory of its buffers: a tensor adds exactly
+ * its bytes and gives them back on destroy, the peak keeps the most, the
+ * scratch buffer of an NT product is counted too, and a reset brings the
+ * peak down to what is allocated. */
+START_TEST(context_counts_device_memory)
+{
+    nncl_context *ctx = NULL;
+    ck_assert_int_eq(nncl_context_create(NULL, &ctx), NNCL_OK);
+    size_t current = 1, peak = 1;
+    memory(ctx, &current, &peak);
+    ck_assert_uint_eq(current, 0);
+    ck_assert_uint_eq(peak, 0);
+    nncl_tensor *a = NULL, *b = NULL;
+    ck_assert_int_eq(nncl_tensor_create(ctx, 5, 7, &a), NNCL_OK);
+    memory(ctx, &current, &peak);
+    ck_assert_uint_eq(current, 5 * 7 * sizeof(float));
+    ck_assert_uint_eq(peak, 5 * 7 * sizeof(float));
+    ck_assert_int_eq(nncl_tensor_create(ctx, 300, 11, &b), NNCL_OK);
+    memory(ctx, &current, &peak);
+    ck_assert_uint_eq(current, (5 * 7 + 300 * 11) * sizeof(float));
+    ck_assert_uint_eq(peak, current);
+    nncl_tensor_destroy(b);
+    memory(ctx, &current, &peak);
+    ck_assert_uint_eq(current, 5 * 7 * sizeof(float));
+    ck_assert_uint_eq(peak, (5 * 7 + 300 * 11) * sizeof(float));
+    /* A failed allocation counts nothing. */
+    ck_assert_int_eq(nncl_tensor_create(ctx, (size_t)1 << 40, 1 << 20, &b), NNCL_ERR_OUT_OF_MEMORY);
+    memory(ctx, &current, NULL);
+    ck_assert_uint_eq(current, 5 * 7 * sizeof(float));
+    nncl_tensor_destroy(a);
+    memory(ctx, &current, &peak);
+    ck_assert_uint_eq(current, 0);
+    ck_assert_uint_eq(peak, (5 * 7 + 300 * 11) * sizeof(float));
+
+    /* NT transposes B into the context's scratch buffer, which stays. */
+    nncl_tensor *A = nncl_test_tensor(ctx, 70, 9, NULL), *B = nncl_test_tensor(ctx, 13, 9, NULL),
+                *C = nncl_test_tensor(ctx, 70, 13, NULL);
+    ck_assert_int_eq(nncl_tensor_fill(A, 1.0f), NNCL_OK);
+    ck_assert_int_eq(nncl_tensor_fill(B, 1.0f), NNCL_OK);
+    ck_assert_int_eq(nncl_gemm(ctx, 0, 1, 1.0f, A, B, 0.0f, C), NNCL_OK);
+    ck_assert_uint_gt(ctx->scratch_bytes, 0);
+    nncl_tensor_destroy(A), nncl_tensor_destroy(B), nncl_tensor_destroy(C);
+    memory(ctx, &current, &peak);
+    ck_assert_uint_eq(current, ctx->scratch_bytes);
+    ck_assert_uint_ge(peak, (70 * 9 + 13 * 9 + 70 * 13) * sizeof(float) + ctx->scratch_bytes);
+    ck_assert_int_eq(nncl_context_reset_memory_peak(ctx), NNCL_OK);
+    memory(ctx, &current, &peak);
+    ck_assert_uint_eq(peak, current);
+    ASSERT_FAILS(NULL, nncl_context_memory(NULL, &current, &peak), NNCL_ERR_INVALID_ARG, "ctx is NULL");
+    ASSERT_FAILS(NULL, nncl_context_reset_memory_peak(NULL), NNCL_ERR_INVALID_ARG, "ctx is NULL");
+    nncl_context_destroy(ctx);
+}
+END_TEST
 
 START_TEST(bad_inputs_have_status_and_message)
 {
@@ -508,7 +567,7 @@ static void host_cases(Suite *s)
 
 static void device_cases(Suite *s)
 {
-    NNCL_TEST_CASE(s, "device", 600, device_listing, tensor_round_trip_and_fill,
+    NNCL_TEST_CASE(s, "device", 600, device_listing, tensor_round_trip_and_fill, context_counts_device_memory,
                    tutorial_prediction, sigmoid_extremes_stay_finite,
                    gemm_all_layouts_random_shapes, gemm_large_mnist_shape,
                    dense_forward_every_activation, bad_inputs_have_status_and_message,

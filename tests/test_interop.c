@@ -336,7 +336,13 @@ START_TEST(tensor_calls_respect_offset_and_ld)
     caller_setup();
     float x[12], got[12];
     for (int i = 0; i < 12; i++) x[i] = (float)i - 5.5f;
+    /* The caller's buffer is the caller's memory: wrapping it, and destroying
+     * the view, leave nncl's count of device memory as it was. */
+    size_t before = 0, after = 1;
+    CHECK_OK(caller.ctx, nncl_context_memory(caller.ctx, &before, NULL));
     view v = make_view(4, 3, 6, 4, NULL);
+    CHECK_OK(caller.ctx, nncl_context_memory(caller.ctx, &after, NULL));
+    ck_assert_uint_eq(after, before);
     CHECK_OK(caller.ctx, nncl_tensor_upload(v.t, x, 12));
     CHECK_OK(caller.ctx, nncl_tensor_download(v.t, got, 12));
     ck_assert_mem_eq(got, x, sizeof x);
@@ -355,7 +361,10 @@ START_TEST(tensor_calls_respect_offset_and_ld)
     read_view(&vY, y, "tutorial prediction");
     ck_assert_double_eq_tol(y[0], 0.7985731, 1e-6);
     ck_assert_double_eq_tol(y[1], 0.87101915, 1e-6);
+    CHECK_OK(caller.ctx, nncl_context_memory(caller.ctx, &before, NULL));
     free_view(&vX), free_view(&vW), free_view(&vb), free_view(&vY), free_view(&v);
+    CHECK_OK(caller.ctx, nncl_context_memory(caller.ctx, &after, NULL));
+    ck_assert_uint_eq(after, before);
 }
 END_TEST
 

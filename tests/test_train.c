@@ -514,6 +514,71 @@ START_TEST(predict_gives_probabilities)
 }
 END_TEST
 
+/* An allreduce for one process standing in for two: the sums stay as they are. */
+static nncl_status allreduce_alone(float *data, size_t count, void *user)
+{
+    (void)data, (void)count, (void)user;
+    return NNCL_OK;
+}
+
+static size_t device_bytes(const nncl_context *ctx)
+{
+    size_t current = 0;
+    ck_assert_int_eq(nncl_context_memory(ctx, &current, NULL), NNCL_OK);
+    return current;
+}
+
+/* Every device buffer a model and a data set make is counted in their
+ * context and given back when they are destroyed: the data set's features
+ * and targets exactly, at least the model's four parameter-sized buffers,
+ * the staging area of a communicator exactly, and after training,
+ * evaluation, prediction and both standardisations nothing but the
+ * context's own scratch buffer is left. */
+START_TEST(model_and_data_set_memory_is_counted)
+{
+    nncl_context *ctx = NULL;
+    ck_assert_int_eq(nncl_context_create(NULL, &ctx), NNCL_OK);
+    enum { ROWS = 50, COLS = 3 };
+    float x[ROWS * COLS], y[ROWS];
+    nncl_test_fill_uniform(x, ROWS * COLS, 3, -1, 1);
+    nncl_test_fill_uniform(y, ROWS, 4, -2, 2);
+    nncl_dataset *ds = NULL;
+    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, ROWS, COLS, y, NNCL_TARGET_VALUE, &ds), NNCL_OK);
+    ck_assert_uint_eq(device_bytes(ctx), (ROWS * COLS + ROWS) * sizeof(float));
+    size_t with_data = device_bytes(ctx);
+
+    nncl_layer_spec layers[] = {{8, NNCL_ACT_TANH}, {1, NNCL_ACT_IDENTITY}};
+    nncl_model *m = make_model(ctx, COLS, layers, 2, NNCL_LOSS_MSE, 7);
+    size_t params = nncl_model_param_count(m);
+    ck_assert_uint_ge(device_bytes(ctx), with_data + 4 * params * sizeof(float));
+    size_t with_model = device_bytes(ctx);
+    nncl_communicator comm = nncl_communicator_defaults();
+    comm.ranks = 2;
+    comm.allreduce = allreduce_alone;
+    ck_assert_int_eq(nncl_model_set_communicator(m, &comm), NNCL_OK);
+    ck_assert_uint_eq(device_bytes(ctx), with_model + params * sizeof(float));
+    ck_assert_int_eq(nncl_model_set_communicator(m, NULL), NNCL_OK);
+    ck_assert_uint_eq(device_bytes(ctx), with_model);
+
+    const float mean[COLS] = {0, 0, 0}, sd[COLS] = {1, 2, 3}, tmean[1] = {0.5f}, tsd[1] = {2};
+    ck_assert_int_eq(nncl_model_set_normalization(m, mean, sd, COLS), NNCL_OK);
+    ck_assert_int_eq(nncl_model_set_target_normalization(m, tmean, tsd, 1), NNCL_OK);
+    nncl_epoch_options eo = nncl_epoch_options_defaults();
+    eo.batch = 16;
+    ck_assert_int_eq(nncl_model_train_epoch(m, ds, &eo, NULL, NULL, NULL), NNCL_OK);
+    float loss, pred[ROWS];
+    ck_assert_int_eq(nncl_model_evaluate_dataset(m, ds, &loss, NULL, NULL, 0), NNCL_OK);
+    ck_assert_int_eq(nncl_model_predict_dataset(m, ds, pred, ROWS), NNCL_OK);
+    size_t peak = 0;
+    ck_assert_int_eq(nncl_context_memory(ctx, NULL, &peak), NNCL_OK);
+    ck_assert_uint_gt(peak, with_model);
+    nncl_model_destroy(m);
+    nncl_dataset_destroy(ds);
+    ck_assert_uint_eq(device_bytes(ctx), ctx->scratch_bytes);
+    nncl_context_destroy(ctx);
+}
+END_TEST
+
 static void host_cases(Suite *s)
 {
     NNCL_TEST_CASE(s, "host", 0, schedules, names_parse_back);
@@ -525,7 +590,7 @@ static void device_cases(Suite *s)
                    gradients_three_layers_awkward_shapes, gradients_through_every_gemm_path,
                    optimizers_match_closed_form, xor_reaches_full_accuracy,
                    tutorial_data_set_learns, same_seed_gives_identical_weights,
-                   bad_input_is_reported, predict_gives_probabilities);
+                   bad_input_is_reported, predict_gives_probabilities, model_and_data_set_memory_is_counted);
 }
 
 int main(int argc, char **argv) { return nncl_test_run("train", host_cases, device_cases, argc, argv); }

@@ -389,7 +389,7 @@ static void release_context(nncl_context *ctx)
     for (int k = 0; k < NNCL__K_COUNT; k++)
         if (ctx->kernels[k]) clReleaseKernel(ctx->kernels[k]);
     if (ctx->program) clReleaseProgram(ctx->program);
-    if (ctx->scratch) clReleaseMemObject(ctx->scratch);
+    nncl__buffer_release(ctx, &ctx->scratch);
     /* A wrapped caller's context and queue were retained, so releasing here
      * leaves their reference counts as the caller had them. */
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);
@@ -538,14 +538,59 @@ nncl_status nncl_context_finish(nncl_context *ctx)
     return NNCL_OK;
 }
 
+/* The size of a buffer as OpenCL records it; 0 when it will not say. */
+static size_t buffer_size(cl_mem mem)
+{
+    size_t bytes = 0;
+    if (clGetMemObjectInfo(mem, CL_MEM_SIZE, sizeof bytes, &bytes, NULL) != CL_SUCCESS) bytes = 0;
+    return bytes;
+}
+
+cl_int nncl__buffer_create(nncl_context *ctx, cl_mem_flags flags, size_t bytes, void *host_ptr, cl_mem *mem)
+{
+    cl_int err = CL_SUCCESS;
+    *mem = clCreateBuffer(ctx->cl, flags, bytes, host_ptr, &err);
+    if (err != CL_SUCCESS || !*mem) {
+        if (*mem) clReleaseMemObject(*mem);
+        *mem = NULL;
+        return err != CL_SUCCESS ? err : CL_MEM_OBJECT_ALLOCATION_FAILURE;
+    }
+    ctx->memory_bytes += buffer_size(*mem);
+    if (ctx->memory_bytes > ctx->memory_peak) ctx->memory_peak = ctx->memory_bytes;
+    return CL_SUCCESS;
+}
+
+void nncl__buffer_release(nncl_context *ctx, cl_mem *mem)
+{
+    if (!*mem) return;
+    size_t bytes = buffer_size(*mem);
+    /* Never below zero, should a driver report a size that differs from the one it reported at creation. */
+    ctx->memory_bytes -= bytes < ctx->memory_bytes ? bytes : ctx->memory_bytes;
+    clReleaseMemObject(*mem);
+    *mem = NULL;
+}
+
+nncl_status nncl_context_memory(const nncl_context *ctx, size_t *current_bytes, size_t *peak_bytes)
+{
+    if (!ctx) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_context_memory: ctx is NULL");
+    if (current_bytes) *current_bytes = ctx->memory_bytes;
+    if (peak_bytes) *peak_bytes = ctx->memory_peak;
+    return NNCL_OK;
+}
+
+nncl_status nncl_context_reset_memory_peak(nncl_context *ctx)
+{
+    if (!ctx) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_context_reset_memory_peak: ctx is NULL");
+    ctx->memory_peak = ctx->memory_bytes;
+    return NNCL_OK;
+}
+
 nncl_status nncl__scratch(nncl_context *ctx, size_t bytes, cl_mem *out)
 {
     if (bytes > ctx->scratch_bytes) {
-        if (ctx->scratch) clReleaseMemObject(ctx->scratch);
-        ctx->scratch = NULL;
+        nncl__buffer_release(ctx, &ctx->scratch);
         ctx->scratch_bytes = 0;
-        cl_int err;
-        ctx->scratch = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes, NULL, &err);
+        cl_int err = nncl__buffer_create(ctx, CL_MEM_READ_WRITE, bytes, NULL, &ctx->scratch);
         if (err != CL_SUCCESS)
             return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY,
                               "scratch buffer of %zu bytes: %s", bytes, nncl__cl_error_name(err));

@@ -106,6 +106,9 @@ struct nncl_context {
     nncl__gemm_tiles tiles;
     cl_mem scratch;        /* grows on demand: transposes for the NT layout */
     size_t scratch_bytes;
+    /* Device memory of the buffers made through nncl__buffer_create that are
+     * not released yet, and the most it has been (nncl_context_memory). */
+    size_t memory_bytes, memory_peak;
     uint64_t dataset_budget; /* bytes a data set may take on the device; 0: half of it */
     double build_seconds;
     /* Profiling (options.profile): events not yet read, and the totals. */
@@ -174,6 +177,19 @@ void nncl__gemm_build_options(const nncl_context *ctx, char *out, size_t size);
  * the default, half of the device's memory). */
 void nncl__context_set_dataset_budget(nncl_context *ctx, uint64_t bytes);
 uint64_t nncl__context_dataset_budget(const nncl_context *ctx);
+
+/* Every device buffer nncl makes goes through these two, so that the
+ * context's count of device memory (nncl_context_memory) misses none.
+ * nncl__buffer_create is clCreateBuffer on ctx's context: it returns the
+ * OpenCL error (the caller words the message) with *mem NULL and nothing
+ * counted, or CL_SUCCESS with the buffer's size added to the count.
+ * nncl__buffer_release subtracts it again and releases nncl's reference
+ * (NULL does nothing); *mem is NULL after. Both take the size from the
+ * buffer itself (CL_MEM_SIZE), so the two always agree. A caller's buffer
+ * (nncl_tensor_wrap_cl) is never counted: it is released with
+ * clReleaseMemObject. */
+cl_int nncl__buffer_create(nncl_context *ctx, cl_mem_flags flags, size_t bytes, void *host_ptr, cl_mem *mem);
+void nncl__buffer_release(nncl_context *ctx, cl_mem *mem);
 
 /* Device scratch of at least `bytes`, owned by the context. */
 nncl_status nncl__scratch(nncl_context *ctx, size_t bytes, cl_mem *out);

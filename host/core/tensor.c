@@ -40,8 +40,7 @@ nncl_status nncl_tensor_create(nncl_context *ctx, size_t rows, size_t cols, nncl
                           rows, cols, bytes, (unsigned long long)ctx->info.max_alloc_bytes);
     nncl_tensor *t = calloc(1, sizeof *t);
     if (!t) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "nncl_tensor_create: host memory");
-    cl_int err;
-    t->mem = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes, NULL, &err);
+    cl_int err = nncl__buffer_create(ctx, CL_MEM_READ_WRITE, bytes, NULL, &t->mem);
     if (err != CL_SUCCESS) {
         free(t);
         return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY,
@@ -60,7 +59,8 @@ nncl_status nncl_tensor_create(nncl_context *ctx, size_t rows, size_t cols, nncl
 void nncl_tensor_destroy(nncl_tensor *t)
 {
     if (!t) return;
-    if (t->mem) clReleaseMemObject(t->mem); /* views hold their own reference */
+    if (t->owns_mem) nncl__buffer_release(t->ctx, &t->mem);
+    else if (t->mem) clReleaseMemObject(t->mem); /* a caller's buffer: the view's own reference, never counted */
     free(t);
 }
 

@@ -71,7 +71,7 @@ void nncl__comm_free(nncl_model *m)
         clEnqueueUnmapMemObject(m->ctx->queue, cm->staging, cm->host, 0, NULL, NULL);
         clFinish(m->ctx->queue);
     }
-    if (cm->staging) clReleaseMemObject(cm->staging);
+    nncl__buffer_release(m->ctx, &cm->staging);
     free(cm);
     m->comm = NULL;
 }
@@ -100,9 +100,8 @@ nncl_status nncl_model_set_communicator(nncl_model *m, const nncl_communicator *
     cm->c = c;
     cm->stats.size = sizeof cm->stats;
     m->comm = cm;
-    cl_int err;
-    cm->staging = clCreateBuffer(m->ctx->cl, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, m->n_params * sizeof(float),
-                                 NULL, &err);
+    cl_int err = nncl__buffer_create(m->ctx, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, m->n_params * sizeof(float),
+                                     NULL, &cm->staging);
     if (err == CL_SUCCESS)
         cm->host = clEnqueueMapBuffer(m->ctx->queue, cm->staging, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0,
                                       m->n_params * sizeof(float), 0, NULL, NULL, &err);

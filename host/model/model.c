@@ -89,8 +89,7 @@ static nncl_status check_spec(nncl_context *ctx, const nncl_model_spec *spec)
 
 static nncl_status alloc_buffer(nncl_context *ctx, size_t floats, cl_mem *out, const char *what)
 {
-    cl_int err;
-    *out = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, floats * sizeof(float), NULL, &err);
+    cl_int err = nncl__buffer_create(ctx, CL_MEM_READ_WRITE, floats * sizeof(float), NULL, out);
     if (err != CL_SUCCESS)
         return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "%s: %zu bytes: %s", what,
                           floats * sizeof(float), nncl__cl_error_name(err));
@@ -172,23 +171,19 @@ nncl_status nncl_model_create(nncl_context *ctx, const nncl_model_spec *caller_s
     return NNCL_OK;
 }
 
-static void release(cl_mem *mem)
-{
-    if (*mem) clReleaseMemObject(*mem);
-    *mem = NULL;
-}
+static void release(nncl_model *m, cl_mem *mem) { nncl__buffer_release(m->ctx, mem); }
 
 void nncl_model_destroy(nncl_model *m)
 {
     if (!m) return;
     clFinish(m->ctx->queue);
     nncl__comm_free(m);
-    release(&m->params), release(&m->grads), release(&m->opt_m), release(&m->opt_v);
-    release(&m->metrics), release(&m->status);
-    release(&m->row_loss), release(&m->row_correct);
-    for (size_t l = 0; l < m->n_layers; l++) release(&m->act[l]), release(&m->delta[l]);
-    release(&m->norm_mean_dev), release(&m->norm_inv_std_dev);
-    release(&m->target_affine), release(&m->target_scratch);
+    release(m, &m->params), release(m, &m->grads), release(m, &m->opt_m), release(m, &m->opt_v);
+    release(m, &m->metrics), release(m, &m->status);
+    release(m, &m->row_loss), release(m, &m->row_correct);
+    for (size_t l = 0; l < m->n_layers; l++) release(m, &m->act[l]), release(m, &m->delta[l]);
+    release(m, &m->norm_mean_dev), release(m, &m->norm_inv_std_dev);
+    release(m, &m->target_affine), release(m, &m->target_scratch);
     free(m->target_mean);
     free(m->target_std);
     if (m->attachment_free) m->attachment_free(m->attachment);
@@ -202,8 +197,8 @@ nncl_status nncl__model_reserve(nncl_model *m, size_t rows)
 {
     if (rows <= m->capacity) return NNCL_OK;
     nncl_context *ctx = m->ctx;
-    release(&m->row_loss), release(&m->row_correct), release(&m->target_scratch);
-    for (size_t l = 0; l < m->n_layers; l++) release(&m->act[l]), release(&m->delta[l]);
+    release(m, &m->row_loss), release(m, &m->row_correct), release(m, &m->target_scratch);
+    for (size_t l = 0; l < m->n_layers; l++) release(m, &m->act[l]), release(m, &m->delta[l]);
     m->capacity = 0;
     if (m->loss == NNCL_LOSS_MSE)
         NNCL__TRY(alloc_buffer(ctx, rows * nncl_model_outputs(m), &m->target_scratch, "standardised targets"));
@@ -336,13 +331,13 @@ nncl_status nncl_model_set_normalization(nncl_model *m, const float *mean, const
             return nncl__fail(ctx, NNCL_ERR_NUMERIC, "normalization column %zu: mean %g, stddev %g",
                               i, (double)mean[i], (double)stddev[i]);
     /* Each piece made once; after a failed attempt the next call makes what is missing. */
-    cl_int err = CL_SUCCESS;
     if (!m->norm_mean) m->norm_mean = malloc(count * sizeof(float));
     if (!m->norm_std) m->norm_std = malloc(count * sizeof(float));
+    /* A buffer that cannot be made stays NULL, which the check below reports. */
     if (!m->norm_mean_dev)
-        m->norm_mean_dev = clCreateBuffer(ctx->cl, CL_MEM_READ_ONLY, count * sizeof(float), NULL, &err);
+        (void)nncl__buffer_create(ctx, CL_MEM_READ_ONLY, count * sizeof(float), NULL, &m->norm_mean_dev);
     if (!m->norm_inv_std_dev)
-        m->norm_inv_std_dev = clCreateBuffer(ctx->cl, CL_MEM_READ_ONLY, count * sizeof(float), NULL, &err);
+        (void)nncl__buffer_create(ctx, CL_MEM_READ_ONLY, count * sizeof(float), NULL, &m->norm_inv_std_dev);
     if (!m->norm_mean || !m->norm_std || !m->norm_mean_dev || !m->norm_inv_std_dev)
         return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "normalization: %zu columns", count);
     float *inv = malloc(count * sizeof(float));
@@ -351,7 +346,7 @@ nncl_status nncl_model_set_normalization(nncl_model *m, const float *mean, const
         inv[i] = stddev[i] > NNCL__NORM_MIN_STD ? 1.0f / stddev[i] : 1.0f; /* constant columns: centre only */
     memcpy(m->norm_mean, mean, count * sizeof(float));
     memcpy(m->norm_std, stddev, count * sizeof(float));
-    err = clEnqueueWriteBuffer(ctx->queue, m->norm_mean_dev, CL_TRUE, 0, count * sizeof(float), mean, 0, NULL, NULL);
+    cl_int err = clEnqueueWriteBuffer(ctx->queue, m->norm_mean_dev, CL_TRUE, 0, count * sizeof(float), mean, 0, NULL, NULL);
     if (err == CL_SUCCESS)
         err = clEnqueueWriteBuffer(ctx->queue, m->norm_inv_std_dev, CL_TRUE, 0,
                                    count * sizeof(float), inv, 0, NULL, NULL);
@@ -416,11 +411,10 @@ nncl_status nncl_model_set_target_normalization(nncl_model *m, const float *mean
     float *affine = calloc(floats, sizeof *affine);
     if (!affine) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "%s: %zu outputs", fn, o);
     /* Each piece made once; after a failed attempt the next call makes what is missing. */
-    cl_int made = CL_SUCCESS;
     if (!m->target_mean) m->target_mean = malloc(o * sizeof(float));
     if (!m->target_std) m->target_std = malloc(o * sizeof(float));
-    if (!m->target_affine)
-        m->target_affine = clCreateBuffer(ctx->cl, CL_MEM_READ_ONLY, floats * sizeof(float), NULL, &made);
+    if (!m->target_affine) /* stays NULL when it cannot be made, which the check below reports */
+        (void)nncl__buffer_create(ctx, CL_MEM_READ_ONLY, floats * sizeof(float), NULL, &m->target_affine);
     if (!m->target_mean || !m->target_std || !m->target_affine) {
         free(affine);
         return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "%s: %zu outputs", fn, o);

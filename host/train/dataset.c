@@ -37,19 +37,16 @@ static nncl_status place(nncl_dataset *ds)
         ds->streamed = 1;
         return NNCL_OK;
     }
-    cl_int err;
     const void *src = ds->host.u8 ? (const void *)ds->host.u8 : (const void *)ds->host.f32;
-    ds->features = clCreateBuffer(ctx->cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, bytes,
-                                  (void *)src, &err);
+    cl_int err = nncl__buffer_create(ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, bytes, (void *)src, &ds->features);
     if (err != CL_SUCCESS) {
         /* Not enough device memory after all: stream instead of failing. */
-        ds->features = NULL;
         ds->streamed = 1;
         return NNCL_OK;
     }
     if (ds->targets) {
-        ds->targets_dev = clCreateBuffer(ctx->cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
-                                         ds->host.rows * sizeof(float), ds->targets, &err);
+        err = nncl__buffer_create(ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, ds->host.rows * sizeof(float),
+                                  ds->targets, &ds->targets_dev);
         if (err != CL_SUCCESS) return nncl__cl_fail(ctx, err, "uploading data-set targets");
     }
     return NNCL_OK;
@@ -300,8 +297,8 @@ nncl_status nncl_dataset_open(nncl_context *ctx, const char *name, const char *p
 void nncl_dataset_destroy(nncl_dataset *ds)
 {
     if (!ds) return;
-    if (ds->features) clReleaseMemObject(ds->features);
-    if (ds->targets_dev) clReleaseMemObject(ds->targets_dev);
+    nncl__buffer_release(ds->ctx, &ds->features);
+    nncl__buffer_release(ds->ctx, &ds->targets_dev);
     nncl__host_data_free(&ds->host);
     free(ds->targets);
     free(ds);

@@ -24,6 +24,7 @@ static double now_seconds(void)
  * epoch's row order, idx_cap rows) and, for streamed data sets, a host
  * staging area of stage_cap rows of inputs + 1 floats. */
 typedef struct {
+    nncl_context *ctx; /* the model's: its buffers are counted there */
     cl_mem batch_x, batch_y, idx;
     size_t batch_cap, idx_cap;
     /* Rows 0 .. eval_cap-1 in order, for evaluation and prediction: their own
@@ -39,10 +40,10 @@ static void loader_free(void *state)
 {
     loader *L = state;
     if (!L) return;
-    if (L->batch_x) clReleaseMemObject(L->batch_x);
-    if (L->batch_y) clReleaseMemObject(L->batch_y);
-    if (L->idx) clReleaseMemObject(L->idx);
-    if (L->eval_idx) clReleaseMemObject(L->eval_idx);
+    nncl__buffer_release(L->ctx, &L->batch_x);
+    nncl__buffer_release(L->ctx, &L->batch_y);
+    nncl__buffer_release(L->ctx, &L->idx);
+    nncl__buffer_release(L->ctx, &L->eval_idx);
     free(L->stage);
     free(L);
 }
@@ -54,6 +55,7 @@ static nncl_status get_loader(nncl_model *m, loader **out)
     if (*out) return NNCL_OK;
     loader *L = calloc(1, sizeof *L);
     if (!L) return nncl__fail(nncl__model_context(m), NNCL_ERR_OUT_OF_MEMORY, "data loader");
+    L->ctx = nncl__model_context(m);
     nncl__model_attach(m, L, loader_free);
     *out = L;
     return NNCL_OK;
@@ -103,21 +105,19 @@ static nncl_status reserve_batch(nncl_model *m, loader *L, size_t rows, size_t n
     nncl_context *ctx = nncl__model_context(m);
     cl_int err = CL_SUCCESS;
     if (rows > L->batch_cap) {
-        if (L->batch_x) clReleaseMemObject(L->batch_x);
-        if (L->batch_y) clReleaseMemObject(L->batch_y);
-        L->batch_y = NULL;
+        nncl__buffer_release(ctx, &L->batch_x);
+        nncl__buffer_release(ctx, &L->batch_y);
         L->batch_cap = 0;
-        L->batch_x = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, rows * nncl_model_inputs(m) * sizeof(float),
-                                    NULL, &err);
-        if (err == CL_SUCCESS)
-            L->batch_y = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, rows * sizeof(float), NULL, &err);
+        err = nncl__buffer_create(ctx, CL_MEM_READ_WRITE, rows * nncl_model_inputs(m) * sizeof(float), NULL,
+                                  &L->batch_x);
+        if (err == CL_SUCCESS) err = nncl__buffer_create(ctx, CL_MEM_READ_WRITE, rows * sizeof(float), NULL, &L->batch_y);
         if (err != CL_SUCCESS) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "batch of %zu rows", rows);
         L->batch_cap = rows;
     }
     if (n > L->idx_cap) {
-        if (L->idx) clReleaseMemObject(L->idx);
+        nncl__buffer_release(ctx, &L->idx);
         L->idx_cap = 0;
-        L->idx = clCreateBuffer(ctx->cl, CL_MEM_READ_ONLY, n * sizeof(cl_int), NULL, &err);
+        err = nncl__buffer_create(ctx, CL_MEM_READ_ONLY, n * sizeof(cl_int), NULL, &L->idx);
         if (err != CL_SUCCESS) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "index buffer of %zu rows", n);
         L->idx_cap = n;
     }
@@ -140,10 +140,9 @@ static nncl_status upload_order(nncl_context *ctx, cl_mem mem, const size_t *ord
 static nncl_status reserve_eval_order(nncl_context *ctx, loader *L, size_t n)
 {
     if (n <= L->eval_cap) return NNCL_OK;
-    if (L->eval_idx) clReleaseMemObject(L->eval_idx);
+    nncl__buffer_release(ctx, &L->eval_idx);
     L->eval_cap = 0;
-    cl_int err;
-    L->eval_idx = clCreateBuffer(ctx->cl, CL_MEM_READ_ONLY, n * sizeof(cl_int), NULL, &err);
+    cl_int err = nncl__buffer_create(ctx, CL_MEM_READ_ONLY, n * sizeof(cl_int), NULL, &L->eval_idx);
     if (err != CL_SUCCESS) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "index buffer of %zu rows", n);
     NNCL__TRY(upload_order(ctx, L->eval_idx, NULL, n));
     L->eval_cap = n;
@@ -404,11 +403,11 @@ nncl_status nncl_model_predict_dataset(nncl_model *m, const nncl_dataset *ds, fl
         return nncl__fail(ctx, NNCL_ERR_SHAPE, "nncl_model_predict_dataset: %zu floats for %zu rows x %zu outputs",
                           count, rows, outputs);
     size_t chunk = rows < NNCL__EVAL_ROWS ? rows : NNCL__EVAL_ROWS;
-    cl_int err;
-    predict_state ps = {dst, clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, chunk * outputs * sizeof(float), NULL, &err)};
+    predict_state ps = {dst, NULL};
+    cl_int err = nncl__buffer_create(ctx, CL_MEM_READ_WRITE, chunk * outputs * sizeof(float), NULL, &ps.out);
     if (err != CL_SUCCESS) return nncl__cl_fail(ctx, err, "prediction buffer");
     nncl_status st = forward_all(m, ds, 0, copy_predictions, &ps);
-    clReleaseMemObject(ps.out);
+    nncl__buffer_release(ctx, &ps.out);
     NNCL__TRY(st);
     return nncl__model_check_status(m);
 }

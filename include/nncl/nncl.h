@@ -199,6 +199,22 @@ NNCL_API const char *nncl_context_tiles_source(const nncl_context *ctx);
  * with the fastest. The write is atomic. */
 NNCL_API nncl_status nncl_context_save_tuning(const nncl_context *ctx);
 
+/* Device memory that the context's buffers take, in bytes: *current_bytes
+ * what is allocated now, *peak_bytes the most since the context was created
+ * (or since nncl_context_reset_memory_peak). Counted are the buffers nncl
+ * allocates on the context's device: tensors from nncl_tensor_create, the
+ * context's scratch buffer, data sets held on the device, every model's
+ * parameters, gradients, optimizer state, activations, status words and
+ * batch buffers, and the gradient staging area of a model with a
+ * communicator. A tensor that nncl_tensor_wrap_cl makes of the caller's own
+ * cl_mem is not counted (the caller allocated it), nor is what the driver
+ * keeps for itself (the built kernels, the queue). Either pointer may be NULL. */
+NNCL_API nncl_status nncl_context_memory(const nncl_context *ctx, size_t *current_bytes, size_t *peak_bytes);
+/* Sets the peak of nncl_context_memory to the bytes allocated now, so that a
+ * later reading gives the peak of what ran in between (one training run of
+ * several on a context, say). */
+NNCL_API nncl_status nncl_context_reset_memory_peak(nncl_context *ctx);
+
 /* Seconds nncl_context_create spent building the kernels. */
 NNCL_API double nncl_context_build_seconds(const nncl_context *ctx);
 
