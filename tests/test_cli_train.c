@@ -117,8 +117,8 @@ START_TEST(defaults_learn_unscaled_columns)
 }
 END_TEST
 
-/* --history writes every epoch; --json carries the history; --quiet prints
- * no epoch lines. */
+/* --history writes every epoch; --json carries the history and the peak
+ * device memory; --quiet prints no epoch lines. */
 START_TEST(history_json_and_quiet)
 {
     const char *labels[2] = {"0", "1"};
@@ -130,6 +130,9 @@ START_TEST(history_json_and_quiet)
     ck_assert_msg(strstr(out, "epoch   1") == NULL, "--quiet printed epochs:\n%s", out);
     ck_assert_msg(strstr(out, "\"history\": [{\"epoch\": 1,") != NULL, "%s", out);
     ck_assert_msg(strstr(out, "{\"epoch\": 4,") != NULL, "%s", out);
+    /* The device memory of the run: a small model and 100 rows, well under a MiB. */
+    double device_mib = number_after(out, "\"peak_device_mib\": ");
+    ck_assert_msg(device_mib > 0 && device_mib < 1, "peak_device_mib %g:\n%s", device_mib, out);
     free(out);
     char *table = nncl_test_slurp(hist);
     int lines = 0;

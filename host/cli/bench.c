@@ -47,6 +47,9 @@ static const char usage[] =
     "when dataset-fashion-mnist is not installed); kernel build time cold (an empty\n"
     "PoCL cache) and warm. --quick runs each measurement briefly. --train-only skips\n"
     "the build times and the GEMM table (tests/perf/interleave.py runs it per round).\n"
+    "Each training row has the peak device memory of nncl's buffers at that batch\n"
+    "size (data set, model, optimizer state, batch buffers, scratch), and the end the\n"
+    "peak resident memory of the process beside the most device memory of the run.\n"
     "--tune times the parameters of the GEMM kernel this device runs (tile shape,\n"
     "k unrolling, split-K depth; work-group, block and k tile for GPUs) on the MLP's\n"
     "shapes and records the fastest for this device, driver and kernel in nncl's\n"
@@ -180,12 +183,25 @@ static int gemm_table(nncl_context *ctx, const bench_opts *bo, FILE *json)
     return 0;
 }
 
-/* Samples/s of the default MLP at `batch`, over one epoch of ds after a
- * short warm-up (so kernel compilation is not counted). */
-static double train_rate(nncl_context *ctx, const nncl_dataset *ds, size_t batch, double min_seconds)
+/* The peak of ctx's device memory (nncl_context_memory) in MiB; -1 unknown. */
+static double device_peak_mib(const nncl_context *ctx)
 {
+    size_t peak = 0;
+    return nncl_context_memory(ctx, NULL, &peak) == NNCL_OK ? (double)peak / (1024.0 * 1024.0) : -1.0;
+}
+
+/* Samples/s of the default MLP at `batch`, over one epoch of ds after a
+ * short warm-up (so kernel compilation is not counted). *device_mib gets the
+ * peak device memory of the run: the data set and scratch buffer already in
+ * the context, the model, its batch buffers and the scratch it grows (the
+ * peak is reset first, so the GEMM table and earlier batch sizes do not count). */
+static double train_rate(nncl_context *ctx, const nncl_dataset *ds, size_t batch, double min_seconds,
+                         double *device_mib)
+{
+    nncl_context_reset_memory_peak(ctx);
     nncl_model_spec spec = mlp_spec(42);
     nncl_model *m = NULL;
+    *device_mib = -1.0;
     if (nncl_model_create(ctx, &spec, &m)) return NAN;
     nncl_epoch_options warm = nncl_epoch_options_defaults();
     warm.batch = batch;
@@ -205,6 +221,7 @@ static double train_rate(nncl_context *ctx, const nncl_dataset *ds, size_t batch
         }
     }
     nncl_model_destroy(m);
+    *device_mib = device_peak_mib(ctx);
     return rate;
 }
 
@@ -510,6 +527,7 @@ int cli_bench(int argc, char **argv)
                nncl_context_tiles_source(ctx), peak, blas, isnan(cold) ? -1.0 : cold,
                isnan(warm) ? -1.0 : warm); /* -1: not measured, as for a missing peer */
     rc = train_only ? 0 : gemm_table(ctx, &bo, json);
+    double device_mib = device_peak_mib(ctx); /* the most over the whole bench: the table, then each batch size */
     if (bo.json) printf("], \"training\": [");
 
     if (!rc && !skip_train) {
@@ -534,19 +552,23 @@ int cli_bench(int argc, char **argv)
             if (d.type == NNCL_DEVICE_GPU) list[n_list++] = 4096, list[n_list++] = 16384;
         }
         if (!bo.json && !rc && ds)
-            printf("\ntraining the default MLP 784-256-128-10 (Adam) on Fashion-MNIST\n%-8s %12s\n", "batch",
-                   "samples/s");
+            printf("\ntraining the default MLP 784-256-128-10 (Adam) on Fashion-MNIST\n%-8s %12s %12s\n", "batch",
+                   "samples/s", "device MiB");
         for (size_t i = 0; !rc && ds && i < n_list; i++) {
-            double rate = train_rate(ctx, ds, list[i], bo.min_seconds);
-            if (!bo.json) printf("%-8zu %12.0f\n", list[i], rate);
-            else printf("%s{\"batch\": %zu, \"samples_per_second\": %.1f}", i ? ", " : "", list[i], rate);
+            double row_mib = -1.0;
+            double rate = train_rate(ctx, ds, list[i], bo.min_seconds, &row_mib);
+            if (row_mib > device_mib) device_mib = row_mib;
+            if (!bo.json) printf("%-8zu %12.0f %12.1f\n", list[i], rate, row_mib);
+            else
+                printf("%s{\"batch\": %zu, \"samples_per_second\": %.1f, \"peak_device_mib\": %.1f}", i ? ", " : "",
+                       list[i], rate, row_mib);
         }
         nncl_dataset_destroy(ds);
     }
     struct rusage usage;
     double rss_mib = getrusage(RUSAGE_SELF, &usage) == 0 ? (double)usage.ru_maxrss / 1024.0 : -1.0; /* KiB */
-    if (bo.json) printf("], \"peak_rss_mib\": %.1f}\n", rss_mib);
-    else printf("peak resident memory: %.1f MiB\n", rss_mib);
+    if (bo.json) printf("], \"peak_rss_mib\": %.1f, \"peak_device_mib\": %.1f}\n", rss_mib, device_mib);
+    else printf("peak resident memory: %.1f MiB, peak device memory: %.1f MiB (nncl's buffers)\n", rss_mib, device_mib);
     nncl_context_destroy(ctx);
     return rc;
 }

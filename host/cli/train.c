@@ -718,8 +718,11 @@ static void print_json(const run_state *r, const nncl_fit_result *res, double se
             cli_json_number(values[k]);
         }
     }
-    printf(", \"samples_per_second\": %.1f, \"seconds\": %.3f, \"device\": ",
-           r->train_seconds > 0 ? r->samples / r->train_seconds : 0.0, seconds);
+    size_t device_peak = 0; /* this process's context: under mpirun, rank 0's */
+    nncl_context_memory(r->ctx, NULL, &device_peak);
+    printf(", \"samples_per_second\": %.1f, \"seconds\": %.3f, \"peak_device_mib\": %.3f, \"device\": ",
+           r->train_seconds > 0 ? r->samples / r->train_seconds : 0.0, seconds,
+           (double)device_peak / (1024.0 * 1024.0));
     cli_json_string(dev.name);
     printf(", \"history\": [");
     for (size_t i = 0; h && i < n; i++) {
