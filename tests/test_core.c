@@ -7,6 +7,7 @@
 #include "reference.h"
 #include "testutil.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -379,6 +380,109 @@ START_TEST(tuning_cache_and_other_tiles)
 }
 END_TEST
 
+/* nncl_device_gemm_params says what a context on the device is built
+ * with, and from where: the defaults (an empty cache), the environment, the
+ * tuning cache, each against a context's own nncl_context_gemm_params. */
+static void expect_device_params(int index, const char *source)
+{
+    char params[96];
+    const char *got = NULL;
+    ck_assert_int_eq(nncl_device_gemm_params(index, params, sizeof params, &got), NNCL_OK);
+    nncl_context *ctx = NULL;
+    nncl_context_options opt = nncl_context_options_defaults();
+    char spec[16];
+    snprintf(spec, sizeof spec, "%d", index);
+    opt.device = spec;
+    ck_assert_int_eq(nncl_context_create(&opt, &ctx), NNCL_OK);
+    ck_assert_str_eq(params, nncl_context_gemm_params(ctx));
+    ck_assert_str_eq(got, nncl_context_tiles_source(ctx));
+    ck_assert_str_eq(got, source);
+    nncl_context_destroy(ctx);
+}
+
+START_TEST(device_gemm_params_are_a_contexts)
+{
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/params-cache", nncl_test_tmpdir());
+    setenv("NNCL_CACHE_DIR", dir, 1); /* empty: the defaults */
+    int index = -1;
+    ck_assert_int_eq(nncl_device_select(NULL, &index), NNCL_OK);
+    expect_device_params(index, "default");
+    /* What the environment asks for, as a context would take it. */
+    setenv("NNCL_GEMM_PARAMS", "tm=4 tn=16 ku=2 kc=256 lwg=8 lrb=2 lkt=8", 1);
+    expect_device_params(index, "NNCL_GEMM_PARAMS");
+    char params[96];
+    ck_assert_int_eq(nncl_device_gemm_params(index, params, sizeof params, NULL), NNCL_OK);
+    ck_assert_msg(strstr(params, "tm=4 tn=16") || strstr(params, "lwg=8 lrb=2 lkt=8"), "%s", params);
+    /* Saved to the cache, read back from it once the environment is gone. */
+    nncl_context *ctx = nncl_test_context_with("NNCL_GEMM_PARAMS", "tm=4 tn=16 ku=2 kc=256 lwg=8 lrb=2 lkt=8");
+    ck_assert_int_eq(nncl_context_save_tuning(ctx), NNCL_OK);
+    nncl_context_destroy(ctx);
+    unsetenv("NNCL_GEMM_PARAMS");
+    expect_device_params(index, "tuned");
+    ck_assert_int_eq(nncl_device_gemm_params(index, params, sizeof params, NULL), NNCL_OK);
+    ck_assert_msg(strstr(params, "tm=4 tn=16") || strstr(params, "lwg=8 lrb=2 lkt=8"), "%s", params);
+    /* Short text is cut, not overrun; bad arguments are errors. */
+    char small[9];
+    memset(small, 'x', sizeof small);
+    ck_assert_int_eq(nncl_device_gemm_params(index, small, 8, NULL), NNCL_OK);
+    ck_assert_uint_eq(strlen(small), 7);
+    ck_assert_int_eq(small[8], 'x');
+    ASSERT_FAILS(NULL, nncl_device_gemm_params(-1, params, sizeof params, NULL), NNCL_ERR_INVALID_ARG,
+                 "out of range");
+    ASSERT_FAILS(NULL, nncl_device_gemm_params(index, params, 0, NULL), NNCL_ERR_INVALID_ARG, "size 0");
+    unsetenv("NNCL_CACHE_DIR");
+}
+END_TEST
+
+/* Writes a tuning cache under xdg (as $XDG_CACHE_HOME) whose line for
+ * device `index` holds `params` for the kernel that device runs. */
+static void write_cache_line(const char *xdg, int index, const char *params)
+{
+    nncl_device_info d;
+    ck_assert_int_eq(nncl_device_get_info(index, &d), NNCL_OK);
+    char path[400];
+    snprintf(path, sizeof path, "%s/nncl", xdg);
+    ck_assert_int_eq(mkdir(xdg, 0700) == 0 || errno == EEXIST, 1);
+    ck_assert_int_eq(mkdir(path, 0700) == 0 || errno == EEXIST, 1);
+    snprintf(path, sizeof path, "%s/nncl/gemm-params.txt", xdg);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "some other device\t1.0\tregister\ttm=2 tn=8 vw=8 ku=1 kc=0\n");
+    fprintf(f, "%s\t%s\t%s\t%s\n", d.name, d.driver_version, d.type == NNCL_DEVICE_GPU ? "local" : "register",
+            params);
+    fclose(f);
+}
+
+/* `nncl devices` shows, under each device, the GEMM parameters in force and
+ * where they come from: the tuning cache found through $XDG_CACHE_HOME, the
+ * environment over it, the defaults without either. */
+START_TEST(devices_command_shows_gemm_params)
+{
+    int index = -1;
+    ck_assert_int_eq(nncl_device_select(NULL, &index), NNCL_OK);
+    nncl_device_info d;
+    ck_assert_int_eq(nncl_device_get_info(index, &d), NNCL_OK);
+    int gpu = d.type == NNCL_DEVICE_GPU;
+    char xdg[300], cmd[1024], want[128];
+    snprintf(xdg, sizeof xdg, "%s/xdg", nncl_test_tmpdir());
+    write_cache_line(xdg, index, gpu ? "lwg=8 lrb=2 lkt=32" : "tm=3 tn=32 vw=16 ku=2 kc=256");
+    const char *out = nncl_test_path("devices.txt");
+    const char *clean = "env -u NNCL_CACHE_DIR -u NNCL_GEMM_PARAMS -u NNCL_GEMM_TILES -u NNCL_GEMM_KERNEL";
+    snprintf(cmd, sizeof cmd, "%s XDG_CACHE_HOME=%s %s devices", clean, xdg, NNCL_CLI);
+    snprintf(want, sizeof want, "      gemm: %s (tuning cache",
+             gpu ? "local lwg=8 lrb=2 lkt=32" : "register tm=3 tn=32 vw=16 ku=2 kc=256");
+    nncl_test_expect_shell(cmd, out, 0, want, NULL);
+    snprintf(cmd, sizeof cmd, "%s XDG_CACHE_HOME=%s NNCL_GEMM_PARAMS='tm=4 tn=16 ku=1 lkt=16' %s devices", clean,
+             xdg, NNCL_CLI);
+    nncl_test_expect_shell(cmd, out, 0, "(NNCL_GEMM_PARAMS in the environment)", "tuning cache");
+    snprintf(cmd, sizeof cmd, "%s XDG_CACHE_HOME=%s/empty %s devices", clean, xdg, NNCL_CLI);
+    nncl_test_expect_shell(cmd, out, 0, "(defaults for this device; `nncl bench --tune` tunes)", "tuning cache");
+    snprintf(cmd, sizeof cmd, "%s devices --help", NNCL_CLI);
+    nncl_test_expect_shell(cmd, out, 0, "NNCL_GEMM_PARAMS", NULL);
+}
+END_TEST
+
 /* The internal product's optional parts (a row of ones in op(A), bias,
  * activation, beta, the derivative factor dact'(D)) on random small shapes,
  * every layout and leading dimensions wider than the rows, on each path a
@@ -573,6 +677,7 @@ static void device_cases(Suite *s)
                    dense_forward_every_activation, bad_inputs_have_status_and_message,
                    unknown_device_is_a_clear_error, broken_kernel_folder_reports_build_log,
                    context_create_destroy_100_times, tuning_cache_and_other_tiles,
+                   device_gemm_params_are_a_contexts, devices_command_shows_gemm_params,
                    split_k_gemm_is_right_and_reproducible,
                    local_memory_gemm_for_gpus, gemm_extras_on_every_path,
                    kernel_argument_count_is_checked);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* nncl devices: the table of OpenCL devices and which one would be chosen;
- * under mpirun, which rank takes which device. */
+/* nncl devices: the table of OpenCL devices, the GEMM parameters a context
+ * on each would be built with, and which device would be chosen; under
+ * mpirun, which rank takes which device. */
 #include "cli.h"
 #include "dist/dist.h"
 
@@ -16,6 +17,30 @@ static const char *type_name(nncl_device_type t)
     case NNCL_DEVICE_ACCELERATOR: return "accel";
     default: return "other";
     }
+}
+
+/* Where a device's GEMM parameters come from (nncl_device_gemm_params's
+ * source), in words. */
+static const char *params_origin(const char *source)
+{
+    if (!strcmp(source, "default")) return "defaults for this device; `nncl bench --tune` tunes";
+    if (!strcmp(source, "tuned")) return "tuning cache, from `nncl bench --tune`";
+    if (!strcmp(source, "NNCL_GEMM_PARAMS") || !strcmp(source, "NNCL_GEMM_TILES")) return "environment";
+    return source;
+}
+
+/* The indented second line of device i: its GEMM parameters and their origin. */
+static void print_gemm_params(int i)
+{
+    char params[96];
+    const char *source = "";
+    if (nncl_device_gemm_params(i, params, sizeof params, &source) != NNCL_OK) {
+        printf("      gemm: unknown (%s)\n", nncl_last_error(NULL));
+        return;
+    }
+    /* The environment names itself: "NNCL_GEMM_PARAMS (environment)". */
+    if (!strncmp(source, "NNCL_", 5)) printf("      gemm: %s (%s in the %s)\n", params, source, params_origin(source));
+    else printf("      gemm: %s (%s)\n", params, params_origin(source));
 }
 
 static int is_index(const char *spec)
@@ -89,7 +114,11 @@ int cli_list_devices(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             puts("usage: nncl devices\n\nLists every OpenCL device; '*' marks the one nncl "
-                 "would use\n(NNCL_DEVICE=gpu|cpu|INDEX|NAME chooses another).");
+                 "would use\n(NNCL_DEVICE=gpu|cpu|INDEX|NAME chooses another). Under each device, the GEMM\n"
+                 "parameters a context there is built with and where they come from: the\n"
+                 "defaults for the device, the tuning cache that `nncl bench --tune` fills\n"
+                 "(gemm-params.txt in $NNCL_CACHE_DIR, else $XDG_CACHE_HOME/nncl, else\n"
+                 "~/.cache/nncl), or NNCL_GEMM_PARAMS / NNCL_GEMM_TILES in the environment.");
             return 0;
         }
         return cli_usage_error("devices", "unknown option \"%s\"", argv[i]);
@@ -113,6 +142,7 @@ int cli_list_devices(int argc, char **argv)
                strncmp(d.opencl_c_version, "OpenCL C ", 9) ? d.opencl_c_version
                                                           : d.opencl_c_version + 9,
                d.name, d.platform);
+        print_gemm_params(i);
     }
     if (select_st != NNCL_OK) {
         fprintf(stderr, "nncl devices: %s\n", select_error);

@@ -269,6 +269,32 @@ static nncl_status select_device(const char *spec, device_ref *chosen, int *chos
     return NNCL_OK;
 }
 
+static nncl_status device_gemm_params(int index, char *out, size_t size, const char **source)
+{
+    device_ref refs[MAX_DEVICES];
+    int n = 0;
+    NNCL__TRY(list_devices(refs, &n));
+    if (index < 0 || index >= n)
+        return nncl__fail(NULL, NNCL_ERR_INVALID_ARG,
+                          "device index %d out of range: %d device(s) found (0..%d)", index, n, n - 1);
+    nncl_device_info info;
+    fill_info(&refs[index], index, &info);
+    nncl__gemm_tiles t;
+    nncl__resolve_tiles(refs[index].device, &info, &t);
+    if (out) nncl__gemm_params_text(&t, out, size);
+    if (source) *source = t.source;
+    return NNCL_OK;
+}
+
+nncl_status nncl_device_gemm_params(int index, char *out, size_t size, const char **source)
+{
+    if (out && size == 0)
+        return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_device_gemm_params: out has size 0");
+    nncl_status st;
+    SETUP_LOCKED(device_gemm_params(index, out, size, source));
+    return st;
+}
+
 nncl_status nncl_device_select(const char *spec, int *index)
 {
     if (!index) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_device_select: index is NULL");
@@ -453,7 +479,7 @@ static nncl_status create_from_cl(cl_context context, cl_device_id device, cl_co
     ctx->cl = context;
     ctx->queue = queue;
     fill_info(&ref, -1, &ctx->info);
-    nncl__choose_tiles(ctx);
+    nncl__resolve_tiles(ctx->device, &ctx->info, &ctx->tiles);
     return finish_create(ctx, &options, out);
 }
 
@@ -475,7 +501,7 @@ static nncl_status create(const nncl_context_options *caller_options, nncl_conte
     ctx->device = ref.device;
     ctx->owns_cl = 1;
     fill_info(&ref, index, &ctx->info);
-    nncl__choose_tiles(ctx);
+    nncl__resolve_tiles(ctx->device, &ctx->info, &ctx->tiles);
 
     cl_int err;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ref.platform, 0};

@@ -166,9 +166,16 @@ float nncl__random_uniform(uint64_t seed, uint64_t stream, uint64_t counter); /*
 /* order = a permutation of 0..n-1 determined by (seed, stream). */
 void nncl__shuffle(size_t *order, size_t n, uint64_t seed, uint64_t stream);
 
-/* GEMM tiles for ctx's device (tuning.c): NNCL_GEMM_TILES, else the tuning
- * cache on disk, else defaults by device type. */
-void nncl__choose_tiles(nncl_context *ctx);
+/* The GEMM parameters for a device (tuning.c): NNCL_GEMM_PARAMS or
+ * NNCL_GEMM_TILES, else the tuning cache on disk (keyed by info's name and
+ * driver version), else defaults by device type and vector width. Reads the
+ * device's properties and the cache only, builds nothing: context creation
+ * and nncl_device_gemm_params both come here, so `nncl devices` shows what a
+ * context would use. */
+void nncl__resolve_tiles(cl_device_id device, const nncl_device_info *info, nncl__gemm_tiles *t);
+/* The kernel and its tuned parameters as text, e.g. "register tm=8 tn=32
+ * vw=16 ku=1 kc=512" (nncl_context_gemm_params, nncl_device_gemm_params). */
+void nncl__gemm_params_text(const nncl__gemm_tiles *t, char *out, size_t size);
 /* The -D options that carry ctx's GEMM parameters to the kernel compiler. */
 void nncl__gemm_build_options(const nncl_context *ctx, char *out, size_t size);
 

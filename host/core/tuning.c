@@ -78,7 +78,7 @@ static int cache_path(char *dir, size_t dir_size, char *path, size_t path_size)
 }
 
 /* Reads the cached parameters for this device, driver and kernel into t. */
-static int cached_params(const nncl_context *ctx, nncl__gemm_tiles *t)
+static int cached_params(const nncl_device_info *info, nncl__gemm_tiles *t)
 {
     char dir[2048], path[2100], line[512];
     if (!cache_path(dir, sizeof dir, path, sizeof path)) return 0;
@@ -88,8 +88,8 @@ static int cached_params(const nncl_context *ctx, nncl__gemm_tiles *t)
     while (!found && fgets(line, sizeof line, f)) {
         char *save = NULL, *name = strtok_r(line, "\t", &save), *driver = strtok_r(NULL, "\t", &save),
              *kernel = strtok_r(NULL, "\t", &save), *params = strtok_r(NULL, "\n", &save);
-        if (name && driver && kernel && params && !strcmp(name, ctx->info.name) &&
-            !strcmp(driver, ctx->info.driver_version) && !strcmp(kernel, kernel_name(t))) {
+        if (name && driver && kernel && params && !strcmp(name, info->name) &&
+            !strcmp(driver, info->driver_version) && !strcmp(kernel, kernel_name(t))) {
             nncl__gemm_tiles tried = *t;
             found = parse_params(params, &tried) && valid(&tried);
             if (found) *t = tried;
@@ -101,21 +101,21 @@ static int cached_params(const nncl_context *ctx, nncl__gemm_tiles *t)
 
 /* Floats per SIMD register the device prefers (PoCL: 16 with AVX-512, 8 with
  * AVX2); 8 when it says less or nothing. */
-static int native_floats(const nncl_context *ctx)
+static int native_floats(cl_device_id device)
 {
     cl_uint w = 0;
-    if (clGetDeviceInfo(ctx->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof w, &w, NULL) != CL_SUCCESS)
+    if (clGetDeviceInfo(device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof w, &w, NULL) != CL_SUCCESS)
         return 8;
     return w >= 16 ? 16 : 8;
 }
 
-void nncl__choose_tiles(nncl_context *ctx)
+void nncl__resolve_tiles(cl_device_id device, const nncl_device_info *info, nncl__gemm_tiles *t)
 {
-    nncl__gemm_tiles *t = &ctx->tiles;
+    memset(t, 0, sizeof *t);
     /* One work-item per work-group for the register-tiled GEMM: the driver
      * runs work-groups on its threads and each one is a plain loop. */
     t->wgx = t->wgy = 1;
-    t->wg = ctx->info.type == NNCL_DEVICE_GPU ? 256 : 64;
+    t->wg = info->type == NNCL_DEVICE_GPU ? 256 : 64;
     const char *tn_mode = getenv("NNCL_GEMM_TN"); /* "transpose", "direct"; else automatic */
     t->transpose_a = tn_mode && !strcmp(tn_mode, "transpose") ? NNCL__TN_TRANSPOSE
                      : tn_mode && !strcmp(tn_mode, "direct")  ? NNCL__TN_DIRECT
@@ -131,7 +131,7 @@ void nncl__choose_tiles(nncl_context *ctx)
      * chunks of kc when it is at least twice that (the weight gradients of
      * large batches), so that a chunk of A and of a B panel stays in the
      * core's cache. */
-    t->vw = native_floats(ctx);
+    t->vw = native_floats(device);
     t->tm = t->vw == 16 ? 4 : 6;
     t->tn = t->vw == 16 ? 64 : 16;
     t->ku = t->vw == 16 ? 4 : 1;
@@ -141,9 +141,9 @@ void nncl__choose_tiles(nncl_context *ctx)
      * group), k in steps of 16 through local memory: 8.5 KB of local memory
      * and 16 accumulators per work-item, sizes every current GPU takes. */
     const char *kernel = getenv("NNCL_GEMM_KERNEL"); /* "local" or "register" */
-    t->local_gemm = kernel ? !strcmp(kernel, "local") : ctx->info.type == NNCL_DEVICE_GPU;
+    t->local_gemm = kernel ? !strcmp(kernel, "local") : info->type == NNCL_DEVICE_GPU;
     t->lwg = 16, t->lrb = 4, t->lkt = 16;
-    if (t->local_gemm && ctx->info.max_work_group_size < 256) t->lwg = 8;
+    if (t->local_gemm && info->max_work_group_size < 256) t->lwg = 8;
     nncl__gemm_tiles tried = *t;
     int tm = 0, tn = 0, wgx = 1, wgy = 1;
     const char *env = getenv("NNCL_GEMM_PARAMS"); /* "tm=8 tn=32 vw=16 ku=2 kc=512 lwg=16 lrb=4 lkt=16" */
@@ -163,7 +163,7 @@ void nncl__choose_tiles(nncl_context *ctx)
             return;
         }
     }
-    if (cached_params(ctx, t)) t->source = "tuned";
+    if (cached_params(info, t)) t->source = "tuned";
 }
 
 void nncl__gemm_build_options(const nncl_context *ctx, char *out, size_t size)
@@ -180,6 +180,13 @@ static void params_text(const nncl__gemm_tiles *t, char *out, size_t size)
 {
     if (t->local_gemm) snprintf(out, size, "lwg=%d lrb=%d lkt=%d", t->lwg, t->lrb, t->lkt);
     else snprintf(out, size, "tm=%d tn=%d vw=%d ku=%d kc=%d", t->tm, t->tn, t->vw, t->ku, t->kc);
+}
+
+void nncl__gemm_params_text(const nncl__gemm_tiles *t, char *out, size_t size)
+{
+    char params[80];
+    params_text(t, params, sizeof params);
+    snprintf(out, size, "%s %s", kernel_name(t), params);
 }
 
 const char *nncl_context_tiles_source(const nncl_context *ctx) { return ctx ? ctx->tiles.source : ""; }
@@ -199,9 +206,7 @@ const char *nncl_context_gemm_params(const nncl_context *ctx)
 {
     static _Thread_local char text[96];
     if (!ctx) return "";
-    char params[80];
-    params_text(&ctx->tiles, params, sizeof params);
-    snprintf(text, sizeof text, "%s %s", kernel_name(&ctx->tiles), params);
+    nncl__gemm_params_text(&ctx->tiles, text, sizeof text);
     return text;
 }
 

@@ -142,6 +142,16 @@ NNCL_API nncl_status nncl_device_get_info(int index, nncl_device_info *info);
  * A spec is "gpu", "cpu", a decimal index, or a case-insensitive substring of
  * the device or platform name. */
 NNCL_API nncl_status nncl_device_select(const char *spec, int *index);
+/* The GEMM parameters a context on device `index` would be built with, and
+ * where they come from, without creating one (nothing is built; it reads
+ * the device's properties, the environment and the tuning cache, as
+ * nncl_context_create does): out gets the text nncl_context_gemm_params
+ * gives, e.g. "register tm=8 tn=32 vw=16 ku=1 kc=512" (96 bytes hold any;
+ * longer text is cut, NUL-terminated; out NULL skips it), *source the
+ * string nncl_context_tiles_source gives ("default", "tuned",
+ * "NNCL_GEMM_PARAMS" or "NNCL_GEMM_TILES"; static storage; source NULL
+ * skips it). `nncl devices` prints them. */
+NNCL_API nncl_status nncl_device_gemm_params(int index, char *out, size_t size, const char **source);
 
 /* ---- Contexts ----------------------------------------------------------- */
 
