@@ -335,6 +335,16 @@ static int tune_stage(const char *device, const char *base, const char *const *l
     return rc;
 }
 
+/* The GEMM parameters a context on `device` would be built with, and their
+ * source, without building one (nncl_device_gemm_params). */
+static int device_params(const char *device, char *params, size_t size, const char **source)
+{
+    int index = -1;
+    nncl_status st = nncl_device_select(device, &index);
+    if (st == NNCL_OK) st = nncl_device_gemm_params(index, params, size, source);
+    return st == NNCL_OK ? 0 : cli_fail(NULL, st, "opening the OpenCL device");
+}
+
 /* Sweeps every tuned parameter of the GEMM kernel the device runs, one
  * group at a time (each stage starts from the best so far), and keeps the
  * fastest in the tuning cache. Register kernels: the tile shape in the
@@ -354,12 +364,10 @@ static int tune(const char *device, double min_seconds, FILE *out)
     static const char *const blocks[] = {"lrb=4", "lrb=2", "lrb=8"};
     static const char *const ktiles[] = {"lkt=16", "lkt=8", "lkt=32"};
     unsetenv("NNCL_GEMM_PARAMS");
-    nncl_context *probe = NULL;
-    if (cli_context(device, 0, &probe)) return 1;
     char params[128], best[400] = "";
-    snprintf(params, sizeof params, "%s", nncl_context_gemm_params(probe));
+    const char *source = "";
+    if (device_params(device, params, sizeof params, &source)) return 1;
     int local = !strncmp(params, "local", 5), vw16 = strstr(params, "vw=16") != NULL;
-    nncl_context_destroy(probe);
     double score = INFINITY;
     struct {
         const char *const *list;
@@ -468,11 +476,10 @@ int cli_bench(int argc, char **argv)
     /* The first time bench meets a register-tiled device, it sweeps the tile
      * shapes and caches the fastest, so later runs (and every context) use it. */
     if (!getenv("NNCL_GEMM_TILES") && !getenv("NNCL_GEMM_PARAMS")) {
-        nncl_context *probe = NULL;
-        if (cli_context(device, 0, &probe)) return 1;
-        int first = !strcmp(nncl_context_tiles_source(probe), "default");
-        nncl_context_destroy(probe);
-        if (first) {
+        char params[128];
+        const char *source = "";
+        if (device_params(device, params, sizeof params, &source)) return 1;
+        if (!strcmp(source, "default")) {
             fprintf(stderr, "nncl bench: first run on this device: tuning the GEMM parameters (once)\n");
             int rc = tune(device, TUNE_QUICK_SECONDS, bo.json ? stderr : stdout); /* --json: stdout stays one object */
             if (rc) return rc;
