@@ -26,8 +26,41 @@ void put_row(__global float *row_loss, uint rl_off, __global float *row_correct,
     if (row_correct) row_correct[row] = correct;
 }
 
+/* Logits c0 .. c0+16 of a row as one float16, lanes from `cols` on set to
+ * `fill`. `room`: the 16 floats from c0 lie inside the matrix (a later row
+ * follows), so one vector load and a select do; else lane by lane, as the
+ * row may end the buffer. */
+INLINE_FUNC float16 logits16(__global const float *zr, uint c0, uint cols, float fill, int room)
+{
+    if (c0 + 16 <= cols) return vload16(0, zr + c0);
+    const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    if (room) return select((float16)fill, vload16(0, zr + c0), lane < (int16)(int)(cols - c0));
+    float v[16];
+    for (uint l = 0; l < 16; l++) v[l] = c0 + l < cols ? zr[c0 + l] : fill;
+    return vload16(0, v);
+}
+
+INLINE_FUNC float max16(float16 v)
+{
+    float8 a = fmax(v.lo, v.hi);
+    float4 b = fmax(a.lo, a.hi);
+    float2 c = fmax(b.lo, b.hi);
+    return fmax(c.x, c.y);
+}
+
+INLINE_FUNC float sum16(float16 v)
+{
+    float8 a = v.lo + v.hi;
+    float4 b = a.lo + a.hi;
+    float2 c = b.lo + b.hi;
+    return c.x + c.y;
+}
+
 /* Softmax cross-entropy from logits: loss = logsumexp(z) - z[y];
- * dZ = (softmax(z) - onehot(y))·scale. */
+ * dZ = (softmax(z) - onehot(y))·scale. A row is taken sixteen logits at a
+ * time as one float16 (one AVX-512 register; a logit per step kept PoCL's
+ * exp scalar), the lanes past the row's end masked: -inf for the maximum,
+ * 0 for the sum, not stored. */
 WG_1D __kernel void softmax_ce(int kind, int act, __global float *z, uint z_off, uint z_ld, uint cols,
                                __global const float *t, uint t_off, uint t_ld, int has_t,
                                __global float *out, uint o_off, uint o_ld, int what, float scale,
@@ -37,13 +70,16 @@ WG_1D __kernel void softmax_ce(int kind, int act, __global float *z, uint z_off,
     uint row = get_global_id(0);
     if (row >= rows) return;
     __global float *zr = z + z_off + (size_t)row * z_ld;
-    float mx = zr[0];
-    uint arg = 0;
-    for (uint c = 1; c < cols; c++)
-        if (zr[c] > mx) { mx = zr[c]; arg = c; }
-    float sum = 0.0f;
-    for (uint c = 0; c < cols; c++) sum += exp(zr[c] - mx);
-    float lse = mx + log(sum);
+    /* the row's last chunk can be read whole: the matrix goes on past it */
+    const int room = (size_t)row * z_ld + ((cols + 15) / 16) * 16 <= (size_t)(rows - 1) * z_ld + cols;
+    float16 m16 = (float16)(-INFINITY);
+    for (uint c0 = 0; c0 < cols; c0 += 16) m16 = fmax(m16, logits16(zr, c0, cols, -INFINITY, room));
+    float mx = max16(m16);
+    uint arg = 0; /* the first index of the maximum */
+    while (arg + 1 < cols && zr[arg] != mx) arg++;
+    float16 s16 = (float16)0.0f;
+    for (uint c0 = 0; c0 < cols; c0 += 16) s16 += exp(logits16(zr, c0, cols, -INFINITY, room) - mx);
+    float lse = mx + log(sum16(s16));
     int label = NO_LABEL;
     if (has_t) {
         float lf = t[t_off + (size_t)row * t_ld];
@@ -60,11 +96,20 @@ WG_1D __kernel void softmax_ce(int kind, int act, __global float *z, uint z_off,
     } else {
         put_row(row_loss, rl_off, row_correct, row, 0.0f, 0.0f);
     }
+    if (what != NNCL_LOSS_OUT_GRAD && what != NNCL_LOSS_OUT_PROBS) return;
     __global float *o = out + o_off + (size_t)row * o_ld;
-    for (uint c = 0; c < cols; c++) {
-        float p = exp(zr[c] - lse);
-        if (what == NNCL_LOSS_OUT_GRAD) o[c] = (p - (c == (uint)label ? 1.0f : 0.0f)) * scale;
-        else if (what == NNCL_LOSS_OUT_PROBS) o[c] = p;
+    const float16 lane = (float16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (uint c0 = 0; c0 < cols; c0 += 16) {
+        float16 p = exp(logits16(zr, c0, cols, 0.0f, room) - lse);
+        if (what == NNCL_LOSS_OUT_GRAD) /* onehot: 1 in the label's lane (none when NO_LABEL) */
+            p = (p - select((float16)0.0f, (float16)1.0f, lane + (float)c0 == (float16)(float)label)) * scale;
+        if (c0 + 16 <= cols) {
+            vstore16(p, 0, o + c0);
+        } else {
+            float v[16];
+            vstore16(p, 0, v);
+            for (uint l = 0; c0 + l < cols; l++) o[c0 + l] = v[l];
+        }
     }
 }
 
