@@ -105,61 +105,66 @@ INLINE_FUNC float a_at(__global const float *A, uint lda, uint i, uint k, const 
  * B (pack_b) holds each TN-column panel as a contiguous K x TN block,
  * zero-padded past N, so the read is always whole and unit-stride. */
 INLINE_FUNC __global const float *b_at(__global const float *B, uint ldb, uint K, uint j0, uint k,
-                                       const int packed)
+                                       const int packed, const int tn)
 {
-    if (packed) return B + ((size_t)(j0 / NNCL_TN) * K + k) * NNCL_TN;
+    if (packed) return B + ((size_t)(j0 / tn) * K + k) * tn;
     return B + (size_t)k * ldb + j0;
 }
 
-/* One k of a whole tile: NV vectors of B, TM broadcasts of A, TM·NV FMAs. */
+/* One k of a whole tile: nv vectors of B, tm broadcasts of A, tm·nv FMAs. */
 INLINE_FUNC void gemm_step(floatT *acc, __global const float *A, uint lda, __global const float *B,
-                           uint ldb, uint K, uint i0, uint j0, uint k, const int trans_a, const int packed)
+                           uint ldb, uint K, uint i0, uint j0, uint k, const int trans_a, const int packed,
+                           const int tm, const int nv)
 {
-    __global const float *bp = b_at(B, ldb, K, j0, k, packed);
+    __global const float *bp = b_at(B, ldb, K, j0, k, packed, nv * NNCL_VW);
     floatT b[NNCL_NV];
 #pragma unroll
-    for (int v = 0; v < NNCL_NV; v++) b[v] = VLOADT(v, bp);
+    for (int v = 0; v < nv; v++) b[v] = VLOADT(v, bp);
 #pragma unroll
-    for (int r = 0; r < NNCL_TM; r++) {
+    for (int r = 0; r < tm; r++) {
         const floatT a = (floatT)(a_at(A, lda, i0 + r, k, trans_a));
 #pragma unroll
-        for (int v = 0; v < NNCL_NV; v++) acc[r * NNCL_NV + v] = fma(a, b[v], acc[r * NNCL_NV + v]);
+        for (int v = 0; v < nv; v++) acc[r * nv + v] = fma(a, b[v], acc[r * nv + v]);
     }
 }
 
-/* acc[r·NV + v] = Σ_{k0 <= k < k1} op(A)[i0 + r][k] · op(B)[k][j0 + v·VW ..),
+/* acc[r·nv + v] = Σ_{k0 <= k < k1} op(A)[i0 + r][k] · op(B)[k][j0 + v·VW ..),
  * with rows a_rows .. M-1 of op(A) read as ones and rows from M on as zeros.
  * Whole tiles take an unguarded loop; tiles on the bottom or right edge a
  * guarded one that reads row-major B only up to N. K is op(B)'s whole inner
- * dimension (a packed panel's height). */
+ * dimension (a packed panel's height). The tile is tm x nv vectors (tm·nv at
+ * most NNCL_TM·NNCL_NV), literals at every call. */
 INLINE_FUNC void gemm_accumulate(floatT *acc, uint M, uint N, uint K, uint k0, uint k1, uint a_rows,
                                  __global const float *A, uint lda, __global const float *B,
-                                 uint ldb, uint i0, uint j0, const int trans_a, const int packed)
+                                 uint ldb, uint i0, uint j0, const int trans_a, const int packed,
+                                 const int tm, const int nv)
 {
-    for (int r = 0; r < NNCL_TM * NNCL_NV; r++) acc[r] = (floatT)0.0f;
-    const int whole_n = packed || j0 + NNCL_TN <= N;
-    if (i0 + NNCL_TM <= a_rows && whole_n) {
+    const int tn = nv * NNCL_VW;
+    for (int r = 0; r < tm * nv; r++) acc[r] = (floatT)0.0f;
+    const int whole_n = packed || j0 + tn <= N;
+    if (i0 + tm <= a_rows && whole_n) {
         uint k = k0;
         for (; k + NNCL_KU <= k1; k += NNCL_KU) {
 #pragma unroll
-            for (int u = 0; u < NNCL_KU; u++) gemm_step(acc, A, lda, B, ldb, K, i0, j0, k + u, trans_a, packed);
+            for (int u = 0; u < NNCL_KU; u++)
+                gemm_step(acc, A, lda, B, ldb, K, i0, j0, k + u, trans_a, packed, tm, nv);
         }
-        for (; k < k1; k++) gemm_step(acc, A, lda, B, ldb, K, i0, j0, k, trans_a, packed);
+        for (; k < k1; k++) gemm_step(acc, A, lda, B, ldb, K, i0, j0, k, trans_a, packed, tm, nv);
         return;
     }
     for (uint k = k0; k < k1; k++) {
         floatT b[NNCL_NV];
         if (whole_n) {
-            for (int v = 0; v < NNCL_NV; v++) b[v] = VLOADT(v, b_at(B, ldb, K, j0, k, packed));
+            for (int v = 0; v < nv; v++) b[v] = VLOADT(v, b_at(B, ldb, K, j0, k, packed, tn));
         } else {
             float bt[NNCL_TN];
-            for (int t = 0; t < NNCL_TN; t++) bt[t] = j0 + t < N ? B[(size_t)k * ldb + j0 + t] : 0.0f;
-            for (int v = 0; v < NNCL_NV; v++) b[v] = VLOADT(v, bt);
+            for (int t = 0; t < tn; t++) bt[t] = j0 + t < N ? B[(size_t)k * ldb + j0 + t] : 0.0f;
+            for (int v = 0; v < nv; v++) b[v] = VLOADT(v, bt);
         }
-        for (int r = 0; r < NNCL_TM; r++) {
+        for (int r = 0; r < tm; r++) {
             uint i = i0 + r;
             float a = i < a_rows ? a_at(A, lda, i, k, trans_a) : i < M ? 1.0f : 0.0f;
-            for (int v = 0; v < NNCL_NV; v++) acc[r * NNCL_NV + v] = fma((floatT)(a), b[v], acc[r * NNCL_NV + v]);
+            for (int v = 0; v < nv; v++) acc[r * nv + v] = fma((floatT)(a), b[v], acc[r * nv + v]);
         }
     }
 }
@@ -192,37 +197,38 @@ INLINE_FUNC void gemm_store_vector(floatT acc, uint avail, float alpha, float be
     }
 }
 
-/* Rows i0 .. of C's tile at column j0 through the epilogue, each row NV
+/* Rows i0 .. of C's tile at column j0 through the epilogue, each row nv
  * vectors; vectors wholly past N are skipped. */
 INLINE_FUNC void gemm_store(const floatT *acc, uint M, uint N, uint i0, uint j0, float alpha,
                             float beta, __global float *C, uint ldc, __global const float *bias,
-                            int has_bias, int act, __global const float *D, uint ldd, int dact)
+                            int has_bias, int act, __global const float *D, uint ldd, int dact,
+                            const int tm, const int nv)
 {
-    for (int v = 0; v < NNCL_NV; v++) {
+    for (int v = 0; v < nv; v++) {
         const uint j = j0 + v * NNCL_VW;
         if (j >= N) break;
         const uint avail = N - j; /* columns of this vector inside C */
         const floatT bv = has_bias ? load_t_edge(bias + j, avail) : (floatT)0.0f;
-        for (int r = 0; r < NNCL_TM; r++) {
+        for (int r = 0; r < tm; r++) {
             if (i0 + r >= M) break;
-            gemm_store_vector(acc[r * NNCL_NV + v], avail, alpha, beta, C + (size_t)(i0 + r) * ldc + j, bv, act,
+            gemm_store_vector(acc[r * nv + v], avail, alpha, beta, C + (size_t)(i0 + r) * ldc + j, bv, act,
                               D + (size_t)(i0 + r) * ldd + j, dact);
         }
     }
 }
 
-/* One work-item's TM x TN tile of C (the register-tiled GEMMs below), over
- * k in [k0, k1). */
+/* One work-item's tm x (nv·VW) tile of C (the register-tiled GEMMs below),
+ * over k in [k0, k1). */
 INLINE_FUNC void gemm_body(uint M, uint N, uint K, uint k0, uint k1, uint a_rows, float alpha,
                            __global const float *A, uint lda, __global const float *B, uint ldb, float beta,
                            __global float *C, uint ldc, __global const float *bias, int has_bias, int act,
                            __global const float *D, uint ldd, int dact, uint i0, uint j0, const int trans_a,
-                           const int packed)
+                           const int packed, const int tm, const int nv)
 {
     if (i0 >= M || j0 >= N) return;
     floatT acc[NNCL_TM * NNCL_NV];
-    gemm_accumulate(acc, M, N, K, k0, k1, a_rows, A, lda, B, ldb, i0, j0, trans_a, packed);
-    gemm_store(acc, M, N, i0, j0, alpha, beta, C, ldc, bias, has_bias, act, D, ldd, dact);
+    gemm_accumulate(acc, M, N, K, k0, k1, a_rows, A, lda, B, ldb, i0, j0, trans_a, packed, tm, nv);
+    gemm_store(acc, M, N, i0, j0, alpha, beta, C, ldc, bias, has_bias, act, D, ldd, dact, tm, nv);
 }
 
 /* The entry points: every GEMM takes the same arguments (host/ops/gemm.c
@@ -235,34 +241,46 @@ INLINE_FUNC void gemm_body(uint M, uint N, uint K, uint k0, uint k1, uint a_rows
         uint c_off, uint ldc, __global const float *bias, uint bias_off, int has_bias, int act, \
         __global const float *D, uint d_off, uint ldd, int dact
 #define GEMM_WG __attribute__((reqd_work_group_size(NNCL_GEMM_WGX, NNCL_GEMM_WGY, 1)))
-/* gemm_body over all of K with the layout (trans_a, packed) a compile-time constant. */
-#define GEMM_BODY(trans_a, packed)                                                                \
+/* gemm_body over all of K with the layout (trans_a, packed) and the tile
+ * (tm rows of nv vectors) compile-time constants. */
+#define GEMM_BODY(trans_a, packed, tm, nv)                                                        \
     gemm_body(M, N, K, 0, K, a_rows, alpha, A + a_off, lda, B + b_off, ldb, beta, C + c_off, ldc, \
-              bias + bias_off, has_bias, act, D + d_off, ldd, dact, get_global_id(0) * NNCL_TM,    \
-              get_global_id(1) * NNCL_TN, trans_a, packed)
+              bias + bias_off, has_bias, act, D + d_off, ldd, dact, get_global_id(0) * (tm),      \
+              get_global_id(1) * (nv) * NNCL_VW, trans_a, packed, tm, nv)
 
 /* op(A) = A, op(B) = B, both row-major. */
-GEMM_WG __kernel void gemm_nn(GEMM_PARAMS) { GEMM_BODY(0, 0); }
+GEMM_WG __kernel void gemm_nn(GEMM_PARAMS) { GEMM_BODY(0, 0, NNCL_TM, NNCL_NV); }
 /* op(A) = A row-major, B packed. */
-GEMM_WG __kernel void gemm_np(GEMM_PARAMS) { GEMM_BODY(0, 1); }
+GEMM_WG __kernel void gemm_np(GEMM_PARAMS) { GEMM_BODY(0, 1, NNCL_TM, NNCL_NV); }
 /* op(A) = Aᵀ read in place, B row-major. */
-GEMM_WG __kernel void gemm_tn(GEMM_PARAMS) { GEMM_BODY(1, 0); }
+GEMM_WG __kernel void gemm_tn(GEMM_PARAMS) { GEMM_BODY(1, 0, NNCL_TM, NNCL_NV); }
 /* op(A) = Aᵀ read in place, B packed. */
-GEMM_WG __kernel void gemm_tp(GEMM_PARAMS) { GEMM_BODY(1, 1); }
+GEMM_WG __kernel void gemm_tp(GEMM_PARAMS) { GEMM_BODY(1, 1, NNCL_TM, NNCL_NV); }
+
+/* The narrow tile, for products at most one vector wide (N <= VW: a
+ * classifier's output layer, whose 10 columns would leave most of a wide
+ * tile's lanes idle): one vector per row and NNCL_NARROW_TM = TM·NV rows
+ * (at most 16), as many accumulators as the wide tile. B is packed in VW-column panels
+ * (pack_b_narrow). */
+#define NNCL_NARROW_TM (NNCL_TM * NNCL_NV < 16 ? NNCL_TM * NNCL_NV : 16)
+GEMM_WG __kernel void gemm_np_narrow(GEMM_PARAMS) { GEMM_BODY(0, 1, NNCL_NARROW_TM, 1); }
+GEMM_WG __kernel void gemm_tp_narrow(GEMM_PARAMS) { GEMM_BODY(1, 1, NNCL_NARROW_TM, 1); }
 
 /* Split K: part s of the raw product, k in [s·k_chunk, min(K, (s+1)·k_chunk)),
  * stored at C + s·M·ldc (alpha 1, no epilogue: the host passes beta 0, no
  * bias, no activation, no dact). Dimension 1 runs over (panel, part) pairs,
  * panel-major, so the work-items the driver takes one after another share
  * one panel's k chunk of B and neighbouring columns of A. */
-#define GEMM_PART(trans_a, packed)                                                                       \
+#define GEMM_PART(trans_a, packed, tm, nv)                                                               \
     const uint parts = (K + k_chunk - 1) / k_chunk, s = get_global_id(1) % parts;                        \
     const uint k0 = s * k_chunk, k1 = min(K, k0 + k_chunk);                                              \
     gemm_body(M, N, K, k0, k1, a_rows, 1.0f, A + a_off, lda, B + b_off, ldb, 0.0f,                       \
               C + c_off + (size_t)s * M * ldc, ldc, bias, 0, NNCL_ACT_ID_IDENTITY, D, 0, NNCL_ACT_ID_NONE, \
-              get_global_id(0) * NNCL_TM, get_global_id(1) / parts * NNCL_TN, trans_a, packed)
-GEMM_WG __kernel void gemm_np_part(GEMM_PARAMS, uint k_chunk) { GEMM_PART(0, 1); }
-GEMM_WG __kernel void gemm_tp_part(GEMM_PARAMS, uint k_chunk) { GEMM_PART(1, 1); }
+              get_global_id(0) * (tm), get_global_id(1) / parts * (nv) * NNCL_VW, trans_a, packed, tm, nv)
+GEMM_WG __kernel void gemm_np_part(GEMM_PARAMS, uint k_chunk) { GEMM_PART(0, 1, NNCL_TM, NNCL_NV); }
+GEMM_WG __kernel void gemm_tp_part(GEMM_PARAMS, uint k_chunk) { GEMM_PART(1, 1, NNCL_TM, NNCL_NV); }
+GEMM_WG __kernel void gemm_np_part_narrow(GEMM_PARAMS, uint k_chunk) { GEMM_PART(0, 1, NNCL_NARROW_TM, 1); }
+GEMM_WG __kernel void gemm_tp_part_narrow(GEMM_PARAMS, uint k_chunk) { GEMM_PART(1, 1, NNCL_NARROW_TM, 1); }
 
 /* C = act(alpha·Σ_s P[s] + beta·C + bias) ⊙ dact'(D): the parts of a split-K
  * product (P[s] at P + p_off + s·M·N, M x N) added in the order s = 0 .. parts-1,
@@ -373,42 +391,56 @@ __kernel void gemm_local(GEMM_PARAMS)
     }
 }
 
-/* Packs op(B) (K x N; B stored K x N, or N x K when trans) into TN-column
- * panels for gemm_np: panel p is K x TN floats at out + p·K·TN, columns past
- * N zero. Each work-item writes NNCL_PACK_ROWS (8) rows k of one panel: whole
- * blocks move as vectors (row loads, or for Bᵀ float8 column loads turned
- * through registers), blocks on the edges element by element. */
-WG_1D __kernel void pack_b(__global const float *B, uint b_off, uint ldb, int trans, uint K, uint N,
-                           __global float *out, uint out_off)
+/* Packs op(B) (K x N; B stored K x N, or N x K when trans) into panels of
+ * nv vectors (tn = nv·VW columns) for gemm_np: panel p is K x tn floats at
+ * out + p·K·tn, columns past N zero. Each work-item writes NNCL_PACK_ROWS
+ * (8) rows k of one panel: whole blocks move as vectors (row loads, or for
+ * Bᵀ float8 column loads turned through registers), blocks on the edges
+ * element by element. pack_b makes the wide tiles' panels (nv = NNCL_NV),
+ * pack_b_narrow the narrow tiles' (nv = 1). */
+INLINE_FUNC void pack_panel(__global const float *B, uint b_off, uint ldb, int trans, uint K, uint N,
+                            __global float *out, uint out_off, const int nv)
 {
-    size_t k0 = get_global_id(0) * NNCL_PACK_ROWS, p = get_global_id(1), j0 = p * NNCL_TN;
+    const int tn = nv * NNCL_VW;
+    size_t k0 = get_global_id(0) * NNCL_PACK_ROWS, p = get_global_id(1), j0 = p * tn;
     if (k0 >= K || j0 >= N) return;
     B += b_off;
-    __global float *dst = out + out_off + (p * K + k0) * NNCL_TN;
-    if (k0 + NNCL_PACK_ROWS <= K && j0 + NNCL_TN <= N) {
+    __global float *dst = out + out_off + (p * K + k0) * tn;
+    if (k0 + NNCL_PACK_ROWS <= K && j0 + tn <= N) {
         if (!trans) {
             for (uint kk = 0; kk < NNCL_PACK_ROWS; kk++)
-                for (uint v = 0; v < NNCL_NV; v++)
-                    VSTORET(VLOADT(v, B + (k0 + kk) * ldb + j0), v, dst + kk * NNCL_TN);
+                for (int v = 0; v < nv; v++) VSTORET(VLOADT(v, B + (k0 + kk) * ldb + j0), v, dst + kk * tn);
         } else {
             float col[NNCL_TN][NNCL_PACK_ROWS]; /* col[t] = B[j0 + t][k0 .. k0+8) */
-            for (uint t = 0; t < NNCL_TN; t++) vstore8(vload8(0, B + (j0 + t) * ldb + k0), 0, col[t]);
+            for (int t = 0; t < tn; t++) vstore8(vload8(0, B + (j0 + t) * ldb + k0), 0, col[t]);
             for (uint kk = 0; kk < NNCL_PACK_ROWS; kk++) {
                 float row[NNCL_TN];
-                for (uint t = 0; t < NNCL_TN; t++) row[t] = col[t][kk];
-                for (uint v = 0; v < NNCL_NV; v++) VSTORET(VLOADT(v, row), v, dst + kk * NNCL_TN);
+                for (int t = 0; t < tn; t++) row[t] = col[t][kk];
+                for (int v = 0; v < nv; v++) VSTORET(VLOADT(v, row), v, dst + kk * tn);
             }
         }
         return;
     }
     for (uint kk = 0; kk < NNCL_PACK_ROWS && k0 + kk < K; kk++) {
         float row[NNCL_TN];
-        for (uint t = 0; t < NNCL_TN; t++) {
+        for (int t = 0; t < tn; t++) {
             size_t j = j0 + t, k = k0 + kk;
             row[t] = j < N ? (trans ? B[j * ldb + k] : B[k * ldb + j]) : 0.0f;
         }
-        for (uint v = 0; v < NNCL_NV; v++) VSTORET(VLOADT(v, row), v, dst + kk * NNCL_TN);
+        for (int v = 0; v < nv; v++) VSTORET(VLOADT(v, row), v, dst + kk * tn);
     }
+}
+
+WG_1D __kernel void pack_b(__global const float *B, uint b_off, uint ldb, int trans, uint K, uint N,
+                           __global float *out, uint out_off)
+{
+    pack_panel(B, b_off, ldb, trans, K, N, out, out_off, NNCL_NV);
+}
+
+WG_1D __kernel void pack_b_narrow(__global const float *B, uint b_off, uint ldb, int trans, uint K, uint N,
+                                  __global float *out, uint out_off)
+{
+    pack_panel(B, b_off, ldb, trans, K, N, out, out_off, 1);
 }
 
 /* out (cols x rows) = inᵀ (in is rows x cols). Each work-item moves an

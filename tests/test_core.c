@@ -623,6 +623,9 @@ START_TEST(split_k_gemm_is_right_and_reproducible)
     check_gemm(ctx, 1, 0, 70, 40, 1000, 1.0f, 0.0f);
     check_gemm(ctx, 0, 0, 65, 33, 300, 0.5f, 0.25f);
     check_gemm(ctx, 0, 1, 66, 17, 129, 1.0f, 0.0f);
+    /* products one vector wide or less take the narrow tile (14 x 16) */
+    check_gemm(ctx, 1, 0, 70, 10, 1000, 1.0f, 0.0f);
+    check_gemm(ctx, 0, 1, 66, 16, 300, 0.5f, 0.25f);
     const size_t M = 70, N = 40, K = 1000;
     float *A = nncl_test_random(M * K, 5, -1.0f, 1.0f), *B = nncl_test_random(K * N, 6, -1.0f, 1.0f);
     float *first = malloc(M * N * sizeof(float)), *again = malloc(M * N * sizeof(float));

@@ -648,7 +648,8 @@ nncl_status nncl__launch(nncl_context *ctx, nncl__kernel_id id, cl_uint dims,
      * reqd_work_group_size names); the range is rounded up to it. */
     size_t local[2] = {(size_t)ctx->tiles.wg, 1}, global[2] = {global_in[0], dims > 1 ? global_in[1] : 1};
     if (id == NNCL__K_GEMM_NN || id == NNCL__K_GEMM_NP || id == NNCL__K_GEMM_TN || id == NNCL__K_GEMM_TP ||
-        id == NNCL__K_GEMM_NP_PART || id == NNCL__K_GEMM_TP_PART) {
+        id == NNCL__K_GEMM_NP_PART || id == NNCL__K_GEMM_TP_PART || id == NNCL__K_GEMM_NP_NARROW ||
+        id == NNCL__K_GEMM_TP_NARROW || id == NNCL__K_GEMM_NP_PART_NARROW || id == NNCL__K_GEMM_TP_PART_NARROW) {
         local[0] = (size_t)ctx->tiles.wgx;
         local[1] = (size_t)ctx->tiles.wgy;
     } else if (id == NNCL__K_GEMM_LOCAL) {

@@ -37,26 +37,31 @@ _Static_assert(NNCL_OPTIM_SGD == NNCL_OPTIM_ID_SGD && NNCL_OPTIM_MOMENTUM == NNC
  * X(enum suffix, kernel function name, number of arguments): the count is
  * what launchers are checked against when they compile (NNCL__SET_ARGS), and
  * is checked in turn against the built kernel's own when they run. */
-#define NNCL__KERNEL_LIST(X)                       \
-    X(GEMM_NN, "gemm_nn", 23)                      \
-    X(GEMM_NP, "gemm_np", 23)                      \
-    X(GEMM_TN, "gemm_tn", 23)                      \
-    X(GEMM_TP, "gemm_tp", 23)                      \
-    X(GEMM_LOCAL, "gemm_local", 23)                \
-    X(GEMM_NP_PART, "gemm_np_part", 24)            \
-    X(GEMM_TP_PART, "gemm_tp_part", 24)            \
-    X(GEMM_REDUCE, "gemm_reduce", 18)              \
-    X(PACK_B, "pack_b", 8)                         \
-    X(TRANSPOSE, "transpose", 8)                   \
-    X(FILL, "fill", 6)                             \
-    X(ACT_FORWARD, "act_forward", 9)               \
-    X(ACT_BACKWARD_BIAS, "act_backward_bias", 12)  \
-    X(SOFTMAX_CE, "softmax_ce", 20)                \
-    X(ELEMENTWISE_LOSS, "elementwise_loss", 20)    \
-    X(SUM_ACCUMULATE, "sum_accumulate", 6)         \
-    X(OPTIM_UPDATE, "optim_update", 20)            \
-    X(GATHER_U8, "gather_u8", 14)                  \
-    X(GATHER_F32, "gather_f32", 14)                \
+#define NNCL__KERNEL_LIST(X)                          \
+    X(GEMM_NN, "gemm_nn", 23)                         \
+    X(GEMM_NP, "gemm_np", 23)                         \
+    X(GEMM_TN, "gemm_tn", 23)                         \
+    X(GEMM_TP, "gemm_tp", 23)                         \
+    X(GEMM_LOCAL, "gemm_local", 23)                   \
+    X(GEMM_NP_PART, "gemm_np_part", 24)               \
+    X(GEMM_TP_PART, "gemm_tp_part", 24)               \
+    X(GEMM_NP_NARROW, "gemm_np_narrow", 23)           \
+    X(GEMM_TP_NARROW, "gemm_tp_narrow", 23)           \
+    X(GEMM_NP_PART_NARROW, "gemm_np_part_narrow", 24) \
+    X(GEMM_TP_PART_NARROW, "gemm_tp_part_narrow", 24) \
+    X(GEMM_REDUCE, "gemm_reduce", 18)                 \
+    X(PACK_B, "pack_b", 8)                            \
+    X(PACK_B_NARROW, "pack_b_narrow", 8)              \
+    X(TRANSPOSE, "transpose", 8)                      \
+    X(FILL, "fill", 6)                                \
+    X(ACT_FORWARD, "act_forward", 9)                  \
+    X(ACT_BACKWARD_BIAS, "act_backward_bias", 12)     \
+    X(SOFTMAX_CE, "softmax_ce", 20)                   \
+    X(ELEMENTWISE_LOSS, "elementwise_loss", 20)       \
+    X(SUM_ACCUMULATE, "sum_accumulate", 6)            \
+    X(OPTIM_UPDATE, "optim_update", 20)               \
+    X(GATHER_U8, "gather_u8", 14)                     \
+    X(GATHER_F32, "gather_f32", 14)                   \
     X(CHECK_FINITE, "check_finite", 7)
 
 typedef enum {

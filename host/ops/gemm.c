@@ -6,6 +6,7 @@
 #include "core/core.h"
 #include "ops/ops.h"
 
+#include <stdint.h>
 #include <stdio.h>
 
 static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
@@ -39,20 +40,42 @@ static size_t split_chunk(const nncl_context *ctx, int pack, size_t K)
     return chunk > kc ? chunk : kc;
 }
 
+/* The register tile a product runs with, and its kernels: the wide one the
+ * context was built with (TM x TN), or for products at most one vector wide
+ * (N <= VW, a classifier's output layer) the narrow one, one vector per row
+ * and TM·NV rows (at most 16; kernels/gemm.cl, NNCL_NARROW_TM). */
+typedef struct {
+    size_t tm, tn;
+    nncl__kernel_id np, tp, np_part, tp_part, pack;
+} gemm_tile;
+
+static gemm_tile choose_tile(const nncl_context *ctx, size_t N)
+{
+    const nncl__gemm_tiles *t = &ctx->tiles;
+    size_t nv = (size_t)(t->tn / t->vw);
+    if (nv > 1 && N <= (size_t)t->vw) {
+        size_t tm = (size_t)t->tm * nv;
+        return (gemm_tile){tm < 16 ? tm : 16, (size_t)t->vw, NNCL__K_GEMM_NP_NARROW, NNCL__K_GEMM_TP_NARROW,
+                           NNCL__K_GEMM_NP_PART_NARROW, NNCL__K_GEMM_TP_PART_NARROW, NNCL__K_PACK_B_NARROW};
+    }
+    return (gemm_tile){(size_t)t->tm, (size_t)t->tn, NNCL__K_GEMM_NP, NNCL__K_GEMM_TP,
+                       NNCL__K_GEMM_NP_PART, NNCL__K_GEMM_TP_PART, NNCL__K_PACK_B};
+}
+
 /* A split-K product: gemm_np_part or gemm_tp_part writes the parts of
  * op(A)·op(B) into P (parts x M x N, ld N), then gemm_reduce adds them in
  * order and applies the epilogue into C. B is already packed. */
-static nncl_status gemm_split(nncl_context *ctx, int trans_a, size_t M, size_t N, size_t K, size_t a_rows,
-                              size_t k_chunk, float alpha, nncl__view A, nncl__view B, float beta, nncl__view C,
-                              const nncl__gemm_extras *x, nncl__view P)
+static nncl_status gemm_split(nncl_context *ctx, int trans_a, const gemm_tile *tile, size_t M, size_t N,
+                              size_t K, size_t a_rows, size_t k_chunk, float alpha, nncl__view A, nncl__view B,
+                              float beta, nncl__view C, const nncl__gemm_extras *x, nncl__view P)
 {
-    size_t parts = div_up(K, k_chunk), panels = div_up(N, (size_t)ctx->tiles.tn);
-    nncl__kernel_id id = trans_a ? NNCL__K_GEMM_TP_PART : NNCL__K_GEMM_NP_PART;
+    size_t parts = div_up(K, k_chunk), panels = div_up(N, tile->tn);
+    nncl__kernel_id id = trans_a ? tile->tp_part : tile->np_part;
     NNCL__TRY(NNCL__SET_ARGS(ctx, id, GEMM_NP_PART, NNCL__U((cl_uint)M), NNCL__U((cl_uint)N), NNCL__U((cl_uint)K),
                              NNCL__U((cl_uint)a_rows), NNCL__F(1.0f), NNCL__VIEW(A), NNCL__VIEW(B), NNCL__F(0.0f),
                              NNCL__VIEW(P), NNCL__MEM(P.mem), NNCL__U(0), NNCL__I(0), NNCL__I(NNCL_ACT_ID_IDENTITY),
                              NNCL__VIEW(P), NNCL__I(NNCL_ACT_ID_NONE), NNCL__U((cl_uint)k_chunk)));
-    size_t global[2] = {div_up(M, (size_t)ctx->tiles.tm), panels * parts};
+    size_t global[2] = {div_up(M, tile->tm), panels * parts};
     NNCL__TRY(nncl__launch(ctx, id, 2, global));
     nncl__view bias = x->bias ? *x->bias : (nncl__view){C.mem, 0, 0};
     nncl__view d = x->dact_y ? *x->dact_y : (nncl__view){C.mem, 0, 0};
@@ -98,7 +121,9 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
                       (A.ld % PAGE_STRIDE_FLOATS == 0 && K >= TRANSPOSE_A_PAGE_MIN_K))) ||
                     !pack)));
     int copy_b = local && trans_b;
-    size_t tn = (size_t)ctx->tiles.tn, panels = div_up(N, tn);
+    /* packed products of at most one vector's width take the narrow tile */
+    const gemm_tile tile = choose_tile(ctx, pack ? N : SIZE_MAX);
+    size_t tn = tile.tn, panels = div_up(N, tn);
     /* Split K (a packed B and K at least two chunks, the weight gradients of
      * large batches): parts of at most MAX_PARTS, each k_chunk deep, summed
      * by gemm_reduce in a fixed order. */
@@ -117,10 +142,10 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
     if (pack) {
         cl_uint out_off = (cl_uint)a_floats;
         /* pack_b(B, trans, K, N, out at out_off): op(B) into TN-column panels */
-        NNCL__TRY(NNCL__SET_ARGS(ctx, NNCL__K_PACK_B, PACK_B, NNCL__VIEW(B), NNCL__I(trans_b), NNCL__U((cl_uint)K),
+        NNCL__TRY(NNCL__SET_ARGS(ctx, tile.pack, PACK_B, NNCL__VIEW(B), NNCL__I(trans_b), NNCL__U((cl_uint)K),
                                  NNCL__U((cl_uint)N), NNCL__MEM(tmp), NNCL__U(out_off)));
         size_t global[2] = {div_up(K, NNCL_PACK_ROWS), panels};
-        NNCL__TRY(nncl__launch(ctx, NNCL__K_PACK_B, 2, global));
+        NNCL__TRY(nncl__launch(ctx, tile.pack, 2, global));
         B = (nncl__view){tmp, out_off, (cl_uint)K};
     } else if (copy_b) {
         /* B is N x K; scratch gets Bᵀ, K x N. */
@@ -128,12 +153,12 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
         NNCL__TRY(nncl__transpose(ctx, B, N, K, bt));
         B = bt;
     }
-    if (parts > 1) return gemm_split(ctx, trans_a, M, N, K, a_rows, k_chunk, alpha, A, B, beta, C, x,
+    if (parts > 1) return gemm_split(ctx, trans_a, &tile, M, N, K, a_rows, k_chunk, alpha, A, B, beta, C, x,
                                      (nncl__view){tmp, (cl_uint)(a_floats + b_floats), (cl_uint)N});
     nncl__kernel_id id = local             ? NNCL__K_GEMM_LOCAL
-                         : trans_a && pack ? NNCL__K_GEMM_TP
+                         : trans_a && pack ? tile.tp
                          : trans_a         ? NNCL__K_GEMM_TN
-                         : pack            ? NNCL__K_GEMM_NP
+                         : pack            ? tile.np
                                            : NNCL__K_GEMM_NN;
     nncl__view bias = x->bias ? *x->bias : (nncl__view){C.mem, 0, 0};
     nncl__view d = x->dact_y ? *x->dact_y : (nncl__view){C.mem, 0, 0};
@@ -151,7 +176,7 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
         size_t groups[2] = {div_up(N, side) * (size_t)ctx->tiles.lwg, div_up(M, side) * (size_t)ctx->tiles.lwg};
         return nncl__launch(ctx, id, 2, groups);
     }
-    size_t global[2] = {div_up(M, (size_t)ctx->tiles.tm), panels};
+    size_t global[2] = {div_up(M, tile.tm), panels};
     return nncl__launch(ctx, id, 2, global);
 }
 
