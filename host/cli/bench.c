@@ -299,7 +299,7 @@ static double sweep_score(nncl_context *ctx, double min_seconds)
                 nncl_tensor_fill(g.B, 0.25f))
                 total = INFINITY;
             else
-                total += time_it(run_nncl, &g, min_seconds);
+                total += time_it(run_nncl, &g, min_seconds) / QUEUED;
             nncl_tensor_destroy(g.A), nncl_tensor_destroy(g.B), nncl_tensor_destroy(g.C);
         }
     return total;
