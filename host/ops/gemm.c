@@ -25,6 +25,7 @@ static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
 #define TRANSPOSE_A_MIN_N 128
 #define TRANSPOSE_A_MIN_K 512
 #define PAGE_STRIDE_FLOATS 1024 /* 4 KB of floats */
+#define A_PAD_FLOATS 16         /* one cache line */
 #define TRANSPOSE_A_PAGE_MIN_K 64
 
 /* At most this many parts in a split-K product (its scratch is parts·M·N
@@ -131,15 +132,19 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
      * large batches): parts of at most MAX_PARTS, each k_chunk deep, summed
      * by gemm_reduce in a fixed order. */
     size_t k_chunk = split_chunk(ctx, pack, K), parts = k_chunk ? div_up(K, k_chunk) : 1;
-    size_t a_floats = copy_a ? a_rows * K : 0, b_floats = pack ? panels * tn * K : copy_b ? K * N : 0;
+    /* Aᵀ's rows in scratch: K floats, padded when that is a multiple of
+     * 1 KB, so that the copy's stores (a column of the block per row) and
+     * the product's row reads do not all fall in the same cache sets */
+    size_t a_ld = K % CONFLICT_STRIDE_FLOATS == 0 ? K + A_PAD_FLOATS : K;
+    size_t a_floats = copy_a ? a_rows * a_ld : 0, b_floats = pack ? panels * tn * K : copy_b ? K * N : 0;
     size_t p_floats = parts > 1 ? parts * M * N : 0;
     cl_mem tmp = NULL;
     if (a_floats + b_floats + p_floats)
         NNCL__TRY(nncl__scratch(ctx, (a_floats + b_floats + p_floats) * sizeof(float), &tmp));
     if (copy_a) {
         /* A is K x a_rows; scratch gets Aᵀ, a_rows x K. */
-        NNCL__TRY(nncl__transpose(ctx, A, K, a_rows, (nncl__view){tmp, 0, (cl_uint)K}));
-        A = (nncl__view){tmp, 0, (cl_uint)K};
+        NNCL__TRY(nncl__transpose(ctx, A, K, a_rows, (nncl__view){tmp, 0, (cl_uint)a_ld}));
+        A = (nncl__view){tmp, 0, (cl_uint)a_ld};
         trans_a = 0;
     }
     if (pack) {
