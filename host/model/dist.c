@@ -141,7 +141,10 @@ static nncl_status allreduce(nncl_model *m, float *data, size_t count)
     nncl__comm *cm = m->comm;
     double t0 = now_seconds();
     nncl_status st = cm->c.allreduce(data, count, cm->c.user);
-    cm->stats.allreduce_seconds += now_seconds() - t0;
+    /* The steps' share only (the gradient buckets): a metric or stop flag
+     * summed between steps would otherwise count waits that no step_seconds
+     * holds, and allreduce_seconds could exceed it. */
+    if (cm->in_step) cm->stats.allreduce_seconds += now_seconds() - t0;
     cm->stats.allreduces++;
     cm->stats.bytes += (double)count * sizeof(float);
     if (st != NNCL_OK) /* the callback's own detail is its to report (its context is not ours) */

@@ -759,7 +759,9 @@ typedef struct nncl_comm_stats {
     double bytes;                 /* bytes passed to allreduce */
     double step_seconds;          /* wall time of those steps, from the first launch of the
                                      forward pass until the optimizer's launch is queued */
-    double allreduce_seconds;     /* of which inside allreduce: waiting on the other ranks */
+    double allreduce_seconds;     /* of which inside allreduce: waiting on the other ranks
+                                     (the steps' gradient sums; metrics and stop flags
+                                     summed between steps are counted in allreduces only) */
     double device_wait_seconds;   /* of which waiting for the device to finish a bucket */
     double overlapped_seconds;    /* allreduce time while the device still had backward work
                                      queued (hidden behind compute when the device is separate) */
