@@ -188,6 +188,26 @@ START_TEST(context_counts_device_memory)
     ck_assert_int_eq(nncl_context_reset_memory_peak(ctx), NNCL_OK);
     memory(ctx, &current, &peak);
     ck_assert_uint_eq(peak, current);
+    /* Releasing the scratch gives its bytes back; the next product makes it
+     * again, and a product that outgrows it counts old and new at once. */
+    size_t small = ctx->scratch_bytes;
+    ck_assert_int_eq(nncl_context_release_scratch(ctx), NNCL_OK);
+    memory(ctx, &current, NULL);
+    ck_assert_uint_eq(current, 0);
+    A = nncl_test_tensor(ctx, 70, 9, NULL), B = nncl_test_tensor(ctx, 13, 9, NULL), C = nncl_test_tensor(ctx, 70, 13, NULL);
+    nncl_tensor *B2 = nncl_test_tensor(ctx, 130, 9, NULL), *C2 = nncl_test_tensor(ctx, 70, 130, NULL);
+    ck_assert_int_eq(nncl_gemm(ctx, 0, 1, 1.0f, A, B, 0.0f, C), NNCL_OK);
+    ck_assert_uint_eq(ctx->scratch_bytes, small);
+    ck_assert_int_eq(nncl_context_reset_memory_peak(ctx), NNCL_OK);
+    ck_assert_int_eq(nncl_gemm(ctx, 0, 1, 1.0f, A, B2, 0.0f, C2), NNCL_OK);
+    ck_assert_uint_gt(ctx->scratch_bytes, small);
+    size_t tensors = (70 * 9 + 13 * 9 + 70 * 13 + 130 * 9 + 70 * 130) * sizeof(float);
+    memory(ctx, &current, &peak);
+    ck_assert_uint_eq(current, tensors + ctx->scratch_bytes);
+    ck_assert_uint_eq(peak, tensors + small + ctx->scratch_bytes);
+    nncl_tensor_destroy(A), nncl_tensor_destroy(B), nncl_tensor_destroy(C);
+    nncl_tensor_destroy(B2), nncl_tensor_destroy(C2);
+    ASSERT_FAILS(NULL, nncl_context_release_scratch(NULL), NNCL_ERR_INVALID_ARG, "ctx is NULL");
     ASSERT_FAILS(NULL, nncl_context_memory(NULL, &current, &peak), NNCL_ERR_INVALID_ARG, "ctx is NULL");
     ASSERT_FAILS(NULL, nncl_context_reset_memory_peak(NULL), NNCL_ERR_INVALID_ARG, "ctx is NULL");
     nncl_context_destroy(ctx);

@@ -611,15 +611,27 @@ nncl_status nncl_context_reset_memory_peak(nncl_context *ctx)
     return NNCL_OK;
 }
 
+nncl_status nncl_context_release_scratch(nncl_context *ctx)
+{
+    if (!ctx) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_context_release_scratch: ctx is NULL");
+    nncl__buffer_release(ctx, &ctx->scratch);
+    ctx->scratch_bytes = 0;
+    return NNCL_OK;
+}
+
 nncl_status nncl__scratch(nncl_context *ctx, size_t bytes, cl_mem *out)
 {
     if (bytes > ctx->scratch_bytes) {
-        nncl__buffer_release(ctx, &ctx->scratch);
-        ctx->scratch_bytes = 0;
-        cl_int err = nncl__buffer_create(ctx, CL_MEM_READ_WRITE, bytes, NULL, &ctx->scratch);
+        /* The new buffer first: work still queued holds the old one until it
+         * ends, so both exist for a while and the peak says so; a failed
+         * allocation leaves the old one in place. */
+        cl_mem grown = NULL;
+        cl_int err = nncl__buffer_create(ctx, CL_MEM_READ_WRITE, bytes, NULL, &grown);
         if (err != CL_SUCCESS)
             return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY,
                               "scratch buffer of %zu bytes: %s", bytes, nncl__cl_error_name(err));
+        nncl__buffer_release(ctx, &ctx->scratch);
+        ctx->scratch = grown;
         ctx->scratch_bytes = bytes;
     }
     *out = ctx->scratch;

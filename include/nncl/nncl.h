@@ -224,6 +224,13 @@ NNCL_API nncl_status nncl_context_memory(const nncl_context *ctx, size_t *curren
  * later reading gives the peak of what ran in between (one training run of
  * several on a context, say). */
 NNCL_API nncl_status nncl_context_reset_memory_peak(nncl_context *ctx);
+/* Releases the context's scratch buffer (the copies and split-K parts that
+ * GEMMs stage there; it grows to the largest product run so far and stays),
+ * so that a reading of nncl_context_memory after it, or a peak reset after
+ * it, does not carry an earlier product's scratch. Work already queued keeps
+ * the buffer until it ends; the next product that needs scratch makes it
+ * again. */
+NNCL_API nncl_status nncl_context_release_scratch(nncl_context *ctx);
 
 /* Seconds nncl_context_create spent building the kernels. */
 NNCL_API double nncl_context_build_seconds(const nncl_context *ctx);
