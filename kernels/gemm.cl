@@ -152,6 +152,30 @@ INLINE_FUNC void gemm_accumulate(floatT *acc, uint M, uint N, uint K, uint k0, u
         for (; k < k1; k++) gemm_step(acc, A, lda, B, ldb, K, i0, j0, k, trans_a, packed, tm, nv);
         return;
     }
+    if (whole_n && a_rows > 0) {
+        /* A tile on the bottom edge: the rows past a_rows read a stored row
+         * (the last) times 0, plus 1 for the ones rows below M, so the loop
+         * has no branch. (The branchy loop below was 2-30x slower than
+         * whole tiles inside the split-K kernels, docs/PERFORMANCE.md.) */
+        uint row[NNCL_TM * NNCL_NV];
+        float keep[NNCL_TM * NNCL_NV], one[NNCL_TM * NNCL_NV];
+        for (int r = 0; r < tm; r++) {
+            const uint i = i0 + r;
+            row[r] = i < a_rows ? i : a_rows - 1;
+            keep[r] = i < a_rows ? 1.0f : 0.0f;
+            one[r] = i >= a_rows && i < M ? 1.0f : 0.0f;
+        }
+        for (uint k = k0; k < k1; k++) {
+            __global const float *bp = b_at(B, ldb, K, j0, k, packed, tn);
+            floatT b[NNCL_NV];
+            for (int v = 0; v < nv; v++) b[v] = VLOADT(v, bp);
+            for (int r = 0; r < tm; r++) {
+                const float a = fma(a_at(A, lda, row[r], k, trans_a), keep[r], one[r]);
+                for (int v = 0; v < nv; v++) acc[r * nv + v] = fma((floatT)(a), b[v], acc[r * nv + v]);
+            }
+        }
+        return;
+    }
     for (uint k = k0; k < k1; k++) {
         floatT b[NNCL_NV];
         if (whole_n) {
