@@ -535,6 +535,15 @@ int cli_bench(int argc, char **argv)
 #ifdef NNCL_HAVE_OPENBLAS
     openblas_set_num_threads((int)sysconf(_SC_NPROCESSORS_ONLN));
     const char *blas = openblas_get_corename();
+    /* AVX2 kernels on an AVX-512 machine (OPENBLAS_CORETYPE set so, or a
+     * release that does not know the CPU) make the peer slower than it is:
+     * say so beside the figures. */
+    if (__builtin_cpu_supports("avx512f") && (!strcmp(blas, "Haswell") || !strcmp(blas, "Zen"))) {
+        const char *forced = getenv("OPENBLAS_CORETYPE");
+        fprintf(stderr, "nncl bench: OpenBLAS runs its %s (AVX2) kernels on this AVX-512 CPU%s%s%s; "
+                        "OPENBLAS_CORETYPE=SkylakeX compares with its AVX-512 ones\n",
+                blas, forced ? " (OPENBLAS_CORETYPE=" : "", forced ? forced : "", forced ? " is set)" : "");
+    }
 #else
     const char *blas = "not built in";
 #endif

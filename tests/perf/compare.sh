@@ -10,11 +10,17 @@ set -euo pipefail
 nncl=${1:-build/nncl}
 shift || true
 here=$(cd "$(dirname "$0")" && pwd)
-# OpenBLAS 0.3.21 does not know AMD family 26 and picks its Haswell (AVX2)
-# kernels on an AVX-512 CPU: give it the AVX-512 ones, as a user would.
-if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx512f /proc/cpuinfo; then
-  export OPENBLAS_CORETYPE=SkylakeX
-fi
+# The peer at its best: on an AVX-512 CPU, OpenBLAS's AVX-512 kernels, also
+# when the environment asks for its AVX2 ones (some machines set
+# OPENBLAS_CORETYPE=Haswell globally; unset, 0.3.21 picks Cooperlake on the
+# Zen 5 of docs/PERFORMANCE.md, whose sgemm kernels are SkylakeX's).
+case "${OPENBLAS_CORETYPE:-}" in
+  ""|Haswell|HASWELL|Zen|ZEN)
+    if grep -qw avx512f /proc/cpuinfo; then
+      [ -n "${OPENBLAS_CORETYPE:-}" ] && echo "compare.sh: OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE replaced by SkylakeX (AVX-512 CPU)" >&2
+      export OPENBLAS_CORETYPE=SkylakeX
+    fi ;;
+esac
 jax_python=${JAX_PYTHON:-$(dirname "$nncl")/jax-venv/bin/python}
 if [ -x "$jax_python" ]; then
   /usr/bin/python3 "$here/interleave.py" --nncl "$nncl" --python "$jax_python" --rounds "${ROUNDS:-5}"
