@@ -323,9 +323,16 @@ static char *read_kernel_file(const char *dir, const char *name, size_t *size)
 }
 
 static const char *const kernel_names[] = {
-#define NNCL__KNAME(e, n, argc) n,
+#define NNCL__KNAME(e, n, argc, wg) n,
     NNCL__KERNEL_LIST(NNCL__KNAME)
 #undef NNCL__KNAME
+};
+
+/* Each kernel's work-group shape (NNCL__WG_*, from NNCL__KERNEL_LIST). */
+static const unsigned char kernel_wg[] = {
+#define NNCL__KWG(e, n, argc, wg) NNCL__WG_##wg,
+    NNCL__KERNEL_LIST(NNCL__KWG)
+#undef NNCL__KWG
 };
 
 static double seconds_now(void)
@@ -659,15 +666,11 @@ nncl_status nncl__launch(nncl_context *ctx, nncl__kernel_id id, cl_uint dims,
     /* Every launch of a kernel has the same work-group shape (the one its
      * reqd_work_group_size names); the range is rounded up to it. */
     size_t local[2] = {(size_t)ctx->tiles.wg, 1}, global[2] = {global_in[0], dims > 1 ? global_in[1] : 1};
-    if (id == NNCL__K_GEMM_NN || id == NNCL__K_GEMM_NP || id == NNCL__K_GEMM_TN || id == NNCL__K_GEMM_TP ||
-        id == NNCL__K_GEMM_NP_PART || id == NNCL__K_GEMM_TP_PART || id == NNCL__K_GEMM_NP_NARROW ||
-        id == NNCL__K_GEMM_TP_NARROW || id == NNCL__K_GEMM_NP_PART_NARROW || id == NNCL__K_GEMM_TP_PART_NARROW) {
-        local[0] = (size_t)ctx->tiles.wgx;
-        local[1] = (size_t)ctx->tiles.wgy;
-    } else if (id == NNCL__K_GEMM_LOCAL) {
-        local[0] = local[1] = (size_t)ctx->tiles.lwg;
-    } else if (id == NNCL__K_SUM_ACCUMULATE) {
-        local[0] = 1;
+    switch (kernel_wg[id]) {
+    case NNCL__WG_TILE: local[0] = (size_t)ctx->tiles.wgx, local[1] = (size_t)ctx->tiles.wgy; break;
+    case NNCL__WG_LOCAL: local[0] = local[1] = (size_t)ctx->tiles.lwg; break;
+    case NNCL__WG_ONE: local[0] = 1; break;
+    default: break; /* NNCL__WG_ROW */
     }
     for (cl_uint d = 0; d < dims; d++) global[d] = (global[d] + local[d] - 1) / local[d] * local[d];
     if (ctx->profile && ctx->n_pending == sizeof ctx->pending / sizeof *ctx->pending)

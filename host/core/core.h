@@ -34,45 +34,51 @@ _Static_assert(NNCL_OPTIM_SGD == NNCL_OPTIM_ID_SGD && NNCL_OPTIM_MOMENTUM == NNC
 #endif
 
 /* Every kernel the library launches, built once per context.
- * X(enum suffix, kernel function name, number of arguments): the count is
- * what launchers are checked against when they compile (NNCL__SET_ARGS), and
- * is checked in turn against the built kernel's own when they run. */
-#define NNCL__KERNEL_LIST(X)                          \
-    X(GEMM_NN, "gemm_nn", 23)                         \
-    X(GEMM_NP, "gemm_np", 23)                         \
-    X(GEMM_TN, "gemm_tn", 23)                         \
-    X(GEMM_TP, "gemm_tp", 23)                         \
-    X(GEMM_LOCAL, "gemm_local", 23)                   \
-    X(GEMM_NP_PART, "gemm_np_part", 24)               \
-    X(GEMM_TP_PART, "gemm_tp_part", 24)               \
-    X(GEMM_NP_NARROW, "gemm_np_narrow", 23)           \
-    X(GEMM_TP_NARROW, "gemm_tp_narrow", 23)           \
-    X(GEMM_NP_PART_NARROW, "gemm_np_part_narrow", 24) \
-    X(GEMM_TP_PART_NARROW, "gemm_tp_part_narrow", 24) \
-    X(GEMM_REDUCE, "gemm_reduce", 18)                 \
-    X(PACK_B, "pack_b", 8)                            \
-    X(PACK_B_NARROW, "pack_b_narrow", 8)              \
-    X(TRANSPOSE, "transpose", 8)                      \
-    X(FILL, "fill", 6)                                \
-    X(ACT_FORWARD, "act_forward", 9)                  \
-    X(ACT_BACKWARD_BIAS, "act_backward_bias", 12)     \
-    X(SOFTMAX_CE, "softmax_ce", 20)                   \
-    X(ELEMENTWISE_LOSS, "elementwise_loss", 20)       \
-    X(SUM_ACCUMULATE, "sum_accumulate", 6)            \
-    X(OPTIM_UPDATE, "optim_update", 20)               \
-    X(GATHER_U8, "gather_u8", 14)                     \
-    X(GATHER_F32, "gather_f32", 14)                   \
-    X(CHECK_FINITE, "check_finite", 7)
+ * X(enum suffix, kernel function name, number of arguments, work-group
+ * shape): the count is what launchers are checked against when they compile
+ * (NNCL__SET_ARGS), and is checked in turn against the built kernel's own
+ * when they run; the shape is the one its reqd_work_group_size names, which
+ * nncl__launch rounds every range up to: ROW (NNCL_WG x 1), TILE (the
+ * register GEMMs' NNCL_GEMM_WGX x NNCL_GEMM_WGY), LOCAL (gemm_local's
+ * NNCL_LWG x NNCL_LWG) or ONE (a single work-item). */
+#define NNCL__KERNEL_LIST(X)                                \
+    X(GEMM_NN, "gemm_nn", 23, TILE)                         \
+    X(GEMM_NP, "gemm_np", 23, TILE)                         \
+    X(GEMM_TN, "gemm_tn", 23, TILE)                         \
+    X(GEMM_TP, "gemm_tp", 23, TILE)                         \
+    X(GEMM_LOCAL, "gemm_local", 23, LOCAL)                  \
+    X(GEMM_NP_PART, "gemm_np_part", 24, TILE)               \
+    X(GEMM_TP_PART, "gemm_tp_part", 24, TILE)               \
+    X(GEMM_NP_NARROW, "gemm_np_narrow", 23, TILE)           \
+    X(GEMM_TP_NARROW, "gemm_tp_narrow", 23, TILE)           \
+    X(GEMM_NP_PART_NARROW, "gemm_np_part_narrow", 24, TILE) \
+    X(GEMM_TP_PART_NARROW, "gemm_tp_part_narrow", 24, TILE) \
+    X(GEMM_REDUCE, "gemm_reduce", 18, ROW)                  \
+    X(PACK_B, "pack_b", 8, ROW)                             \
+    X(PACK_B_NARROW, "pack_b_narrow", 8, ROW)               \
+    X(TRANSPOSE, "transpose", 8, ROW)                       \
+    X(FILL, "fill", 6, ROW)                                 \
+    X(ACT_FORWARD, "act_forward", 9, ROW)                   \
+    X(ACT_BACKWARD_BIAS, "act_backward_bias", 12, ROW)      \
+    X(SOFTMAX_CE, "softmax_ce", 20, ROW)                    \
+    X(ELEMENTWISE_LOSS, "elementwise_loss", 20, ROW)        \
+    X(SUM_ACCUMULATE, "sum_accumulate", 6, ONE)             \
+    X(OPTIM_UPDATE, "optim_update", 20, ROW)                \
+    X(GATHER_U8, "gather_u8", 14, ROW)                      \
+    X(GATHER_F32, "gather_f32", 14, ROW)                    \
+    X(CHECK_FINITE, "check_finite", 7, ROW)
+
+enum { NNCL__WG_ROW, NNCL__WG_TILE, NNCL__WG_LOCAL, NNCL__WG_ONE };
 
 typedef enum {
-#define NNCL__KENUM(e, n, argc) NNCL__K_##e,
+#define NNCL__KENUM(e, n, argc, wg) NNCL__K_##e,
     NNCL__KERNEL_LIST(NNCL__KENUM)
 #undef NNCL__KENUM
     NNCL__K_COUNT
 } nncl__kernel_id;
 
 enum {
-#define NNCL__KARGC(e, n, argc) NNCL__ARGC_##e = argc,
+#define NNCL__KARGC(e, n, argc, wg) NNCL__ARGC_##e = argc,
     NNCL__KERNEL_LIST(NNCL__KARGC)
 #undef NNCL__KARGC
 };
