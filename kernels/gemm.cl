@@ -286,7 +286,9 @@ GEMM_WG __kernel void gemm_tp(GEMM_PARAMS) { GEMM_BODY(1, 1, NNCL_TM, NNCL_NV); 
  * tile's lanes idle): one vector per row and NNCL_NARROW_TM = TM·NV rows
  * (at most 16), as many accumulators as the wide tile. B is packed in VW-column panels
  * (pack_b_narrow). */
+#ifndef NNCL_NARROW_TM /* the host's nncl__narrow_tm */
 #define NNCL_NARROW_TM (NNCL_TM * NNCL_NV < 16 ? NNCL_TM * NNCL_NV : 16)
+#endif
 GEMM_WG __kernel void gemm_np_narrow(GEMM_PARAMS) { GEMM_BODY(0, 1, NNCL_NARROW_TM, 1); }
 GEMM_WG __kernel void gemm_tp_narrow(GEMM_PARAMS) { GEMM_BODY(1, 1, NNCL_NARROW_TM, 1); }
 

@@ -104,6 +104,15 @@ typedef struct {
     const char *source; /* where they came from: "default", "tuned" (cache), "NNCL_GEMM_TILES" or "NNCL_GEMM_PARAMS" */
 } nncl__gemm_tiles;
 
+/* Rows of the narrow register tile (one vector per row, for products at
+ * most one vector wide): as many accumulators as the wide tile's TM x NV,
+ * at most 16. The kernels get it as NNCL_NARROW_TM (nncl__gemm_build_options). */
+static inline int nncl__narrow_tm(const nncl__gemm_tiles *t)
+{
+    int tm = t->tm * (t->tn / t->vw);
+    return tm < 16 ? tm : 16;
+}
+
 struct nncl_context {
     cl_platform_id platform;
     cl_device_id device;

@@ -170,9 +170,9 @@ void nncl__gemm_build_options(const nncl_context *ctx, char *out, size_t size)
 {
     const nncl__gemm_tiles *t = &ctx->tiles;
     snprintf(out, size,
-             "-DNNCL_TM=%d -DNNCL_TN=%d -DNNCL_VW=%d -DNNCL_KU=%d -DNNCL_GEMM_WGX=%d -DNNCL_GEMM_WGY=%d "
-             "-DNNCL_LWG=%d -DNNCL_LRB=%d -DNNCL_LKT=%d",
-             t->tm, t->tn, t->vw, t->ku, t->wgx, t->wgy, t->lwg, t->lrb, t->lkt);
+             "-DNNCL_TM=%d -DNNCL_TN=%d -DNNCL_VW=%d -DNNCL_KU=%d -DNNCL_NARROW_TM=%d -DNNCL_GEMM_WGX=%d "
+             "-DNNCL_GEMM_WGY=%d -DNNCL_LWG=%d -DNNCL_LRB=%d -DNNCL_LKT=%d",
+             t->tm, t->tn, t->vw, t->ku, nncl__narrow_tm(t), t->wgx, t->wgy, t->lwg, t->lrb, t->lkt);
 }
 
 /* The tuned parameters of the kernel in force, as the cache stores them. */

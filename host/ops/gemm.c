@@ -46,7 +46,7 @@ static size_t split_chunk(const nncl_context *ctx, int pack, size_t K)
 /* The register tile a product runs with, and its kernels: the wide one the
  * context was built with (TM x TN), or for products at most one vector wide
  * (N <= VW, a classifier's output layer) the narrow one, one vector per row
- * and TM·NV rows (at most 16; kernels/gemm.cl, NNCL_NARROW_TM). */
+ * and nncl__narrow_tm rows (TM·NV, at most 16). */
 typedef struct {
     size_t tm, tn;
     nncl__kernel_id np, tp, np_part, tp_part, pack;
@@ -55,12 +55,10 @@ typedef struct {
 static gemm_tile choose_tile(const nncl_context *ctx, size_t N)
 {
     const nncl__gemm_tiles *t = &ctx->tiles;
-    size_t nv = (size_t)(t->tn / t->vw);
-    if (nv > 1 && N <= (size_t)t->vw) {
-        size_t tm = (size_t)t->tm * nv;
-        return (gemm_tile){tm < 16 ? tm : 16, (size_t)t->vw, NNCL__K_GEMM_NP_NARROW, NNCL__K_GEMM_TP_NARROW,
-                           NNCL__K_GEMM_NP_PART_NARROW, NNCL__K_GEMM_TP_PART_NARROW, NNCL__K_PACK_B_NARROW};
-    }
+    if (t->tn > t->vw && N <= (size_t)t->vw)
+        return (gemm_tile){(size_t)nncl__narrow_tm(t), (size_t)t->vw, NNCL__K_GEMM_NP_NARROW,
+                           NNCL__K_GEMM_TP_NARROW, NNCL__K_GEMM_NP_PART_NARROW, NNCL__K_GEMM_TP_PART_NARROW,
+                           NNCL__K_PACK_B_NARROW};
     return (gemm_tile){(size_t)t->tm, (size_t)t->tn, NNCL__K_GEMM_NP, NNCL__K_GEMM_TP,
                        NNCL__K_GEMM_NP_PART, NNCL__K_GEMM_TP_PART, NNCL__K_PACK_B};
 }
