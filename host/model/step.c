@@ -271,17 +271,13 @@ nncl_status nncl__model_clear_metrics(nncl_model *m, cl_uint slot)
 static nncl_status read_metrics(nncl_model *m, cl_uint slot, double rows, float *loss, float *accuracy, int clear,
                                 int reduce)
 {
-    float sums[2], zero[2] = {0, 0}; /* loss at NNCL_METRIC_LOSS, correct at _CORRECT */
+    float sums[2]; /* loss at NNCL_METRIC_LOSS, correct at _CORRECT */
     NNCL__CHECK_CL(m->ctx,
                    clEnqueueReadBuffer(m->ctx->queue, m->metrics, CL_TRUE, slot * sizeof(float),
                                        sizeof sums, sums, 0, NULL, NULL),
                    "reading metrics");
     if (reduce) NNCL__TRY(nncl__model_allreduce(m, sums, 2));
-    if (clear)
-        NNCL__CHECK_CL(m->ctx,
-                       clEnqueueWriteBuffer(m->ctx->queue, m->metrics, CL_TRUE, slot * sizeof(float),
-                                            sizeof zero, zero, 0, NULL, NULL),
-                       "clearing metrics");
+    if (clear) NNCL__TRY(nncl__model_clear_metrics(m, slot)); /* queued: the next pass adds after it */
     double terms = m->loss == NNCL_LOSS_SOFTMAX_CE ? rows : rows * (double)nncl_model_outputs(m);
     if (loss) *loss = terms > 0 ? (float)(sums[NNCL_METRIC_LOSS] / terms) : 0.0f;
     if (accuracy) *accuracy = terms > 0 ? (float)(sums[NNCL_METRIC_CORRECT] / terms) : 0.0f;

@@ -75,6 +75,10 @@ static nncl_status wrap(nncl_context *ctx, nncl__host_data *h, nncl_dataset **ou
             ds->targets[i] = ds->host.label_kind == NNCL__LABELS_CLASS ? (float)ds->host.labels[i]
                                                                        : ds->host.targets[i];
     }
+    /* Targets never change: found once here, not at every epoch (check_fit) */
+    ds->first_outside_unit = rows;
+    for (size_t i = 0; ds->targets && i < rows && ds->first_outside_unit == rows; i++)
+        if (!(ds->targets[i] >= 0.0f && ds->targets[i] <= 1.0f)) ds->first_outside_unit = i;
     nncl_status st = place(ds);
     if (st != NNCL_OK) {
         nncl_dataset_destroy(ds);

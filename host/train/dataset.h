@@ -11,6 +11,8 @@ struct nncl_dataset {
     nncl_context *ctx;
     nncl__host_data host; /* always kept: splits, statistics, streaming */
     float *targets;       /* rows floats: class indices or regression targets; NULL: none */
+    size_t first_outside_unit; /* the first row whose target is outside [0, 1] (bce
+                                  refuses it); rows when none, or no targets */
     float scale;          /* applied to raw features: 1/255 for bytes, 1 for floats */
     int streamed;         /* 1: not on the device, batches are uploaded one by one */
     cl_mem features;      /* device copy: rows x cols bytes or floats */

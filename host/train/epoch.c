@@ -85,12 +85,11 @@ static nncl_status check_fit(nncl_model *m, const nncl_dataset *ds, int need_tar
             return nncl__fail(ctx, NNCL_ERR_SHAPE,
                               "%s: the data set has labels up to %d, the model has %zu classes", fn,
                               ds->host.classes - 1, outputs);
-    } else if (loss == NNCL_LOSS_BCE) {
-        for (size_t i = 0; i < ds->host.rows; i++)
-            if (!(ds->targets[i] >= 0.0f && ds->targets[i] <= 1.0f))
-                return nncl__fail(ctx, NNCL_ERR_INVALID_ARG,
-                                  "%s: target %g of data row %zu is outside [0, 1], which bce needs", fn,
-                                  (double)ds->targets[i], i + 1);
+    } else if (loss == NNCL_LOSS_BCE && ds->first_outside_unit < ds->host.rows) {
+        size_t i = ds->first_outside_unit;
+        return nncl__fail(ctx, NNCL_ERR_INVALID_ARG,
+                          "%s: target %g of data row %zu is outside [0, 1], which bce needs", fn,
+                          (double)ds->targets[i], i + 1);
     }
     if (loss != NNCL_LOSS_SOFTMAX_CE && outputs != 1) {
         return nncl__fail(ctx, NNCL_ERR_SHAPE,
