@@ -252,6 +252,34 @@ START_TEST(regression_from_arrays)
 }
 END_TEST
 
+/* A bce model refuses a data set with a target outside [0, 1], naming the
+ * row, at every call that reads targets (found once, when the set is made). */
+START_TEST(bce_refuses_targets_outside_0_1)
+{
+    nncl_context *ctx = nncl_test_context();
+    float x[8] = {0, 1, 1, 0, 0.5f, 0.5f, 1, 1}, y[4] = {0, 1, 1.5f, 0};
+    nncl_dataset *ds = NULL;
+    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, 4, 2, y, NNCL_TARGET_VALUE, &ds), NNCL_OK);
+    nncl_layer_spec layers[1] = {{1, NNCL_ACT_SIGMOID}};
+    nncl_model_spec spec = {.inputs = 2, .n_layers = 1, .layers = layers, .loss = NNCL_LOSS_BCE, .seed = 1};
+    nncl_model *m = NULL;
+    ck_assert_int_eq(nncl_model_create(ctx, &spec, &m), NNCL_OK);
+    nncl_epoch_options eo = nncl_epoch_options_defaults();
+    for (int pass = 0; pass < 2; pass++)
+        ASSERT_FAILS(ctx, nncl_model_train_epoch(m, ds, &eo, NULL, NULL, NULL), NNCL_ERR_INVALID_ARG,
+                     "target 1.5 of data row 3 is outside [0, 1]");
+    ASSERT_FAILS(ctx, nncl_model_evaluate_dataset(m, ds, NULL, NULL, NULL, 0), NNCL_ERR_INVALID_ARG,
+                 "nncl_model_evaluate_dataset: target 1.5 of data row 3");
+    y[2] = 1.0f; /* the set keeps its own copy: a fixed array is a new set */
+    nncl_dataset *good = NULL;
+    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, 4, 2, y, NNCL_TARGET_VALUE, &good), NNCL_OK);
+    ck_assert_int_eq(nncl_model_train_epoch(m, good, &eo, NULL, NULL, NULL), NNCL_OK);
+    nncl_model_destroy(m);
+    nncl_dataset_destroy(ds);
+    nncl_dataset_destroy(good);
+}
+END_TEST
+
 /* Targets far from 0 and 1 (y = 1000 + 300·(3·x0 - 2·x1)): the fit
  * standardises them, predictions come back in their units, and the
  * metrics agree with a plain computation; all of it survives a save. */
@@ -533,7 +561,7 @@ static void device_cases(Suite *s)
                    early_stopping_keeps_the_best_epoch, cancellation_reports_where_it_stopped,
                    regression_from_arrays, names_and_history_are_saved, regression_targets_are_standardised,
                    resumed_epoch_reports_the_whole_epoch, evaluating_from_a_progress_callback_changes_nothing,
-                   misuse_is_named);
+                   misuse_is_named, bce_refuses_targets_outside_0_1);
 }
 
 int main(int argc, char **argv) { return nncl_test_run("fit", NULL, device_cases, argc, argv); }
