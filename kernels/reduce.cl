@@ -6,21 +6,25 @@
  * error small. Changing it changes the bits of every sum. */
 #define SUM_BLOCK 64
 
-/* acc[slot] (+)= Σ_i a[a_off + i], i in 0..n-1, summed in index order in
- * blocks of SUM_BLOCK. Launched as one work-item: the order, and so the bits,
- * never change. */
+/* acc[slot + v] (+)= Σ_i src_v[i], i in 0..n-1, summed in index order in
+ * blocks of SUM_BLOCK, for the sources src_0 = a + a_off and src_1 = b +
+ * b_off: work-item v takes source v, alone (work-groups of one), so the
+ * order, and so the bits, never change. Launched with one work-item per
+ * source (a step sums its row losses and correct counts in one launch). */
 __attribute__((reqd_work_group_size(1, 1, 1)))
-__kernel void sum_accumulate(__global const float *a, uint a_off, uint n, __global float *acc, uint slot,
-                             int overwrite)
+__kernel void sum_accumulate(__global const float *a, uint a_off, __global const float *b, uint b_off, uint n,
+                             __global float *acc, uint slot, int overwrite)
 {
+    const uint v = get_global_id(0);
+    __global const float *src = v ? b + b_off : a + a_off;
     float sum = 0.0f;
     for (uint base = 0; base < n; base += SUM_BLOCK) {
         float part = 0.0f;
         uint end = min(n, base + SUM_BLOCK);
-        for (uint i = base; i < end; i++) part += a[a_off + i];
+        for (uint i = base; i < end; i++) part += src[i];
         sum += part;
     }
-    acc[slot] = overwrite ? sum : acc[slot] + sum;
+    acc[slot + v] = overwrite ? sum : acc[slot + v] + sum;
 }
 
 /* Flags the first non-finite element of a rows x cols view (one work-item

@@ -63,8 +63,10 @@ nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, int want_
     NNCL__TRY(nncl__loss(ctx, m->loss, stored_activation(m, last), act_view(m, last), &Y, rows,
                          m->layers[last].units, want_grad ? NNCL__LOSS_OUT_GRAD : NNCL__LOSS_OUT_NONE,
                          delta_view(m, last), m->row_loss, 0, m->row_correct, m->status));
-    NNCL__TRY(nncl__sum(ctx, (nncl__view){m->row_loss, 0, 1}, rows, m->metrics, slot + NNCL_METRIC_LOSS, 0));
-    return nncl__sum(ctx, (nncl__view){m->row_correct, 0, 1}, rows, m->metrics, slot + NNCL_METRIC_CORRECT, 0);
+    /* loss and correct count in one launch: metrics[slot + LOSS], [slot + LOSS + 1] */
+    _Static_assert(NNCL_METRIC_CORRECT == NNCL_METRIC_LOSS + 1, "the two sums are adjacent metrics");
+    const nncl__view correct = {m->row_correct, 0, 1};
+    return nncl__sum(ctx, (nncl__view){m->row_loss, 0, 1}, &correct, rows, m->metrics, slot + NNCL_METRIC_LOSS, 0);
 }
 
 /* From delta[last] = dZ_last, the loss kernel's gradient of the last

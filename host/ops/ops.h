@@ -82,7 +82,8 @@ nncl_status nncl__loss(nncl_context *ctx, nncl_loss loss, nncl_activation act, n
 /* ---- kernels/reduce.cl (host/ops/reduce.c) ---- */
 
 /* acc[slot] (+)= Σ of n consecutive floats from a.off (one work-item, fixed order). */
-nncl_status nncl__sum(nncl_context *ctx, nncl__view a, size_t n, cl_mem acc, cl_uint slot, int overwrite);
+nncl_status nncl__sum(nncl_context *ctx, nncl__view a, const nncl__view *b, size_t n, cl_mem acc, cl_uint slot,
+                      int overwrite);
 
 /* Flags NaN or infinity in X (rows x cols) as code (an NNCL_DEV_NONFINITE_*)
  * in the status word (kernels/reduce.cl). */
