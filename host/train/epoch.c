@@ -392,6 +392,23 @@ static nncl_status copy_predictions(nncl_model *m, size_t start, size_t rows, vo
     return NNCL_OK;
 }
 
+/* One forward pass over every row of ds, its outputs (in the targets' units)
+ * read into dst (rows x outputs); with_loss also sums the loss and correct
+ * count into metrics[NNCL_METRIC_EVAL]. */
+static nncl_status predict_pass(nncl_model *m, const nncl_dataset *ds, int with_loss, float *dst)
+{
+    nncl_context *ctx = nncl__model_context(m);
+    size_t rows = ds->host.rows, outputs = nncl_model_outputs(m);
+    size_t chunk = rows < NNCL__EVAL_ROWS ? rows : NNCL__EVAL_ROWS;
+    predict_state ps = {dst, NULL};
+    cl_int err = nncl__buffer_create(ctx, CL_MEM_READ_WRITE, chunk * outputs * sizeof(float), NULL, &ps.out);
+    if (err != CL_SUCCESS) return nncl__cl_fail(ctx, err, "prediction buffer");
+    nncl_status st = forward_all(m, ds, with_loss, copy_predictions, &ps);
+    nncl__buffer_release(ctx, &ps.out);
+    NNCL__TRY(st);
+    return nncl__model_check_status(m);
+}
+
 nncl_status nncl_model_predict_dataset(nncl_model *m, const nncl_dataset *ds, float *dst, size_t count)
 {
     NNCL__TRY(check_fit(m, ds, 0, "nncl_model_predict_dataset"));
@@ -401,14 +418,7 @@ nncl_status nncl_model_predict_dataset(nncl_model *m, const nncl_dataset *ds, fl
     if (count != rows * outputs)
         return nncl__fail(ctx, NNCL_ERR_SHAPE, "nncl_model_predict_dataset: %zu floats for %zu rows x %zu outputs",
                           count, rows, outputs);
-    size_t chunk = rows < NNCL__EVAL_ROWS ? rows : NNCL__EVAL_ROWS;
-    predict_state ps = {dst, NULL};
-    cl_int err = nncl__buffer_create(ctx, CL_MEM_READ_WRITE, chunk * outputs * sizeof(float), NULL, &ps.out);
-    if (err != CL_SUCCESS) return nncl__cl_fail(ctx, err, "prediction buffer");
-    nncl_status st = forward_all(m, ds, 0, copy_predictions, &ps);
-    nncl__buffer_release(ctx, &ps.out);
-    NNCL__TRY(st);
-    return nncl__model_check_status(m);
+    return predict_pass(m, ds, 0, dst);
 }
 
 nncl_status nncl_model_evaluate_metrics(nncl_model *m, const nncl_dataset *ds, nncl_metrics *out)
@@ -417,13 +427,19 @@ nncl_status nncl_model_evaluate_metrics(nncl_model *m, const nncl_dataset *ds, n
     nncl_context *ctx = nncl__model_context(m);
     if (!out) return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "nncl_model_evaluate_metrics: out is NULL");
     nncl_metrics r = {.rmse = NAN, .mae = NAN, .r2 = NAN, .rows = ds->host.rows};
-    NNCL__TRY(nncl_model_evaluate_dataset(m, ds, &r.loss, &r.accuracy, NULL, 0));
-    if (nncl__model_loss_kind(m) == NNCL_LOSS_MSE) {
-        /* In the targets' units, from the predictions (one output per row for data sets). */
+    if (nncl__model_loss_kind(m) != NNCL_LOSS_MSE) {
+        NNCL__TRY(nncl_model_evaluate_dataset(m, ds, &r.loss, &r.accuracy, NULL, 0));
+    } else {
+        /* One pass gives the loss and the predictions in the targets' units
+         * (one output per row for data sets); every rank evaluates every
+         * row, as for a confusion matrix. */
         size_t rows = ds->host.rows;
         float *pred = malloc(rows * sizeof *pred);
         if (!pred) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "evaluating: %zu predictions", rows);
-        nncl_status st = nncl_model_predict_dataset(m, ds, pred, rows);
+        nncl_status st = nncl__model_clear_metrics(m, NNCL_METRIC_EVAL);
+        if (st == NNCL_OK) st = predict_pass(m, ds, 1, pred);
+        if (st == NNCL_OK)
+            st = nncl__model_read_metrics(m, NNCL_METRIC_EVAL, (double)rows, &r.loss, &r.accuracy, 1);
         if (st != NNCL_OK) {
             free(pred);
             return st;
