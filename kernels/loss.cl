@@ -11,6 +11,9 @@
  *                  dZ is taken through it;
  *   z, t           outputs and targets (softmax_ce: t holds class indices as
  *                  floats, one per row; has_t 0 means no targets);
+ *   tn, has_tn     mse with standardised targets: 2·cols floats from tn_off,
+ *                  a scale and a shift per column, each target read as
+ *                  t·scale + shift (has_tn 0: as it is; softmax_ce ignores it);
  *   out, what      what goes to out (NNCL_LOSS_OUT_*): nothing, the gradient,
  *                  or the probabilities (softmax_ce; out may then be z itself);
  *   row_loss (at rl_off), row_correct, status: each may be NULL. */
@@ -63,6 +66,7 @@ INLINE_FUNC float sum16(float16 v)
  * 0 for the sum, not stored. */
 WG_1D __kernel void softmax_ce(int kind, int act, __global float *z, uint z_off, uint z_ld, uint cols,
                                __global const float *t, uint t_off, uint t_ld, int has_t,
+                               __global const float *tn, uint tn_off, int has_tn,
                                __global float *out, uint o_off, uint o_ld, int what, float scale,
                                __global float *row_loss, uint rl_off, __global float *row_correct,
                                __global int *status, uint rows)
@@ -120,7 +124,8 @@ WG_1D __kernel void softmax_ce(int kind, int act, __global float *z, uint z_off,
  *                   dZ = 2(y - t)·act'(y)·scale, correct when (y > 0.5) == (t > 0.5). */
 WG_1D __kernel void elementwise_loss(int kind, int act, __global float *z, uint z_off, uint z_ld,
                                      uint cols, __global const float *t, uint t_off, uint t_ld,
-                                     int has_t, __global float *out, uint o_off, uint o_ld, int what,
+                                     int has_t, __global const float *tn, uint tn_off, int has_tn,
+                                     __global float *out, uint o_off, uint o_ld, int what,
                                      float scale, __global float *row_loss, uint rl_off,
                                      __global float *row_correct, __global int *status, uint rows)
 {
@@ -130,6 +135,7 @@ WG_1D __kernel void elementwise_loss(int kind, int act, __global float *z, uint 
     for (uint c = 0; c < cols; c++) {
         float x = z[z_off + (size_t)row * z_ld + c];
         float target = t[t_off + (size_t)row * t_ld + c];
+        if (has_tn) target = target * tn[tn_off + c] + tn[tn_off + cols + c];
         float g;
         if (kind == NNCL_LOSS_ID_BCE) {
             if (!(target >= 0.0f && target <= 1.0f))

@@ -579,6 +579,48 @@ START_TEST(model_and_data_set_memory_is_counted)
 }
 END_TEST
 
+/* An mse model with standardised targets takes each target column through
+ * its own scale and shift inside the loss kernel: the loss it reports is the
+ * mean of ((y - t) / std)² per column, y its predictions in the targets'
+ * units (two outputs with different means and deviations, so a column
+ * taking the other's figures shows). */
+START_TEST(standardised_targets_enter_the_loss_per_column)
+{
+    nncl_context *ctx = nncl_test_context();
+    enum { ROWS = 37, COLS = 3, OUT = 2 };
+    float x[ROWS * COLS], t[ROWS * OUT], y[ROWS * OUT];
+    nncl_test_fill_uniform(x, ROWS * COLS, 5, -1, 1);
+    for (size_t r = 0; r < ROWS; r++) {
+        t[r * OUT] = 40.0f + 8.0f * x[r * COLS];
+        t[r * OUT + 1] = -3.0f + 0.1f * x[r * COLS + 1];
+    }
+    nncl_layer_spec layers[] = {{8, NNCL_ACT_TANH}, {OUT, NNCL_ACT_IDENTITY}};
+    nncl_model *m = make_model(ctx, COLS, layers, 2, NNCL_LOSS_MSE, 11);
+    const float tmean[OUT] = {40.0f, -3.0f}, tsd[OUT] = {8.0f, 0.1f};
+    ck_assert_int_eq(nncl_model_set_target_normalization(m, tmean, tsd, OUT), NNCL_OK);
+    nncl_tensor *X = NULL, *T = NULL, *Y = NULL;
+    ck_assert_int_eq(nncl_tensor_create(ctx, ROWS, COLS, &X), NNCL_OK);
+    ck_assert_int_eq(nncl_tensor_create(ctx, ROWS, OUT, &T), NNCL_OK);
+    ck_assert_int_eq(nncl_tensor_create(ctx, ROWS, OUT, &Y), NNCL_OK);
+    ck_assert_int_eq(nncl_tensor_upload(X, x, ROWS * COLS), NNCL_OK);
+    ck_assert_int_eq(nncl_tensor_upload(T, t, ROWS * OUT), NNCL_OK);
+    for (int step = 0; step < 3; step++) ck_assert_int_eq(nncl_model_train_step(m, X, T), NNCL_OK);
+    float loss = 0;
+    ck_assert_int_eq(nncl_model_evaluate(m, X, T, &loss, NULL), NNCL_OK);
+    ck_assert_int_eq(nncl_model_predict(m, X, Y), NNCL_OK);
+    ck_assert_int_eq(nncl_tensor_download(Y, y, ROWS * OUT), NNCL_OK);
+    double want = 0;
+    for (size_t i = 0; i < ROWS * OUT; i++) {
+        double d = ((double)y[i] - t[i]) / tsd[i % OUT];
+        want += d * d / (ROWS * OUT);
+    }
+    ck_assert_msg(fabs(loss - want) <= 1e-4 * want + 1e-6, "loss %g, from the predictions %g", (double)loss, want);
+    nncl_tensor_destroy(X), nncl_tensor_destroy(T), nncl_tensor_destroy(Y);
+    nncl_model_destroy(m);
+    nncl_context_destroy(ctx);
+}
+END_TEST
+
 static void host_cases(Suite *s)
 {
     NNCL_TEST_CASE(s, "host", 0, schedules, names_parse_back);
@@ -590,7 +632,8 @@ static void device_cases(Suite *s)
                    gradients_three_layers_awkward_shapes, gradients_through_every_gemm_path,
                    optimizers_match_closed_form, xor_reaches_full_accuracy,
                    tutorial_data_set_learns, same_seed_gives_identical_weights,
-                   bad_input_is_reported, predict_gives_probabilities, model_and_data_set_memory_is_counted);
+                   bad_input_is_reported, predict_gives_probabilities, model_and_data_set_memory_is_counted,
+                   standardised_targets_enter_the_loss_per_column);
 }
 
 int main(int argc, char **argv) { return nncl_test_run("train", host_cases, device_cases, argc, argv); }

@@ -60,8 +60,8 @@ _Static_assert(NNCL_OPTIM_SGD == NNCL_OPTIM_ID_SGD && NNCL_OPTIM_MOMENTUM == NNC
     X(FILL, "fill", 6, ROW)                                 \
     X(ACT_FORWARD, "act_forward", 9, ROW)                   \
     X(ACT_BACKWARD_BIAS, "act_backward_bias", 12, ROW)      \
-    X(SOFTMAX_CE, "softmax_ce", 20, ROW)                    \
-    X(ELEMENTWISE_LOSS, "elementwise_loss", 20, ROW)        \
+    X(SOFTMAX_CE, "softmax_ce", 23, ROW)                    \
+    X(ELEMENTWISE_LOSS, "elementwise_loss", 23, ROW)        \
     X(SUM_ACCUMULATE, "sum_accumulate", 8, ONE)             \
     X(OPTIM_UPDATE, "optim_update", 20, ROW)                \
     X(GATHER_U8, "gather_u8", 14, ROW)                      \

@@ -183,7 +183,7 @@ void nncl_model_destroy(nncl_model *m)
     release(m, &m->row_loss), release(m, &m->row_correct);
     for (size_t l = 0; l < m->n_layers; l++) release(m, &m->act[l]), release(m, &m->delta[l]);
     release(m, &m->norm_mean_dev), release(m, &m->norm_inv_std_dev);
-    release(m, &m->target_affine), release(m, &m->target_scratch);
+    release(m, &m->target_affine);
     free(m->target_mean);
     free(m->target_std);
     if (m->attachment_free) m->attachment_free(m->attachment);
@@ -197,11 +197,9 @@ nncl_status nncl__model_reserve(nncl_model *m, size_t rows)
 {
     if (rows <= m->capacity) return NNCL_OK;
     nncl_context *ctx = m->ctx;
-    release(m, &m->row_loss), release(m, &m->row_correct), release(m, &m->target_scratch);
+    release(m, &m->row_loss), release(m, &m->row_correct);
     for (size_t l = 0; l < m->n_layers; l++) release(m, &m->act[l]), release(m, &m->delta[l]);
     m->capacity = 0;
-    if (m->loss == NNCL_LOSS_MSE)
-        NNCL__TRY(alloc_buffer(ctx, rows * nncl_model_outputs(m), &m->target_scratch, "standardised targets"));
     NNCL__TRY(alloc_buffer(ctx, rows, &m->row_loss, "per-row loss"));
     NNCL__TRY(alloc_buffer(ctx, rows, &m->row_correct, "per-row accuracy"));
     for (size_t l = 0; l < m->n_layers; l++) {
@@ -407,7 +405,7 @@ nncl_status nncl_model_set_target_normalization(nncl_model *m, const float *mean
         if (!isfinite(mean[i]) || !isfinite(stddev[i]) || stddev[i] < 0)
             return nncl__fail(ctx, NNCL_ERR_NUMERIC, "%s: output %zu: mean %g, stddev %g", fn, i, (double)mean[i],
                               (double)stddev[i]);
-    size_t floats = 2 * o * o + 2 * o;
+    size_t floats = nncl__target_standardise_off(o) + 2 * o;
     float *affine = calloc(floats, sizeof *affine);
     if (!affine) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "%s: %zu outputs", fn, o);
     /* Each piece made once; after a failed attempt the next call makes what is missing. */
@@ -419,10 +417,10 @@ nncl_status nncl_model_set_target_normalization(nncl_model *m, const float *mean
         free(affine);
         return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "%s: %zu outputs", fn, o);
     }
-    float *inv = affine, *shift = affine + o * o, *scale = shift + o, *offset = scale + o * o;
+    float *scale = affine, *offset = affine + o * o, *inv = affine + nncl__target_standardise_off(o), *shift = inv + o;
     for (size_t i = 0; i < o; i++) {
         float sd = stddev[i] > NNCL__NORM_MIN_STD ? stddev[i] : 1.0f; /* a constant target: centre only */
-        inv[i * o + i] = 1.0f / sd;
+        inv[i] = 1.0f / sd;
         shift[i] = -mean[i] / sd;
         scale[i * o + i] = sd;
         offset[i] = mean[i];

@@ -50,13 +50,14 @@ struct nncl_model {
     void *attachment;
     nncl__attachment_free attachment_free;
 
-    /* Target standardisation of an mse model (model.c): the loss sees
-     * t' = (t - mean)/std, outputs come back as y = y'·std + mean. With o
-     * outputs, target_affine holds diag(1/std) (o x o), -mean/std (o),
-     * diag(std) (o x o), mean (o); target_scratch a batch's t' (capacity x o). */
+    /* Target standardisation of an mse model (model.c): the loss kernel
+     * takes t' = t·(1/std) + (-mean/std) as it reads each target, outputs
+     * come back as y = y'·std + mean (a GEMM by the diagonal). With o
+     * outputs, target_affine holds diag(std) (o x o), mean (o), then
+     * 1/std (o) and -mean/std (o), from nncl__target_standardise_off(o). */
     int has_target_norm;
     float *target_mean, *target_std; /* host copies, outputs entries each */
-    cl_mem target_affine, target_scratch;
+    cl_mem target_affine;
 
     /* What the model keeps about its training (info.c; saved by modelfile.c). */
     char **feature_names; /* inputs entries, or NULL */
@@ -106,5 +107,8 @@ void nncl__model_free_info(nncl_model *m);
 /* Checks a full batch (X, Y) against the model's shapes. */
 nncl_status nncl__model_check_batch(nncl_model *m, const nncl_tensor *X, const nncl_tensor *Y,
                                     const char *fn);
+
+/* Where target_affine's 1/std and -mean/std vectors start (o outputs). */
+static inline size_t nncl__target_standardise_off(size_t o) { return o * o + o; }
 
 #endif

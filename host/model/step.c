@@ -52,17 +52,13 @@ nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, int want_
 {
     nncl_context *ctx = m->ctx;
     size_t last = m->n_layers - 1;
-    if (m->has_target_norm) { /* t' = t·diag(1/std) - mean/std, into the scratch */
-        size_t o = m->layers[last].units;
-        nncl__view inv = {m->target_affine, 0, (cl_uint)o}, shift = {m->target_affine, (cl_uint)(o * o), (cl_uint)o};
-        nncl__view standardised = {m->target_scratch, 0, (cl_uint)o};
-        nncl__gemm_extras x = {.bias = &shift};
-        NNCL__TRY(nncl__gemm(ctx, 0, 0, rows, o, o, 1.0f, Y, inv, 0.0f, standardised, &x));
-        Y = standardised;
-    }
-    NNCL__TRY(nncl__loss(ctx, m->loss, stored_activation(m, last), act_view(m, last), &Y, rows,
-                         m->layers[last].units, want_grad ? NNCL__LOSS_OUT_GRAD : NNCL__LOSS_OUT_NONE,
-                         delta_view(m, last), m->row_loss, 0, m->row_correct, m->status));
+    size_t o = m->layers[last].units;
+    /* a standardised mse model's targets go in as t·(1/std) - mean/std */
+    nncl__view standardise = {m->target_affine, (cl_uint)nncl__target_standardise_off(o), 0};
+    NNCL__TRY(nncl__loss(ctx, m->loss, stored_activation(m, last), act_view(m, last), &Y,
+                         m->has_target_norm ? &standardise : NULL, rows, o,
+                         want_grad ? NNCL__LOSS_OUT_GRAD : NNCL__LOSS_OUT_NONE, delta_view(m, last), m->row_loss, 0,
+                         m->row_correct, m->status));
     /* loss and correct count in one launch: metrics[slot + LOSS], [slot + LOSS + 1] */
     _Static_assert(NNCL_METRIC_CORRECT == NNCL_METRIC_LOSS + 1, "the two sums are adjacent metrics");
     const nncl__view correct = {m->row_correct, 0, 1};
@@ -380,8 +376,8 @@ static nncl_status outputs_of(nncl_model *m, nncl__view out, size_t rows)
     size_t outputs = nncl_model_outputs(m), last = m->n_layers - 1;
     nncl__view z = act_view(m, last);
     if (m->has_target_norm) { /* y = y'·diag(std) + mean */
-        nncl__view scale = {m->target_affine, (cl_uint)(outputs * outputs + outputs), (cl_uint)outputs};
-        nncl__view offset = {m->target_affine, (cl_uint)(2 * outputs * outputs + outputs), (cl_uint)outputs};
+        nncl__view scale = {m->target_affine, 0, (cl_uint)outputs};
+        nncl__view offset = {m->target_affine, (cl_uint)(outputs * outputs), (cl_uint)outputs};
         nncl__gemm_extras x = {.bias = &offset};
         return nncl__gemm(m->ctx, 0, 0, rows, outputs, outputs, 1.0f, z, scale, 0.0f, out, &x);
     }
@@ -389,7 +385,7 @@ static nncl_status outputs_of(nncl_model *m, nncl__view out, size_t rows)
         return nncl__act_forward(m->ctx, z, out, rows, outputs,
                                  m->loss == NNCL_LOSS_BCE ? NNCL_ACT_SIGMOID : NNCL_ACT_IDENTITY);
     /* The loss kernel without labels or gradient writes the probabilities. */
-    return nncl__loss(m->ctx, m->loss, NNCL_ACT_IDENTITY, z, NULL, rows, outputs, NNCL__LOSS_OUT_PROBS, out,
+    return nncl__loss(m->ctx, m->loss, NNCL_ACT_IDENTITY, z, NULL, NULL, rows, outputs, NNCL__LOSS_OUT_PROBS, out,
                       NULL, 0, NULL, NULL);
 }
 
