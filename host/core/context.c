@@ -423,6 +423,9 @@ static void release_context(nncl_context *ctx)
         if (ctx->kernels[k]) clReleaseKernel(ctx->kernels[k]);
     if (ctx->program) clReleaseProgram(ctx->program);
     nncl__buffer_release(ctx, &ctx->scratch);
+    nncl__buffer_release(ctx, &ctx->side_scratch);
+    if (ctx->side_done) clReleaseEvent(ctx->side_done);
+    if (ctx->side_queue) clReleaseCommandQueue(ctx->side_queue);
     /* A wrapped caller's context and queue were retained, so releasing here
      * leaves their reference counts as the caller had them. */
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);
@@ -521,6 +524,12 @@ static nncl_status create(const nncl_context_options *caller_options, nncl_conte
         ctx->queue = clCreateCommandQueue(ctx->cl, ref.device,
                                           ctx->profile ? CL_QUEUE_PROFILING_ENABLE : 0, &err);
         if (err != CL_SUCCESS) st = nncl__cl_fail(ctx, err, "clCreateCommandQueue");
+        /* The side queue is an optimisation: without one, work stays in
+         * order (NNCL_ONE_QUEUE=1 leaves it out, for experiments). */
+        const char *one = getenv("NNCL_ONE_QUEUE");
+        if (st == NNCL_OK && !(one && *one && strcmp(one, "0")))
+            ctx->side_queue = clCreateCommandQueue(ctx->cl, ref.device,
+                                                   ctx->profile ? CL_QUEUE_PROFILING_ENABLE : 0, &err);
     }
     if (st != NNCL_OK) {
         nncl__fail(NULL, st, "%s (device %s)", ctx->error, ctx->info.name);
@@ -549,6 +558,7 @@ nncl_status nncl_context_create(const nncl_context_options *caller_options, nncl
 void nncl_context_destroy(nncl_context *ctx)
 {
     if (!ctx) return;
+    if (ctx->side_queue) clFinish(ctx->side_queue);
     if (ctx->queue) clFinish(ctx->queue);
     pthread_mutex_lock(&setup_lock);
     release_context(ctx);
@@ -622,13 +632,17 @@ nncl_status nncl_context_release_scratch(nncl_context *ctx)
 {
     if (!ctx) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_context_release_scratch: ctx is NULL");
     nncl__buffer_release(ctx, &ctx->scratch);
-    ctx->scratch_bytes = 0;
+    nncl__buffer_release(ctx, &ctx->side_scratch);
+    ctx->scratch_bytes = ctx->side_scratch_bytes = 0;
     return NNCL_OK;
 }
 
 nncl_status nncl__scratch(nncl_context *ctx, size_t bytes, cl_mem *out)
 {
-    if (bytes > ctx->scratch_bytes) {
+    int side = ctx->home != NULL;
+    cl_mem *scratch = side ? &ctx->side_scratch : &ctx->scratch;
+    size_t *scratch_bytes = side ? &ctx->side_scratch_bytes : &ctx->scratch_bytes;
+    if (bytes > *scratch_bytes) {
         /* The new buffer first: work still queued holds the old one until it
          * ends, so both exist for a while and the peak says so; a failed
          * allocation leaves the old one in place. */
@@ -637,12 +651,54 @@ nncl_status nncl__scratch(nncl_context *ctx, size_t bytes, cl_mem *out)
         if (err != CL_SUCCESS)
             return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY,
                               "scratch buffer of %zu bytes: %s", bytes, nncl__cl_error_name(err));
-        nncl__buffer_release(ctx, &ctx->scratch);
-        ctx->scratch = grown;
-        ctx->scratch_bytes = bytes;
+        nncl__buffer_release(ctx, scratch);
+        *scratch = grown;
+        *scratch_bytes = bytes;
     }
-    *out = ctx->scratch;
+    *out = *scratch;
     return NNCL_OK;
+}
+
+nncl_status nncl__side_begin(nncl_context *ctx)
+{
+    if (!ctx->side_queue || ctx->home) return NNCL_OK;
+    cl_event start = NULL;
+    cl_int err = clEnqueueMarkerWithWaitList(ctx->queue, 0, NULL, &start);
+    if (err == CL_SUCCESS) err = clEnqueueBarrierWithWaitList(ctx->side_queue, 1, &start, NULL);
+    if (start) clReleaseEvent(start);
+    if (err == CL_SUCCESS) err = clFlush(ctx->queue);
+    if (err != CL_SUCCESS) return nncl__cl_fail(ctx, err, "starting work on the side queue");
+    ctx->home = ctx->queue;
+    ctx->queue = ctx->side_queue;
+    return NNCL_OK;
+}
+
+nncl_status nncl__side_end(nncl_context *ctx)
+{
+    if (!ctx->home) return NNCL_OK;
+    ctx->queue = ctx->home;
+    ctx->home = NULL;
+    cl_event done = NULL;
+    cl_int err = clEnqueueMarkerWithWaitList(ctx->side_queue, 0, NULL, &done);
+    if (err == CL_SUCCESS) err = clFlush(ctx->side_queue);
+    if (err != CL_SUCCESS) {
+        if (done) clReleaseEvent(done);
+        clFinish(ctx->side_queue); /* in order the hard way */
+        return nncl__cl_fail(ctx, err, "ending work on the side queue");
+    }
+    if (ctx->side_done) clReleaseEvent(ctx->side_done);
+    ctx->side_done = done;
+    return NNCL_OK;
+}
+
+nncl_status nncl__side_join(nncl_context *ctx)
+{
+    if (!ctx->side_done) return NNCL_OK;
+    cl_int err = clEnqueueBarrierWithWaitList(ctx->queue, 1, &ctx->side_done, NULL);
+    if (err != CL_SUCCESS) clFinish(ctx->side_queue);
+    clReleaseEvent(ctx->side_done);
+    ctx->side_done = NULL;
+    return err == CL_SUCCESS ? NNCL_OK : nncl__cl_fail(ctx, err, "waiting for the side queue");
 }
 
 /* Adds the device time of the profiled events to the totals (waits for them). */

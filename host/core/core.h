@@ -126,6 +126,15 @@ struct nncl_context {
     nncl__gemm_tiles tiles;
     cl_mem scratch;        /* grows on demand: transposes for the NT layout */
     size_t scratch_bytes;
+    /* A second in-order queue for work that may run beside the main queue's
+     * (nncl__side_begin), with its own scratch; NULL for a caller's queue
+     * (nncl_context_create_from_cl), where everything stays on it. While
+     * side work is being queued, `queue` is the side queue and `home` the
+     * main one; side_done is the side queue's last mark not yet joined. */
+    cl_command_queue side_queue, home;
+    cl_event side_done;
+    cl_mem side_scratch;
+    size_t side_scratch_bytes;
     /* Device memory of the buffers made through nncl__buffer_create that are
      * not released yet, and the most it has been (nncl_context_memory). */
     size_t memory_bytes, memory_peak;
@@ -218,8 +227,21 @@ uint64_t nncl__context_dataset_budget(const nncl_context *ctx);
 cl_int nncl__buffer_create(nncl_context *ctx, cl_mem_flags flags, size_t bytes, void *host_ptr, cl_mem *mem);
 void nncl__buffer_release(nncl_context *ctx, cl_mem *mem);
 
-/* Device scratch of at least `bytes`, owned by the context. */
+/* Device scratch of at least `bytes`, owned by the context (the side
+ * queue's own while side work is being queued). */
 nncl_status nncl__scratch(nncl_context *ctx, size_t bytes, cl_mem *out);
+
+/* Independent work at the same time: what is queued between
+ * nncl__side_begin and nncl__side_end goes to the side queue, after all that
+ * the main queue holds so far, and may run beside what the main queue gets
+ * next; nncl__side_join makes the main queue wait for it. On PoCL this lets
+ * two small kernels share the CPU threads where each alone would leave one
+ * of them waking up (docs/PERFORMANCE.md, "Two queues"). Without a side
+ * queue all three do nothing and the work stays in order. On an error the
+ * main queue is current again and ordered after the side work. */
+nncl_status nncl__side_begin(nncl_context *ctx);
+nncl_status nncl__side_end(nncl_context *ctx);
+nncl_status nncl__side_join(nncl_context *ctx);
 
 /* 1 when two tensors may share memory (same buffer, overlapping ranges). */
 int nncl__overlap(const nncl_tensor *a, const nncl_tensor *b);

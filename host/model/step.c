@@ -78,17 +78,23 @@ nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows)
         nncl__view input = l == 0 ? X : act_view(m, l - 1);
         nncl__view dWb = {m->grads, (cl_uint)m->w_off[l], (cl_uint)units};
         nncl__gemm_extras with_bias = {.ones_row = 1};
-        NNCL__TRY(nncl__gemm(ctx, 1, 0, in + 1, units, rows, 1.0f, input, delta_view(m, l), 0.0f,
-                             dWb, &with_bias));
-        if (m->comm) NNCL__TRY(nncl__comm_layer_done(m, l));
-        if (l == 0) break;
-        nncl__view below = act_view(m, l - 1);
-        nncl_activation act_below = stored_activation(m, l - 1);
-        nncl__gemm_extras through_act = {.dact_y = act_below == NNCL_ACT_IDENTITY ? NULL : &below,
-                                         .dact = act_below};
-        NNCL__TRY(nncl__gemm(ctx, 0, 1, rows, in, units, 1.0f, delta_view(m, l),
-                             param_view(m, m->w_off[l], units), 0.0f, delta_view(m, l - 1),
-                             &through_act));
+        if (l > 0) { /* dZ_{l-1} on the side queue, beside dW_l: neither needs the other */
+            nncl__view below = act_view(m, l - 1);
+            nncl_activation act_below = stored_activation(m, l - 1);
+            nncl__gemm_extras through_act = {.dact_y = act_below == NNCL_ACT_IDENTITY ? NULL : &below,
+                                             .dact = act_below};
+            NNCL__TRY(nncl__side_begin(ctx));
+            nncl_status st = nncl__gemm(ctx, 0, 1, rows, in, units, 1.0f, delta_view(m, l),
+                                        param_view(m, m->w_off[l], units), 0.0f, delta_view(m, l - 1),
+                                        &through_act);
+            nncl_status ended = nncl__side_end(ctx);
+            NNCL__TRY(st != NNCL_OK ? st : ended);
+        }
+        nncl_status st = nncl__gemm(ctx, 1, 0, in + 1, units, rows, 1.0f, input, delta_view(m, l), 0.0f, dWb,
+                                    &with_bias);
+        if (st == NNCL_OK && m->comm) st = nncl__comm_layer_done(m, l);
+        nncl_status joined = nncl__side_join(ctx);
+        NNCL__TRY(st != NNCL_OK ? st : joined);
     }
     return NNCL_OK;
 }

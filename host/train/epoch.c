@@ -19,14 +19,22 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* A batch on the device: x (cap x inputs) and y (cap targets). */
+typedef struct {
+    cl_mem x, y;
+    size_t cap;
+} batch_buf;
+
 /* The loader's buffers for one model, grown on demand and reused by every
- * epoch: batch_x (batch_cap x inputs), batch_y (batch_cap targets), idx (the
- * epoch's row order, idx_cap rows) and, for streamed data sets, a host
- * staging area of stage_cap rows of inputs + 1 floats. */
+ * epoch: the batch the model reads (cur), the one the next training batch
+ * is gathered into meanwhile (next; made by the first epoch that uses it),
+ * idx (the epoch's row order, idx_cap rows) and, for streamed data sets, a
+ * host staging area of stage_cap rows of inputs + 1 floats. */
 typedef struct {
     nncl_context *ctx; /* the model's: its buffers are counted there */
-    cl_mem batch_x, batch_y, idx;
-    size_t batch_cap, idx_cap;
+    batch_buf cur, next;
+    cl_mem idx;
+    size_t idx_cap;
     /* Rows 0 .. eval_cap-1 in order, for evaluation and prediction: their own
      * buffer, so that an evaluation (from a progress callback, say) never
      * overwrites the epoch's order in idx; uploaded once, grown on demand. */
@@ -40,8 +48,10 @@ static void loader_free(void *state)
 {
     loader *L = state;
     if (!L) return;
-    nncl__buffer_release(L->ctx, &L->batch_x);
-    nncl__buffer_release(L->ctx, &L->batch_y);
+    nncl__buffer_release(L->ctx, &L->cur.x);
+    nncl__buffer_release(L->ctx, &L->cur.y);
+    nncl__buffer_release(L->ctx, &L->next.x);
+    nncl__buffer_release(L->ctx, &L->next.y);
     nncl__buffer_release(L->ctx, &L->idx);
     nncl__buffer_release(L->ctx, &L->eval_idx);
     free(L->stage);
@@ -98,21 +108,27 @@ static nncl_status check_fit(nncl_model *m, const nncl_dataset *ds, int need_tar
     return NNCL_OK;
 }
 
+/* b holds `rows` rows at least. */
+static nncl_status reserve_buf(nncl_model *m, batch_buf *b, size_t rows)
+{
+    if (rows <= b->cap) return NNCL_OK;
+    nncl_context *ctx = nncl__model_context(m);
+    nncl__buffer_release(ctx, &b->x);
+    nncl__buffer_release(ctx, &b->y);
+    b->cap = 0;
+    cl_int err = nncl__buffer_create(ctx, CL_MEM_READ_WRITE, rows * nncl_model_inputs(m) * sizeof(float), NULL, &b->x);
+    if (err == CL_SUCCESS) err = nncl__buffer_create(ctx, CL_MEM_READ_WRITE, rows * sizeof(float), NULL, &b->y);
+    if (err != CL_SUCCESS) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "batch of %zu rows", rows);
+    b->cap = rows;
+    return NNCL_OK;
+}
+
 /* Batch buffers for `rows` rows and an index buffer for `n` rows. */
 static nncl_status reserve_batch(nncl_model *m, loader *L, size_t rows, size_t n)
 {
     nncl_context *ctx = nncl__model_context(m);
     cl_int err = CL_SUCCESS;
-    if (rows > L->batch_cap) {
-        nncl__buffer_release(ctx, &L->batch_x);
-        nncl__buffer_release(ctx, &L->batch_y);
-        L->batch_cap = 0;
-        err = nncl__buffer_create(ctx, CL_MEM_READ_WRITE, rows * nncl_model_inputs(m) * sizeof(float), NULL,
-                                  &L->batch_x);
-        if (err == CL_SUCCESS) err = nncl__buffer_create(ctx, CL_MEM_READ_WRITE, rows * sizeof(float), NULL, &L->batch_y);
-        if (err != CL_SUCCESS) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "batch of %zu rows", rows);
-        L->batch_cap = rows;
-    }
+    NNCL__TRY(reserve_buf(m, &L->cur, rows));
     if (n > L->idx_cap) {
         nncl__buffer_release(ctx, &L->idx);
         L->idx_cap = 0;
@@ -148,11 +164,11 @@ static nncl_status reserve_eval_order(nncl_context *ctx, loader *L, size_t n)
     return NNCL_OK;
 }
 
-/* batch_x/batch_y = rows order[start .. start+rows) of ds, scaled and
+/* into->x, into->y = rows order[start .. start+rows) of ds, scaled and
  * standardised. On the device when the data set is there; else built on the
  * host and uploaded (streaming). */
 static nncl_status gather(nncl_model *m, loader *L, const nncl_dataset *ds, const size_t *order,
-                          size_t start, size_t rows)
+                          size_t start, size_t rows, const batch_buf *into)
 {
     nncl_context *ctx = nncl__model_context(m);
     size_t cols = ds->host.cols;
@@ -178,17 +194,17 @@ static nncl_status gather(nncl_model *m, loader *L, const nncl_dataset *ds, cons
             }
             y[r] = ds->targets ? ds->targets[src] : 0.0f;
         }
-        cl_int err = clEnqueueWriteBuffer(ctx->queue, L->batch_x, CL_TRUE, 0, rows * cols * sizeof(float),
+        cl_int err = clEnqueueWriteBuffer(ctx->queue, into->x, CL_TRUE, 0, rows * cols * sizeof(float),
                                           x, 0, NULL, NULL);
         if (err == CL_SUCCESS)
-            err = clEnqueueWriteBuffer(ctx->queue, L->batch_y, CL_TRUE, 0, rows * sizeof(float), y, 0,
+            err = clEnqueueWriteBuffer(ctx->queue, into->y, CL_TRUE, 0, rows * sizeof(float), y, 0,
                                        NULL, NULL);
         if (err != CL_SUCCESS) return nncl__cl_fail(ctx, err, "streaming a batch");
         return NNCL_OK;
     }
     nncl__gather_source src = {ds->features, ds->host.u8 != NULL, cols, ds->scale, ds->targets_dev,
                                has_norm ? norm.mean_dev : NULL, has_norm ? norm.inv_std_dev : NULL};
-    return nncl__gather(ctx, &src, order ? L->idx : L->eval_idx, start, rows, L->batch_x, L->batch_y);
+    return nncl__gather(ctx, &src, order ? L->idx : L->eval_idx, start, rows, into->x, into->y);
 }
 
 /* The batches of an epoch done when a bad batch was reported (by a sync):
@@ -235,24 +251,47 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
     size_t b = opt->start_batch;
     uint64_t step0 = nncl_model_step(m);
     int rank, ranks = nncl__model_ranks(m, &rank);
+    /* On one rank with the data set on the device, batch b+1 is gathered
+     * into L->next on the side queue while batch b trains, so that the
+     * gather (a chain of cache misses, docs/PERFORMANCE.md) runs beside the
+     * GEMMs; never across a progress call, which may evaluate and so use
+     * the batch buffers itself. gathered: L->cur already holds batch b. */
+    int ahead = ranks == 1 && !ds->streamed, gathered = 0;
+    if (st == NNCL_OK && ahead && n_batches - b > 1) st = reserve_buf(m, &L->next, batch);
     for (; st == NNCL_OK && b < n_batches && !stopped; b++) {
         size_t start = b * batch, n = rows - start < batch ? rows - start : batch;
+        int progress_now = opt->progress && opt->progress_every &&
+                           ((b + 1) % opt->progress_every == 0 || b + 1 == n_batches);
         /* Read every batch: a progress callback may have evaluated a data set
          * and so grown (reallocated) the batch buffers. */
-        nncl__view x = {L->batch_x, 0, (cl_uint)nncl_model_inputs(m)}, y = {L->batch_y, 0, 1};
+        nncl__view x = {L->cur.x, 0, (cl_uint)nncl_model_inputs(m)}, y = {L->cur.y, 0, 1};
         /* No NaN check here: data-set features are finite by construction
          * (bytes, or floats checked when the file was read) and so are the
          * scale and the normalisation (checked when set). */
         if (ranks == 1) {
-            st = gather(m, L, ds, order, start, n);
+            if (!gathered) st = gather(m, L, ds, order, start, n, &L->cur);
+            gathered = 0;
+            if (st == NNCL_OK && ahead && b + 1 < n_batches && !progress_now) {
+                size_t next = start + batch, n_next = rows - next < batch ? rows - next : batch;
+                st = nncl__side_begin(ctx);
+                if (st == NNCL_OK) st = gather(m, L, ds, order, next, n_next, &L->next);
+                nncl_status ended = nncl__side_end(ctx);
+                if (st == NNCL_OK) st = ended;
+                gathered = st == NNCL_OK;
+            }
             if (st == NNCL_OK) st = nncl__model_step(m, x, y, n, 0);
+            if (gathered) { /* the step after this one reads what the side queue gathered */
+                nncl_status joined = nncl__side_join(ctx);
+                if (st == NNCL_OK) st = joined;
+                batch_buf t = L->cur;
+                L->cur = L->next, L->next = t;
+            }
         } else { /* this rank's rows of the global batch; a short one may leave it none */
             size_t lo = n * (size_t)rank / (size_t)ranks, hi = n * (size_t)(rank + 1) / (size_t)ranks;
-            if (hi > lo) st = gather(m, L, ds, order, start + lo, hi - lo);
+            if (hi > lo) st = gather(m, L, ds, order, start + lo, hi - lo, &L->cur);
             if (st == NNCL_OK) st = nncl__model_step_slice(m, x, y, hi - lo, n, 0);
         }
-        if (st == NNCL_OK && opt->progress && opt->progress_every &&
-            ((b + 1) % opt->progress_every == 0 || b + 1 == n_batches)) {
+        if (st == NNCL_OK && progress_now) {
             /* Between steps, so the numbers shown are true; the queue is idle. */
             float mean_loss = 0;
             st = nncl__model_running_loss(m, &mean_loss);
@@ -299,10 +338,10 @@ static nncl_status forward_range(nncl_model *m, const nncl_dataset *ds, size_t f
     NNCL__TRY(get_loader(m, &L));
     NNCL__TRY(reserve_batch(m, L, chunk, 0));
     if (!ds->streamed) NNCL__TRY(reserve_eval_order(nncl__model_context(m), L, rows));
-    nncl__view x = {L->batch_x, 0, (cl_uint)nncl_model_inputs(m)}, y = {L->batch_y, 0, 1};
+    nncl__view x = {L->cur.x, 0, (cl_uint)nncl_model_inputs(m)}, y = {L->cur.y, 0, 1};
     for (size_t start = first; start < end; start += chunk) {
         size_t n = end - start < chunk ? end - start : chunk;
-        NNCL__TRY(gather(m, L, ds, NULL, start, n));
+        NNCL__TRY(gather(m, L, ds, NULL, start, n, &L->cur));
         NNCL__TRY(nncl__model_eval_batch(m, x, with_loss ? &y : NULL, n, 0));
         if (each) NNCL__TRY(each(m, start, n, user));
     }
