@@ -130,12 +130,14 @@ void nncl__resolve_tiles(cl_device_id device, const nncl_device_info *info, nncl
      * 2-13 % more training throughput than 8 x 32 there). K is split in
      * chunks of kc when it is at least twice that (the weight gradients of
      * large batches), so that a chunk of A and of a B panel stays in the
-     * core's cache. */
+     * core's cache; 1024 for both (AVX2 code on the AVX-512 machine, with
+     * OpenBLAS's Haswell kernels beside it: 1024^3 0.78-0.83x -> 0.94-0.97x
+     * OpenBLAS, training at batch 1024 +5 %, over kc 512; docs/PERFORMANCE.md). */
     t->vw = native_floats(device);
     t->tm = t->vw == 16 ? 4 : 6;
     t->tn = t->vw == 16 ? 64 : 16;
     t->ku = t->vw == 16 ? 4 : 1;
-    t->kc = t->vw == 16 ? 1024 : 512;
+    t->kc = 1024;
     t->source = "default";
     /* GPUs: 16 x 16 work-groups of 4 x 4 register blocks (64 x 64 outputs per
      * group), k in steps of 16 through local memory: 8.5 KB of local memory

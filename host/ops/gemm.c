@@ -15,11 +15,12 @@ static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
  * scratch instead of reading Aᵀ in place: its rows are a multiple of 1 KB
  * apart (read in place, every k would then land in the same few cache sets)
  * and the product is at least this big in every dimension, so that the
- * misses cost more than the copy; on AVX-512 tiles (VW 16), rows a multiple
- * of 4 KB apart (every k in the same L1 set) pay for the copy from a
- * shallower K (measured there; an earlier AVX2 measurement of 1024x128x256
- * favoured the in-place read, so AVX2 keeps the deeper threshold). The measurements behind the thresholds are
- * in docs/PERFORMANCE.md, "Why the GEMM paths are chosen as they are". */
+ * misses cost more than the copy; rows a multiple of 4 KB apart (every k in
+ * the same L1 set) pay for the copy from a shallower K. (First measured with
+ * AVX-512 tiles; AVX2 tiles followed once the copy's rows were padded: AVX2
+ * code on the AVX-512 machine, 1024x128x256 159 -> 187 GFLOP/s.) The
+ * measurements behind the thresholds are in docs/PERFORMANCE.md, "Why the
+ * GEMM paths are chosen as they are". */
 #define CONFLICT_STRIDE_FLOATS 256 /* 1 KB of floats */
 #define TRANSPOSE_A_MIN_M 512
 #define TRANSPOSE_A_MIN_N 128
@@ -119,8 +120,7 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
                    ((A.ld % CONFLICT_STRIDE_FLOATS == 0 && M >= TRANSPOSE_A_MIN_M &&
                      N >= TRANSPOSE_A_MIN_N &&
                      (K >= TRANSPOSE_A_MIN_K ||
-                      (ctx->tiles.vw == 16 && A.ld % PAGE_STRIDE_FLOATS == 0 &&
-                       K >= TRANSPOSE_A_PAGE_MIN_K))) ||
+                      (A.ld % PAGE_STRIDE_FLOATS == 0 && K >= TRANSPOSE_A_PAGE_MIN_K))) ||
                     !pack)));
     int copy_b = local && trans_b;
     /* packed products of at most one vector's width take the narrow tile */
