@@ -620,6 +620,60 @@ START_TEST(standardised_targets_enter_the_loss_per_column)
 }
 END_TEST
 
+/* Progress callback for side_queue_changes_nothing: counts its calls. */
+static int count_progress(const nncl_progress *p, void *user)
+{
+    (void)p;
+    ++*(int *)user;
+    return 0;
+}
+
+/* The side queue (each layer's dZ beside its weight gradient, the next batch
+ * gathered while one trains, but not across a progress call) changes no
+ * bit: two epochs on a context with it and on one without it
+ * (NNCL_ONE_QUEUE=1) give the same weights and losses. Three layers, so
+ * that two of them pass a gradient down; a short last batch; a progress
+ * call every third batch. */
+START_TEST(side_queue_changes_nothing)
+{
+    enum { ROWS = 211, COLS = 12, CLASSES = 5 };
+    float *x = nncl_test_random(ROWS * COLS, 17, -1, 1), y[ROWS];
+    for (size_t r = 0; r < ROWS; r++) y[r] = (float)(r * 7 % CLASSES);
+    nncl_layer_spec layers[] = {{24, NNCL_ACT_RELU}, {16, NNCL_ACT_TANH}, {CLASSES, NNCL_ACT_SOFTMAX}};
+    nncl_context *ctx[2] = {nncl_test_context_with("NNCL_ONE_QUEUE", "0"), nncl_test_context_with("NNCL_ONE_QUEUE", "1")};
+    ck_assert_ptr_nonnull(ctx[0]->side_queue);
+    ck_assert_ptr_null(ctx[1]->side_queue);
+    float *params[2] = {NULL, NULL}, loss[2][2];
+    int calls[2] = {0, 0};
+    size_t n = 0;
+    for (int k = 0; k < 2; k++) {
+        nncl_dataset *ds = NULL;
+        ck_assert_int_eq(nncl_dataset_from_arrays(ctx[k], x, ROWS, COLS, y, NNCL_TARGET_CLASS, &ds), NNCL_OK);
+        nncl_model *m = make_model(ctx[k], COLS, layers, 3, NNCL_LOSS_SOFTMAX_CE, 99);
+        nncl_epoch_options eo = nncl_epoch_options_defaults();
+        eo.batch = 16;
+        eo.progress = count_progress;
+        eo.progress_every = 3;
+        eo.user = &calls[k];
+        for (int e = 0; e < 2; e++) {
+            eo.epoch = (uint64_t)e;
+            ck_assert_int_eq(nncl_model_train_epoch(m, ds, &eo, &loss[k][e], NULL, NULL), NNCL_OK);
+        }
+        n = nncl_model_param_count(m);
+        params[k] = malloc(n * sizeof(float));
+        ck_assert_int_eq(nncl_model_get_params(m, params[k], n), NNCL_OK);
+        nncl_model_destroy(m);
+        nncl_dataset_destroy(ds);
+        nncl_context_destroy(ctx[k]);
+    }
+    ck_assert_int_eq(calls[0], calls[1]);
+    ck_assert_int_eq(calls[0], 2 * 5); /* 14 batches: after 3, 6, 9, 12 and the last */
+    ck_assert_mem_eq(loss[0], loss[1], sizeof loss[0]);
+    ck_assert_msg(memcmp(params[0], params[1], n * sizeof(float)) == 0, "the side queue changed the weights");
+    free(params[0]), free(params[1]), free(x);
+}
+END_TEST
+
 static void host_cases(Suite *s)
 {
     NNCL_TEST_CASE(s, "host", 0, schedules, names_parse_back);
@@ -632,7 +686,7 @@ static void device_cases(Suite *s)
                    optimizers_match_closed_form, xor_reaches_full_accuracy,
                    tutorial_data_set_learns, same_seed_gives_identical_weights,
                    bad_input_is_reported, predict_gives_probabilities, model_and_data_set_memory_is_counted,
-                   standardised_targets_enter_the_loss_per_column);
+                   standardised_targets_enter_the_loss_per_column, side_queue_changes_nothing);
 }
 
 int main(int argc, char **argv) { return nncl_test_run("train", host_cases, device_cases, argc, argv); }

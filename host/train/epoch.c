@@ -251,12 +251,13 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
     size_t b = opt->start_batch;
     uint64_t step0 = nncl_model_step(m);
     int rank, ranks = nncl__model_ranks(m, &rank);
-    /* On one rank with the data set on the device, batch b+1 is gathered
-     * into L->next on the side queue while batch b trains, so that the
-     * gather (a chain of cache misses, docs/PERFORMANCE.md) runs beside the
-     * GEMMs; never across a progress call, which may evaluate and so use
-     * the batch buffers itself. gathered: L->cur already holds batch b. */
-    int ahead = ranks == 1 && !ds->streamed, gathered = 0;
+    /* On one rank with the data set on the device and a side queue, batch
+     * b+1 is gathered into L->next on the side queue while batch b trains,
+     * so that the gather (a chain of cache misses, docs/PERFORMANCE.md) runs
+     * beside the GEMMs; never across a progress call, which may evaluate
+     * and so use the batch buffers itself. It costs a second batch buffer.
+     * gathered: L->cur already holds batch b. */
+    int ahead = ranks == 1 && !ds->streamed && ctx->side_queue, gathered = 0;
     if (st == NNCL_OK && ahead && n_batches - b > 1) st = reserve_buf(m, &L->next, batch);
     for (; st == NNCL_OK && b < n_batches && !stopped; b++) {
         size_t start = b * batch, n = rows - start < batch ? rows - start : batch;

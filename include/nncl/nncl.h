@@ -169,7 +169,11 @@ NNCL_API nncl_context_options nncl_context_options_defaults(void);
 
 /* Creates a context (device, in-order queue, built kernels) on the device that
  * options->device selects. options may be NULL. On failure *out is NULL and
- * nncl_last_error(NULL) has the detail. The caller destroys *out. */
+ * nncl_last_error(NULL) has the detail. The caller destroys *out. The
+ * context also makes a second in-order queue of its own, on which training
+ * runs work that does not depend on the queue's latest (a layer's weight
+ * gradient beside the gradient it passes down, the next batch's gather);
+ * every call still sees the results of the calls before it. */
 NNCL_API nncl_status nncl_context_create(const nncl_context_options *options,
                                          nncl_context **out);
 /* Releases everything the context created; NULL does nothing. Tensors and
@@ -213,7 +217,7 @@ NNCL_API nncl_status nncl_context_save_tuning(const nncl_context *ctx);
  * what is allocated now, *peak_bytes the most since the context was created
  * (or since nncl_context_reset_memory_peak). Counted are the buffers nncl
  * allocates on the context's device: tensors from nncl_tensor_create, the
- * context's scratch buffer, data sets held on the device, every model's
+ * context's scratch buffers (one per queue), data sets held on the device, every model's
  * parameters, gradients, optimizer state, activations, status words and
  * batch buffers, and the gradient staging area of a model with a
  * communicator. A tensor that nncl_tensor_wrap_cl makes of the caller's own
@@ -224,7 +228,7 @@ NNCL_API nncl_status nncl_context_memory(const nncl_context *ctx, size_t *curren
  * later reading gives the peak of what ran in between (one training run of
  * several on a context, say). */
 NNCL_API nncl_status nncl_context_reset_memory_peak(nncl_context *ctx);
-/* Releases the context's scratch buffer (the copies and split-K parts that
+/* Releases the context's scratch buffers (the copies and split-K parts that
  * GEMMs stage there; it grows to the largest product run so far and stays),
  * so that a reading of nncl_context_memory after it, or a peak reset after
  * it, does not carry an earlier product's scratch. Work already queued keeps
@@ -604,8 +608,10 @@ typedef struct nncl_epoch_options {
 NNCL_API nncl_epoch_options nncl_epoch_options_defaults(void);
 
 /* One epoch over ds: shuffle, gather each batch on the device, train
- * (options NULL: nncl_epoch_options_defaults()). loss/accuracy (NULL
- * allowed) get the means over the batches trained. When
+ * (options NULL: nncl_epoch_options_defaults()). With the data set on the
+ * device, the next batch is gathered while one trains, into a second batch
+ * buffer the model keeps (counted by nncl_context_memory). loss/accuracy
+ * (NULL allowed) get the means over the batches trained. When
  * progress asks to stop, returns NNCL_ERR_INTERRUPTED after the last whole
  * step; *batches_done (NULL allowed) says how many batches of the epoch are
  * done, for nncl_model_save_checkpoint. */
