@@ -28,8 +28,11 @@ typedef struct {
 /* The loader's buffers for one model, grown on demand and reused by every
  * epoch: the batch the model reads (cur), the one the next training batch
  * is gathered into meanwhile (next; made by the first epoch that uses it),
- * idx (the epoch's row order, idx_cap rows) and, for streamed data sets, a
- * host staging area of stage_cap rows of inputs + 1 floats. */
+ * idx (the epoch's row order, idx_cap rows) and, for streamed data sets, two
+ * host staging areas of stage_cap[s] rows of inputs + 1 floats each, used
+ * in turn: a batch is built in one while the other's upload (staged[s], not
+ * waited for) is still queued, so the host builds batch b+1 while the
+ * device trains on batch b. */
 typedef struct {
     nncl_context *ctx; /* the model's: its buffers are counted there */
     batch_buf cur, next;
@@ -40,8 +43,10 @@ typedef struct {
      * overwrites the epoch's order in idx; uploaded once, grown on demand. */
     cl_mem eval_idx;
     size_t eval_cap;
-    float *stage;
-    size_t stage_cap;
+    float *stage[2];
+    size_t stage_cap[2];
+    cl_event staged[2]; /* the last upload from stage[s]; NULL: none pending */
+    int stage_next;     /* the area the next streamed batch is built in */
 } loader;
 
 static void loader_free(void *state)
@@ -54,7 +59,10 @@ static void loader_free(void *state)
     nncl__buffer_release(L->ctx, &L->next.y);
     nncl__buffer_release(L->ctx, &L->idx);
     nncl__buffer_release(L->ctx, &L->eval_idx);
-    free(L->stage);
+    for (int s = 0; s < 2; s++) {
+        if (L->staged[s]) clWaitForEvents(1, &L->staged[s]), clReleaseEvent(L->staged[s]);
+        free(L->stage[s]);
+    }
     free(L);
 }
 
@@ -175,13 +183,21 @@ static nncl_status gather(nncl_model *m, loader *L, const nncl_dataset *ds, cons
     nncl__model_norm norm;
     int has_norm = nncl__model_normalization(m, &norm);
     if (ds->streamed) {
-        if (rows > L->stage_cap) { /* grown once, then reused by every batch */
-            float *grown = realloc(L->stage, rows * (cols + 1) * sizeof(float));
-            if (!grown) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "streaming a batch of %zu rows", rows);
-            L->stage = grown;
-            L->stage_cap = rows;
+        int s = L->stage_next;
+        L->stage_next ^= 1;
+        if (L->staged[s]) { /* its last upload must have read it */
+            cl_int err = clWaitForEvents(1, &L->staged[s]);
+            clReleaseEvent(L->staged[s]);
+            L->staged[s] = NULL;
+            if (err != CL_SUCCESS) return nncl__cl_fail(ctx, err, "streaming a batch");
         }
-        float *x = L->stage, *y = L->stage + rows * cols;
+        if (rows > L->stage_cap[s]) { /* grown once, then reused by every batch */
+            float *grown = realloc(L->stage[s], rows * (cols + 1) * sizeof(float));
+            if (!grown) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "streaming a batch of %zu rows", rows);
+            L->stage[s] = grown;
+            L->stage_cap[s] = rows;
+        }
+        float *x = L->stage[s], *y = L->stage[s] + rows * cols;
         for (size_t r = 0; r < rows; r++) {
             size_t src = order ? order[start + r] : start + r;
             for (size_t c = 0; c < cols; c++) {
@@ -194,12 +210,18 @@ static nncl_status gather(nncl_model *m, loader *L, const nncl_dataset *ds, cons
             }
             y[r] = ds->targets ? ds->targets[src] : 0.0f;
         }
-        cl_int err = clEnqueueWriteBuffer(ctx->queue, into->x, CL_TRUE, 0, rows * cols * sizeof(float),
+        /* Not waited for: in the in-order queue the copy lands after the
+         * step that reads the buffer now, and before the next one. */
+        cl_int err = clEnqueueWriteBuffer(ctx->queue, into->x, CL_FALSE, 0, rows * cols * sizeof(float),
                                           x, 0, NULL, NULL);
         if (err == CL_SUCCESS)
-            err = clEnqueueWriteBuffer(ctx->queue, into->y, CL_TRUE, 0, rows * sizeof(float), y, 0,
-                                       NULL, NULL);
-        if (err != CL_SUCCESS) return nncl__cl_fail(ctx, err, "streaming a batch");
+            err = clEnqueueWriteBuffer(ctx->queue, into->y, CL_FALSE, 0, rows * sizeof(float), y, 0, NULL,
+                                       &L->staged[s]);
+        if (err == CL_SUCCESS) err = clFlush(ctx->queue);
+        if (err != CL_SUCCESS) {
+            clFinish(ctx->queue); /* nothing may still read the area */
+            return nncl__cl_fail(ctx, err, "streaming a batch");
+        }
         return NNCL_OK;
     }
     nncl__gather_source src = {ds->features, ds->host.u8 != NULL, cols, ds->scale, ds->targets_dev,
