@@ -92,6 +92,9 @@ START_TEST(from_arrays_copies_and_checks)
                  "target of row 1");
     ASSERT_FAILS(ctx, nncl_dataset_from_arrays(ctx, x, 0, 2, y, NNCL_TARGET_CLASS, &ds), NNCL_ERR_SHAPE,
                  "0 rows x 2 columns");
+    /* refused before a row is read: the row order is 32-bit on the device */
+    ASSERT_FAILS(ctx, nncl_dataset_from_arrays(ctx, x, (size_t)1 << 31, 2, y, NNCL_TARGET_CLASS, &ds),
+                 NNCL_ERR_SHAPE, "2147483648 rows; a data set holds at most 2147483647");
     ASSERT_FAILS(ctx, nncl_dataset_from_arrays(ctx, x, 3, 2, NULL, NNCL_TARGET_CLASS, &ds),
                  NNCL_ERR_INVALID_ARG, "targets NULL");
     ASSERT_FAILS(ctx, nncl_dataset_from_arrays(ctx, x, 3, 2, y, NNCL_TARGET_NONE, &ds), NNCL_ERR_INVALID_ARG,

@@ -55,6 +55,11 @@ static nncl_status place(nncl_dataset *ds)
 /* Takes ownership of *h (zeroed on return) and makes a data set of it. */
 static nncl_status wrap(nncl_context *ctx, nncl__host_data *h, nncl_dataset **out)
 {
+    if (h->rows > NNCL__MAX_ROWS) {
+        size_t rows = h->rows;
+        nncl__host_data_free(h);
+        return nncl__fail(ctx, NNCL_ERR_SHAPE, "data set: %zu rows; at most %zu", rows, NNCL__MAX_ROWS);
+    }
     nncl_dataset *ds = calloc(1, sizeof *ds);
     if (!ds) {
         nncl__host_data_free(h);
@@ -96,6 +101,9 @@ nncl_status nncl_dataset_from_arrays(nncl_context *ctx, const float *features, s
     *out = NULL;
     if (rows == 0 || cols == 0)
         return nncl__fail(ctx, NNCL_ERR_SHAPE, "%s: %zu rows x %zu columns; both must be > 0", fn, rows, cols);
+    if (rows > NNCL__MAX_ROWS)
+        return nncl__fail(ctx, NNCL_ERR_SHAPE, "%s: %zu rows; a data set holds at most %zu", fn, rows,
+                          NNCL__MAX_ROWS);
     if (kind != NNCL_TARGET_NONE && kind != NNCL_TARGET_CLASS && kind != NNCL_TARGET_VALUE)
         return nncl__fail(ctx, NNCL_ERR_INVALID_ARG, "%s: unknown target kind %d", fn, (int)kind);
     if ((kind == NNCL_TARGET_NONE) != (targets == NULL))

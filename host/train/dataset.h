@@ -7,6 +7,12 @@
 #include "core/core.h"
 #include "io/hostdata.h"
 
+#include <stdint.h>
+
+/* The most rows a data set may have: an epoch's row order travels to the
+ * device as 32-bit indices (kernels/data.cl). */
+#define NNCL__MAX_ROWS ((size_t)INT32_MAX)
+
 struct nncl_dataset {
     nncl_context *ctx;
     nncl__host_data host; /* always kept: splits, statistics, streaming */

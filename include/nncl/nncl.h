@@ -514,7 +514,9 @@ typedef enum nncl_target_kind {
  * the caller may free them as soon as this returns. Like a file's data set
  * it is kept on the device when it fits. A NaN or infinity is
  * NNCL_ERR_NUMERIC naming its row and column; a class target that is
- * negative, fractional or >= 65536 is NNCL_ERR_INVALID_ARG. */
+ * negative, fractional or >= 65536 is NNCL_ERR_INVALID_ARG. A data set,
+ * from arrays or a file, holds at most 2^31 - 1 rows (more is
+ * NNCL_ERR_SHAPE: an epoch's row order is 32-bit on the device). */
 NNCL_API nncl_status nncl_dataset_from_arrays(nncl_context *ctx, const float *features, size_t rows,
                                               size_t cols, const float *targets, nncl_target_kind kind,
                                               nncl_dataset **out);
