@@ -131,7 +131,7 @@ void nncl__resolve_tiles(cl_device_id device, const nncl_device_info *info, nncl
      * chunks of kc when it is at least twice that (the weight gradients of
      * large batches), so that a chunk of A and of a B panel stays in the
      * core's cache; 1024 for both (AVX2 code on the AVX-512 machine, with
-     * OpenBLAS's Haswell kernels beside it: 1024^3 0.78-0.83x -> 0.94-0.97x
+     * OpenBLAS's Haswell kernels beside it: 1024^3 0.78-0.83x -> 0.90-0.97x
      * OpenBLAS, training at batch 1024 +5 %, over kc 512; docs/PERFORMANCE.md). */
     t->vw = native_floats(device);
     t->tm = t->vw == 16 ? 4 : 6;

@@ -88,7 +88,11 @@ nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows)
                                         param_view(m, m->w_off[l], units), 0.0f, delta_view(m, l - 1),
                                         &through_act);
             nncl_status ended = nncl__side_end(ctx);
-            NNCL__TRY(st != NNCL_OK ? st : ended);
+            if (st == NNCL_OK) st = ended;
+            if (st != NNCL_OK) { /* the main queue still ends after whatever did get queued */
+                nncl__side_join(ctx);
+                return st;
+            }
         }
         nncl_status st = nncl__gemm(ctx, 1, 0, in + 1, units, rows, 1.0f, input, delta_view(m, l), 0.0f, dWb,
                                     &with_bias);

@@ -303,7 +303,8 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
                 gathered = st == NNCL_OK;
             }
             if (st == NNCL_OK) st = nncl__model_step(m, x, y, n, 0);
-            if (gathered) { /* the step after this one reads what the side queue gathered */
+            if (gathered) { /* the step after this one reads what the side queue gathered
+                             (backward's join has usually covered it already) */
                 nncl_status joined = nncl__side_join(ctx);
                 if (st == NNCL_OK) st = joined;
                 batch_buf t = L->cur;
@@ -333,6 +334,7 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
         }
     }
     free(order);
+    if (st != NNCL_OK) nncl__side_join(ctx); /* a failed step may leave side work unjoined */
     if (st != NNCL_OK) b = batches_made(m, step0, opt->start_batch, b);
     if (batches_done) *batches_done = b;
     if (st != NNCL_OK) return st;
@@ -359,6 +361,14 @@ static nncl_status forward_range(nncl_model *m, const nncl_dataset *ds, size_t f
     if (chunk == 0) return NNCL_OK;
     loader *L;
     NNCL__TRY(get_loader(m, &L));
+    /* The larger of the two batch buffers, so that evaluation grows only
+     * one of them (training swaps them; nothing is gathered into next now:
+     * no epoch is running, or it is at a progress call, which it never
+     * gathers ahead across). */
+    if (L->next.cap > L->cur.cap) {
+        batch_buf t = L->cur;
+        L->cur = L->next, L->next = t;
+    }
     NNCL__TRY(reserve_batch(m, L, chunk, 0));
     if (!ds->streamed) NNCL__TRY(reserve_eval_order(nncl__model_context(m), L, rows));
     nncl__view x = {L->cur.x, 0, (cl_uint)nncl_model_inputs(m)}, y = {L->cur.y, 0, 1};

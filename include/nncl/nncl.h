@@ -170,10 +170,12 @@ NNCL_API nncl_context_options nncl_context_options_defaults(void);
 /* Creates a context (device, in-order queue, built kernels) on the device that
  * options->device selects. options may be NULL. On failure *out is NULL and
  * nncl_last_error(NULL) has the detail. The caller destroys *out. The
- * context also makes a second in-order queue of its own, on which training
- * runs work that does not depend on the queue's latest (a layer's weight
- * gradient beside the gradient it passes down, the next batch's gather);
- * every call still sees the results of the calls before it. */
+ * context also makes a second in-order queue of its own where the driver
+ * allows (not for nncl_context_create_from_cl, nor with NNCL_ONE_QUEUE=1 in
+ * the environment), on which training runs work that does not depend on the
+ * queue's latest (the gradient a layer passes down beside its weight
+ * gradient, the next batch's gather); every call still sees the results of
+ * the calls before it. */
 NNCL_API nncl_status nncl_context_create(const nncl_context_options *options,
                                          nncl_context **out);
 /* Releases everything the context created; NULL does nothing. Tensors and
@@ -192,7 +194,9 @@ typedef struct nncl_kernel_time {
 
 /* For a context created with options.profile: per-kernel launches and device
  * time since creation (or the last reset), waiting for queued work first.
- * Fills up to max entries, returns how many kernels have been launched. */
+ * Fills up to max entries, returns how many kernels have been launched.
+ * Kernels on the context's second queue run beside others, so the times
+ * can add up to more than the time that passed. */
 NNCL_API size_t nncl_context_kernel_times(nncl_context *ctx, nncl_kernel_time *out, size_t max,
                                           int reset);
 /* The GEMM tile shape the context's kernels were built with, e.g. "6x16". */
@@ -611,8 +615,9 @@ NNCL_API nncl_epoch_options nncl_epoch_options_defaults(void);
 
 /* One epoch over ds: shuffle, gather each batch on the device, train
  * (options NULL: nncl_epoch_options_defaults()). With the data set on the
- * device, the next batch is gathered while one trains, into a second batch
- * buffer the model keeps (counted by nncl_context_memory). loss/accuracy
+ * device, one process and a context with a second queue, the next batch is
+ * gathered while one trains, into a second batch buffer the model keeps
+ * (counted by nncl_context_memory). loss/accuracy
  * (NULL allowed) get the means over the batches trained. When
  * progress asks to stop, returns NNCL_ERR_INTERRUPTED after the last whole
  * step; *batches_done (NULL allowed) says how many batches of the epoch are

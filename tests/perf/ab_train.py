@@ -27,8 +27,9 @@ import subprocess
 def parse_arm(arm):
     env = dict(os.environ)
     exe = arm
-    if ":" in arm:
-        settings, exe = arm.rsplit(":", 1)
+    settings, sep, rest = arm.rpartition(":")
+    if sep and "=" in settings.split(",")[0]:
+        exe = rest
         for assignment in settings.split(","):
             name, value = assignment.split("=", 1)
             env[name] = value
@@ -57,9 +58,10 @@ def main():
     for batch in got[0][0]:
         a = [g[batch] for g in got[0]]
         b = [g[batch] for g in got[1]]
-        pairs = sorted(y / x for x, y in zip(a, b))
+        pairs = [y / x for x, y in zip(a, b)]
         print(f"batch {batch:5d}: A {statistics.median(a):9.0f}  B {statistics.median(b):9.0f} samples/s, "
-              f"B/A paired median {statistics.median(pairs):.3f} (rounds: {', '.join(f'{p:.3f}' for p in pairs)})")
+              f"B/A paired median {statistics.median(pairs):.3f} (round by round: "
+              f"{', '.join(f'{p:.3f}' for p in pairs)})")
 
 
 if __name__ == "__main__":
