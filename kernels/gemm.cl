@@ -93,6 +93,18 @@
 DEFINE_GEMM_EPILOGUE(gemm_epilogue_f, float, act_f, act_grad_f)
 DEFINE_GEMM_EPILOGUE(gemm_epilogue_t, floatT, ACT_T, DACT_T)
 
+/* One element of C (*out) through the epilogue, for the kernels that take
+ * an element at a time (gemm_reduce, gemm_local): bias[j] when has_bias,
+ * the old value when beta is not 0, *d (D's element) when there is a dact. */
+INLINE_FUNC void gemm_store_f(__global float *out, float acc, __global const float *bias, int has_bias, uint j,
+                              __global const float *d, float alpha, float beta, int act, int dact)
+{
+    const float b = has_bias ? bias[j] : 0.0f;
+    const float c = beta != 0.0f ? *out : 0.0f;
+    const float dv = dact != NNCL_ACT_ID_NONE ? *d : 0.0f;
+    *out = gemm_epilogue_f(acc, b, c, dv, alpha, beta, act, dact);
+}
+
 /* op(A)[i][k]: A stored M x K row-major, or (trans_a) K x M and read as Aᵀ.
  * trans_a is a literal constant at every call, so the choice folds away. */
 INLINE_FUNC float a_at(__global const float *A, uint lda, uint i, uint k, const int trans_a)
@@ -255,8 +267,9 @@ INLINE_FUNC void gemm_body(uint M, uint N, uint K, uint k0, uint k1, uint a_rows
     gemm_store(acc, M, N, i0, j0, alpha, beta, C, ldc, bias, has_bias, act, D, ldd, dact, tm, nv);
 }
 
-/* The entry points: every GEMM takes the same arguments (host/ops/gemm.c
- * sets them in one NNCL__SET_ARGS list). Views are (buffer, offset in floats,
+/* The entry points: every whole-K GEMM takes the same arguments
+ * (host/ops/gemm.c sets them in one list; the split-K parts below take a
+ * shorter one). Views are (buffer, offset in floats,
  * leading dimension); has_bias 0 means no bias, dact NNCL_ACT_ID_NONE no
  * derivative factor. */
 #define GEMM_PARAMS                                                                             \
@@ -286,27 +299,31 @@ GEMM_WG __kernel void gemm_tp(GEMM_PARAMS) { GEMM_BODY(1, 1, NNCL_TM, NNCL_NV); 
  * tile's lanes idle): one vector per row and NNCL_NARROW_TM = TM·NV rows
  * (at most 16), as many accumulators as the wide tile. B is packed in VW-column panels
  * (pack_b_narrow). */
-#ifndef NNCL_NARROW_TM /* the host's nncl__narrow_tm */
-#define NNCL_NARROW_TM (NNCL_TM * NNCL_NV < 16 ? NNCL_TM * NNCL_NV : 16)
+#ifndef NNCL_NARROW_TM
+#error "NNCL_NARROW_TM comes from the host (nncl__narrow_tm, in the build options)"
 #endif
 GEMM_WG __kernel void gemm_np_narrow(GEMM_PARAMS) { GEMM_BODY(0, 1, NNCL_NARROW_TM, 1); }
 GEMM_WG __kernel void gemm_tp_narrow(GEMM_PARAMS) { GEMM_BODY(1, 1, NNCL_NARROW_TM, 1); }
 
 /* Split K: part s of the raw product, k in [s·k_chunk, min(K, (s+1)·k_chunk)),
- * stored at C + s·M·ldc (alpha 1, no epilogue: the host passes beta 0, no
- * bias, no activation, no dact). Dimension 1 runs over (panel, part) pairs,
+ * stored at P + p_off + s·M·ldp (no epilogue: gemm_reduce applies it once
+ * the parts are summed). Dimension 1 runs over (panel, part) pairs,
  * panel-major, so the work-items the driver takes one after another share
  * one panel's k chunk of B and neighbouring columns of A. */
+#define GEMM_PART_PARAMS                                                                            \
+    uint M, uint N, uint K, uint a_rows, __global const float *A, uint a_off, uint lda,           \
+        __global const float *B, uint b_off, uint ldb, __global float *P, uint p_off, uint ldp, \
+        uint k_chunk
 #define GEMM_PART(trans_a, packed, tm, nv)                                                               \
     const uint parts = (K + k_chunk - 1) / k_chunk, s = get_global_id(1) % parts;                        \
     const uint k0 = s * k_chunk, k1 = min(K, k0 + k_chunk);                                              \
     gemm_body(M, N, K, k0, k1, a_rows, 1.0f, A + a_off, lda, B + b_off, ldb, 0.0f,                       \
-              C + c_off + (size_t)s * M * ldc, ldc, bias, 0, NNCL_ACT_ID_IDENTITY, D, 0, NNCL_ACT_ID_NONE, \
+              P + p_off + (size_t)s * M * ldp, ldp, P, 0, NNCL_ACT_ID_IDENTITY, P, 0, NNCL_ACT_ID_NONE,    \
               get_global_id(0) * (tm), get_global_id(1) / parts * (nv) * NNCL_VW, trans_a, packed, tm, nv)
-GEMM_WG __kernel void gemm_np_part(GEMM_PARAMS, uint k_chunk) { GEMM_PART(0, 1, NNCL_TM, NNCL_NV); }
-GEMM_WG __kernel void gemm_tp_part(GEMM_PARAMS, uint k_chunk) { GEMM_PART(1, 1, NNCL_TM, NNCL_NV); }
-GEMM_WG __kernel void gemm_np_part_narrow(GEMM_PARAMS, uint k_chunk) { GEMM_PART(0, 1, NNCL_NARROW_TM, 1); }
-GEMM_WG __kernel void gemm_tp_part_narrow(GEMM_PARAMS, uint k_chunk) { GEMM_PART(1, 1, NNCL_NARROW_TM, 1); }
+GEMM_WG __kernel void gemm_np_part(GEMM_PART_PARAMS) { GEMM_PART(0, 1, NNCL_TM, NNCL_NV); }
+GEMM_WG __kernel void gemm_tp_part(GEMM_PART_PARAMS) { GEMM_PART(1, 1, NNCL_TM, NNCL_NV); }
+GEMM_WG __kernel void gemm_np_part_narrow(GEMM_PART_PARAMS) { GEMM_PART(0, 1, NNCL_NARROW_TM, 1); }
+GEMM_WG __kernel void gemm_tp_part_narrow(GEMM_PART_PARAMS) { GEMM_PART(1, 1, NNCL_NARROW_TM, 1); }
 
 /* C = act(alpha·Σ_s P[s] + beta·C + bias) ⊙ dact'(D): the parts of a split-K
  * product (P[s] at P + p_off + s·M·N, M x N) added in the order s = 0 .. parts-1,
@@ -321,11 +338,8 @@ WG_1D __kernel void gemm_reduce(uint M, uint N, uint parts, __global const float
     const size_t i = e / N, j = e % N, plane = (size_t)M * N;
     float sum = 0.0f;
     for (uint s = 0; s < parts; s++) sum += P[p_off + s * plane + e];
-    __global float *out = C + c_off + i * ldc + j;
-    const float b = has_bias ? bias[bias_off + j] : 0.0f;
-    const float c = beta != 0.0f ? *out : 0.0f;
-    const float d = dact != NNCL_ACT_ID_NONE ? D[d_off + i * ldd + j] : 0.0f;
-    *out = gemm_epilogue_f(sum, b, c, d, alpha, beta, act, dact);
+    gemm_store_f(C + c_off + i * ldc + j, sum, bias + bias_off, has_bias, j, D + d_off + i * ldd + j, alpha, beta,
+                 act, dact);
 }
 
 /* GPUs: gemm_local, C = act(alpha·A·B + beta·C + bias) ⊙ dact'(D) with A
@@ -408,11 +422,8 @@ __kernel void gemm_local(GEMM_PARAMS)
         for (int c = 0; c < NNCL_LRB; c++) {
             uint j = col0 + tx + c * NNCL_LWG;
             if (j >= N) continue;
-            __global float *out = C + (size_t)i * ldc + j;
-            float b = has_bias ? bias[bias_off + j] : 0.0f;
-            float cv = beta != 0.0f ? *out : 0.0f;
-            float d = dact != NNCL_ACT_ID_NONE ? D[d_off + (size_t)i * ldd + j] : 0.0f;
-            *out = gemm_epilogue_f(acc[r][c], b, cv, d, alpha, beta, act, dact);
+            gemm_store_f(C + (size_t)i * ldc + j, acc[r][c], bias + bias_off, has_bias, j,
+                         D + d_off + (size_t)i * ldd + j, alpha, beta, act, dact);
         }
     }
 }

@@ -39,8 +39,8 @@
 #define NNCL_OPTIM_ID_ADAM 3
 #define NNCL_OPTIM_ID_ADAMW 4
 
-/* Work per work-item, by which the launchers size their ranges. Each is 8
- * because the kernels move that work as float8 vectors. */
+/* Work per work-item, by which the launchers size their ranges: pack_b and
+ * transpose move 8 floats at a time as float8, optim_update 16 as float16. */
 #define NNCL_PACK_ROWS 8       /* pack_b: rows k of one panel (kernels/gemm.cl) */
 #define NNCL_TRANSPOSE_BLOCK 8 /* transpose: side of the square block */
 #define NNCL_OPTIM_PER_ITEM 16  /* optim_update: parameters (kernels/optim.cl) */

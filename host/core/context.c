@@ -174,7 +174,8 @@ nncl_status nncl_device_count(int *count)
     return st;
 }
 
-static nncl_status device_info(int index, nncl_device_info *info)
+/* Device `index` of the list: its info, and (device not NULL) its id. */
+static nncl_status device_info(int index, nncl_device_info *info, cl_device_id *device)
 {
     device_ref refs[MAX_DEVICES];
     int n = 0;
@@ -184,6 +185,7 @@ static nncl_status device_info(int index, nncl_device_info *info)
                           "device index %d out of range: %d device(s) found (0..%d)", index, n,
                           n - 1);
     fill_info(&refs[index], index, info);
+    if (device) *device = refs[index].device;
     return NNCL_OK;
 }
 
@@ -191,7 +193,7 @@ nncl_status nncl_device_get_info(int index, nncl_device_info *info)
 {
     if (!info) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_device_get_info: info is NULL");
     nncl_status st;
-    SETUP_LOCKED(device_info(index, info));
+    SETUP_LOCKED(device_info(index, info, NULL));
     return st;
 }
 
@@ -271,16 +273,11 @@ static nncl_status select_device(const char *spec, device_ref *chosen, int *chos
 
 static nncl_status device_gemm_params(int index, char *out, size_t size, const char **source)
 {
-    device_ref refs[MAX_DEVICES];
-    int n = 0;
-    NNCL__TRY(list_devices(refs, &n));
-    if (index < 0 || index >= n)
-        return nncl__fail(NULL, NNCL_ERR_INVALID_ARG,
-                          "device index %d out of range: %d device(s) found (0..%d)", index, n, n - 1);
     nncl_device_info info;
-    fill_info(&refs[index], index, &info);
+    cl_device_id device = NULL;
+    NNCL__TRY(device_info(index, &info, &device));
     nncl__gemm_tiles t;
-    nncl__resolve_tiles(refs[index].device, &info, &t);
+    nncl__resolve_tiles(device, &info, &t);
     if (out) nncl__gemm_params_text(&t, out, size);
     if (source) *source = t.source;
     return NNCL_OK;

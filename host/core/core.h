@@ -47,12 +47,12 @@ _Static_assert(NNCL_OPTIM_SGD == NNCL_OPTIM_ID_SGD && NNCL_OPTIM_MOMENTUM == NNC
     X(GEMM_TN, "gemm_tn", 23, TILE)                         \
     X(GEMM_TP, "gemm_tp", 23, TILE)                         \
     X(GEMM_LOCAL, "gemm_local", 23, LOCAL)                  \
-    X(GEMM_NP_PART, "gemm_np_part", 24, TILE)               \
-    X(GEMM_TP_PART, "gemm_tp_part", 24, TILE)               \
+    X(GEMM_NP_PART, "gemm_np_part", 14, TILE)               \
+    X(GEMM_TP_PART, "gemm_tp_part", 14, TILE)               \
     X(GEMM_NP_NARROW, "gemm_np_narrow", 23, TILE)           \
     X(GEMM_TP_NARROW, "gemm_tp_narrow", 23, TILE)           \
-    X(GEMM_NP_PART_NARROW, "gemm_np_part_narrow", 24, TILE) \
-    X(GEMM_TP_PART_NARROW, "gemm_tp_part_narrow", 24, TILE) \
+    X(GEMM_NP_PART_NARROW, "gemm_np_part_narrow", 14, TILE) \
+    X(GEMM_TP_PART_NARROW, "gemm_tp_part_narrow", 14, TILE) \
     X(GEMM_REDUCE, "gemm_reduce", 18, ROW)                  \
     X(PACK_B, "pack_b", 8, ROW)                             \
     X(PACK_B_NARROW, "pack_b_narrow", 8, ROW)               \
@@ -124,7 +124,7 @@ struct nncl_context {
     int owns_cl;           /* 0 when wrapping a caller's context and queue */
     nncl_device_info info;
     nncl__gemm_tiles tiles;
-    cl_mem scratch;        /* grows on demand: transposes for the NT layout */
+    cl_mem scratch;        /* grows on demand: a GEMM's copy of Aᵀ, packed B, split-K parts */
     size_t scratch_bytes;
     /* A second in-order queue for work that may run beside the main queue's
      * (nncl__side_begin), with its own scratch; NULL for a caller's queue

@@ -77,6 +77,17 @@ static int cache_path(char *dir, size_t dir_size, char *path, size_t path_size)
     return 1;
 }
 
+/* The parameters of a cache line "name\tdriver\tkernel\tparams\n" when its
+ * key is this device, driver and kernel, else NULL; line is cut up. */
+static char *params_for(char *line, const nncl_device_info *info, const char *kernel)
+{
+    char *save = NULL, *name = strtok_r(line, "\t", &save), *driver = strtok_r(NULL, "\t", &save),
+         *k = strtok_r(NULL, "\t", &save), *params = strtok_r(NULL, "\n", &save);
+    int same = name && driver && k && params && !strcmp(name, info->name) && !strcmp(driver, info->driver_version) &&
+               !strcmp(k, kernel);
+    return same ? params : NULL;
+}
+
 /* Reads the cached parameters for this device, driver and kernel into t. */
 static int cached_params(const nncl_device_info *info, nncl__gemm_tiles *t)
 {
@@ -86,10 +97,8 @@ static int cached_params(const nncl_device_info *info, nncl__gemm_tiles *t)
     if (!f) return 0;
     int found = 0;
     while (!found && fgets(line, sizeof line, f)) {
-        char *save = NULL, *name = strtok_r(line, "\t", &save), *driver = strtok_r(NULL, "\t", &save),
-             *kernel = strtok_r(NULL, "\t", &save), *params = strtok_r(NULL, "\n", &save);
-        if (name && driver && kernel && params && !strcmp(name, info->name) &&
-            !strcmp(driver, info->driver_version) && !strcmp(kernel, kernel_name(t))) {
+        const char *params = params_for(line, info, kernel_name(t));
+        if (params) {
             nncl__gemm_tiles tried = *t;
             found = parse_params(params, &tried) && valid(&tried);
             if (found) *t = tried;
@@ -232,15 +241,11 @@ nncl_status nncl_context_save_tuning(const nncl_context *ctx)
     int e = nncl__atomic_open(&af, path);
     if (e) return nncl__fail(ctx, NNCL_ERR_IO, "tuning cache %s: %s", path, strerror(e));
     FILE *out = af.f, *in = fopen(path, "r");
-    size_t name_len = strlen(ctx->info.name), driver_len = strlen(ctx->info.driver_version);
     while (in && fgets(line, sizeof line, in)) {
         /* Keep every other device's and kernel's line. */
-        const char *kernel = kernel_name(&ctx->tiles), *rest = line + name_len + 1 + driver_len + 1;
-        int same = !strncmp(line, ctx->info.name, name_len) && line[name_len] == '\t' &&
-                   !strncmp(line + name_len + 1, ctx->info.driver_version, driver_len) &&
-                   line[name_len + 1 + driver_len] == '\t' && !strncmp(rest, kernel, strlen(kernel)) &&
-                   rest[strlen(kernel)] == '\t';
-        if (!same) fputs(line, out);
+        char key[sizeof line];
+        memcpy(key, line, sizeof key);
+        if (!params_for(key, &ctx->info, kernel_name(&ctx->tiles))) fputs(line, out);
     }
     if (in) fclose(in);
     char params[80];

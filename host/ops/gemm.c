@@ -64,6 +64,16 @@ static gemm_tile choose_tile(const nncl_context *ctx, size_t N)
                        NNCL__K_GEMM_NP_PART, NNCL__K_GEMM_TP_PART, NNCL__K_PACK_B};
 }
 
+/* The epilogue's kernel arguments, the same for every GEMM kernel that has
+ * one: the bias (buffer and offset; has_bias 0: none), the activation, D
+ * (the outputs dact'() is taken from) and dact (NNCL_ACT_ID_NONE: no
+ * derivative factor). Absent views name C's buffer (never read). */
+#define EPILOGUE_ARGS(x, C)                                                                            \
+    NNCL__MEM((x)->bias ? (x)->bias->mem : (C).mem), NNCL__U((x)->bias ? (x)->bias->off : 0),          \
+        NNCL__I((x)->bias != NULL), NNCL__I((cl_int)(x)->act),                                           \
+        NNCL__VIEW(((x)->dact_y ? *(x)->dact_y : (nncl__view){(C).mem, 0, 0})),                             \
+        NNCL__I((x)->dact_y ? (cl_int)(x)->dact : NNCL_ACT_ID_NONE)
+
 /* A split-K product: gemm_np_part or gemm_tp_part writes the parts of
  * op(A)·op(B) into P (parts x M x N, ld N), then gemm_reduce adds them in
  * order and applies the epilogue into C. B is already packed. */
@@ -74,18 +84,13 @@ static nncl_status gemm_split(nncl_context *ctx, int trans_a, const gemm_tile *t
     size_t parts = div_up(K, k_chunk), panels = div_up(N, tile->tn);
     nncl__kernel_id id = trans_a ? tile->tp_part : tile->np_part;
     NNCL__TRY(NNCL__SET_ARGS(ctx, id, GEMM_NP_PART, NNCL__U((cl_uint)M), NNCL__U((cl_uint)N), NNCL__U((cl_uint)K),
-                             NNCL__U((cl_uint)a_rows), NNCL__F(1.0f), NNCL__VIEW(A), NNCL__VIEW(B), NNCL__F(0.0f),
-                             NNCL__VIEW(P), NNCL__MEM(P.mem), NNCL__U(0), NNCL__I(0), NNCL__I(NNCL_ACT_ID_IDENTITY),
-                             NNCL__VIEW(P), NNCL__I(NNCL_ACT_ID_NONE), NNCL__U((cl_uint)k_chunk)));
+                             NNCL__U((cl_uint)a_rows), NNCL__VIEW(A), NNCL__VIEW(B), NNCL__VIEW(P),
+                             NNCL__U((cl_uint)k_chunk)));
     size_t global[2] = {div_up(M, tile->tm), panels * parts};
     NNCL__TRY(nncl__launch(ctx, id, 2, global));
-    nncl__view bias = x->bias ? *x->bias : (nncl__view){C.mem, 0, 0};
-    nncl__view d = x->dact_y ? *x->dact_y : (nncl__view){C.mem, 0, 0};
     NNCL__TRY(NNCL__SET_ARGS(ctx, NNCL__K_GEMM_REDUCE, GEMM_REDUCE, NNCL__U((cl_uint)M), NNCL__U((cl_uint)N),
-                             NNCL__U((cl_uint)parts), NNCL__MEM(P.mem), NNCL__U(P.off), NNCL__F(alpha), NNCL__F(beta), NNCL__VIEW(C),
-                             NNCL__MEM(bias.mem), NNCL__U(bias.off), NNCL__I(x->bias != NULL),
-                             NNCL__I((cl_int)x->act), NNCL__VIEW(d),
-                             NNCL__I(x->dact_y ? (cl_int)x->dact : NNCL_ACT_ID_NONE)));
+                             NNCL__U((cl_uint)parts), NNCL__MEM(P.mem), NNCL__U(P.off), NNCL__F(alpha), NNCL__F(beta),
+                             NNCL__VIEW(C), EPILOGUE_ARGS(x, C)));
     size_t elements[1] = {M * N};
     return nncl__launch(ctx, NNCL__K_GEMM_REDUCE, 1, elements);
 }
@@ -99,12 +104,14 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
     const nncl__gemm_extras none = {0};
     if (!x) x = &none;
     size_t a_rows = x->ones_row ? M - 1 : M; /* rows of op(A) stored */
-    /* Operands are rearranged in the context's scratch (A first, B after) so
-     * that one fast kernel does every product; each copy is O(M·K) or O(K·N)
-     * against the product's O(M·N·K):
+    /* Operands are rearranged in the context's scratch (A first, B after,
+     * then split-K parts) so that one fast kernel (two with split K: the
+     * parts, then gemm_reduce) does every product; each copy is O(M·K) or
+     * O(K·N) against the product's O(M·N·K):
      *  - Aᵀ is transposed into row-major when B is not packed, or when its
      *    rows are CONFLICT_STRIDE_FLOATS apart and the product is at least
-     *    TRANSPOSE_A_MIN_{M,N,K} (above). Otherwise gemm_tp reads Aᵀ in place,
+     *    TRANSPOSE_A_MIN_{M,N,K} (or PAGE_STRIDE_FLOATS apart and K at least
+     *    TRANSPOSE_A_PAGE_MIN_K; above). Otherwise gemm_tp reads Aᵀ in place,
      *    the TM values of one k being contiguous;
      *  - B is packed into panels when it is transposed, or when M is large
      *    enough that every panel is reused by many row tiles, or N is below
@@ -166,16 +173,10 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
                          : trans_a         ? NNCL__K_GEMM_TN
                          : pack            ? tile.np
                                            : NNCL__K_GEMM_NN;
-    nncl__view bias = x->bias ? *x->bias : (nncl__view){C.mem, 0, 0};
-    nncl__view d = x->dact_y ? *x->dact_y : (nncl__view){C.mem, 0, 0};
-    /* Every GEMM kernel takes: sizes, alpha, A, B, beta, C, the bias (buffer
-     * and offset; has_bias 0: none), the activation, D (the outputs dact'()
-     * is taken from) and dact (NNCL_ACT_ID_NONE: no derivative factor). */
+    /* Every whole-K GEMM kernel takes: sizes, alpha, A, B, beta, C, the epilogue. */
     NNCL__TRY(NNCL__SET_ARGS(ctx, id, GEMM_NN, NNCL__U((cl_uint)M), NNCL__U((cl_uint)N), NNCL__U((cl_uint)K),
                              NNCL__U((cl_uint)a_rows), NNCL__F(alpha), NNCL__VIEW(A), NNCL__VIEW(B), NNCL__F(beta),
-                             NNCL__VIEW(C), NNCL__MEM(bias.mem), NNCL__U(bias.off), NNCL__I(x->bias != NULL),
-                             NNCL__I((cl_int)x->act), NNCL__VIEW(d),
-                             NNCL__I(x->dact_y ? (cl_int)x->dact : NNCL_ACT_ID_NONE)));
+                             NNCL__VIEW(C), EPILOGUE_ARGS(x, C)));
     if (local) {
         /* Columns along x: one work-group per (lwg·lrb)-square tile of C. */
         size_t side = (size_t)ctx->tiles.lwg * (size_t)ctx->tiles.lrb;

@@ -83,7 +83,9 @@ nncl_status nncl__loss(nncl_context *ctx, nncl_loss loss, nncl_activation act, n
                        cl_mem status);
 /* ---- kernels/reduce.cl (host/ops/reduce.c) ---- */
 
-/* acc[slot] (+)= Σ of n consecutive floats from a.off (one work-item, fixed order). */
+/* acc[slot] (+)= Σ of n consecutive floats from a.off and, with b (NULL:
+ * none), acc[slot + 1] (+)= Σ of n from b.off; a work-item per sum, each in
+ * a fixed order (overwrite: = instead of +=). */
 nncl_status nncl__sum(nncl_context *ctx, nncl__view a, const nncl__view *b, size_t n, cl_mem acc, cl_uint slot,
                       int overwrite);
 
