@@ -190,7 +190,7 @@ static void compare_with_one(const run_spec *sp, int ranks, double tol)
 }
 
 /* 20 Adam steps of 64 rows (640 rows, 2 epochs): 2 ranks of 32 rows each.
- * Both scalings (1/32 then ·1/2, or 1/64) are powers of two, so the only
+ * Every rank scales its rows' gradient by 1/64, as one device does, so the only
  * difference is the order of the float32 sums (two halves of 32 rows, then
  * their sum, instead of 64 rows): gradients agree to a few ulp, and 20 Adam
  * steps of lr 0.01 move a parameter by at most 0.2 whatever the gradient.
@@ -227,8 +227,9 @@ START_TEST(two_ranks_are_deterministic)
 END_TEST
 
 /* A short last batch: 90 rows in batches of 32 end with 26 rows (13 + 13),
- * 3 ranks split 32 as 10/11/11 and 26 as 8/9/9; each rank weighs its mean
- * by its rows, so SGD's steps are the one-device steps. */
+ * 3 ranks split 32 as 10/11/11 and 26 as 8/9/9; each rank divides its
+ * rows' loss by the global batch's rows, so SGD's steps are the one-device
+ * steps. */
 START_TEST(short_last_batch_is_weighted)
 {
     run_spec sp = {.rows = 90, .batch = 32, .epochs = 1, .optim = NNCL_OPTIM_SGD};

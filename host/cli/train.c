@@ -813,8 +813,12 @@ static int run_fit(run_state *r, double t_start)
     fo.on_epoch = on_epoch;
     fo.progress = on_progress;
     /* Each call reads the running loss (the queue drains): often for a bar
-     * someone watches, rarely when it only checks for Ctrl-C. */
-    fo.progress_every = r->tty && !o->quiet ? PROGRESS_EVERY_SHOWN : PROGRESS_EVERY_UNSHOWN;
+     * someone watches, rarely when it only checks for Ctrl-C. The call is
+     * collective across ranks (the loss and the stop flag are allreduced),
+     * so an MPI job uses one cadence on every rank, whatever rank 0's
+     * terminal is. */
+    int shown = r->tty && !o->quiet && r->world->ranks == 1;
+    fo.progress_every = shown ? PROGRESS_EVERY_SHOWN : PROGRESS_EVERY_UNSHOWN;
     fo.user = r;
     /* Standardised now rather than by the fit, so that the summary shows it
      * and a regression's losses can be given in the targets' units. */

@@ -10,8 +10,9 @@
  * The staging area is one host-visible buffer of n_params floats
  * (CL_MEM_ALLOC_HOST_PTR, mapped once): pinned memory that a GPU copies to
  * by DMA, and on a CPU device the same memory the kernels use. A GPU-aware
- * communicator would replace the three calls of reduce_bucket (read, sum,
- * write) by one call on the device buffer; the steps around it stay. */
+ * communicator would replace the copy to the staging area (queued by
+ * nncl__comm_layer_done) and reduce_bucket's wait, sum and copy back by one
+ * call on the device buffer; the steps around it stay. */
 #include "model/model_impl.h"
 
 #include <stdint.h>
@@ -190,9 +191,10 @@ static int event_complete(cl_event e)
     return status == CL_COMPLETE;
 }
 
-/* Bucket k: wait for its copy (or zero it: this rank had no rows), weight
- * it, sum it over the ranks, queue it back. */
-static nncl_status reduce_bucket(nncl_model *m, size_t k, float weight)
+/* Bucket k: wait for its copy (or zero it: this rank had no rows), sum it
+ * over the ranks, queue it back. Each rank's gradient is already its share
+ * of the global batch's mean (the loss divides by the global rows). */
+static nncl_status reduce_bucket(nncl_model *m, size_t k)
 {
     nncl__comm *cm = m->comm;
     float *g = cm->host + cm->first[k];
@@ -202,9 +204,6 @@ static nncl_status reduce_bucket(nncl_model *m, size_t k, float weight)
         cl_int err = clWaitForEvents(1, &cm->done[k]);
         cm->stats.device_wait_seconds += now_seconds() - t0;
         if (err != CL_SUCCESS) return nncl__cl_fail(m->ctx, err, "waiting for a gradient bucket");
-        /* A power of two (equal slices of a power-of-two batch) scales exactly. */
-        if (weight != 1.0f)
-            for (size_t i = 0; i < count; i++) g[i] *= weight;
     } else {
         memset(g, 0, count * sizeof *g);
     }
@@ -249,16 +248,15 @@ void nncl__comm_step_abort(nncl_model *m)
     m->comm->in_step = 0;
 }
 
-nncl_status nncl__comm_reduce_gradients(nncl_model *m, size_t rows, size_t global_rows)
+nncl_status nncl__comm_reduce_gradients(nncl_model *m, size_t rows)
 {
     nncl__comm *cm = m->comm;
     if (rows == 0) { /* the staging area is about to be zeroed: the last step's sums must be written */
         NNCL__CHECK_CL(m->ctx, clFinish(m->ctx->queue), "clFinish");
         plan_empty_buckets(m);
     }
-    float weight = global_rows ? (float)((double)rows / (double)global_rows) : 0.0f;
     nncl_status st = NNCL_OK;
-    for (size_t k = 0; k < cm->n_buckets && st == NNCL_OK; k++) st = reduce_bucket(m, k, weight);
+    for (size_t k = 0; k < cm->n_buckets && st == NNCL_OK; k++) st = reduce_bucket(m, k);
     release_events(cm);
     cm->in_step = 0;
     cm->stats.steps++;

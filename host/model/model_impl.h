@@ -82,23 +82,25 @@ static inline size_t nncl__layer_in(const nncl_model *m, size_t l)
 /* Forward pass of rows rows of X into m->act; the last layer keeps logits for
  * softmax-ce and bce. */
 nncl_status nncl__model_forward(nncl_model *m, nncl__view X, size_t rows);
-/* Loss kernel on the last forward pass; gradient into delta[last] when
- * want_grad; sums into the metric pair at slot. */
-nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, int want_grad, cl_uint slot);
+/* Loss kernel on the last forward pass; gradient (of the mean over
+ * mean_rows rows) into delta[last] when want_grad; sums into the metric
+ * pair at slot. */
+nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, size_t mean_rows, int want_grad,
+                             cl_uint slot);
 /* Backward pass from delta[last] (as the loss left it) into m->grads. */
 nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows);
 /* One optimizer launch over every parameter; counts the step. */
 nncl_status nncl__optim_update(nncl_model *m);
 /* Data-parallel steps (dist.c), with m->comm set: after backward has
  * enqueued layer l's gradient GEMM, queues the copy of a bucket that closes
- * there to host memory; after the whole backward pass, reduces every bucket
- * (weighted by rows / global_rows: the loss kernel took the mean over this
- * rank's rows) and queues the sums back into m->grads. rows may be 0. */
+ * there to host memory; after the whole backward pass, sums every bucket
+ * over the ranks (each rank's loss already divided by the global batch's
+ * rows) and queues the sums back into m->grads. rows (this rank's) may be 0. */
 void nncl__comm_step_begin(nncl_model *m);
 /* Ends a step that failed before its reduction: releases its buckets. */
 void nncl__comm_step_abort(nncl_model *m);
 nncl_status nncl__comm_layer_done(nncl_model *m, size_t l);
-nncl_status nncl__comm_reduce_gradients(nncl_model *m, size_t rows, size_t global_rows);
+nncl_status nncl__comm_reduce_gradients(nncl_model *m, size_t rows);
 /* Frees the communicator state. */
 void nncl__comm_free(nncl_model *m);
 /* Frees what info.c keeps (names, history). */

@@ -46,9 +46,10 @@ nncl_status nncl__model_forward(nncl_model *m, nncl__view X, size_t rows)
 
 /* Loss of the last forward pass against Y (kernels/loss.cl); with want_grad
  * delta[last] gets dL/d(last pre-activation), through the output activation
- * for mse. The batch's loss and correct count are summed into metrics[slot],
- * metrics[slot + 1]. */
-nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, int want_grad, cl_uint slot)
+ * for mse, as the gradient of the mean over mean_rows rows. The batch's
+ * loss and correct count are summed into metrics[slot], metrics[slot + 1]. */
+nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, size_t mean_rows, int want_grad,
+                             cl_uint slot)
 {
     nncl_context *ctx = m->ctx;
     size_t last = m->n_layers - 1;
@@ -56,7 +57,7 @@ nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, int want_
     /* a standardised mse model's targets go in as t·(1/std) - mean/std */
     nncl__view standardise = {m->target_affine, (cl_uint)nncl__target_standardise_off(o), 0};
     NNCL__TRY(nncl__loss(ctx, m->loss, stored_activation(m, last), act_view(m, last), &Y,
-                         m->has_target_norm ? &standardise : NULL, rows, o,
+                         m->has_target_norm ? &standardise : NULL, rows, mean_rows, o,
                          want_grad ? NNCL__LOSS_OUT_GRAD : NNCL__LOSS_OUT_NONE, delta_view(m, last), m->row_loss, 0,
                          m->row_correct, m->status));
     /* loss and correct count in one launch: metrics[slot + LOSS], [slot + LOSS + 1] */
@@ -127,21 +128,21 @@ nncl_status nncl__model_check_batch(nncl_model *m, const nncl_tensor *X, const n
 }
 
 /* Forward, loss and backward on one batch; the loss sums go to the metric
- * pair at slot. */
-static nncl_status forward_backward(nncl_model *m, nncl__view x, nncl__view y, size_t rows, cl_uint slot,
-                                    int check_input)
+ * pair at slot; the gradients are those of the mean over mean_rows rows. */
+static nncl_status forward_backward(nncl_model *m, nncl__view x, nncl__view y, size_t rows, size_t mean_rows,
+                                    cl_uint slot, int check_input)
 {
     NNCL__TRY(nncl__model_reserve(m, rows));
     if (check_input) NNCL__TRY(nncl__check_finite(m->ctx, x, rows, m->inputs, m->status, NNCL_DEV_NONFINITE_INPUT));
     NNCL__TRY(nncl__model_forward(m, x, rows));
-    NNCL__TRY(nncl__model_loss(m, y, rows, 1, slot));
+    NNCL__TRY(nncl__model_loss(m, y, rows, mean_rows, 1, slot));
     return nncl__model_backward(m, x, rows);
 }
 
 nncl_status nncl__model_step(nncl_model *m, nncl__view X, nncl__view Y, size_t rows, int check_input)
 {
     if (m->comm) return nncl__model_step_slice(m, X, Y, rows, rows * (size_t)nncl__model_ranks(m, NULL), check_input);
-    NNCL__TRY(forward_backward(m, X, Y, rows, NNCL_METRIC_TRAIN, check_input));
+    NNCL__TRY(forward_backward(m, X, Y, rows, rows, NNCL_METRIC_TRAIN, check_input));
     NNCL__TRY(nncl__optim_update(m));
     m->train_rows += (double)rows;
     return NNCL_OK;
@@ -149,20 +150,21 @@ nncl_status nncl__model_step(nncl_model *m, nncl__view X, nncl__view Y, size_t r
 
 /* With a communicator: this rank's rows of a global batch; backward queues
  * each gradient bucket's copy as it goes, the host sums them over the ranks
- * (weighted by rows / global_rows: the loss took the mean over this rank's
- * rows), and the optimizer applies the global mean. train_rows counts the
+ * (the loss divided this rank's rows by global_rows, so the sum is the
+ * global batch's mean), and the optimizer applies it. train_rows counts the
  * global batch on every rank; the metric sums stay this rank's until read. */
 nncl_status nncl__model_step_slice(nncl_model *m, nncl__view X, nncl__view Y, size_t rows, size_t global_rows,
                                    int check_input)
 {
     if (!m->comm) return nncl__model_step(m, X, Y, rows, check_input);
     nncl__comm_step_begin(m);
-    nncl_status st = rows ? forward_backward(m, X, Y, rows, NNCL_METRIC_TRAIN, check_input) : NNCL_OK;
+    /* each rank's gradient is already its share of the global batch's mean */
+    nncl_status st = rows ? forward_backward(m, X, Y, rows, global_rows, NNCL_METRIC_TRAIN, check_input) : NNCL_OK;
     if (st != NNCL_OK) {
         nncl__comm_step_abort(m); /* no bucket stays open for a later compute_gradients */
         return st;
     }
-    NNCL__TRY(nncl__comm_reduce_gradients(m, rows, global_rows));
+    NNCL__TRY(nncl__comm_reduce_gradients(m, rows));
     NNCL__TRY(nncl__optim_update(m));
     m->train_rows += (double)global_rows;
     return NNCL_OK;
@@ -179,7 +181,7 @@ nncl_status nncl__model_eval_batch(nncl_model *m, nncl__view X, const nncl__view
      * and prediction refuse the same rows with the same message. */
     NNCL__TRY(nncl__check_finite(m->ctx, act_view(m, m->n_layers - 1), rows, nncl_model_outputs(m), m->status,
                                  NNCL_DEV_NONFINITE_OUTPUT));
-    return nncl__model_loss(m, *Y, rows, 0, NNCL_METRIC_EVAL);
+    return nncl__model_loss(m, *Y, rows, rows, 0, NNCL_METRIC_EVAL);
 }
 
 nncl__view nncl__model_last_layer(const nncl_model *m) { return act_view(m, m->n_layers - 1); }
@@ -188,7 +190,7 @@ nncl_status nncl_model_compute_gradients(nncl_model *m, const nncl_tensor *X, co
 {
     if (m && !Y) return nncl__fail(m->ctx, NNCL_ERR_INVALID_ARG, "nncl_model_compute_gradients: Y is NULL");
     NNCL__TRY(nncl__model_check_batch(m, X, Y, "nncl_model_compute_gradients"));
-    NNCL__TRY(forward_backward(m, nncl__view_of(X), nncl__view_of(Y), X->rows, NNCL_METRIC_EVAL, 1));
+    NNCL__TRY(forward_backward(m, nncl__view_of(X), nncl__view_of(Y), X->rows, X->rows, NNCL_METRIC_EVAL, 1));
     return nncl_model_sync(m);
 }
 
@@ -395,7 +397,7 @@ static nncl_status outputs_of(nncl_model *m, nncl__view out, size_t rows)
         return nncl__act_forward(m->ctx, z, out, rows, outputs,
                                  m->loss == NNCL_LOSS_BCE ? NNCL_ACT_SIGMOID : NNCL_ACT_IDENTITY);
     /* The loss kernel without labels or gradient writes the probabilities. */
-    return nncl__loss(m->ctx, m->loss, NNCL_ACT_IDENTITY, z, NULL, NULL, rows, outputs, NNCL__LOSS_OUT_PROBS, out,
+    return nncl__loss(m->ctx, m->loss, NNCL_ACT_IDENTITY, z, NULL, NULL, rows, rows, outputs, NNCL__LOSS_OUT_PROBS, out,
                       NULL, 0, NULL, NULL);
 }
 

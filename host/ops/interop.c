@@ -159,7 +159,7 @@ nncl_status nncl_cl_loss(nncl_context *ctx, nncl_loss loss, const nncl_tensor *Z
      * row_loss and skips what nobody asked for (correctness, the status word). */
     NNCL__TRY(sync_before(ctx, sync));
     nncl__view z = nncl__view_of(Z), t = nncl__view_of(T);
-    nncl_status st = nncl__loss(ctx, loss, NNCL_ACT_IDENTITY, z, &t, NULL, rows, cols,
+    nncl_status st = nncl__loss(ctx, loss, NNCL_ACT_IDENTITY, z, &t, NULL, rows, rows, cols,
                                 grad ? NNCL__LOSS_OUT_GRAD : NNCL__LOSS_OUT_NONE, grad ? nncl__view_of(grad) : z,
                                 row_loss ? row_loss->mem : NULL, row_loss ? (cl_uint)row_loss->offset : 0, NULL,
                                 NULL);

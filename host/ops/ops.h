@@ -69,7 +69,9 @@ nncl_status nncl__act_forward(nncl_context *ctx, nncl__view X, nncl__view Y, siz
  * (kernels/loss.cl): T NULL means no targets (softmax-ce probabilities only);
  * out gets the gradient dL/d(pre-activation) (NNCL__LOSS_OUT_GRAD) or, for
  * softmax-ce, the probabilities (NNCL__LOSS_OUT_PROBS); row_loss (floats from rl_off), row_correct and the
- * status word may each be NULL. standardise (mse only; NULL: none) holds
+ * status word may each be NULL. The gradient is that of the loss's mean
+ * over mean_rows rows (rows, or a global batch's when these rows are one
+ * rank's slice of it). standardise (mse only; NULL: none) holds
  * 2·cols floats from its offset, a per-column scale and shift that each
  * target is taken through as it is read: t' = t·scale[c] + shift[c]. */
 typedef enum {
@@ -78,8 +80,8 @@ typedef enum {
     NNCL__LOSS_OUT_PROBS = NNCL_LOSS_OUT_PROBS
 } nncl__loss_out;
 nncl_status nncl__loss(nncl_context *ctx, nncl_loss loss, nncl_activation act, nncl__view z,
-                       const nncl__view *t, const nncl__view *standardise, size_t rows, size_t cols,
-                       nncl__loss_out what, nncl__view out, cl_mem row_loss, cl_uint rl_off, cl_mem row_correct,
+                       const nncl__view *t, const nncl__view *standardise, size_t rows, size_t mean_rows,
+                       size_t cols, nncl__loss_out what, nncl__view out, cl_mem row_loss, cl_uint rl_off, cl_mem row_correct,
                        cl_mem status);
 /* ---- kernels/reduce.cl (host/ops/reduce.c) ---- */
 

@@ -738,7 +738,8 @@ typedef struct nncl_fit_result {
  * The library does not link MPI: the communicator is this callback, which an
  * embedding program implements with MPI_Allreduce (the `nncl` tool does, in
  * host/dist), NCCL, or a test double. Every rank must make the same calls in
- * the same order (train, evaluate and metrics calls are collective). */
+ * the same order (train, evaluate and metrics calls are collective), with
+ * the same batch size and progress_every (each progress call allreduces). */
 
 /* Sums data[0..count) elementwise over all ranks, in place, on host memory.
  * Every rank must get the same bits (MPI_Allreduce with MPI_SUM on floats
