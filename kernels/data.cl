@@ -47,7 +47,7 @@ INLINE_FUNC void prefetch_row(__global const uchar *src_u8, __global const float
 /* One row per work-item, GATHER_VEC columns at a time, and the row's target
  * (one float: a class index or a value) when there are targets. */
 INLINE_FUNC void gather_row(__global const uchar *src_u8, __global const float *src_f32, const int u8,
-                            uint cols, __global const int *idx, uint start, float scale,
+                            uint cols, __global const int *idx, int has_idx, uint start, float scale,
                             __global const float *mean, __global const float *inv_std, int has_norm,
                             __global float *dst, uint dst_ld, uint rows,
                             __global const float *targets, int has_targets,
@@ -55,8 +55,10 @@ INLINE_FUNC void gather_row(__global const uchar *src_u8, __global const float *
 {
     size_t r = get_global_id(0);
     if (r >= rows) return;
-    size_t row = (size_t)idx[start + r];
-    if (r + GATHER_AHEAD < rows) prefetch_row(src_u8, src_f32, u8, cols, (size_t)idx[start + r + GATHER_AHEAD]);
+    /* has_idx 0: rows in order (evaluation, prediction), which need no prefetch */
+    size_t row = has_idx ? (size_t)idx[start + r] : (size_t)start + r;
+    if (has_idx && r + GATHER_AHEAD < rows)
+        prefetch_row(src_u8, src_f32, u8, cols, (size_t)idx[start + r + GATHER_AHEAD]);
     __global const uchar *su8 = src_u8 + row * cols;
     __global const float *sf32 = src_f32 + row * cols;
     __global float *d = dst + r * dst_ld;
@@ -77,12 +79,14 @@ INLINE_FUNC void gather_row(__global const uchar *src_u8, __global const float *
 /* The two entry points take the same arguments (host/ops/data.c), src being
  * bytes or floats. */
 #define GATHER_PARAMS(src_type)                                                                       \
-    __global const src_type *src, uint cols, __global const int *idx, uint start, float scale,        \
+    __global const src_type *src, uint cols, __global const int *idx, int has_idx, uint start,        \
+        float scale,                                                                                  \
         __global const float *mean, __global const float *inv_std, int has_norm, __global float *dst, \
         uint dst_ld, uint rows, __global const float *targets, int has_targets,                       \
         __global float *dst_targets
 #define GATHER_ARGS \
-    cols, idx, start, scale, mean, inv_std, has_norm, dst, dst_ld, rows, targets, has_targets, dst_targets
+    cols, idx, has_idx, start, scale, mean, inv_std, has_norm, dst, dst_ld, rows, targets, has_targets, \
+        dst_targets
 
 WG_1D __kernel void gather_u8(GATHER_PARAMS(uchar)) { gather_row(src, 0, 1, GATHER_ARGS); }
 WG_1D __kernel void gather_f32(GATHER_PARAMS(float)) { gather_row(0, src, 0, GATHER_ARGS); }

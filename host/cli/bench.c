@@ -395,8 +395,7 @@ static int tune(const char *device, double min_seconds, FILE *out)
     static const char *const ktiles[] = {"lkt=16", "lkt=8", "lkt=32"};
     unsetenv("NNCL_GEMM_PARAMS");
     char params[128], best[400] = "";
-    const char *source = "";
-    if (device_params(device, params, sizeof params, &source)) return 1;
+    if (device_params(device, params, sizeof params, NULL)) return 1;
     int local = !strncmp(params, "local", 5), vw16 = strstr(params, "vw=16") != NULL;
     double score = INFINITY;
     struct {
@@ -502,8 +501,9 @@ int cli_bench(int argc, char **argv)
     if (a.failed) return 2;
     if (cli_peers_load()) return 1;
     if (do_tune) return tune(device, bo.min_seconds < 1.0 ? TUNE_QUICK_SECONDS : TUNE_SECONDS, stdout);
-    /* The first time bench meets a register-tiled device, it sweeps the tile
-     * shapes and caches the fastest, so later runs (and every context) use it. */
+    /* The first time bench meets a device (its GEMM parameters still the
+     * defaults), it sweeps them (tune, quickly) and caches the fastest, so
+     * later runs (and every context) use it. */
     if (!getenv("NNCL_GEMM_TILES") && !getenv("NNCL_GEMM_PARAMS")) {
         char params[128];
         const char *source = "";

@@ -9,8 +9,6 @@
 #include <stdio.h>
 
 int cli_devices(int argc, char **argv);
-/* The device table alone (one process); cli_devices adds the ranks. */
-int cli_list_devices(int argc, char **argv);
 int cli_train(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_predict(int argc, char **argv);

@@ -96,11 +96,14 @@ static int rank_table(dist_world *w)
     return rc || gathered;
 }
 
+/* The device table alone (one process); cli_devices adds the ranks. */
+static int list_devices(int argc, char **argv);
+
 int cli_devices(int argc, char **argv)
 {
     dist_world w;
     if (dist_init(&argc, &argv, &w)) return 1;
-    int rc = w.rank == 0 ? cli_list_devices(argc, argv) : 0;
+    int rc = w.rank == 0 ? list_devices(argc, argv) : 0;
     if (w.ranks > 1) {
         dist_barrier(&w);
         rc |= rank_table(&w);
@@ -109,7 +112,7 @@ int cli_devices(int argc, char **argv)
     return rc;
 }
 
-int cli_list_devices(int argc, char **argv)
+static int list_devices(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {

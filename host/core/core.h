@@ -64,8 +64,8 @@ _Static_assert(NNCL_OPTIM_SGD == NNCL_OPTIM_ID_SGD && NNCL_OPTIM_MOMENTUM == NNC
     X(ELEMENTWISE_LOSS, "elementwise_loss", 23, ROW)        \
     X(SUM_ACCUMULATE, "sum_accumulate", 8, ONE)             \
     X(OPTIM_UPDATE, "optim_update", 20, ROW)                \
-    X(GATHER_U8, "gather_u8", 14, ROW)                      \
-    X(GATHER_F32, "gather_f32", 14, ROW)                    \
+    X(GATHER_U8, "gather_u8", 15, ROW)                      \
+    X(GATHER_F32, "gather_f32", 15, ROW)                    \
     X(CHECK_FINITE, "check_finite", 7, ROW)
 
 enum { NNCL__WG_ROW, NNCL__WG_TILE, NNCL__WG_LOCAL, NNCL__WG_ONE };

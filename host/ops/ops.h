@@ -98,7 +98,8 @@ nncl_status nncl__check_finite(nncl_context *ctx, nncl__view X, size_t rows, siz
 
 /* ---- kernels/data.cl (host/ops/data.c) ---- */
 
-/* Rows idx[first .. first+rows) of a data set's features (cols wide; bytes
+/* Rows idx[first .. first+rows) (idx NULL: rows first .. first+rows in
+ * order) of a data set's features (cols wide; bytes
  * when u8, else floats), times scale, standardised when mean/inv_std are not
  * NULL, into x (rows x cols); their targets (NULL: none) into y
  * (kernels/data.cl). */

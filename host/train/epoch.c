@@ -38,11 +38,6 @@ typedef struct {
     batch_buf cur, next;
     cl_mem idx;
     size_t idx_cap;
-    /* Rows 0 .. eval_cap-1 in order, for evaluation and prediction: their own
-     * buffer, so that an evaluation (from a progress callback, say) never
-     * overwrites the epoch's order in idx; uploaded once, grown on demand. */
-    cl_mem eval_idx;
-    size_t eval_cap;
     float *stage[2];
     size_t stage_cap[2];
     cl_event staged[2]; /* the last upload from stage[s]; NULL: none pending */
@@ -58,7 +53,6 @@ static void loader_free(void *state)
     nncl__buffer_release(L->ctx, &L->next.x);
     nncl__buffer_release(L->ctx, &L->next.y);
     nncl__buffer_release(L->ctx, &L->idx);
-    nncl__buffer_release(L->ctx, &L->eval_idx);
     for (int s = 0; s < 2; s++) {
         if (L->staged[s]) clWaitForEvents(1, &L->staged[s]), clReleaseEvent(L->staged[s]);
         free(L->stage[s]);
@@ -147,30 +141,18 @@ static nncl_status reserve_batch(nncl_model *m, loader *L, size_t rows, size_t n
     return nncl__model_reserve(m, rows);
 }
 
-/* Uploads a row order (NULL: 0 .. n-1) as int32 into mem. */
+/* Uploads a row order as int32 into mem. */
 static nncl_status upload_order(nncl_context *ctx, cl_mem mem, const size_t *order, size_t n)
 {
     cl_int *host = malloc(n * sizeof *host);
     if (!host) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "index buffer: %zu rows", n);
-    for (size_t i = 0; i < n; i++) host[i] = (cl_int)(order ? order[i] : i);
+    for (size_t i = 0; i < n; i++) host[i] = (cl_int)order[i];
     cl_int err = clEnqueueWriteBuffer(ctx->queue, mem, CL_TRUE, 0, n * sizeof *host, host, 0, NULL, NULL);
     free(host);
     if (err != CL_SUCCESS) return nncl__cl_fail(ctx, err, "uploading the row order");
     return NNCL_OK;
 }
 
-/* L->eval_idx holds rows 0 .. n-1 at least. */
-static nncl_status reserve_eval_order(nncl_context *ctx, loader *L, size_t n)
-{
-    if (n <= L->eval_cap) return NNCL_OK;
-    nncl__buffer_release(ctx, &L->eval_idx);
-    L->eval_cap = 0;
-    cl_int err = nncl__buffer_create(ctx, CL_MEM_READ_ONLY, n * sizeof(cl_int), NULL, &L->eval_idx);
-    if (err != CL_SUCCESS) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "index buffer of %zu rows", n);
-    NNCL__TRY(upload_order(ctx, L->eval_idx, NULL, n));
-    L->eval_cap = n;
-    return NNCL_OK;
-}
 
 /* into->x, into->y = rows order[start .. start+rows) of ds, scaled and
  * standardised. On the device when the data set is there; else built on the
@@ -226,7 +208,9 @@ static nncl_status gather(nncl_model *m, loader *L, const nncl_dataset *ds, cons
     }
     nncl__gather_source src = {ds->features, ds->host.u8 != NULL, cols, ds->scale, ds->targets_dev,
                                has_norm ? norm.mean_dev : NULL, has_norm ? norm.inv_std_dev : NULL};
-    return nncl__gather(ctx, &src, order ? L->idx : L->eval_idx, start, rows, into->x, into->y);
+    /* (no order: rows in order, for evaluation and prediction, which so never
+     * touch the epoch's order in idx) */
+    return nncl__gather(ctx, &src, order ? L->idx : NULL, start, rows, into->x, into->y);
 }
 
 /* The batches of an epoch done when a bad batch was reported (by a sync):
@@ -357,7 +341,7 @@ typedef nncl_status (*chunk_fn)(nncl_model *m, size_t start, size_t rows, void *
 static nncl_status forward_range(nncl_model *m, const nncl_dataset *ds, size_t first, size_t end, int with_loss,
                                  chunk_fn each, void *user)
 {
-    size_t rows = ds->host.rows, chunk = end - first < NNCL__EVAL_ROWS ? end - first : NNCL__EVAL_ROWS;
+    size_t chunk = end - first < NNCL__EVAL_ROWS ? end - first : NNCL__EVAL_ROWS;
     if (chunk == 0) return NNCL_OK;
     loader *L;
     NNCL__TRY(get_loader(m, &L));
@@ -370,7 +354,6 @@ static nncl_status forward_range(nncl_model *m, const nncl_dataset *ds, size_t f
         L->cur = L->next, L->next = t;
     }
     NNCL__TRY(reserve_batch(m, L, chunk, 0));
-    if (!ds->streamed) NNCL__TRY(reserve_eval_order(nncl__model_context(m), L, rows));
     nncl__view x = {L->cur.x, 0, (cl_uint)nncl_model_inputs(m)}, y = {L->cur.y, 0, 1};
     for (size_t start = first; start < end; start += chunk) {
         size_t n = end - start < chunk ? end - start : chunk;
