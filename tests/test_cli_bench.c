@@ -8,15 +8,7 @@
 
 #include "testutil.h"
 
-static char *run(const char *cmd, int want_status)
-{
-    char out[1024];
-    snprintf(out, sizeof out, "%s/bench-out.txt", nncl_test_tmpdir());
-    int rc = nncl_test_shell(cmd, out);
-    char *text = nncl_test_slurp(out);
-    ck_assert_msg(rc == want_status, "`%s` exited %d (want %d):\n%s", cmd, rc, want_status, text);
-    return text;
-}
+static char *run(const char *cmd, int want_status) { return nncl_test_command(cmd, "bench-out.txt", want_status); }
 
 START_TEST(tune_records_the_fastest_and_the_next_run_uses_it)
 {

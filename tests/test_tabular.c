@@ -7,19 +7,6 @@
 
 #include "testutil.h"
 
-static const char *write_file(const char *name, const char *text)
-{
-    static char path[4][512];
-    static int next;
-    char *p = path[next++ % 4];
-    snprintf(p, 512, "%s/%s", nncl_test_tmpdir(), name);
-    FILE *f = fopen(p, "wb");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-    return p;
-}
-
 static nncl_dataset *load(nncl_context *ctx, const char *path, int regression)
 {
     nncl_csv_options o = nncl_csv_options_defaults();
@@ -35,7 +22,7 @@ START_TEST(auto_decides_classes_or_values)
 {
     nncl_context *ctx = nncl_test_context();
     /* names: classes, in sorted order */
-    nncl_dataset *ds = load(ctx, write_file("iris.data", "a,b,species\n1,2,virginica\n3,4,setosa\n5,6,setosa\n"),
+    nncl_dataset *ds = load(ctx, nncl_test_write_text("iris.data", "a,b,species\n1,2,virginica\n3,4,setosa\n5,6,setosa\n"),
                             NNCL_CSV_AUTO);
     ck_assert_int_eq(nncl_dataset_classes(ds), 2);
     ck_assert_str_eq(nncl_dataset_class_name(ds, 0), "setosa");
@@ -49,21 +36,21 @@ START_TEST(auto_decides_classes_or_values)
     nncl_dataset_destroy(ds);
 
     /* fractions: values */
-    ds = load(ctx, write_file("frac.csv", "x,y\n1,0.5\n2,1.5\n3,2\n"), NNCL_CSV_AUTO);
+    ds = load(ctx, nncl_test_write_text("frac.csv", "x,y\n1,0.5\n2,1.5\n3,2\n"), NNCL_CSV_AUTO);
     ck_assert_int_eq(nncl_dataset_classes(ds), 0);
     ck_assert_int_eq(nncl_dataset_targets(ds, t, 3), NNCL_OK);
     ck_assert_float_eq(t[1], 1.5f);
     nncl_dataset_destroy(ds);
 
     /* negative whole numbers: values */
-    ds = load(ctx, write_file("neg.csv", "x,y\n1,-1\n2,3\n3,2\n"), NNCL_CSV_AUTO);
+    ds = load(ctx, nncl_test_write_text("neg.csv", "x,y\n1,-1\n2,3\n3,2\n"), NNCL_CSV_AUTO);
     ck_assert_int_eq(nncl_dataset_classes(ds), 0);
     nncl_dataset_destroy(ds);
 
     /* few distinct whole numbers with enough rows each: classes */
     char text[4096] = "x,label\n";
     for (int r = 0; r < 30; r++) snprintf(text + strlen(text), sizeof text - strlen(text), "%d,%d\n", r, r % 3);
-    ds = load(ctx, write_file("three.csv", text), NNCL_CSV_AUTO);
+    ds = load(ctx, nncl_test_write_text("three.csv", text), NNCL_CSV_AUTO);
     ck_assert_int_eq(nncl_dataset_classes(ds), 3);
     ck_assert_ptr_null(nncl_dataset_class_name(ds, 0));
     nncl_dataset_destroy(ds);
@@ -71,25 +58,25 @@ START_TEST(auto_decides_classes_or_values)
     /* many distinct whole numbers (a diabetes-like progression score): values */
     strcpy(text, "x,score\n");
     for (int r = 0; r < 60; r++) snprintf(text + strlen(text), sizeof text - strlen(text), "%d,%d\n", r, 25 + 5 * r);
-    ds = load(ctx, write_file("score.csv", text), NNCL_CSV_AUTO);
+    ds = load(ctx, nncl_test_write_text("score.csv", text), NNCL_CSV_AUTO);
     ck_assert_int_eq(nncl_dataset_classes(ds), 0);
     ck_assert_int_eq(nncl_dataset_targets(ds, t, 1) == NNCL_ERR_SHAPE, 1);
     nncl_dataset_destroy(ds);
 
     /* explicit classes still refuse fractions, explicit values refuse names */
     nncl_csv_options o = nncl_csv_options_defaults();
-    ASSERT_FAILS(ctx, nncl_dataset_open(ctx, write_file("frac2.csv", "x,y\n1,0.5\n"), NULL, &o, &ds),
+    ASSERT_FAILS(ctx, nncl_dataset_open(ctx, nncl_test_write_text("frac2.csv", "x,y\n1,0.5\n"), NULL, &o, &ds),
                  NNCL_ERR_FORMAT, "not an integer");
     o.regression = 1;
-    ASSERT_FAILS(ctx, nncl_dataset_open(ctx, write_file("names2.csv", "x,y\n1,a\n"), NULL, &o, &ds),
+    ASSERT_FAILS(ctx, nncl_dataset_open(ctx, nncl_test_write_text("names2.csv", "x,y\n1,a\n"), NULL, &o, &ds),
                  NNCL_ERR_FORMAT, "not a number");
     /* A bad feature cell is named as such, not blamed on the class names. */
     o.regression = NNCL_CSV_AUTO;
-    ASSERT_FAILS(ctx, nncl_dataset_open(ctx, write_file("badcell.csv", "a,b,species\n1,2,setosa\n3,4,virginica\n5,x,setosa\n"),
+    ASSERT_FAILS(ctx, nncl_dataset_open(ctx, nncl_test_write_text("badcell.csv", "a,b,species\n1,2,setosa\n3,4,virginica\n5,x,setosa\n"),
                                         NULL, &o, &ds),
                  NNCL_ERR_FORMAT, "badcell.csv:4:2:");
     o.regression = 7;
-    ASSERT_FAILS(ctx, nncl_dataset_open(ctx, write_file("ok.csv", "x,y\n1,0\n"), NULL, &o, &ds),
+    ASSERT_FAILS(ctx, nncl_dataset_open(ctx, nncl_test_write_text("ok.csv", "x,y\n1,0\n"), NULL, &o, &ds),
                  NNCL_ERR_INVALID_ARG, "regression 7");
 }
 END_TEST
@@ -99,14 +86,14 @@ END_TEST
 START_TEST(files_are_recognised_by_content)
 {
     nncl_context *ctx = nncl_test_context();
-    nncl_dataset *ds = load(ctx, write_file("WINE.CSV", "a;b;c\n1;2;0\n3;4;1\n"), 0);
+    nncl_dataset *ds = load(ctx, nncl_test_write_text("WINE.CSV", "a;b;c\n1;2;0\n3;4;1\n"), 0);
     ck_assert_uint_eq(nncl_dataset_rows(ds), 2);
     nncl_dataset_destroy(ds);
-    ds = load(ctx, write_file("wine_train.data", "1\t2\t0\n3\t4\t1\n"), 0);
+    ds = load(ctx, nncl_test_write_text("wine_train.data", "1\t2\t0\n3\t4\t1\n"), 0);
     ck_assert_uint_eq(nncl_dataset_cols(ds), 2);
     nncl_dataset_destroy(ds);
 
-    const char *idx = write_file("images.csv", "");
+    const char *idx = nncl_test_write_text("images.csv", "");
     FILE *f = fopen(idx, "wb");
     const unsigned char header[16] = {0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1};
     fwrite(header, 1, 16, f);
@@ -115,7 +102,7 @@ START_TEST(files_are_recognised_by_content)
     ASSERT_FAILS(ctx, nncl_dataset_open(ctx, idx, NULL, NULL, &ds), NNCL_ERR_FORMAT, "an IDX images file");
     ck_assert_ptr_null(ds);
 
-    const char *bin = write_file("model.safetensors", "");
+    const char *bin = nncl_test_write_text("model.safetensors", "");
     f = fopen(bin, "wb");
     const unsigned char st[12] = {2, 0, 0, 0, 0, 0, 0, 0, '{', '}', 0, 1};
     fwrite(st, 1, sizeof st, f);
@@ -131,7 +118,7 @@ END_TEST
 START_TEST(missing_values_and_columns_by_name)
 {
     nncl_context *ctx = nncl_test_context();
-    const char *p = write_file("gaps.csv", "a,b,label\n1,,0\n3,4,1\nNA,6,1\n7,8,\n");
+    const char *p = nncl_test_write_text("gaps.csv", "a,b,label\n1,,0\n3,4,1\nNA,6,1\n7,8,\n");
     nncl_csv_options o = nncl_csv_options_defaults();
     nncl_dataset *ds = NULL;
     ASSERT_FAILS(ctx, nncl_dataset_open(ctx, p, NULL, &o, &ds), NNCL_ERR_FORMAT, "gaps.csv:2:2:");
@@ -156,11 +143,11 @@ START_TEST(missing_values_and_columns_by_name)
     o.features = names;
     o.n_features = 2;
     o.label_column = "label";
-    ck_assert_int_eq(nncl_dataset_open(ctx, write_file("ba.csv", "b,a\n2,1\n"), NULL, &o, &ds), NNCL_OK);
+    ck_assert_int_eq(nncl_dataset_open(ctx, nncl_test_write_text("ba.csv", "b,a\n2,1\n"), NULL, &o, &ds), NNCL_OK);
     ck_assert_str_eq(nncl_dataset_feature_name(ds, 0), "a");
     ck_assert_int_eq(nncl_dataset_classes(ds), 0);
     nncl_dataset_destroy(ds);
-    ASSERT_FAILS(ctx, nncl_dataset_open(ctx, write_file("ac.csv", "a,c\n2,1\n"), NULL, &o, &ds), NNCL_ERR_FORMAT,
+    ASSERT_FAILS(ctx, nncl_dataset_open(ctx, nncl_test_write_text("ac.csv", "a,c\n2,1\n"), NULL, &o, &ds), NNCL_ERR_FORMAT,
                  "missing \"b\"; extra \"c\"");
     o.features = NULL;
     ASSERT_FAILS(ctx, nncl_dataset_open(ctx, p, NULL, &o, &ds), NNCL_ERR_INVALID_ARG, "features is NULL");

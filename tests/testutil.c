@@ -203,6 +203,15 @@ const char *nncl_test_write_text(const char *name, const char *text)
     return p;
 }
 
+char *nncl_test_command(const char *cmd, const char *out_name, int want_status)
+{
+    const char *out = nncl_test_path(out_name);
+    int rc = nncl_test_shell(cmd, out);
+    char *text = nncl_test_slurp(out);
+    ck_assert_msg(rc == want_status, "`%s` exited %d (want %d):\n%s", cmd, rc, want_status, text);
+    return text;
+}
+
 void nncl_test_expect_shell(const char *cmd, const char *out_path, int status, const char *needle,
                             const char *absent)
 {

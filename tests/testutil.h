@@ -64,6 +64,9 @@ const char *nncl_test_tmpdir(void);
 int nncl_test_shell(const char *cmd, const char *out_path);
 /* A file's text (at most 4 MiB), NUL-terminated; the caller frees it. */
 char *nncl_test_slurp(const char *path);
+/* Runs cmd (output to out_name in nncl_test_tmpdir()); asserts its exit
+ * status and returns its output (stdout and stderr), which the caller frees. */
+char *nncl_test_command(const char *cmd, const char *out_name, int want_status);
 /* Runs cmd; asserts its exit status and that its output holds `needle` (and
  * not `absent`, when not NULL). */
 void nncl_test_expect_shell(const char *cmd, const char *out_path, int status, const char *needle,
@@ -72,7 +75,7 @@ void nncl_test_expect_shell(const char *cmd, const char *out_path, int status, c
  * calls). */
 char *nncl_test_path(const char *name);
 /* Writes text to a new file in nncl_test_tmpdir(); returns its path
- * (static storage, valid for the next 8 calls). */
+ * (nncl_test_path's static storage). */
 const char *nncl_test_write_text(const char *name, const char *text);
 
 /* Asserts |got - want| <= tol * max(1, |want|) for every element, naming the first miss. */

@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: MIT
-"""Shared fixtures: one Context for the session (kernels build once), the
-command line of the build under test (NNCL_CLI, set by CTest), small data.
+"""Shared fixtures: one Context for the session, the one the estimators use
+too (kernels build once), the command line of the build under test
+(NNCL_CLI, set by CTest), small data.
 
-A device suite: where no OpenCL device opens the tests skip, unless
-NNCL_TEST_REQUIRE_DEVICE=1 (as .ci/run sets), where they fail."""
+A device suite: where no OpenCL device opens, every test skips (the
+autouse fixture below), unless NNCL_TEST_REQUIRE_DEVICE=1 (as .ci/run
+sets), where they fail."""
 import os
 import shutil
 
@@ -15,14 +17,21 @@ import nncl
 
 @pytest.fixture(scope="session")
 def ctx():
+    from nncl.estimators import _shared_context
     try:
-        c = nncl.Context()
+        c = _shared_context(None)
     except nncl.NNCLError as e:
         if os.environ.get("NNCL_TEST_REQUIRE_DEVICE") == "1":
             pytest.fail(f"no OpenCL device, and NNCL_TEST_REQUIRE_DEVICE=1: {e}")
         pytest.skip(f"no OpenCL device: {e}")
     yield c
     c.close()
+
+
+@pytest.fixture(autouse=True)
+def _device(ctx):
+    """Every test needs the device, including those that make their own
+    contexts or estimators: without one they skip here."""
 
 
 @pytest.fixture(scope="session")

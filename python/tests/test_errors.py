@@ -23,6 +23,23 @@ def test_hierarchy():
     assert nncl.ShapeError.status == -2 and nncl.CancelledError.status_name == "NNCL_ERR_INTERRUPTED"
 
 
+def test_every_status_has_its_class():
+    """Walks the C library's statuses (nncl_status_string) down from -1 until
+    it says "unknown": each failure has its exception class, named alike."""
+    from nncl._errors import BY_STATUS
+    from nncl._lib import lib
+    status = -1
+    while True:
+        text = lib.nncl_status_string(status).decode()
+        if "unknown" in text:
+            break
+        name = text.split(":")[0]
+        assert status in BY_STATUS, f"no exception class for {name} ({status})"
+        assert BY_STATUS[status].status_name == name
+        status -= 1
+    assert status < -11  # the walk went through the statuses
+
+
 def test_wrong_dtype(ctx, model):
     with pytest.raises(TypeError, match="not a real number type"):
         nncl.Tensor.from_numpy(ctx, np.array([["a", "b"]]))

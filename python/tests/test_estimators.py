@@ -20,15 +20,11 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 import nncl
 from conftest import blobs
 
-# Checks that cannot apply to these estimators, with the reason (none fail):
-#   check_array_api_input  skipped by scikit-learn itself unless SCIPY_ARRAY_API=1
-#                          and array-api-strict are installed; nncl takes NumPy
-#                          arrays (converted to float32), not other array libraries.
-EXPECTED_FAILED = {}
-
-
-@parametrize_with_checks([nncl.MLPClassifier(random_state=0), nncl.MLPRegressor(random_state=0)],
-                         expected_failed_checks=lambda est: EXPECTED_FAILED)
+# Every check passes. One cannot apply: check_array_api_input, which
+# scikit-learn itself skips unless SCIPY_ARRAY_API=1 and array-api-strict are
+# installed; nncl takes NumPy arrays (converted to float32), not other array
+# libraries.
+@parametrize_with_checks([nncl.MLPClassifier(random_state=0), nncl.MLPRegressor(random_state=0)])
 def test_sklearn_estimator_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -28,8 +28,7 @@ def test_fashion_mnist_dataset_open_matches_numpy(ctx):
     """The C loader's copy and the NumPy reader's agree (labels, scaling)."""
     with nncl.Dataset.open(ctx, "fashion-mnist", "test") as ds:
         assert (ds.rows, ds.cols, ds.classes) == (10000, 784, 10)
-        _, yte = load_fashion_mnist("test")
+        X, yte = load_fashion_mnist("test")
         np.testing.assert_array_equal(ds.targets(), yte)
         with nncl.Model(ctx, [784, 10], loss="softmax-ce", seed=0) as m:
-            X, _ = load_fashion_mnist("test")
             np.testing.assert_allclose(m.predict(ds), m.predict(X), rtol=1e-5, atol=1e-6)

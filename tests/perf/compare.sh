@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Runs `nncl bench` and the PyTorch peer (tests/perf/torch_mlp.py) one after
-# the other and prints nncl's training throughput as a ratio of PyTorch's;
-# then, when a JAX venv is there (JAX_PYTHON, or build/jax-venv made by
+# First, when a JAX venv is there (JAX_PYTHON, or build/jax-venv made by
 # tests/perf/jax_venv.sh), nncl against JAX/XLA interleaved at batches 128,
-# 1024 and 8192 (tests/perf/interleave.py), medians of rounds as ratios.
+# 1024 and 8192 (tests/perf/interleave.py), medians of rounds as ratios;
+# then `nncl bench` and the PyTorch peer (tests/perf/torch_mlp.py) one after
+# the other, nncl's training throughput as a ratio of PyTorch's.
 # Usage: tests/perf/compare.sh [path/to/nncl] [--quick]
 set -euo pipefail
 nncl=${1:-build/nncl}

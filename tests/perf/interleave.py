@@ -22,6 +22,8 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from ab_train import rates  # noqa: E402 (one way to run nncl bench and read its rates)
 
 
 def spin():
@@ -31,9 +33,7 @@ def spin():
 
 
 def nncl_rate(nncl, batch, env):
-    out = subprocess.run([nncl, "bench", "--quick", "--train-only", "--json", "--batches", str(batch)],
-                         check=True, capture_output=True, text=True, env=env).stdout
-    return json.loads(out.strip().splitlines()[-1])["training"][0]["samples_per_second"]
+    return rates(nncl, env, str(batch))[batch]
 
 
 def main():

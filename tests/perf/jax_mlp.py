@@ -19,9 +19,7 @@ dataset-fashion-mnist. Two modes:
         tests/perf/interleave.py drives it between nncl runs.
 """
 import argparse
-import gzip
 import json
-import struct
 import sys
 import time
 
@@ -30,15 +28,9 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 
-DATA = "/usr/share/datasets/fashion-mnist"
+from fashion_data import DATA, read_idx
+
 LAYERS = [(784, 256, "he"), (256, 128, "he"), (128, 10, "glorot")]
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        magic, = struct.unpack(">I", f.read(4))
-        dims = struct.unpack(">" + "I" * (magic & 0xFF), f.read(4 * (magic & 0xFF)))
-        return np.frombuffer(f.read(), dtype=np.uint8).reshape(dims)
 
 
 def init_params(seed):

@@ -11,23 +11,15 @@ Needs Debian's python3-torch and dataset-fashion-mnist. Usage:
     tests/perf/torch_mlp.py [--threads 2] [--batches 128,1024] [--seconds 4] [--device cpu|cuda]
 """
 import argparse
-import gzip
 import json
 import os
-import struct
 import time
 
 import numpy as np
 import torch
 
-DATA = "/usr/share/datasets/fashion-mnist"
+from fashion_data import DATA, read_idx
 
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        magic, = struct.unpack(">I", f.read(4))
-        dims = struct.unpack(">" + "I" * (magic & 0xFF), f.read(4 * (magic & 0xFF)))
-        return np.frombuffer(f.read(), dtype=np.uint8).reshape(dims)
 
 
 def model():

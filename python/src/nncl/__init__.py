@@ -7,7 +7,7 @@ during every C call). High level: nncl.MLPClassifier and nncl.MLPRegressor,
 scikit-learn estimators (they import scikit-learn on first use).
 """
 from ._core import Context, Dataset, Model, Tensor, devices, version
-from ._errors import (BuildError, CancelledError, ClosedError, FileError, FormatError, InvalidArgumentError,
+from ._errors import (BuildError, CancelledError, ClosedError, CommError, FileError, FormatError, InvalidArgumentError,
                       NNCLError, NoDeviceError, NumericError, OpenCLError, OutOfMemoryError, ShapeError,
                       UnsupportedError)
 from ._lib import path as library_path
@@ -17,7 +17,7 @@ __version__ = version()
 __all__ = ["devices", "version", "Context", "Tensor", "Dataset", "Model", "MLPClassifier", "MLPRegressor",
            "NNCLError", "InvalidArgumentError", "ShapeError", "OutOfMemoryError", "NoDeviceError",
            "OpenCLError", "BuildError", "FileError", "FormatError", "NumericError", "UnsupportedError",
-           "CancelledError", "ClosedError", "library_path"]
+           "CancelledError", "CommError", "ClosedError", "library_path"]
 
 
 def __getattr__(name):

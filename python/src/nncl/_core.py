@@ -469,6 +469,9 @@ class Model(_Owned):
     def _setup(self, ctx, handle):
         self._adopt(ctx, handle)
         self._staging = {}  # rows -> (X, Y) tensors reused by train_step on arrays
+        # A model's shape and loss never change: read once, not at every batch call.
+        self._inputs, self._outputs = lib.nncl_model_inputs(handle), lib.nncl_model_outputs(handle)
+        self._loss = _text(lib.nncl_loss_name(self._spec().loss))
 
     @classmethod
     def _wrap(cls, ctx, handle):
@@ -479,11 +482,13 @@ class Model(_Owned):
     # ---- what the model is ------------------------------------------------
     @property
     def inputs(self):
-        return lib.nncl_model_inputs(self._h())
+        self._h()  # a closed model says so
+        return self._inputs
 
     @property
     def outputs(self):
-        return lib.nncl_model_outputs(self._h())
+        self._h()
+        return self._outputs
 
     @property
     def param_count(self):
@@ -512,7 +517,8 @@ class Model(_Owned):
 
     @property
     def loss(self):
-        return _text(lib.nncl_loss_name(self._spec().loss))
+        self._h()
+        return self._loss
 
     # ---- optimizer -----------------------------------------------------------
     def set_optimizer(self, kind="adam", *, schedule="constant", **fields):
@@ -690,10 +696,7 @@ class Model(_Owned):
         NaN) come back from the next sync/train_metrics/evaluate."""
         ctx, handle = self._ctx, self._h()
         if type(X) is Tensor and type(Y) is Tensor:  # the fast path: no conversion
-            with ctx._lock:
-                status = lib.nncl_model_train_step(handle, X._h(), Y._h())
-                if status != 0:
-                    raise error_for(status, _text(lib.nncl_last_error(ctx._handle)))
+            ctx._call(lib.nncl_model_train_step, handle, X._h(), Y._h())
             return
         xt, yt = self._batch_tensors(X, Y, "train_step")
         if yt is None:

@@ -68,6 +68,11 @@ class CancelledError(NNCLError):
     status, status_name = -11, "NNCL_ERR_INTERRUPTED"
 
 
+class CommError(NNCLError, RuntimeError):
+    """NNCL_ERR_COMM: communication between data-parallel ranks failed."""
+    status, status_name = -12, "NNCL_ERR_COMM"
+
+
 class ClosedError(NNCLError, ValueError):
     """A Context, Tensor, Model or Dataset used after close() (as a closed
     file raises ValueError)."""
@@ -75,7 +80,7 @@ class ClosedError(NNCLError, ValueError):
 
 BY_STATUS = {cls.status: cls for cls in (
     InvalidArgumentError, ShapeError, OutOfMemoryError, NoDeviceError, OpenCLError, BuildError,
-    FileError, FormatError, NumericError, UnsupportedError, CancelledError)}
+    FileError, FormatError, NumericError, UnsupportedError, CancelledError, CommError)}
 
 
 def error_for(status, message):

@@ -16,6 +16,8 @@ Differences from scikit-learn's MLP, by design:
   stratified.
 - a classifier always has a softmax output (binary too); predict_proba has
   one column per class either way.
+- batches are always shuffled: shuffle is kept for scikit-learn's API and
+  shuffle=False changes nothing.
 """
 import threading
 import warnings
