@@ -332,7 +332,7 @@ static const unsigned char kernel_wg[] = {
 #undef NNCL__KWG
 };
 
-static double seconds_now(void)
+double nncl__seconds_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -341,7 +341,7 @@ static double seconds_now(void)
 
 static nncl_status build_program(nncl_context *ctx, const char *kernel_dir)
 {
-    double t0 = seconds_now();
+    double t0 = nncl__seconds_now();
     size_t count = nncl__kernel_source_count;
     const char **sources = calloc(count, sizeof *sources);
     size_t *sizes = calloc(count, sizeof *sizes);
@@ -407,7 +407,7 @@ done:
     free(owned);
     free(sizes);
     free(sources);
-    ctx->build_seconds = seconds_now() - t0;
+    ctx->build_seconds = nncl__seconds_now() - t0;
     return st;
 }
 

@@ -227,6 +227,9 @@ uint64_t nncl__context_dataset_budget(const nncl_context *ctx);
 cl_int nncl__buffer_create(nncl_context *ctx, cl_mem_flags flags, size_t bytes, void *host_ptr, cl_mem *mem);
 void nncl__buffer_release(nncl_context *ctx, cl_mem *mem);
 
+/* A monotonic clock, in seconds (CLOCK_MONOTONIC). */
+double nncl__seconds_now(void);
+
 /* Device scratch of at least `bytes`, owned by the context (the side
  * queue's own while side work is being queued). */
 nncl_status nncl__scratch(nncl_context *ctx, size_t bytes, cl_mem *out);

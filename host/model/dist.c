@@ -18,7 +18,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* bucket_floats 0 means this: 64 KiB, a few allreduce latencies' worth of
  * bandwidth on a PCIe or Ethernet link, so that a tiny last layer travels
@@ -38,13 +37,6 @@ typedef struct nncl__comm {
     int in_step;          /* backward runs for a step (not compute_gradients) */
     nncl_comm_stats stats;
 } nncl__comm;
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 nncl_communicator nncl_communicator_defaults(void)
 {
@@ -140,12 +132,12 @@ int nncl__model_ranks(const nncl_model *m, int *rank)
 static nncl_status allreduce(nncl_model *m, float *data, size_t count)
 {
     nncl__comm *cm = m->comm;
-    double t0 = now_seconds();
+    double t0 = nncl__seconds_now();
     nncl_status st = cm->c.allreduce(data, count, cm->c.user);
     /* The steps' share only (the gradient buckets): a metric or stop flag
      * summed between steps would otherwise count waits that no step_seconds
      * holds, and allreduce_seconds could exceed it. */
-    if (cm->in_step) cm->stats.allreduce_seconds += now_seconds() - t0;
+    if (cm->in_step) cm->stats.allreduce_seconds += nncl__seconds_now() - t0;
     cm->stats.allreduces++;
     cm->stats.bytes += (double)count * sizeof(float);
     if (st != NNCL_OK) /* the callback's own detail is its to report (its context is not ours) */
@@ -200,17 +192,17 @@ static nncl_status reduce_bucket(nncl_model *m, size_t k)
     float *g = cm->host + cm->first[k];
     size_t count = cm->count[k];
     if (cm->done[k]) {
-        double t0 = now_seconds();
+        double t0 = nncl__seconds_now();
         cl_int err = clWaitForEvents(1, &cm->done[k]);
-        cm->stats.device_wait_seconds += now_seconds() - t0;
+        cm->stats.device_wait_seconds += nncl__seconds_now() - t0;
         if (err != CL_SUCCESS) return nncl__cl_fail(m->ctx, err, "waiting for a gradient bucket");
     } else {
         memset(g, 0, count * sizeof *g);
     }
-    double t0 = now_seconds();
+    double t0 = nncl__seconds_now();
     NNCL__TRY(allreduce(m, g, count));
     if (k + 1 < cm->n_buckets && cm->done[k + 1] && !event_complete(cm->done[k + 1]))
-        cm->stats.overlapped_seconds += now_seconds() - t0; /* the device was busy all along */
+        cm->stats.overlapped_seconds += nncl__seconds_now() - t0; /* the device was busy all along */
     NNCL__CHECK_CL(m->ctx,
                    clEnqueueWriteBuffer(m->ctx->queue, m->grads, CL_FALSE, cm->first[k] * sizeof(float),
                                         count * sizeof(float), g, 0, NULL, NULL),
@@ -237,7 +229,7 @@ static void plan_empty_buckets(nncl_model *m)
 void nncl__comm_step_begin(nncl_model *m)
 {
     release_events(m->comm); /* of a step that failed midway */
-    m->comm->step_start = now_seconds();
+    m->comm->step_start = nncl__seconds_now();
     m->comm->in_step = 1;
 }
 
@@ -260,6 +252,6 @@ nncl_status nncl__comm_reduce_gradients(nncl_model *m, size_t rows)
     release_events(cm);
     cm->in_step = 0;
     cm->stats.steps++;
-    cm->stats.step_seconds += now_seconds() - cm->step_start;
+    cm->stats.step_seconds += nncl__seconds_now() - cm->step_start;
     return st;
 }

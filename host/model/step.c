@@ -317,7 +317,7 @@ nncl_status nncl__model_merge_train_metrics(nncl_model *m)
     NNCL__TRY(nncl__model_allreduce(m, sums, 2));
     int rank;
     nncl__model_ranks(m, &rank);
-    if (rank != 0) sums[0] = sums[1] = 0;
+    if (rank != 0) return nncl__model_clear_metrics(m, NNCL_METRIC_TRAIN); /* rank 0 holds the sums */
     NNCL__CHECK_CL(m->ctx,
                    clEnqueueWriteBuffer(m->ctx->queue, m->metrics, CL_TRUE, NNCL_METRIC_TRAIN * sizeof(float),
                                         sizeof sums, sums, 0, NULL, NULL),

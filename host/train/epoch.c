@@ -10,14 +10,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* A batch on the device: x (cap x inputs) and y (cap targets). */
 typedef struct {
@@ -252,7 +244,7 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
      * keeps the sums its checkpoint restored, so its figures cover it all. */
     if (st == NNCL_OK && opt->start_batch == 0) st = nncl__model_reset_train_metrics(m);
 
-    double t0 = now_seconds();
+    double t0 = nncl__seconds_now();
     int stopped = 0;
     size_t b = opt->start_batch;
     uint64_t step0 = nncl_model_step(m);
@@ -307,7 +299,7 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
                                .batches_done = b + 1,
                                .batches_total = n_batches,
                                .samples_done = (b + 1) * batch < rows ? (b + 1) * batch : rows,
-                               .seconds = now_seconds() - t0,
+                               .seconds = nncl__seconds_now() - t0,
                                .running_loss = mean_loss};
             if (st == NNCL_OK) stopped = opt->progress(&p, opt->user);
             if (st == NNCL_OK && ranks > 1) { /* a stop on any rank stops all at this batch */

@@ -8,7 +8,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* Automatic budget: about this many optimizer steps in a run, within
  * [FIT_MIN_EPOCHS, FIT_MAX_EPOCHS] epochs. */
@@ -38,13 +37,6 @@ nncl_fit_options nncl_fit_options_defaults(void)
     o.restore_best = 1;
     o.standardize = 1;
     return o;
-}
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static size_t auto_batch(size_t rows)
@@ -189,7 +181,7 @@ static nncl_status run(fit_state *f, nncl_fit_result *r)
     uint64_t since_best = 0;
     size_t n_losses = 0;
     for (uint64_t epoch = o->start_epoch; epoch < max_epochs; epoch++) {
-        double t0 = now_seconds();
+        double t0 = nncl__seconds_now();
         nncl_epoch_options eo = {.batch = batch,
                                  .seed = o->seed,
                                  .epoch = epoch,
@@ -201,7 +193,7 @@ static nncl_status run(fit_state *f, nncl_fit_result *r)
                                  .test_loss = NAN, .test_accuracy = NAN};
         st = nncl_model_train_epoch(m, f->train, &eo, &rec.train_loss, &rec.train_accuracy, &r->batches_done);
         if (st != NNCL_OK) break;
-        double train_seconds = now_seconds() - t0;
+        double train_seconds = nncl__seconds_now() - t0;
         if (f->valid) {
             st = nncl_model_evaluate_dataset(m, f->valid, &rec.valid_loss, &rec.valid_accuracy, NULL, 0);
             if (st != NNCL_OK) break;
@@ -214,7 +206,7 @@ static nncl_status run(fit_state *f, nncl_fit_result *r)
         nncl_model_get_optimizer(m, &opt);
         uint64_t step = nncl_model_step(m);
         rec.lr = nncl__optim_lr(&opt, step ? step - 1 : 0);
-        rec.seconds = now_seconds() - t0;
+        rec.seconds = nncl__seconds_now() - t0;
         size_t trained = rows - (eo.start_batch * batch < rows ? eo.start_batch * batch : rows);
         rec.samples_per_second = train_seconds > 0 ? (double)trained / train_seconds : 0;
         float monitored = f->valid ? rec.valid_loss : rec.train_loss;
