@@ -28,11 +28,13 @@ typedef struct nncl__comm {
     nncl_communicator c;
     cl_mem staging;       /* n_params floats, host-visible */
     float *host;          /* its mapping */
-    /* Buckets of the step in progress, in the order backward closes them:
-     * floats [first[k], first[k] + count[k]) of m->grads, read by done[k]. */
+    /* The buckets, in the order backward closes them (plan_buckets, once):
+     * floats [first[k], first[k] + count[k]) of m->grads; layer l closes
+     * bucket closes[l] (-1: none). done[k]: the step's copy of bucket k to
+     * the host (NULL: not queued, as when this rank had no rows). */
     size_t n_buckets, first[NNCL_MAX_LAYERS], count[NNCL_MAX_LAYERS];
+    int closes[NNCL_MAX_LAYERS];
     cl_event done[NNCL_MAX_LAYERS];
-    size_t open_end;      /* end of the bucket being filled (floats), 0: none */
     double step_start;    /* when the step in progress began (seconds) */
     int in_step;          /* backward runs for a step (not compute_gradients) */
     nncl_comm_stats stats;
@@ -51,8 +53,26 @@ static void release_events(nncl__comm *cm)
 {
     for (size_t k = 0; k < cm->n_buckets; k++)
         if (cm->done[k]) clReleaseEvent(cm->done[k]), cm->done[k] = NULL;
+}
+
+/* Layer l's gradients [dW_l; db_l] are floats [w_off[l], w_off[l] + (in+1)·units)
+ * of m->grads, right below layer l+1's: backward, going down, extends the
+ * open bucket downwards and closes it once it holds bucket_floats, or at
+ * l = 0. */
+static void plan_buckets(const nncl_model *m, nncl__comm *cm)
+{
+    size_t open_end = 0; /* end of the bucket being filled (floats), 0: none */
     cm->n_buckets = 0;
-    cm->open_end = 0;
+    for (size_t l = m->n_layers; l-- > 0;) {
+        size_t end = l + 1 < m->n_layers ? m->w_off[l + 1] : m->n_params;
+        if (!open_end) open_end = end;
+        size_t count = open_end - m->w_off[l];
+        cm->closes[l] = -1;
+        if (count < cm->c.bucket_floats && l > 0) continue;
+        cm->closes[l] = (int)cm->n_buckets;
+        cm->first[cm->n_buckets] = m->w_off[l], cm->count[cm->n_buckets++] = count;
+        open_end = 0;
+    }
 }
 
 void nncl__comm_free(nncl_model *m)
@@ -92,6 +112,7 @@ nncl_status nncl_model_set_communicator(nncl_model *m, const nncl_communicator *
     if (!cm) return nncl__fail(m->ctx, NNCL_ERR_OUT_OF_MEMORY, "communicator state");
     cm->c = c;
     cm->stats.size = sizeof cm->stats;
+    plan_buckets(m, cm);
     m->comm = cm;
     cl_int err = nncl__buffer_create(m->ctx, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, m->n_params * sizeof(float),
                                      NULL, &cm->staging);
@@ -152,20 +173,13 @@ nncl_status nncl__model_allreduce(nncl_model *m, float *data, size_t count)
     return m->comm ? allreduce(m, data, count) : NNCL_OK;
 }
 
-/* Layer l's gradients [dW_l; db_l] are floats [w_off[l], w_off[l] + (in+1)·units)
- * of m->grads, right below layer l+1's: backward, going down, extends the
- * open bucket downwards and closes it once it is large enough, or at l = 0. */
+/* Queues the copy of the bucket layer l closes (plan_buckets), if any. */
 nncl_status nncl__comm_layer_done(nncl_model *m, size_t l)
 {
     nncl__comm *cm = m->comm;
     if (!cm->in_step) return NNCL_OK; /* nncl_model_compute_gradients: this rank's own */
-    size_t end = l + 1 < m->n_layers ? m->w_off[l + 1] : m->n_params;
-    if (!cm->open_end) cm->open_end = end;
-    size_t first = m->w_off[l], count = cm->open_end - first;
-    if (count < cm->c.bucket_floats && l > 0) return NNCL_OK;
-    size_t k = cm->n_buckets++;
-    cm->first[k] = first, cm->count[k] = count;
-    cm->open_end = 0;
+    if (cm->closes[l] < 0) return NNCL_OK;
+    size_t k = (size_t)cm->closes[l], first = cm->first[k], count = cm->count[k];
     NNCL__CHECK_CL(m->ctx,
                    clEnqueueReadBuffer(m->ctx->queue, m->grads, CL_FALSE, first * sizeof(float), count * sizeof(float),
                                        cm->host + first, 0, NULL, &cm->done[k]),
@@ -210,22 +224,6 @@ static nncl_status reduce_bucket(nncl_model *m, size_t k)
     return NNCL_OK;
 }
 
-/* With rows 0 backward queued nothing: the buckets are laid out here and
- * this rank contributes zeros. */
-static void plan_empty_buckets(nncl_model *m)
-{
-    for (size_t l = m->n_layers; l-- > 0;) {
-        nncl__comm *cm = m->comm;
-        size_t end = l + 1 < m->n_layers ? m->w_off[l + 1] : m->n_params;
-        if (!cm->open_end) cm->open_end = end;
-        size_t count = cm->open_end - m->w_off[l];
-        if (count < cm->c.bucket_floats && l > 0) continue;
-        cm->first[cm->n_buckets] = m->w_off[l], cm->count[cm->n_buckets] = count;
-        cm->done[cm->n_buckets++] = NULL;
-        cm->open_end = 0;
-    }
-}
-
 void nncl__comm_step_begin(nncl_model *m)
 {
     release_events(m->comm); /* of a step that failed midway */
@@ -243,10 +241,10 @@ void nncl__comm_step_abort(nncl_model *m)
 nncl_status nncl__comm_reduce_gradients(nncl_model *m, size_t rows)
 {
     nncl__comm *cm = m->comm;
-    if (rows == 0) { /* the staging area is about to be zeroed: the last step's sums must be written */
-        NNCL__CHECK_CL(m->ctx, clFinish(m->ctx->queue), "clFinish");
-        plan_empty_buckets(m);
-    }
+    /* With rows 0 backward queued no copy (done[k] NULL): this rank sends
+     * zeros, and the staging area is about to be zeroed, so the last step's
+     * sums must have been written from it first. */
+    if (rows == 0) NNCL__CHECK_CL(m->ctx, clFinish(m->ctx->queue), "clFinish");
     nncl_status st = NNCL_OK;
     for (size_t k = 0; k < cm->n_buckets && st == NNCL_OK; k++) st = reduce_bucket(m, k);
     release_events(cm);
