@@ -118,7 +118,23 @@ def _addr(arr):
 
 # ---- context and owned resources ------------------------------------------------
 
-class Context:
+class _Closing:
+    """close() as a context manager, and at garbage collection."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class Context(_Closing):
     """A device, its queue and its built kernels.
 
     device: as NNCL_DEVICE — "gpu", "cpu", an index from nncl.devices(), or
@@ -185,18 +201,6 @@ class Context:
             lib.nncl_context_destroy(self._handle)
             self._handle = None
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
-
     def __reduce__(self):
         raise TypeError("an nncl Context cannot be pickled (it holds a device); pickle models instead")
 
@@ -206,7 +210,7 @@ class Context:
         return f"<nncl.Context {self.device['name']!r}>"
 
 
-class _Owned:
+class _Owned(_Closing):
     """Something a Context owns: a handle, close(), a context manager."""
 
     _destroy = None  # the C destroy function
@@ -238,18 +242,6 @@ class _Owned:
         with self._ctx._lock:
             type(self)._destroy(handle)
             self._handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
 
 def _context_of(ctx):
