@@ -217,38 +217,58 @@ INLINE_FUNC floatT load_t_edge(__global const float *p, uint avail)
 
 /* One VW-wide vector of C at (i, j) through the epilogue: a whole vector as
  * one store, one on the right edge (avail = N - j < VW) in the same vector
- * math with C and D read and C written only up to N. */
-INLINE_FUNC void gemm_store_vector(floatT acc, uint avail, float alpha, float beta, __global float *c,
-                                   floatT bv, int act, __global const float *d, int dact)
+ * math with C and D read and C written only up to N. Returns what it
+ * stored, the lanes past the edge zero. */
+INLINE_FUNC floatT gemm_store_vector(floatT acc, uint avail, float alpha, float beta, __global float *c,
+                                     floatT bv, int act, __global const float *d, int dact)
 {
     const floatT cv = beta != 0.0f ? load_t_edge(c, avail) : (floatT)0.0f;
     const floatT dv = dact != NNCL_ACT_ID_NONE ? load_t_edge(d, avail) : (floatT)0.0f;
     const floatT v = gemm_epilogue_t(acc, bv, cv, dv, alpha, beta, act, dact);
     if (avail >= NNCL_VW) {
         VSTORET(v, 0, c);
-    } else {
-        float ct[NNCL_VW];
-        VSTORET(v, 0, ct);
-        for (uint t = 0; t < avail; t++) c[t] = ct[t];
+        return v;
     }
+    float ct[NNCL_VW];
+    VSTORET(v, 0, ct);
+    for (uint t = 0; t < NNCL_VW; t++) {
+        if (t < avail) c[t] = ct[t];
+        else ct[t] = 0.0f;
+    }
+    return VLOADT(0, ct);
+}
+
+/* Where C's (i, j) lies in Q, C packed into q_tn-column panels as pack_b
+ * lays out an M-row op(B): panel j / q_tn, M x q_tn floats each. */
+INLINE_FUNC __global float *packed_at(__global float *Q, uint M, uint q_tn, uint i, uint j)
+{
+    return Q + ((size_t)(j / q_tn) * M + i) * q_tn + j % q_tn;
 }
 
 /* Rows i0 .. of C's tile at column j0 through the epilogue, each row nv
- * vectors; vectors wholly past N are skipped. */
+ * vectors; vectors wholly past N are skipped. q_tn not 0: each stored
+ * vector goes to Q too, C packed (packed_at), and the vectors past N that
+ * still lie in C's last panel are zeroed there. */
 INLINE_FUNC void gemm_store(const floatT *acc, uint M, uint N, uint i0, uint j0, float alpha,
                             float beta, __global float *C, uint ldc, __global const float *bias,
                             int has_bias, int act, __global const float *D, uint ldd, int dact,
-                            const int tm, const int nv)
+                            __global float *Q, uint q_tn, const int tm, const int nv)
 {
     for (int v = 0; v < nv; v++) {
         const uint j = j0 + v * NNCL_VW;
-        if (j >= N) break;
+        if (j >= N) {
+            if (q_tn == 0 || j / q_tn != (N - 1) / q_tn) break;
+            for (int r = 0; r < tm && i0 + r < M; r++) VSTORET((floatT)0.0f, 0, packed_at(Q, M, q_tn, i0 + r, j));
+            continue;
+        }
         const uint avail = N - j; /* columns of this vector inside C */
         const floatT bv = has_bias ? load_t_edge(bias + j, avail) : (floatT)0.0f;
         for (int r = 0; r < tm; r++) {
             if (i0 + r >= M) break;
-            gemm_store_vector(acc[r * nv + v], avail, alpha, beta, C + (size_t)(i0 + r) * ldc + j, bv, act,
-                              D + (size_t)(i0 + r) * ldd + j, dact);
+            const floatT out = gemm_store_vector(acc[r * nv + v], avail, alpha, beta,
+                                                 C + (size_t)(i0 + r) * ldc + j, bv, act,
+                                                 D + (size_t)(i0 + r) * ldd + j, dact);
+            if (q_tn) VSTORET(out, 0, packed_at(Q, M, q_tn, i0 + r, j));
         }
     }
 }
@@ -258,32 +278,33 @@ INLINE_FUNC void gemm_store(const floatT *acc, uint M, uint N, uint i0, uint j0,
 INLINE_FUNC void gemm_body(uint M, uint N, uint K, uint k0, uint k1, uint a_rows, float alpha,
                            __global const float *A, uint lda, __global const float *B, uint ldb, float beta,
                            __global float *C, uint ldc, __global const float *bias, int has_bias, int act,
-                           __global const float *D, uint ldd, int dact, uint i0, uint j0, const int trans_a,
-                           const int packed, const int tm, const int nv)
+                           __global const float *D, uint ldd, int dact, __global float *Q, uint q_tn, uint i0,
+                           uint j0, const int trans_a, const int packed, const int tm, const int nv)
 {
     if (i0 >= M || j0 >= N) return;
     floatT acc[NNCL_TM * NNCL_NV];
     gemm_accumulate(acc, M, N, K, k0, k1, a_rows, A, lda, B, ldb, i0, j0, trans_a, packed, tm, nv);
-    gemm_store(acc, M, N, i0, j0, alpha, beta, C, ldc, bias, has_bias, act, D, ldd, dact, tm, nv);
+    gemm_store(acc, M, N, i0, j0, alpha, beta, C, ldc, bias, has_bias, act, D, ldd, dact, Q, q_tn, tm, nv);
 }
 
 /* The entry points: every whole-K GEMM takes the same arguments
  * (host/ops/gemm.c sets them in one list; the split-K parts below take a
  * shorter one). Views are (buffer, offset in floats,
  * leading dimension); has_bias 0 means no bias, dact NNCL_ACT_ID_NONE no
- * derivative factor. */
+ * derivative factor, q_tn 0 no packed copy of C (Q, from q_off; the
+ * register-tiled kernels write it, gemm_local never gets one). */
 #define GEMM_PARAMS                                                                             \
     uint M, uint N, uint K, uint a_rows, float alpha, __global const float *A, uint a_off,      \
         uint lda, __global const float *B, uint b_off, uint ldb, float beta, __global float *C, \
         uint c_off, uint ldc, __global const float *bias, uint bias_off, int has_bias, int act, \
-        __global const float *D, uint d_off, uint ldd, int dact
+        __global const float *D, uint d_off, uint ldd, int dact, __global float *Q, uint q_off, uint q_tn
 #define GEMM_WG __attribute__((reqd_work_group_size(NNCL_GEMM_WGX, NNCL_GEMM_WGY, 1)))
 /* gemm_body over all of K with the layout (trans_a, packed) and the tile
  * (tm rows of nv vectors) compile-time constants. */
 #define GEMM_BODY(trans_a, packed, tm, nv)                                                        \
     gemm_body(M, N, K, 0, K, a_rows, alpha, A + a_off, lda, B + b_off, ldb, beta, C + c_off, ldc, \
-              bias + bias_off, has_bias, act, D + d_off, ldd, dact, get_global_id(0) * (tm),      \
-              get_global_id(1) * (nv) * NNCL_VW, trans_a, packed, tm, nv)
+              bias + bias_off, has_bias, act, D + d_off, ldd, dact, Q + q_off, q_tn,              \
+              get_global_id(0) * (tm), get_global_id(1) * (nv) * NNCL_VW, trans_a, packed, tm, nv)
 
 /* op(A) = A, op(B) = B, both row-major. */
 GEMM_WG __kernel void gemm_nn(GEMM_PARAMS) { GEMM_BODY(0, 0, NNCL_TM, NNCL_NV); }
@@ -318,7 +339,7 @@ GEMM_WG __kernel void gemm_tp_narrow(GEMM_PARAMS) { GEMM_BODY(1, 1, NNCL_NARROW_
     const uint parts = (K + k_chunk - 1) / k_chunk, s = get_global_id(1) % parts;                        \
     const uint k0 = s * k_chunk, k1 = min(K, k0 + k_chunk);                                              \
     gemm_body(M, N, K, k0, k1, a_rows, 1.0f, A + a_off, lda, B + b_off, ldb, 0.0f,                       \
-              P + p_off + (size_t)s * M * ldp, ldp, P, 0, NNCL_ACT_ID_IDENTITY, P, 0, NNCL_ACT_ID_NONE,    \
+              P + p_off + (size_t)s * M * ldp, ldp, P, 0, NNCL_ACT_ID_IDENTITY, P, 0, NNCL_ACT_ID_NONE, P, 0, \
               get_global_id(0) * (tm), get_global_id(1) / parts * (nv) * NNCL_VW, trans_a, packed, tm, nv)
 GEMM_WG __kernel void gemm_np_part(GEMM_PART_PARAMS) { GEMM_PART(0, 1, NNCL_TM, NNCL_NV); }
 GEMM_WG __kernel void gemm_tp_part(GEMM_PART_PARAMS) { GEMM_PART(1, 1, NNCL_TM, NNCL_NV); }
@@ -436,10 +457,10 @@ __kernel void gemm_local(GEMM_PARAMS)
  * element by element. pack_b makes the wide tiles' panels (nv = NNCL_NV),
  * pack_b_narrow the narrow tiles' (nv = 1). */
 INLINE_FUNC void pack_panel(__global const float *B, uint b_off, uint ldb, int trans, uint K, uint N,
-                            __global float *out, uint out_off, const int nv)
+                            __global float *out, uint out_off, size_t k0, size_t p, const int nv)
 {
     const int tn = nv * NNCL_VW;
-    size_t k0 = get_global_id(0) * NNCL_PACK_ROWS, p = get_global_id(1), j0 = p * tn;
+    const size_t j0 = p * tn;
     if (k0 >= K || j0 >= N) return;
     B += b_off;
     __global float *dst = out + out_off + (p * K + k0) * tn;
@@ -471,13 +492,37 @@ INLINE_FUNC void pack_panel(__global const float *B, uint b_off, uint ldb, int t
 WG_1D __kernel void pack_b(__global const float *B, uint b_off, uint ldb, int trans, uint K, uint N,
                            __global float *out, uint out_off)
 {
-    pack_panel(B, b_off, ldb, trans, K, N, out, out_off, NNCL_NV);
+    pack_panel(B, b_off, ldb, trans, K, N, out, out_off, get_global_id(0) * NNCL_PACK_ROWS, get_global_id(1),
+               NNCL_NV);
 }
 
 WG_1D __kernel void pack_b_narrow(__global const float *B, uint b_off, uint ldb, int trans, uint K, uint N,
                                   __global float *out, uint out_off)
 {
-    pack_panel(B, b_off, ldb, trans, K, N, out, out_off, 1);
+    pack_panel(B, b_off, ldb, trans, K, N, out, out_off, get_global_id(0) * NNCL_PACK_ROWS, get_global_id(1), 1);
+}
+
+/* Several pack_b / pack_b_narrow jobs in one launch (a model's weights,
+ * packed once per step: host/ops/gemm.c, nncl__pack_many). jobs holds
+ * n_jobs records of NNCL_PACK_JOB_WORDS: the first work-item of the job,
+ * then B's offset and leading dimension, trans, K, N, narrow (1: the narrow
+ * tiles' panels) and the output offset. Work-item g of a job packs the
+ * NNCL_PACK_ROWS rows from (g % k-blocks)·NNCL_PACK_ROWS of panel
+ * g / k-blocks; items ends the range. */
+WG_1D __kernel void pack_b_many(__global const float *B, __global float *out, __global const uint *jobs,
+                                uint n_jobs, uint items)
+{
+    const uint g = get_global_id(0);
+    if (g >= items) return;
+    uint j = 0;
+    while (j + 1 < n_jobs && jobs[(j + 1) * NNCL_PACK_JOB_WORDS] <= g) j++;
+    __global const uint *job = jobs + j * NNCL_PACK_JOB_WORDS;
+    const uint item = g - job[0], K = job[4], k_blocks = (K + NNCL_PACK_ROWS - 1) / NNCL_PACK_ROWS;
+    const size_t k0 = (size_t)(item % k_blocks) * NNCL_PACK_ROWS, p = item / k_blocks;
+    if (job[6])
+        pack_panel(B, job[1], job[2], (int)job[3], K, job[5], out, job[7], k0, p, 1);
+    else
+        pack_panel(B, job[1], job[2], (int)job[3], K, job[5], out, job[7], k0, p, NNCL_NV);
 }
 
 /* out (cols x rows) = inᵀ (in is rows x cols). Each work-item moves an

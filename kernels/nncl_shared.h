@@ -43,6 +43,7 @@
  * transpose move 8 floats at a time as float8, optim_update 16 as float16. */
 #define NNCL_PACK_ROWS 8       /* pack_b: rows k of one panel (kernels/gemm.cl) */
 #define NNCL_TRANSPOSE_BLOCK 8 /* transpose: side of the square block */
+#define NNCL_PACK_JOB_WORDS 8  /* pack_b_many: words of one job record */
 #define NNCL_OPTIM_PER_ITEM 16  /* optim_update: parameters (kernels/optim.cl) */
 
 /* The device status word, an int buffer of NNCL_STATUS_WORDS entries that

@@ -674,6 +674,69 @@ START_TEST(side_queue_changes_nothing)
 }
 END_TEST
 
+/* Prepacking (NNCL_GEMM_PREPACK: each step packs the weights in one launch,
+ * and each product that makes a dZ also leaves it packed for the weight
+ * gradient) changes no bit: training with it and without it gives the same
+ * weights and losses. The models cover panels with padding (70, 33 and 20
+ * columns), a last layer one panel wide (read in place) and one of two
+ * panels (80 classes, packed by its product), an mse head, a dZ made by a
+ * split-K product (2048 units, packed after it), weight gradients split
+ * along a batch of 2048, and short last batches below the rows from which
+ * the weights are prepacked. */
+START_TEST(prepacked_operands_change_nothing)
+{
+    enum { COLS = 12 };
+    static const struct {
+        nncl_layer_spec layers[3];
+        size_t n_layers, rows, batch;
+        nncl_loss loss;
+    } cases[] = {
+        {{{70, NNCL_ACT_RELU}, {33, NNCL_ACT_TANH}, {20, NNCL_ACT_SOFTMAX}}, 3, 211, 100, NNCL_LOSS_SOFTMAX_CE},
+        {{{24, NNCL_ACT_RELU}, {80, NNCL_ACT_SOFTMAX}}, 2, 150, 70, NNCL_LOSS_SOFTMAX_CE},
+        {{{40, NNCL_ACT_TANH}, {1, NNCL_ACT_IDENTITY}}, 2, 150, 64, NNCL_LOSS_MSE},
+        {{{16, NNCL_ACT_RELU}, {2048, NNCL_ACT_SIGMOID}, {5, NNCL_ACT_SOFTMAX}}, 3, 130, 100, NNCL_LOSS_SOFTMAX_CE},
+        {{{24, NNCL_ACT_RELU}, {5, NNCL_ACT_SOFTMAX}}, 2, 2100, 2048, NNCL_LOSS_SOFTMAX_CE},
+    };
+    nncl_context *ctx[2] = {nncl_test_context_with("NNCL_GEMM_PREPACK", "1"),
+                            nncl_test_context_with("NNCL_GEMM_PREPACK", "0")};
+    ck_assert_int_eq(ctx[0]->tiles.prepack, !ctx[0]->tiles.local_gemm || ctx[0]->tiles.prepack);
+    ck_assert_int_eq(ctx[1]->tiles.prepack, 0);
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        size_t rows = cases[c].rows, outputs = cases[c].layers[cases[c].n_layers - 1].units;
+        int classes = cases[c].loss == NNCL_LOSS_SOFTMAX_CE;
+        float *x = nncl_test_random(rows * COLS, 17 + c, -1, 1);
+        float *y = classes ? malloc(rows * sizeof(float)) : nncl_test_random(rows * outputs, 5 + c, -2, 2);
+        for (size_t r = 0; classes && r < rows; r++) y[r] = (float)(r * 7 % outputs);
+        float *params[2] = {NULL, NULL}, loss[2][2];
+        size_t n = 0;
+        for (int k = 0; k < 2; k++) {
+            nncl_dataset *ds = NULL;
+            ck_assert_int_eq(nncl_dataset_from_arrays(ctx[k], x, rows, COLS, y,
+                                                      classes ? NNCL_TARGET_CLASS : NNCL_TARGET_VALUE, &ds),
+                             NNCL_OK);
+            nncl_model *m = make_model(ctx[k], COLS, cases[c].layers, cases[c].n_layers, cases[c].loss, 99);
+            nncl_epoch_options eo = nncl_epoch_options_defaults();
+            eo.batch = cases[c].batch;
+            for (int e = 0; e < 2; e++) {
+                eo.epoch = (uint64_t)e;
+                ck_assert_int_eq(nncl_model_train_epoch(m, ds, &eo, &loss[k][e], NULL, NULL), NNCL_OK);
+            }
+            n = nncl_model_param_count(m);
+            params[k] = malloc(n * sizeof(float));
+            ck_assert_int_eq(nncl_model_get_params(m, params[k], n), NNCL_OK);
+            nncl_model_destroy(m);
+            nncl_dataset_destroy(ds);
+        }
+        ck_assert_msg(memcmp(loss[0], loss[1], sizeof loss[0]) == 0, "case %zu: prepacking changed the losses", c);
+        ck_assert_msg(memcmp(params[0], params[1], n * sizeof(float)) == 0, "case %zu: prepacking changed the weights",
+                      c);
+        free(params[0]), free(params[1]), free(x), free(y);
+    }
+    nncl_context_destroy(ctx[0]);
+    nncl_context_destroy(ctx[1]);
+}
+END_TEST
+
 static void host_cases(Suite *s)
 {
     NNCL_TEST_CASE(s, "host", 0, schedules, names_parse_back);
@@ -686,7 +749,8 @@ static void device_cases(Suite *s)
                    optimizers_match_closed_form, xor_reaches_full_accuracy,
                    tutorial_data_set_learns, same_seed_gives_identical_weights,
                    bad_input_is_reported, predict_gives_probabilities, model_and_data_set_memory_is_counted,
-                   standardised_targets_enter_the_loss_per_column, side_queue_changes_nothing);
+                   standardised_targets_enter_the_loss_per_column, side_queue_changes_nothing,
+                   prepacked_operands_change_nothing);
 }
 
 int main(int argc, char **argv) { return nncl_test_run("train", host_cases, device_cases, argc, argv); }

@@ -42,20 +42,21 @@ _Static_assert(NNCL_OPTIM_SGD == NNCL_OPTIM_ID_SGD && NNCL_OPTIM_MOMENTUM == NNC
  * register GEMMs' NNCL_GEMM_WGX x NNCL_GEMM_WGY), LOCAL (gemm_local's
  * NNCL_LWG x NNCL_LWG) or ONE (a single work-item). */
 #define NNCL__KERNEL_LIST(X)                                \
-    X(GEMM_NN, "gemm_nn", 23, TILE)                         \
-    X(GEMM_NP, "gemm_np", 23, TILE)                         \
-    X(GEMM_TN, "gemm_tn", 23, TILE)                         \
-    X(GEMM_TP, "gemm_tp", 23, TILE)                         \
-    X(GEMM_LOCAL, "gemm_local", 23, LOCAL)                  \
+    X(GEMM_NN, "gemm_nn", 26, TILE)                         \
+    X(GEMM_NP, "gemm_np", 26, TILE)                         \
+    X(GEMM_TN, "gemm_tn", 26, TILE)                         \
+    X(GEMM_TP, "gemm_tp", 26, TILE)                         \
+    X(GEMM_LOCAL, "gemm_local", 26, LOCAL)                  \
     X(GEMM_NP_PART, "gemm_np_part", 14, TILE)               \
     X(GEMM_TP_PART, "gemm_tp_part", 14, TILE)               \
-    X(GEMM_NP_NARROW, "gemm_np_narrow", 23, TILE)           \
-    X(GEMM_TP_NARROW, "gemm_tp_narrow", 23, TILE)           \
+    X(GEMM_NP_NARROW, "gemm_np_narrow", 26, TILE)           \
+    X(GEMM_TP_NARROW, "gemm_tp_narrow", 26, TILE)           \
     X(GEMM_NP_PART_NARROW, "gemm_np_part_narrow", 14, TILE) \
     X(GEMM_TP_PART_NARROW, "gemm_tp_part_narrow", 14, TILE) \
     X(GEMM_REDUCE, "gemm_reduce", 18, ROW)                  \
     X(PACK_B, "pack_b", 8, ROW)                             \
     X(PACK_B_NARROW, "pack_b_narrow", 8, ROW)               \
+    X(PACK_B_MANY, "pack_b_many", 5, ROW)                   \
     X(TRANSPOSE, "transpose", 8, ROW)                       \
     X(FILL, "fill", 6, ROW)                                 \
     X(ACT_FORWARD, "act_forward", 9, ROW)                   \
@@ -100,6 +101,8 @@ typedef struct {
     int transpose_a; /* NNCL__TN_*: when TN transposes A first (see nncl__gemm) */
     size_t pack_min_m; /* pack a row-major B when M is at least this (NT always packs) */
     int local_gemm;    /* GPUs: gemm_local (local-memory tiles) for every product */
+    int prepack;       /* a model packs its weights once per step and its products leave
+                          each dZ packed for the weight gradient (NNCL_GEMM_PREPACK=0: off) */
     int lwg, lrb, lkt; /* gemm_local: work-group side, register block side, k tile */
     const char *source; /* where they came from: "default", "tuned" (cache), "NNCL_GEMM_TILES" or "NNCL_GEMM_PARAMS" */
 } nncl__gemm_tiles;

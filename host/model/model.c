@@ -106,6 +106,39 @@ static nncl_status zero_buffer(nncl_context *ctx, cl_mem mem, size_t floats)
     return NNCL_OK;
 }
 
+/* Lays out packed_w and uploads the job table that packs every weight
+ * matrix into it (model_impl.h); nothing where products never read packed
+ * panels, or where the layout would pass 2^32 floats. */
+static nncl_status plan_weight_packs(nncl_model *m)
+{
+    nncl_context *ctx = m->ctx;
+    size_t L = m->n_layers, n_jobs = 0, floats = 0, items = 0;
+    nncl__pack_job jobs[2 * NNCL_MAX_LAYERS];
+    if (!ctx->tiles.prepack) return NNCL_OK;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t l = pass; l < L; l++) {
+            size_t in = nncl__layer_in(m, l), units = m->layers[l].units;
+            size_t K = pass ? units : in, N = pass ? in : units, size = nncl__pack_floats(ctx, K, N);
+            if (size == 0) return NNCL_OK;
+            (pass ? m->pack_bwd_off : m->pack_fwd_off)[l] = floats;
+            jobs[n_jobs++] = (nncl__pack_job){{m->params, (cl_uint)m->w_off[l], (cl_uint)units}, pass, K, N, floats};
+            floats += size;
+            if (floats >= UINT32_MAX) return NNCL_OK;
+        }
+    }
+    cl_uint table[2 * NNCL_MAX_LAYERS * NNCL_PACK_JOB_WORDS];
+    for (size_t j = 0; j < n_jobs; j++) {
+        items += nncl__pack_job_record(ctx, &jobs[j], items, &table[j * NNCL_PACK_JOB_WORDS]);
+        if (j + 1 == L) m->pack_items_fwd = items;
+    }
+    m->pack_items_all = items;
+    NNCL__TRY(alloc_buffer(ctx, floats, &m->packed_w, "packed weights"));
+    cl_int err = nncl__buffer_create(ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
+                                     n_jobs * NNCL_PACK_JOB_WORDS * sizeof(cl_uint), table, &m->pack_jobs);
+    if (err != CL_SUCCESS) return nncl__cl_fail(ctx, err, "the weight-packing table");
+    return NNCL_OK;
+}
+
 nncl_status nncl_model_create(nncl_context *ctx, const nncl_model_spec *caller_spec, nncl_model **out)
 {
     if (!ctx) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_model_create: ctx is NULL");
@@ -151,6 +184,9 @@ nncl_status nncl_model_create(nncl_context *ctx, const nncl_model_spec *caller_s
     if (st == NNCL_OK) st = alloc_buffer(ctx, m->n_params, &m->opt_v, "optimizer state");
     if (st == NNCL_OK) st = alloc_buffer(ctx, NNCL_METRIC_COUNT, &m->metrics, "metrics");
     if (st == NNCL_OK) st = alloc_buffer(ctx, NNCL_STATUS_WORDS, &m->status, "status word");
+    if (st == NNCL_OK) st = plan_weight_packs(m);
+    size_t outputs = nncl_model_outputs(m), width = m->packed_w ? nncl__pack_width(ctx, outputs) : 0;
+    m->last_delta_ld = width >= outputs ? width : outputs;
     if (st == NNCL_OK) {
         init_params(m, host);
         cl_int err = clEnqueueWriteBuffer(ctx->queue, m->params, CL_TRUE, 0,
@@ -180,8 +216,10 @@ void nncl_model_destroy(nncl_model *m)
     nncl__comm_free(m);
     release(m, &m->params), release(m, &m->grads), release(m, &m->opt_m), release(m, &m->opt_v);
     release(m, &m->metrics), release(m, &m->status);
+    release(m, &m->packed_w), release(m, &m->pack_jobs);
     release(m, &m->row_loss), release(m, &m->row_correct);
-    for (size_t l = 0; l < m->n_layers; l++) release(m, &m->act[l]), release(m, &m->delta[l]);
+    for (size_t l = 0; l < m->n_layers; l++)
+        release(m, &m->act[l]), release(m, &m->delta[l]), release(m, &m->delta_packed[l]);
     release(m, &m->norm_mean_dev), release(m, &m->norm_inv_std_dev);
     release(m, &m->target_affine);
     free(m->target_mean);
@@ -198,14 +236,21 @@ nncl_status nncl__model_reserve(nncl_model *m, size_t rows)
     if (rows <= m->capacity) return NNCL_OK;
     nncl_context *ctx = m->ctx;
     release(m, &m->row_loss), release(m, &m->row_correct);
-    for (size_t l = 0; l < m->n_layers; l++) release(m, &m->act[l]), release(m, &m->delta[l]);
+    for (size_t l = 0; l < m->n_layers; l++)
+        release(m, &m->act[l]), release(m, &m->delta[l]), release(m, &m->delta_packed[l]);
     m->capacity = 0;
     NNCL__TRY(alloc_buffer(ctx, rows, &m->row_loss, "per-row loss"));
     NNCL__TRY(alloc_buffer(ctx, rows, &m->row_correct, "per-row accuracy"));
     for (size_t l = 0; l < m->n_layers; l++) {
+        size_t ld = l + 1 == m->n_layers ? m->last_delta_ld : m->layers[l].units;
         NNCL__TRY(alloc_buffer(ctx, rows * m->layers[l].units, &m->act[l], "layer outputs"));
-        NNCL__TRY(alloc_buffer(ctx, rows * m->layers[l].units, &m->delta[l], "layer gradients"));
+        NNCL__TRY(alloc_buffer(ctx, rows * ld, &m->delta[l], "layer gradients"));
+        if (m->packed_w && l + 1 < m->n_layers)
+            NNCL__TRY(alloc_buffer(ctx, nncl__pack_floats(ctx, rows, m->layers[l].units), &m->delta_packed[l],
+                                   "packed layer gradients"));
     }
+    if (m->last_delta_ld > nncl_model_outputs(m)) /* the panel's padding */
+        NNCL__TRY(zero_buffer(ctx, m->delta[m->n_layers - 1], rows * m->last_delta_ld));
     m->capacity = rows;
     return NNCL_OK;
 }

@@ -28,11 +28,30 @@ struct nncl_model {
     uint64_t state_step; /* updates the optimizer state (m, v) has seen since it was last
                           * zeroed: Adam's bias correction; <= step */
 
+    /* The weights as their products read them: W_l (forward) and, for
+     * l > 0, W_lᵀ (backward's dZ_l·W_lᵀ) packed into panels at
+     * pack_fwd_off[l], pack_bwd_off[l] floats of packed_w, by one launch per
+     * step over the job table pack_jobs (the forward jobs first, then the
+     * backward ones: pack_items_fwd and pack_items_all work-items).
+     * packed_w NULL: the products pack for themselves (gemm_local; a model
+     * whose packed weights would pass 2^32 floats). */
+    cl_mem packed_w, pack_jobs;
+    size_t pack_fwd_off[NNCL_MAX_LAYERS], pack_bwd_off[NNCL_MAX_LAYERS];
+    size_t pack_items_fwd, pack_items_all;
+
     /* Per-batch buffers for up to `capacity` rows, grown on demand:
      * act[l] = output of layer l (the logits for a softmax/BCE last layer),
      * delta[l] = gradient with respect to act[l], then to its pre-activation. */
     size_t capacity;
     cl_mem act[NNCL_MAX_LAYERS], delta[NNCL_MAX_LAYERS];
+    /* delta[last]'s row length: the outputs, or where they fit one packed
+     * panel, its width (the columns past the outputs zero), so that the
+     * last layer's weight gradient reads the loss gradient as it is. */
+    size_t last_delta_ld;
+    /* For l < last, delta[l] packed as layer l's weight gradient reads it,
+     * left there by the product that makes delta[l]; NULL (packed_w NULL)
+     * where products pack for themselves. */
+    cl_mem delta_packed[NNCL_MAX_LAYERS];
     cl_mem row_loss, row_correct;
 
     /* NNCL_METRIC_COUNT floats: loss and correct sums of training since the
@@ -80,8 +99,9 @@ static inline size_t nncl__layer_in(const nncl_model *m, size_t l)
 }
 
 /* Forward pass of rows rows of X into m->act; the last layer keeps logits for
- * softmax-ce and bce. */
-nncl_status nncl__model_forward(nncl_model *m, nncl__view X, size_t rows);
+ * softmax-ce and bce. backward: a backward pass follows (it may then read
+ * the transposed weights packed here). */
+nncl_status nncl__model_forward(nncl_model *m, nncl__view X, size_t rows, int backward);
 /* Loss kernel on the last forward pass; gradient (of the mean over
  * mean_rows rows) into delta[last] when want_grad; sums into the metric
  * pair at slot. */

@@ -27,17 +27,36 @@ static nncl__view act_view(const nncl_model *m, size_t l)
 
 static nncl__view delta_view(const nncl_model *m, size_t l)
 {
-    return (nncl__view){m->delta[l], 0, (cl_uint)m->layers[l].units};
+    return (nncl__view){m->delta[l], 0, (cl_uint)(l + 1 == m->n_layers ? m->last_delta_ld : m->layers[l].units)};
+}
+
+/* Whether a pass over rows rows reads the weights from packed_w: where
+ * its products would pack them anyway (rows at least pack_min_m), so that
+ * one launch does what a launch per product did. */
+static int weights_prepacked(const nncl_model *m, size_t rows)
+{
+    return m->packed_w && rows >= m->ctx->tiles.pack_min_m;
+}
+
+/* W_l packed for the forward product (backward 0) or W_lᵀ for backward's. */
+static nncl__view packed_weight(const nncl_model *m, size_t l, int backward)
+{
+    size_t K = backward ? m->layers[l].units : nncl__layer_in(m, l);
+    return (nncl__view){m->packed_w, (cl_uint)(backward ? m->pack_bwd_off : m->pack_fwd_off)[l], (cl_uint)K};
 }
 
 /* act[l] = act_l(act[l-1]·W_l + b_l), act[-1] = X. */
-nncl_status nncl__model_forward(nncl_model *m, nncl__view X, size_t rows)
+nncl_status nncl__model_forward(nncl_model *m, nncl__view X, size_t rows, int backward)
 {
+    const int prepacked = weights_prepacked(m, rows);
+    if (prepacked)
+        NNCL__TRY(nncl__pack_many(m->ctx, m->params, m->packed_w, m->pack_jobs, backward ? 2 * m->n_layers - 1 : m->n_layers,
+                                  backward ? m->pack_items_all : m->pack_items_fwd));
     for (size_t l = 0; l < m->n_layers; l++) {
         size_t in = nncl__layer_in(m, l), units = m->layers[l].units;
         nncl__view input = l == 0 ? X : act_view(m, l - 1);
-        nncl__view bias = param_view(m, m->b_off[l], units);
-        nncl__gemm_extras x = {.bias = &bias, .act = stored_activation(m, l)};
+        nncl__view bias = param_view(m, m->b_off[l], units), packed = prepacked ? packed_weight(m, l, 0) : bias;
+        nncl__gemm_extras x = {.bias = &bias, .act = stored_activation(m, l), .b_packed = prepacked ? &packed : NULL};
         NNCL__TRY(nncl__gemm(m->ctx, 0, 0, rows, units, in, 1.0f, input,
                              param_view(m, m->w_off[l], units), 0.0f, act_view(m, l), &x));
     }
@@ -74,16 +93,25 @@ nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, size_t me
 nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows)
 {
     nncl_context *ctx = m->ctx;
+    const int prepacked = weights_prepacked(m, rows); /* forward packed Wᵀ too */
     for (size_t l = m->n_layers; l-- > 0;) {
         size_t in = nncl__layer_in(m, l), units = m->layers[l].units;
         nncl__view input = l == 0 ? X : act_view(m, l - 1);
         nncl__view dWb = {m->grads, (cl_uint)m->w_off[l], (cl_uint)units};
-        nncl__gemm_extras with_bias = {.ones_row = 1};
+        /* dZ_l as the product reads it: delta_packed[l], or delta[last]
+         * itself where it is one packed panel wide */
+        int last = l + 1 == m->n_layers;
+        nncl__view dz_packed = {last ? m->delta[l] : m->delta_packed[l], 0, (cl_uint)rows};
+        nncl__gemm_extras with_bias = {
+            .ones_row = 1, .b_packed = (last ? m->last_delta_ld > units : dz_packed.mem != NULL) ? &dz_packed : NULL};
         if (l > 0) { /* dZ_{l-1} on the side queue, beside dW_l: neither needs the other */
             nncl__view below = act_view(m, l - 1);
             nncl_activation act_below = stored_activation(m, l - 1);
+            nncl__view packed = prepacked ? packed_weight(m, l, 1) : below;
+            nncl__view dz_below = {m->delta_packed[l - 1], 0, (cl_uint)rows};
             nncl__gemm_extras through_act = {.dact_y = act_below == NNCL_ACT_IDENTITY ? NULL : &below,
-                                             .dact = act_below};
+                                             .dact = act_below, .b_packed = prepacked ? &packed : NULL,
+                                             .c_packed = dz_below.mem ? &dz_below : NULL};
             NNCL__TRY(nncl__side_begin(ctx));
             nncl_status st = nncl__gemm(ctx, 0, 1, rows, in, units, 1.0f, delta_view(m, l),
                                         param_view(m, m->w_off[l], units), 0.0f, delta_view(m, l - 1),
@@ -134,7 +162,7 @@ static nncl_status forward_backward(nncl_model *m, nncl__view x, nncl__view y, s
 {
     NNCL__TRY(nncl__model_reserve(m, rows));
     if (check_input) NNCL__TRY(nncl__check_finite(m->ctx, x, rows, m->inputs, m->status, NNCL_DEV_NONFINITE_INPUT));
-    NNCL__TRY(nncl__model_forward(m, x, rows));
+    NNCL__TRY(nncl__model_forward(m, x, rows, 1));
     NNCL__TRY(nncl__model_loss(m, y, rows, mean_rows, 1, slot));
     return nncl__model_backward(m, x, rows);
 }
@@ -175,7 +203,7 @@ nncl_status nncl__model_eval_batch(nncl_model *m, nncl__view X, const nncl__view
 {
     NNCL__TRY(nncl__model_reserve(m, rows));
     if (check_input) NNCL__TRY(nncl__check_finite(m->ctx, X, rows, m->inputs, m->status, NNCL_DEV_NONFINITE_INPUT));
-    NNCL__TRY(nncl__model_forward(m, X, rows));
+    NNCL__TRY(nncl__model_forward(m, X, rows, 0));
     if (!Y) return NNCL_OK; /* predicting: nncl__model_outputs checks what it returns */
     /* Finite inputs can still overflow float32 (±3e38 in a CSV): evaluation
      * and prediction refuse the same rows with the same message. */

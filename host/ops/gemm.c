@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* Launchers for kernels/gemm.cl: the GEMM family (gemm_nn, gemm_np, gemm_tn,
- * gemm_tp, gemm_local), pack_b and transpose, and the public products built
- * on them (nncl_gemm, nncl_dense_forward). nncl__gemm picks the kernel and
- * the copies that feed it; shapes are checked by the public calls. */
+ * gemm_tp, gemm_local), pack_b, pack_b_many (a model's weights in one
+ * launch) and transpose, and the public products built on them (nncl_gemm,
+ * nncl_dense_forward). nncl__gemm picks the kernel and the copies that feed
+ * it, and takes operands already packed or leaves its result packed for a
+ * later product (nncl__gemm_extras); shapes are checked by the public calls. */
 #include "core/core.h"
 #include "ops/ops.h"
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
 
@@ -62,6 +65,17 @@ static gemm_tile choose_tile(const nncl_context *ctx, size_t N)
                            NNCL__K_PACK_B_NARROW};
     return (gemm_tile){(size_t)t->tm, (size_t)t->tn, NNCL__K_GEMM_NP, NNCL__K_GEMM_TP,
                        NNCL__K_GEMM_NP_PART, NNCL__K_GEMM_TP_PART, NNCL__K_PACK_B};
+}
+
+/* op(B) (K x N; B stored K x N, or N x K when trans) packed into the panels
+ * of tile at out: pack_b or pack_b_narrow. */
+static nncl_status pack_panels(nncl_context *ctx, const gemm_tile *tile, nncl__view B, int trans, size_t K,
+                               size_t N, cl_mem out, cl_uint out_off)
+{
+    NNCL__TRY(NNCL__SET_ARGS(ctx, tile->pack, PACK_B, NNCL__VIEW(B), NNCL__I(trans), NNCL__U((cl_uint)K),
+                             NNCL__U((cl_uint)N), NNCL__MEM(out), NNCL__U(out_off)));
+    size_t global[2] = {div_up(K, NNCL_PACK_ROWS), div_up(N, tile->tn)};
+    return nncl__launch(ctx, tile->pack, 2, global);
 }
 
 /* The epilogue's kernel arguments, the same for every GEMM kernel that has
@@ -119,7 +133,8 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
      * docs/PERFORMANCE.md ("Why the GEMM paths are chosen as they are") has
      * the measurements behind each rule. */
     int local = ctx->tiles.local_gemm;
-    int pack = !local && (trans_b || M >= ctx->tiles.pack_min_m || N < (size_t)ctx->tiles.tn);
+    const int prepacked = !local && x->b_packed;
+    int pack = !local && (prepacked || trans_b || M >= ctx->tiles.pack_min_m || N < (size_t)ctx->tiles.tn);
     /* (a_rows 0: op(A) is a lone row of ones, with nothing stored to copy) */
     int copy_a = trans_a && a_rows > 0 &&
                  (local || ctx->tiles.transpose_a == NNCL__TN_TRANSPOSE ||
@@ -141,7 +156,8 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
      * 1 KB, so that the copy's stores (a column of the block per row) and
      * the product's row reads do not all fall in the same cache sets */
     size_t a_ld = K % CONFLICT_STRIDE_FLOATS == 0 ? K + A_PAD_FLOATS : K;
-    size_t a_floats = copy_a ? a_rows * a_ld : 0, b_floats = pack ? panels * tn * K : copy_b ? K * N : 0;
+    size_t a_floats = copy_a ? a_rows * a_ld : 0,
+           b_floats = prepacked ? 0 : pack ? panels * tn * K : copy_b ? K * N : 0;
     size_t p_floats = parts > 1 ? parts * M * N : 0;
     cl_mem tmp = NULL;
     if (a_floats + b_floats + p_floats)
@@ -152,13 +168,11 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
         A = (nncl__view){tmp, 0, (cl_uint)a_ld};
         trans_a = 0;
     }
-    if (pack) {
+    if (prepacked) {
+        B = *x->b_packed;
+    } else if (pack) {
         cl_uint out_off = (cl_uint)a_floats;
-        /* pack_b(B, trans, K, N, out at out_off): op(B) into TN-column panels */
-        NNCL__TRY(NNCL__SET_ARGS(ctx, tile.pack, PACK_B, NNCL__VIEW(B), NNCL__I(trans_b), NNCL__U((cl_uint)K),
-                                 NNCL__U((cl_uint)N), NNCL__MEM(tmp), NNCL__U(out_off)));
-        size_t global[2] = {div_up(K, NNCL_PACK_ROWS), panels};
-        NNCL__TRY(nncl__launch(ctx, tile.pack, 2, global));
+        NNCL__TRY(pack_panels(ctx, &tile, B, trans_b, K, N, tmp, out_off));
         B = (nncl__view){tmp, out_off, (cl_uint)K};
     } else if (copy_b) {
         /* B is N x K; scratch gets Bᵀ, K x N. */
@@ -166,25 +180,64 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
         NNCL__TRY(nncl__transpose(ctx, B, N, K, bt));
         B = bt;
     }
-    if (parts > 1) return gemm_split(ctx, trans_a, &tile, M, N, K, a_rows, k_chunk, alpha, A, B, beta, C, x,
-                                     (nncl__view){tmp, (cl_uint)(a_floats + b_floats), (cl_uint)N});
-    nncl__kernel_id id = local             ? NNCL__K_GEMM_LOCAL
-                         : trans_a && pack ? tile.tp
-                         : trans_a         ? NNCL__K_GEMM_TN
-                         : pack            ? tile.np
-                                           : NNCL__K_GEMM_NN;
-    /* Every whole-K GEMM kernel takes: sizes, alpha, A, B, beta, C, the epilogue. */
-    NNCL__TRY(NNCL__SET_ARGS(ctx, id, GEMM_NN, NNCL__U((cl_uint)M), NNCL__U((cl_uint)N), NNCL__U((cl_uint)K),
-                             NNCL__U((cl_uint)a_rows), NNCL__F(alpha), NNCL__VIEW(A), NNCL__VIEW(B), NNCL__F(beta),
-                             NNCL__VIEW(C), EPILOGUE_ARGS(x, C)));
-    if (local) {
-        /* Columns along x: one work-group per (lwg·lrb)-square tile of C. */
+    /* C packed as a later product's op(B) reads it (c_packed): by the
+     * product's own stores where its tile is that panel, else by a pack
+     * after it */
+    const gemm_tile c_tile = choose_tile(ctx, N);
+    const cl_uint q_tn = x->c_packed && !local && parts == 1 && c_tile.tn == tn ? (cl_uint)tn : 0;
+    if (parts > 1) {
+        NNCL__TRY(gemm_split(ctx, trans_a, &tile, M, N, K, a_rows, k_chunk, alpha, A, B, beta, C, x,
+                             (nncl__view){tmp, (cl_uint)(a_floats + b_floats), (cl_uint)N}));
+    } else {
+        nncl__kernel_id id = local             ? NNCL__K_GEMM_LOCAL
+                             : trans_a && pack ? tile.tp
+                             : trans_a         ? NNCL__K_GEMM_TN
+                             : pack            ? tile.np
+                                               : NNCL__K_GEMM_NN;
+        /* Every whole-K GEMM kernel takes: sizes, alpha, A, B, beta, C, the
+         * epilogue, the packed copy of C. */
+        NNCL__TRY(NNCL__SET_ARGS(ctx, id, GEMM_NN, NNCL__U((cl_uint)M), NNCL__U((cl_uint)N), NNCL__U((cl_uint)K),
+                                 NNCL__U((cl_uint)a_rows), NNCL__F(alpha), NNCL__VIEW(A), NNCL__VIEW(B),
+                                 NNCL__F(beta), NNCL__VIEW(C), EPILOGUE_ARGS(x, C),
+                                 NNCL__MEM(q_tn ? x->c_packed->mem : C.mem), NNCL__U(q_tn ? x->c_packed->off : 0),
+                                 NNCL__U(q_tn)));
+        /* Register tiles: one work-item per TM x TN tile; gemm_local: columns
+         * along x, one work-group per (lwg·lrb)-square tile of C. */
         size_t side = (size_t)ctx->tiles.lwg * (size_t)ctx->tiles.lrb;
+        size_t global[2] = {div_up(M, tile.tm), panels};
         size_t groups[2] = {div_up(N, side) * (size_t)ctx->tiles.lwg, div_up(M, side) * (size_t)ctx->tiles.lwg};
-        return nncl__launch(ctx, id, 2, groups);
+        NNCL__TRY(nncl__launch(ctx, id, 2, local ? groups : global));
     }
-    size_t global[2] = {div_up(M, tile.tm), panels};
-    return nncl__launch(ctx, id, 2, global);
+    if (x->c_packed && !q_tn) return pack_panels(ctx, &c_tile, C, 0, M, N, x->c_packed->mem, x->c_packed->off);
+    return NNCL_OK;
+}
+
+size_t nncl__pack_width(const nncl_context *ctx, size_t N)
+{
+    return ctx->tiles.local_gemm ? 0 : choose_tile(ctx, N).tn;
+}
+
+size_t nncl__pack_floats(const nncl_context *ctx, size_t K, size_t N)
+{
+    size_t tn = nncl__pack_width(ctx, N);
+    return tn ? div_up(N, tn) * tn * K : 0;
+}
+
+size_t nncl__pack_job_record(const nncl_context *ctx, const nncl__pack_job *job, size_t first, cl_uint *rec)
+{
+    const gemm_tile tile = choose_tile(ctx, job->N);
+    const cl_uint words[NNCL_PACK_JOB_WORDS] = {
+        (cl_uint)first, job->B.off, job->B.ld, (cl_uint)job->trans, (cl_uint)job->K, (cl_uint)job->N,
+        tile.pack == NNCL__K_PACK_B_NARROW, (cl_uint)job->out_off};
+    memcpy(rec, words, sizeof words);
+    return div_up(job->K, NNCL_PACK_ROWS) * div_up(job->N, tile.tn);
+}
+
+nncl_status nncl__pack_many(nncl_context *ctx, cl_mem src, cl_mem out, cl_mem jobs, size_t n_jobs, size_t items)
+{
+    NNCL__TRY(NNCL__SET_ARGS(ctx, NNCL__K_PACK_B_MANY, PACK_B_MANY, NNCL__MEM(src), NNCL__MEM(out), NNCL__MEM(jobs),
+                             NNCL__U((cl_uint)n_jobs), NNCL__U((cl_uint)items)));
+    return nncl__launch(ctx, NNCL__K_PACK_B_MANY, 1, &items);
 }
 
 nncl_status nncl__transpose(nncl_context *ctx, nncl__view in, size_t rows, size_t cols,

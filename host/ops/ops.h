@@ -37,6 +37,10 @@ typedef struct {
                                  that row of C gets the column sums of op(B) */
     const nncl__view *dact_y; /* C ⊙= dact'(dact_y): dact_y (M x N) holds the */
     nncl_activation dact;     /* outputs of activation dact (backward through it) */
+    const nncl__view *b_packed; /* op(B) already packed (as pack_b would, for this K and N),
+                                   read instead of B; ignored where nothing packs */
+    const nncl__view *c_packed; /* C is also left there packed (M x N as a later product's
+                                   op(B)); only where nncl__pack_width(N) is not 0 */
 } nncl__gemm_extras;
 
 /* C = act(alpha·op(A)·op(B) + beta·C + bias) ⊙ dact'(dact_y); op(A) M x K,
@@ -50,6 +54,28 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
 nncl_status nncl__gemm_check(nncl_context *ctx, const char *who, int trans_a, int trans_b, float alpha,
                              const nncl_tensor *A, const nncl_tensor *B, float beta, const nncl_tensor *C,
                              const nncl_tensor *bias, size_t *M, size_t *N, size_t *K);
+/* Packing B ahead of its products (a model's weights, once per step): a
+ * job packs op(B) (K x N; B stored K x N, or N x K when trans) at out_off
+ * floats into the panels that a product with this N reads. */
+typedef struct {
+    nncl__view B;
+    int trans;
+    size_t K, N, out_off;
+} nncl__pack_job;
+/* The width of the panels that products with N columns read (K x width
+ * floats each, columns past N zero; a product whose op(B) is one panel
+ * reads it as a row-major K x width matrix), and the floats of a packed
+ * op(B) (K x N); both 0 where products never read packed panels
+ * (gemm_local). */
+size_t nncl__pack_width(const nncl_context *ctx, size_t N);
+size_t nncl__pack_floats(const nncl_context *ctx, size_t K, size_t N);
+/* Writes job's NNCL_PACK_JOB_WORDS-word record (its first work-item:
+ * first) into rec; returns its work-items. */
+size_t nncl__pack_job_record(const nncl_context *ctx, const nncl__pack_job *job, size_t first, cl_uint *rec);
+/* One pack_b_many launch over the first n_jobs records of the device table
+ * jobs (items: the work-items of those jobs), every job reading B from src
+ * and writing into out. */
+nncl_status nncl__pack_many(nncl_context *ctx, cl_mem src, cl_mem out, cl_mem jobs, size_t n_jobs, size_t items);
 /* out (cols x rows) = inᵀ (in rows x cols). */
 nncl_status nncl__transpose(nncl_context *ctx, nncl__view in, size_t rows, size_t cols,
                             nncl__view out);
