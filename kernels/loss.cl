@@ -16,7 +16,7 @@
  *                  t·scale + shift (has_tn 0: as it is; softmax_ce ignores it);
  *   out, what      what goes to out (NNCL_LOSS_OUT_*): nothing, the gradient,
  *                  or the probabilities (softmax_ce; out may then be z itself);
- *   row_loss (at rl_off), row_correct, status: each may be NULL. */
+ *   row_loss and row_correct (both from rl_off), status: each may be NULL. */
 
 /* softmax_ce's label when a row has none, or a bad one. */
 #define NO_LABEL (-1)
@@ -26,7 +26,7 @@ void put_row(__global float *row_loss, uint rl_off, __global float *row_correct,
              float loss, float correct)
 {
     if (row_loss) row_loss[rl_off + row] = loss;
-    if (row_correct) row_correct[row] = correct;
+    if (row_correct) row_correct[rl_off + row] = correct;
 }
 
 /* Logits c0 .. c0+16 of a row as one float16, lanes from `cols` on set to

@@ -6,25 +6,32 @@
  * error small. Changing it changes the bits of every sum. */
 #define SUM_BLOCK 64
 
-/* acc[slot + v] (+)= Σ_i src_v[i], i in 0..n-1, summed in index order in
- * blocks of SUM_BLOCK, for the sources src_0 = a + a_off and src_1 = b +
- * b_off: work-item v takes source v, alone (work-groups of one), so the
- * order, and so the bits, never change. Launched with one work-item per
- * source (a step sums its row losses and correct counts in one launch). */
+/* acc[slot + v] (+)= Σ_i src_v[i], i in 0..n-1, for the sources src_0 =
+ * a + a_off and src_1 = b + b_off, in segments of seg elements (n a
+ * multiple of seg): each segment summed in index order in blocks of
+ * SUM_BLOCK, then added to the accumulator, segment after segment; so k
+ * segments in one launch give the bits of k launches of one. Work-item v
+ * takes source v, alone (work-groups of one), so the order, and so the bits,
+ * never change. Launched with one work-item per source (a model sums the
+ * row losses and correct counts of its waiting batches in one launch). */
 __attribute__((reqd_work_group_size(1, 1, 1)))
 __kernel void sum_accumulate(__global const float *a, uint a_off, __global const float *b, uint b_off, uint n,
-                             __global float *acc, uint slot, int overwrite)
+                             uint seg, __global float *acc, uint slot, int overwrite)
 {
     const uint v = get_global_id(0);
     __global const float *src = v ? b + b_off : a + a_off;
-    float sum = 0.0f;
-    for (uint base = 0; base < n; base += SUM_BLOCK) {
-        float part = 0.0f;
-        uint end = min(n, base + SUM_BLOCK);
-        for (uint i = base; i < end; i++) part += src[i];
-        sum += part;
+    float total = overwrite ? 0.0f : acc[slot + v];
+    for (uint s0 = 0; s0 < n; s0 += seg) {
+        float sum = 0.0f;
+        for (uint base = s0; base < s0 + seg; base += SUM_BLOCK) {
+            float part = 0.0f;
+            uint end = min(s0 + seg, base + SUM_BLOCK);
+            for (uint i = base; i < end; i++) part += src[i];
+            sum += part;
+        }
+        total = s0 == 0 && overwrite ? sum : total + sum;
     }
-    acc[slot + v] = overwrite ? sum : acc[slot + v] + sum;
+    acc[slot + v] = total;
 }
 
 /* Flags the first non-finite element of a rows x cols view (one work-item

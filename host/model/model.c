@@ -235,12 +235,14 @@ nncl_status nncl__model_reserve(nncl_model *m, size_t rows)
 {
     if (rows <= m->capacity) return NNCL_OK;
     nncl_context *ctx = m->ctx;
+    NNCL__TRY(nncl__model_flush_metrics(m)); /* (queued work keeps the old buffers alive) */
     release(m, &m->row_loss), release(m, &m->row_correct);
     for (size_t l = 0; l < m->n_layers; l++)
         release(m, &m->act[l]), release(m, &m->delta[l]), release(m, &m->delta_packed[l]);
     m->capacity = 0;
-    NNCL__TRY(alloc_buffer(ctx, rows, &m->row_loss, "per-row loss"));
-    NNCL__TRY(alloc_buffer(ctx, rows, &m->row_correct, "per-row accuracy"));
+    m->metric_ring = rows > NNCL__METRIC_RING_ROWS ? rows : NNCL__METRIC_RING_ROWS;
+    NNCL__TRY(alloc_buffer(ctx, m->metric_ring, &m->row_loss, "per-row loss"));
+    NNCL__TRY(alloc_buffer(ctx, m->metric_ring, &m->row_correct, "per-row accuracy"));
     for (size_t l = 0; l < m->n_layers; l++) {
         size_t ld = l + 1 == m->n_layers ? m->last_delta_ld : m->layers[l].units;
         NNCL__TRY(alloc_buffer(ctx, rows * m->layers[l].units, &m->act[l], "layer outputs"));

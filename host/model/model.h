@@ -13,6 +13,8 @@
 /* Rows per forward pass when evaluating or predicting a whole data set or a
  * large tensor: bounds the per-batch buffers that evaluation needs. */
 #define NNCL__EVAL_ROWS 2048
+/* Rows of per-row results a model keeps before summing them (at least a batch). */
+#define NNCL__METRIC_RING_ROWS 4096
 
 /* A standard deviation below this is a constant column: standardisation
  * then only centres it (x - mean), instead of dividing by ~0. */

@@ -53,6 +53,15 @@ struct nncl_model {
      * where products pack for themselves. */
     cl_mem delta_packed[NNCL_MAX_LAYERS];
     cl_mem row_loss, row_correct;
+    /* The loss kernel's per-row loss and correctness wait in row_loss and
+     * row_correct (metric_ring rows each) to be summed into the metric pair
+     * at pending_slot: pending_rows of them, from row 0, batches of
+     * pending_batch rows. One launch sums them, batch by batch as separate
+     * launches would (the same bits), when the next batch would not fit,
+     * has another size or another slot, and before the sums are read,
+     * cleared or synced (nncl__model_flush_metrics). */
+    size_t metric_ring, pending_rows, pending_batch;
+    cl_uint pending_slot;
 
     /* NNCL_METRIC_COUNT floats: loss and correct sums of training since the
      * last read (NNCL_METRIC_TRAIN) and of the running evaluation
@@ -104,9 +113,11 @@ static inline size_t nncl__layer_in(const nncl_model *m, size_t l)
 nncl_status nncl__model_forward(nncl_model *m, nncl__view X, size_t rows, int backward);
 /* Loss kernel on the last forward pass; gradient (of the mean over
  * mean_rows rows) into delta[last] when want_grad; sums into the metric
- * pair at slot. */
+ * pair at slot (queued with later batches: pending_rows). */
 nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, size_t mean_rows, int want_grad,
                              cl_uint slot);
+/* Queues the sum of the per-row results that wait (see pending_rows). */
+nncl_status nncl__model_flush_metrics(nncl_model *m);
 /* Backward pass from delta[last] (as the loss left it) into m->grads. */
 nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows);
 /* One optimizer launch over every parameter; counts the step. */

@@ -66,23 +66,40 @@ nncl_status nncl__model_forward(nncl_model *m, nncl__view X, size_t rows, int ba
 /* Loss of the last forward pass against Y (kernels/loss.cl); with want_grad
  * delta[last] gets dL/d(last pre-activation), through the output activation
  * for mse, as the gradient of the mean over mean_rows rows. The batch's
- * loss and correct count are summed into metrics[slot], metrics[slot + 1]. */
+ * loss and correct count go to metrics[slot], metrics[slot + 1], summed
+ * with the rows that wait there (nncl__model_flush_metrics). */
 nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, size_t mean_rows, int want_grad,
                              cl_uint slot)
 {
     nncl_context *ctx = m->ctx;
     size_t last = m->n_layers - 1;
     size_t o = m->layers[last].units;
+    if (m->pending_rows &&
+        (m->pending_slot != slot || m->pending_batch != rows || m->pending_rows + rows > m->metric_ring))
+        NNCL__TRY(nncl__model_flush_metrics(m));
     /* a standardised mse model's targets go in as t·(1/std) - mean/std */
     nncl__view standardise = {m->target_affine, (cl_uint)nncl__target_standardise_off(o), 0};
     NNCL__TRY(nncl__loss(ctx, m->loss, stored_activation(m, last), act_view(m, last), &Y,
                          m->has_target_norm ? &standardise : NULL, rows, mean_rows, o,
-                         want_grad ? NNCL__LOSS_OUT_GRAD : NNCL__LOSS_OUT_NONE, delta_view(m, last), m->row_loss, 0,
+                         want_grad ? NNCL__LOSS_OUT_GRAD : NNCL__LOSS_OUT_NONE, delta_view(m, last), m->row_loss,
+                         (cl_uint)m->pending_rows,
                          m->row_correct, m->status));
+    m->pending_rows += rows;
+    m->pending_slot = slot;
+    m->pending_batch = rows;
+    return NNCL_OK;
+}
+
+nncl_status nncl__model_flush_metrics(nncl_model *m)
+{
+    if (m->pending_rows == 0) return NNCL_OK;
     /* loss and correct count in one launch: metrics[slot + LOSS], [slot + LOSS + 1] */
     _Static_assert(NNCL_METRIC_CORRECT == NNCL_METRIC_LOSS + 1, "the two sums are adjacent metrics");
     const nncl__view correct = {m->row_correct, 0, 1};
-    return nncl__sum(ctx, (nncl__view){m->row_loss, 0, 1}, &correct, rows, m->metrics, slot + NNCL_METRIC_LOSS, 0);
+    size_t rows = m->pending_rows;
+    m->pending_rows = 0;
+    return nncl__sum(m->ctx, (nncl__view){m->row_loss, 0, 1}, &correct, rows, m->pending_batch, m->metrics,
+                     m->pending_slot + NNCL_METRIC_LOSS, 0);
 }
 
 /* From delta[last] = dZ_last, the loss kernel's gradient of the last
@@ -289,6 +306,7 @@ nncl_status nncl__model_check_status(nncl_model *m)
 nncl_status nncl_model_sync(nncl_model *m)
 {
     if (!m) return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "nncl_model_sync: model is NULL");
+    NNCL__TRY(nncl__model_flush_metrics(m));
     NNCL__CHECK_CL(m->ctx, clFinish(m->ctx->queue), "clFinish");
     return nncl__model_check_status(m);
 }
@@ -296,6 +314,7 @@ nncl_status nncl_model_sync(nncl_model *m)
 nncl_status nncl__model_clear_metrics(nncl_model *m, cl_uint slot)
 {
     float zero = 0.0f;
+    if (m->pending_slot == slot) m->pending_rows = 0; /* their sums would be cleared too */
     NNCL__CHECK_CL(m->ctx,
                    clEnqueueFillBuffer(m->ctx->queue, m->metrics, &zero, sizeof zero, slot * sizeof(float),
                                        2 * sizeof(float), 0, NULL, NULL),
@@ -310,6 +329,7 @@ static nncl_status read_metrics(nncl_model *m, cl_uint slot, double rows, float 
                                 int reduce)
 {
     float sums[2]; /* loss at NNCL_METRIC_LOSS, correct at _CORRECT */
+    NNCL__TRY(nncl__model_flush_metrics(m));
     NNCL__CHECK_CL(m->ctx,
                    clEnqueueReadBuffer(m->ctx->queue, m->metrics, CL_TRUE, slot * sizeof(float),
                                        sizeof sums, sums, 0, NULL, NULL),
@@ -338,6 +358,7 @@ nncl_status nncl__model_merge_train_metrics(nncl_model *m)
 {
     if (!m->comm) return NNCL_OK;
     float sums[2];
+    NNCL__TRY(nncl__model_flush_metrics(m));
     NNCL__CHECK_CL(m->ctx,
                    clEnqueueReadBuffer(m->ctx->queue, m->metrics, CL_TRUE, NNCL_METRIC_TRAIN * sizeof(float),
                                        sizeof sums, sums, 0, NULL, NULL),

@@ -135,7 +135,7 @@ nncl_status nncl_cl_sum(nncl_context *ctx, const nncl_tensor *X, nncl_tensor *su
         return nncl__fail(ctx, NNCL_ERR_UNSUPPORTED, "nncl_cl_sum: X must be contiguous (ld %zu != cols %zu)",
                           X->ld, X->cols);
     NNCL__TRY(sync_before(ctx, sync));
-    return sync_after(ctx, sync, nncl__sum(ctx, nncl__view_of(X), NULL, X->rows * X->cols, sum->mem,
+    return sync_after(ctx, sync, nncl__sum(ctx, nncl__view_of(X), NULL, X->rows * X->cols, 0, sum->mem,
                                            (cl_uint)sum->offset, 1));
 }
 

@@ -113,9 +113,10 @@ nncl_status nncl__loss(nncl_context *ctx, nncl_loss loss, nncl_activation act, n
 
 /* acc[slot] (+)= Σ of n consecutive floats from a.off and, with b (NULL:
  * none), acc[slot + 1] (+)= Σ of n from b.off; a work-item per sum, each in
- * a fixed order (overwrite: = instead of +=). */
-nncl_status nncl__sum(nncl_context *ctx, nncl__view a, const nncl__view *b, size_t n, cl_mem acc, cl_uint slot,
-                      int overwrite);
+ * a fixed order (overwrite: = instead of +=), seg elements at a time (n a
+ * multiple of seg: the bits of n / seg calls of seg each). */
+nncl_status nncl__sum(nncl_context *ctx, nncl__view a, const nncl__view *b, size_t n, size_t seg, cl_mem acc,
+                      cl_uint slot, int overwrite);
 
 /* Flags NaN or infinity in X (rows x cols) as code (an NNCL_DEV_NONFINITE_*)
  * in the status word (kernels/reduce.cl). */
