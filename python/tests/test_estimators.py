@@ -106,6 +106,8 @@ def test_partial_fit():
     for _ in range(10):
         clf.partial_fit(X, y)
     assert clf.n_iter_ == 16 and clf.score(X, y) > 0.9
+    # one loss per call, the same as the model's history keeps
+    assert clf.loss_curve_ == [r["train_loss"] for r in clf.model_.history]
     with pytest.raises(ValueError, match="not in classes_"):
         clf.partial_fit(X[:3], np.array([0, 1, 5]))
     with pytest.raises(ValueError, match="features"):

@@ -166,7 +166,11 @@ class _BaseMLP(BaseEstimator):
         self._optimizer(model, batch)
         self._set_names(model)
         kind = "class" if self._loss == "softmax-ce" else "value"
-        on_epoch = self._print_epoch if self.verbose else None
+        records = []  # this call's epochs, as they end (not the whole history read back each call)
+
+        def on_epoch(rec):
+            records.append(rec)
+            return self._print_epoch(rec) if self.verbose else False
         early = self.early_stopping and not incremental
         seed = int(rng.randint(np.iinfo(np.int32).max)) + (self.t_ if incremental else 0)
         with Dataset.from_arrays(model.context, X, targets, kind) as ds:
@@ -174,7 +178,6 @@ class _BaseMLP(BaseEstimator):
                                validation_fraction=self.validation_fraction if early else 0.0,
                                patience=0 if incremental else self.n_iter_no_change, min_delta=self.tol,
                                restore_best=early, standardize=self.standardize, on_epoch=on_epoch)
-        records = model.history[-result["epochs"]:] if result["epochs"] else []
         self.n_iter_ += result["epochs"]
         self.t_ += rows * result["epochs"]
         self.loss_curve_ = list(self.loss_curve_) + [float(r["train_loss"]) for r in records]
