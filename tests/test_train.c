@@ -620,6 +620,27 @@ START_TEST(standardised_targets_enter_the_loss_per_column)
 }
 END_TEST
 
+/* Trains a fresh model (seed 99) on (x, y) for two epochs of eo; the epochs'
+ * losses go to losses[0..1]. Returns its *n parameters (malloc'd). */
+static float *train_two_epochs(nncl_context *ctx, const float *x, size_t rows, size_t cols, const float *y,
+                               nncl_target_kind kind, const nncl_layer_spec *layers, size_t n_layers, nncl_loss loss,
+                               nncl_epoch_options eo, float losses[2], size_t *n)
+{
+    nncl_dataset *ds = NULL;
+    ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, rows, cols, y, kind, &ds), NNCL_OK);
+    nncl_model *m = make_model(ctx, cols, layers, n_layers, loss, 99);
+    for (int e = 0; e < 2; e++) {
+        eo.epoch = (uint64_t)e;
+        ck_assert_int_eq(nncl_model_train_epoch(m, ds, &eo, &losses[e], NULL, NULL), NNCL_OK);
+    }
+    *n = nncl_model_param_count(m);
+    float *params = malloc(*n * sizeof(float));
+    ck_assert_int_eq(nncl_model_get_params(m, params, *n), NNCL_OK);
+    nncl_model_destroy(m);
+    nncl_dataset_destroy(ds);
+    return params;
+}
+
 /* Progress callback for side_queue_changes_nothing: counts its calls. */
 static int count_progress(const nncl_progress *p, void *user)
 {
@@ -647,23 +668,13 @@ START_TEST(side_queue_changes_nothing)
     int calls[2] = {0, 0};
     size_t n = 0;
     for (int k = 0; k < 2; k++) {
-        nncl_dataset *ds = NULL;
-        ck_assert_int_eq(nncl_dataset_from_arrays(ctx[k], x, ROWS, COLS, y, NNCL_TARGET_CLASS, &ds), NNCL_OK);
-        nncl_model *m = make_model(ctx[k], COLS, layers, 3, NNCL_LOSS_SOFTMAX_CE, 99);
         nncl_epoch_options eo = nncl_epoch_options_defaults();
         eo.batch = 16;
         eo.progress = count_progress;
         eo.progress_every = 3;
         eo.user = &calls[k];
-        for (int e = 0; e < 2; e++) {
-            eo.epoch = (uint64_t)e;
-            ck_assert_int_eq(nncl_model_train_epoch(m, ds, &eo, &loss[k][e], NULL, NULL), NNCL_OK);
-        }
-        n = nncl_model_param_count(m);
-        params[k] = malloc(n * sizeof(float));
-        ck_assert_int_eq(nncl_model_get_params(m, params[k], n), NNCL_OK);
-        nncl_model_destroy(m);
-        nncl_dataset_destroy(ds);
+        params[k] = train_two_epochs(ctx[k], x, ROWS, COLS, y, NNCL_TARGET_CLASS, layers, 3, NNCL_LOSS_SOFTMAX_CE, eo,
+                                     loss[k], &n);
         nncl_context_destroy(ctx[k]);
     }
     ck_assert_int_eq(calls[0], calls[1]);
@@ -709,24 +720,11 @@ START_TEST(prepacked_operands_change_nothing)
         for (size_t r = 0; classes && r < rows; r++) y[r] = (float)(r * 7 % outputs);
         float *params[2] = {NULL, NULL}, loss[2][2];
         size_t n = 0;
-        for (int k = 0; k < 2; k++) {
-            nncl_dataset *ds = NULL;
-            ck_assert_int_eq(nncl_dataset_from_arrays(ctx[k], x, rows, COLS, y,
-                                                      classes ? NNCL_TARGET_CLASS : NNCL_TARGET_VALUE, &ds),
-                             NNCL_OK);
-            nncl_model *m = make_model(ctx[k], COLS, cases[c].layers, cases[c].n_layers, cases[c].loss, 99);
-            nncl_epoch_options eo = nncl_epoch_options_defaults();
-            eo.batch = cases[c].batch;
-            for (int e = 0; e < 2; e++) {
-                eo.epoch = (uint64_t)e;
-                ck_assert_int_eq(nncl_model_train_epoch(m, ds, &eo, &loss[k][e], NULL, NULL), NNCL_OK);
-            }
-            n = nncl_model_param_count(m);
-            params[k] = malloc(n * sizeof(float));
-            ck_assert_int_eq(nncl_model_get_params(m, params[k], n), NNCL_OK);
-            nncl_model_destroy(m);
-            nncl_dataset_destroy(ds);
-        }
+        nncl_epoch_options eo = nncl_epoch_options_defaults();
+        eo.batch = cases[c].batch;
+        for (int k = 0; k < 2; k++)
+            params[k] = train_two_epochs(ctx[k], x, rows, COLS, y, classes ? NNCL_TARGET_CLASS : NNCL_TARGET_VALUE,
+                                         cases[c].layers, cases[c].n_layers, cases[c].loss, eo, loss[k], &n);
         ck_assert_msg(memcmp(loss[0], loss[1], sizeof loss[0]) == 0, "case %zu: prepacking changed the losses", c);
         ck_assert_msg(memcmp(params[0], params[1], n * sizeof(float)) == 0, "case %zu: prepacking changed the weights",
                       c);
