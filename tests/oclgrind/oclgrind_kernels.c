@@ -181,7 +181,7 @@ int main(void)
         nncl_context_destroy(ctx);
     }
     static const char *const every[] = {"gemm_nn", "gemm_np", "gemm_tn", "gemm_tp", "gemm_local", "pack_b",
-                                        "gemm_np_narrow", "gemm_tp_narrow", "pack_b_narrow",
+                                        "gemm_np_narrow", "gemm_tp_narrow", "pack_b_narrow", "pack_b_many",
                                         "transpose", "fill", "act_forward", "act_backward_bias", "softmax_ce",
                                         "elementwise_loss", "sum_accumulate", "optim_update", "gather_u8", "gather_f32",
                                         "check_finite"};
