@@ -435,6 +435,38 @@ START_TEST(evaluating_from_a_progress_callback_changes_nothing)
 }
 END_TEST
 
+static int no_stop(const nncl_progress *p, void *user)
+{
+    (void)p, (void)user;
+    return 0;
+}
+
+/* The loss sums of an epoch wait on the device and are added in one launch
+ * per many batches; a progress call after every batch (which reads the
+ * running loss, so sums each batch alone) gives the same bits. 5003 rows
+ * in batches of 8: more than the 4096 rows that may wait (so they are also
+ * summed when the next batch would not fit), and a last batch of 3 rows
+ * (summed apart, being of another size). */
+START_TEST(deferred_loss_sums_change_nothing)
+{
+    nncl_context *ctx = nncl_test_context();
+    nncl_dataset *ds = blob_dataset(ctx, 5003, 31, 0);
+    nncl_model *deferred = classifier(ctx, 4, 3), *each = classifier(ctx, 4, 3);
+    nncl_epoch_options eo = nncl_epoch_options_defaults();
+    eo.batch = 8;
+    eo.seed = 5;
+    float loss[2], acc[2];
+    ck_assert_int_eq(nncl_model_train_epoch(deferred, ds, &eo, &loss[0], &acc[0], NULL), NNCL_OK);
+    eo.progress = no_stop;
+    eo.progress_every = 1;
+    ck_assert_int_eq(nncl_model_train_epoch(each, ds, &eo, &loss[1], &acc[1], NULL), NNCL_OK);
+    ck_assert_mem_eq(&loss[0], &loss[1], sizeof loss[0]);
+    ck_assert_mem_eq(&acc[0], &acc[1], sizeof acc[0]);
+    nncl_model_destroy(deferred), nncl_model_destroy(each);
+    nncl_dataset_destroy(ds);
+}
+END_TEST
+
 START_TEST(misuse_is_named)
 {
     nncl_context *ctx = nncl_test_context();
@@ -564,6 +596,7 @@ static void device_cases(Suite *s)
                    early_stopping_keeps_the_best_epoch, cancellation_reports_where_it_stopped,
                    regression_from_arrays, names_and_history_are_saved, regression_targets_are_standardised,
                    resumed_epoch_reports_the_whole_epoch, evaluating_from_a_progress_callback_changes_nothing,
+                   deferred_loss_sums_change_nothing,
                    misuse_is_named, bce_refuses_targets_outside_0_1);
 }
 
