@@ -22,10 +22,11 @@ __kernel void sum_accumulate(__global const float *a, uint a_off, __global const
     __global const float *src = v ? b + b_off : a + a_off;
     float total = overwrite ? 0.0f : acc[slot + v];
     for (uint s0 = 0; s0 < n; s0 += seg) {
+        const uint s1 = min(n, s0 + seg); /* (a short last segment never reads past n) */
         float sum = 0.0f;
-        for (uint base = s0; base < s0 + seg; base += SUM_BLOCK) {
+        for (uint base = s0; base < s1; base += SUM_BLOCK) {
             float part = 0.0f;
-            uint end = min(s0 + seg, base + SUM_BLOCK);
+            uint end = min(s1, base + SUM_BLOCK);
             for (uint i = base; i < end; i++) part += src[i];
             sum += part;
         }
