@@ -129,7 +129,9 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
      *    the TM values of one k being contiguous;
      *  - B is packed into panels when it is transposed, or when M is large
      *    enough that every panel is reused by many row tiles, or N is below
-     *    one panel (the zero padding then keeps the fast path).
+     *    one panel (the zero padding then keeps the fast path); a B that
+     *    arrives packed (x->b_packed: a model's weights, a dZ its product
+     *    left packed) is read as it is.
      * docs/PERFORMANCE.md ("Why the GEMM paths are chosen as they are") has
      * the measurements behind each rule. */
     int local = ctx->tiles.local_gemm;
