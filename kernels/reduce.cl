@@ -10,7 +10,8 @@
  * a + a_off and src_1 = b + b_off, in segments of seg elements (n a
  * multiple of seg): each segment summed in index order in blocks of
  * SUM_BLOCK, then added to the accumulator, segment after segment; so k
- * segments in one launch give the bits of k launches of one. Work-item v
+ * segments in one launch give the bits of k launches of one segment each
+ * (with overwrite 0; overwrite sets the accumulator to their sum). Work-item v
  * takes source v, alone (work-groups of one), so the order, and so the bits,
  * never change. Launched with one work-item per source (a model sums the
  * row losses and correct counts of its waiting batches in one launch). */

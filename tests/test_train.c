@@ -692,8 +692,9 @@ END_TEST
  * columns), a last layer one panel wide (read in place) and one of two
  * panels (80 classes, packed by its product), an mse head, a dZ made by a
  * split-K product (2048 units, packed after it), weight gradients split
- * along a batch of 2048, and short last batches below the rows from which
- * the weights are prepacked. */
+ * along a batch of 2048, one too short to pack (13 x 70 at batch 2048: it
+ * must read dZ as it is, unsplit, prepacked or not), and short last batches
+ * below the rows from which the weights are prepacked. */
 START_TEST(prepacked_operands_change_nothing)
 {
     enum { COLS = 12 };
@@ -707,6 +708,7 @@ START_TEST(prepacked_operands_change_nothing)
         {{{40, NNCL_ACT_TANH}, {1, NNCL_ACT_IDENTITY}}, 2, 150, 64, NNCL_LOSS_MSE},
         {{{16, NNCL_ACT_RELU}, {2048, NNCL_ACT_SIGMOID}, {5, NNCL_ACT_SOFTMAX}}, 3, 130, 100, NNCL_LOSS_SOFTMAX_CE},
         {{{24, NNCL_ACT_RELU}, {5, NNCL_ACT_SOFTMAX}}, 2, 2100, 2048, NNCL_LOSS_SOFTMAX_CE},
+        {{{70, NNCL_ACT_RELU}, {5, NNCL_ACT_SOFTMAX}}, 2, 2100, 2048, NNCL_LOSS_SOFTMAX_CE},
     };
     nncl_context *ctx[2] = {nncl_test_context_with("NNCL_GEMM_PREPACK", "1"),
                             nncl_test_context_with("NNCL_GEMM_PREPACK", "0")};

@@ -129,14 +129,15 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
      *    the TM values of one k being contiguous;
      *  - B is packed into panels when it is transposed, or when M is large
      *    enough that every panel is reused by many row tiles, or N is below
-     *    one panel (the zero padding then keeps the fast path); a B that
-     *    arrives packed (x->b_packed: a model's weights, a dZ its product
-     *    left packed) is read as it is.
+     *    one panel (the zero padding then keeps the fast path); where B
+     *    would be packed and arrives packed (x->b_packed: a model's weights,
+     *    a dZ its product left packed), it is read as it is.
      * docs/PERFORMANCE.md ("Why the GEMM paths are chosen as they are") has
      * the measurements behind each rule. */
     int local = ctx->tiles.local_gemm;
-    const int prepacked = !local && x->b_packed;
-    int pack = !local && (prepacked || trans_b || M >= ctx->tiles.pack_min_m || N < (size_t)ctx->tiles.tn);
+    int pack = !local && (trans_b || M >= ctx->tiles.pack_min_m || N < (size_t)ctx->tiles.tn);
+    /* an operand that arrives packed only saves the pack: the path is the same */
+    const int prepacked = pack && x->b_packed;
     /* (a_rows 0: op(A) is a lone row of ones, with nothing stored to copy) */
     int copy_a = trans_a && a_rows > 0 &&
                  (local || ctx->tiles.transpose_a == NNCL__TN_TRANSPOSE ||

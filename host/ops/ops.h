@@ -37,8 +37,8 @@ typedef struct {
                                  that row of C gets the column sums of op(B) */
     const nncl__view *dact_y; /* C ⊙= dact'(dact_y): dact_y (M x N) holds the */
     nncl_activation dact;     /* outputs of activation dact (backward through it) */
-    const nncl__view *b_packed; /* op(B) already packed (as pack_b would, for this K and N),
-                                   read instead of B; ignored where nothing packs */
+    const nncl__view *b_packed; /* op(B) already packed (as pack_b would, for this K and N):
+                                   read instead of packing B where the product packs B */
     const nncl__view *c_packed; /* C is also left there packed (M x N as a later product's
                                    op(B)); only where nncl__pack_width(N) is not 0 */
 } nncl__gemm_extras;
