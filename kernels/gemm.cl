@@ -166,15 +166,18 @@ INLINE_FUNC void gemm_accumulate(floatT *acc, uint M, uint N, uint K, uint k0, u
     }
     if (whole_n && a_rows > 0) {
         /* A tile on the bottom edge: the rows past a_rows read a stored row
-         * (the last) times 0, plus 1 for the ones rows below M, so the loop
-         * has no branch. (The branchy loop below was 2-30x slower than
-         * whole tiles inside the split-K kernels, docs/PERFORMANCE.md.) */
+         * (the last) and select 1 (the ones rows below M) or 0 instead, so
+         * the loop has no branch, and a non-finite value in that stored row
+         * does not reach the rows it stands in for. (The branchy loop below
+         * was 2-30x slower than whole tiles inside the split-K kernels,
+         * docs/PERFORMANCE.md.) */
         uint row[NNCL_TM * NNCL_NV];
-        float keep[NNCL_TM * NNCL_NV], one[NNCL_TM * NNCL_NV];
+        int stored[NNCL_TM * NNCL_NV];
+        float one[NNCL_TM * NNCL_NV];
         for (int r = 0; r < tm; r++) {
             const uint i = i0 + r;
             row[r] = i < a_rows ? i : a_rows - 1;
-            keep[r] = i < a_rows ? 1.0f : 0.0f;
+            stored[r] = i < a_rows;
             one[r] = i >= a_rows && i < M ? 1.0f : 0.0f;
         }
         for (uint k = k0; k < k1; k++) {
@@ -182,7 +185,7 @@ INLINE_FUNC void gemm_accumulate(floatT *acc, uint M, uint N, uint K, uint k0, u
             floatT b[NNCL_NV];
             for (int v = 0; v < nv; v++) b[v] = VLOADT(v, bp);
             for (int r = 0; r < tm; r++) {
-                const float a = fma(a_at(A, lda, row[r], k, trans_a), keep[r], one[r]);
+                const float a = select(one[r], a_at(A, lda, row[r], k, trans_a), stored[r]);
                 for (int v = 0; v < nv; v++) acc[r * nv + v] = fma((floatT)(a), b[v], acc[r * nv + v]);
             }
         }
@@ -246,9 +249,10 @@ INLINE_FUNC __global float *packed_at(__global float *Q, uint M, uint q_tn, uint
 }
 
 /* Rows i0 .. of C's tile at column j0 through the epilogue, each row nv
- * vectors; vectors wholly past N are skipped. q_tn not 0: each stored
- * vector goes to Q too, C packed (packed_at), and the vectors past N that
- * still lie in C's last panel are zeroed there. */
+ * vectors; vectors wholly past N are skipped. q_tn not 0 (the host passes
+ * it only as the tile's own width, so the tile is one panel): each stored
+ * vector goes to Q too, C packed (packed_at), and the tile's vectors past N
+ * are zeroed there, as pack_b pads a panel. */
 INLINE_FUNC void gemm_store(const floatT *acc, uint M, uint N, uint i0, uint j0, float alpha,
                             float beta, __global float *C, uint ldc, __global const float *bias,
                             int has_bias, int act, __global const float *D, uint ldd, int dact,
@@ -257,7 +261,7 @@ INLINE_FUNC void gemm_store(const floatT *acc, uint M, uint N, uint i0, uint j0,
     for (int v = 0; v < nv; v++) {
         const uint j = j0 + v * NNCL_VW;
         if (j >= N) {
-            if (q_tn == 0 || j / q_tn != (N - 1) / q_tn) break;
+            if (q_tn == 0) break;
             for (int r = 0; r < tm && i0 + r < M; r++) VSTORET((floatT)0.0f, 0, packed_at(Q, M, q_tn, i0 + r, j));
             continue;
         }

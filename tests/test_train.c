@@ -514,6 +514,50 @@ START_TEST(predict_gives_probabilities)
 }
 END_TEST
 
+/* The packed copies of the weights follow every write of the weights: a
+ * model that has predicted (and so packed its weights), then trains a
+ * step, or gets another model's weights by set_params, predicts what a
+ * model that never predicted before gives with the same weights. 100
+ * rows, so that the forward products read packed weights. */
+START_TEST(packed_weights_follow_every_write)
+{
+    enum { ROWS = 100, IN = 7, OUT = 3 };
+    nncl_context *ctx = nncl_test_context();
+    nncl_layer_spec layers[] = {{70, NNCL_ACT_TANH}, {OUT, NNCL_ACT_SOFTMAX}};
+    float X[ROWS * IN], Y[ROWS], got[ROWS * OUT], want[ROWS * OUT];
+    nncl_test_fill_uniform(X, ROWS * IN, 8, -2, 2);
+    for (int r = 0; r < ROWS; r++) Y[r] = (float)(r % OUT);
+    nncl_tensor *tX = nncl_test_tensor(ctx, ROWS, IN, X), *tY = nncl_test_tensor(ctx, ROWS, 1, Y),
+                *tP = nncl_test_tensor(ctx, ROWS, OUT, NULL);
+    nncl_model *a = make_model(ctx, IN, layers, 2, NNCL_LOSS_SOFTMAX_CE, 1),
+               *b = make_model(ctx, IN, layers, 2, NNCL_LOSS_SOFTMAX_CE, 2);
+    size_t n = nncl_model_param_count(a);
+    float *w = malloc(n * sizeof *w);
+    for (int write = 0; write < 2; write++) {
+        ck_assert_int_eq(nncl_model_predict(a, tX, tP), NNCL_OK); /* packs a's weights */
+        if (write == 0) {
+            ck_assert_int_eq(nncl_model_train_step(a, tX, tY), NNCL_OK);
+        } else {
+            ck_assert_int_eq(nncl_model_get_params(b, w, n), NNCL_OK);
+            ck_assert_int_eq(nncl_model_set_params(a, w, n), NNCL_OK);
+        }
+        ck_assert_int_eq(nncl_model_predict(a, tX, tP), NNCL_OK);
+        ck_assert_int_eq(nncl_tensor_download(tP, got, ROWS * OUT), NNCL_OK);
+        /* the same weights in a model that packs them for the first time */
+        nncl_model *fresh = make_model(ctx, IN, layers, 2, NNCL_LOSS_SOFTMAX_CE, 3);
+        ck_assert_int_eq(nncl_model_get_params(a, w, n), NNCL_OK);
+        ck_assert_int_eq(nncl_model_set_params(fresh, w, n), NNCL_OK);
+        ck_assert_int_eq(nncl_model_predict(fresh, tX, tP), NNCL_OK);
+        ck_assert_int_eq(nncl_tensor_download(tP, want, ROWS * OUT), NNCL_OK);
+        ck_assert_msg(memcmp(got, want, sizeof got) == 0, "write %d: predictions from stale packed weights", write);
+        nncl_model_destroy(fresh);
+    }
+    free(w);
+    nncl_model_destroy(a), nncl_model_destroy(b);
+    nncl_tensor_destroy(tX), nncl_tensor_destroy(tY), nncl_tensor_destroy(tP);
+}
+END_TEST
+
 /* An allreduce for one process standing in for two: the sums stay as they are. */
 static nncl_status allreduce_alone(float *data, size_t count, void *user)
 {
@@ -750,7 +794,7 @@ static void device_cases(Suite *s)
                    tutorial_data_set_learns, same_seed_gives_identical_weights,
                    bad_input_is_reported, predict_gives_probabilities, model_and_data_set_memory_is_counted,
                    standardised_targets_enter_the_loss_per_column, side_queue_changes_nothing,
-                   prepacked_operands_change_nothing);
+                   prepacked_operands_change_nothing, packed_weights_follow_every_write);
 }
 
 int main(int argc, char **argv) { return nncl_test_run("train", host_cases, device_cases, argc, argv); }

@@ -115,21 +115,21 @@ static nncl_status plan_weight_packs(nncl_model *m)
     size_t L = m->n_layers, n_jobs = 0, floats = 0, items = 0;
     nncl__pack_job jobs[2 * NNCL_MAX_LAYERS];
     if (!ctx->tiles.prepack) return NNCL_OK;
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t l = pass; l < L; l++) {
+    for (int forward = 0; forward < 2; forward++) { /* W_lᵀ (l > 0), then W_l */
+        for (size_t l = !forward; l < L; l++) {
             size_t in = nncl__layer_in(m, l), units = m->layers[l].units;
-            size_t K = pass ? units : in, N = pass ? in : units, size = nncl__pack_floats(ctx, K, N);
+            size_t K = forward ? in : units, N = forward ? units : in, size = nncl__pack_floats(ctx, K, N);
             if (size == 0) return NNCL_OK;
-            (pass ? m->pack_bwd_off : m->pack_fwd_off)[l] = floats;
-            jobs[n_jobs++] = (nncl__pack_job){{m->params, (cl_uint)m->w_off[l], (cl_uint)units}, pass, K, N, floats};
+            (forward ? m->pack_fwd_off : m->pack_bwd_off)[l] = floats;
+            jobs[n_jobs++] = (nncl__pack_job){(cl_uint)m->w_off[l], (cl_uint)units, !forward, K, N, floats};
             floats += size;
             if (floats >= UINT32_MAX) return NNCL_OK;
         }
     }
     cl_uint table[2 * NNCL_MAX_LAYERS * NNCL_PACK_JOB_WORDS];
     for (size_t j = 0; j < n_jobs; j++) {
+        if (j == L - 1) m->pack_items_bwd = items; /* the L-1 backward jobs end here */
         items += nncl__pack_job_record(ctx, &jobs[j], items, &table[j * NNCL_PACK_JOB_WORDS]);
-        if (j + 1 == L) m->pack_items_fwd = items;
     }
     m->pack_items_all = items;
     NNCL__TRY(alloc_buffer(ctx, floats, &m->packed_w, "packed weights"));
@@ -228,6 +228,7 @@ void nncl_model_destroy(nncl_model *m)
     nncl__model_free_info(m);
     free(m->norm_mean);
     free(m->norm_std);
+    free(m->norm_inv_std);
     free(m);
 }
 
@@ -244,11 +245,12 @@ nncl_status nncl__model_reserve(nncl_model *m, size_t rows)
     NNCL__TRY(alloc_buffer(ctx, m->metric_ring, &m->row_loss, "per-row loss"));
     NNCL__TRY(alloc_buffer(ctx, m->metric_ring, &m->row_correct, "per-row accuracy"));
     for (size_t l = 0; l < m->n_layers; l++) {
-        size_t ld = l + 1 == m->n_layers ? m->last_delta_ld : m->layers[l].units;
-        NNCL__TRY(alloc_buffer(ctx, rows * m->layers[l].units, &m->act[l], "layer outputs"));
-        NNCL__TRY(alloc_buffer(ctx, rows * ld, &m->delta[l], "layer gradients"));
-        if (m->packed_w && l + 1 < m->n_layers)
-            NNCL__TRY(alloc_buffer(ctx, nncl__pack_floats(ctx, rows, m->layers[l].units), &m->delta_packed[l],
+        size_t units = m->layers[l].units;
+        NNCL__TRY(alloc_buffer(ctx, rows * units, &m->act[l], "layer outputs"));
+        NNCL__TRY(alloc_buffer(ctx, rows * nncl__delta_ld(m, l), &m->delta[l], "layer gradients"));
+        /* for layer l's weight gradient ([A_{l-1}, 1]ᵀ·dZ_l), where it packs dZ_l */
+        if (m->packed_w && l + 1 < m->n_layers && nncl__gemm_packs_b(ctx, 0, nncl__layer_in(m, l) + 1, units))
+            NNCL__TRY(alloc_buffer(ctx, nncl__pack_floats(ctx, rows, units), &m->delta_packed[l],
                                    "packed layer gradients"));
     }
     if (m->last_delta_ld > nncl_model_outputs(m)) /* the panel's padding */
@@ -304,6 +306,7 @@ nncl_status nncl_model_set_params(nncl_model *m, const float *src, size_t count)
             if (!isfinite(src[i]))
                 return nncl__fail(m->ctx, NNCL_ERR_NUMERIC,
                                   "nncl_model_set_params: parameter %zu is %g", i, (double)src[i]);
+    if (m) m->packed_jobs = 0;
     return copy_flat(m, m ? m->params : NULL, (float *)src, count, 1, "nncl_model_set_params");
 }
 
@@ -351,6 +354,7 @@ nncl_status nncl__optim_update(nncl_model *m)
     NNCL__TRY(nncl__optim_launch(m->ctx, &m->opt, m->step, m->state_step, (nncl__view){m->params, 0, 0},
                                  (nncl__view){m->grads, 0, 0}, (nncl__view){m->opt_m, 0, 0},
                                  (nncl__view){m->opt_v, 0, 0}, m->n_params, m->status));
+    m->packed_jobs = 0; /* the packed weights are the old ones now */
     m->step++;
     m->state_step++;
     return NNCL_OK;
@@ -378,15 +382,15 @@ nncl_status nncl_model_set_normalization(nncl_model *m, const float *mean, const
     /* Each piece made once; after a failed attempt the next call makes what is missing. */
     if (!m->norm_mean) m->norm_mean = malloc(count * sizeof(float));
     if (!m->norm_std) m->norm_std = malloc(count * sizeof(float));
+    if (!m->norm_inv_std) m->norm_inv_std = malloc(count * sizeof(float));
     /* A buffer that cannot be made stays NULL, which the check below reports. */
     if (!m->norm_mean_dev)
         (void)nncl__buffer_create(ctx, CL_MEM_READ_ONLY, count * sizeof(float), NULL, &m->norm_mean_dev);
     if (!m->norm_inv_std_dev)
         (void)nncl__buffer_create(ctx, CL_MEM_READ_ONLY, count * sizeof(float), NULL, &m->norm_inv_std_dev);
-    if (!m->norm_mean || !m->norm_std || !m->norm_mean_dev || !m->norm_inv_std_dev)
+    if (!m->norm_mean || !m->norm_std || !m->norm_inv_std || !m->norm_mean_dev || !m->norm_inv_std_dev)
         return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "normalization: %zu columns", count);
-    float *inv = malloc(count * sizeof(float));
-    if (!inv) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "normalization: %zu columns", count);
+    float *inv = m->norm_inv_std;
     for (size_t i = 0; i < count; i++)
         inv[i] = stddev[i] > NNCL__NORM_MIN_STD ? 1.0f / stddev[i] : 1.0f; /* constant columns: centre only */
     memcpy(m->norm_mean, mean, count * sizeof(float));
@@ -395,7 +399,6 @@ nncl_status nncl_model_set_normalization(nncl_model *m, const float *mean, const
     if (err == CL_SUCCESS)
         err = clEnqueueWriteBuffer(ctx->queue, m->norm_inv_std_dev, CL_TRUE, 0,
                                    count * sizeof(float), inv, 0, NULL, NULL);
-    free(inv);
     if (err != CL_SUCCESS) return nncl__cl_fail(ctx, err, "uploading the normalization");
     m->has_norm = 1;
     return NNCL_OK;
@@ -412,7 +415,7 @@ int nncl_model_get_normalization(const nncl_model *m, float *mean, float *stddev
 int nncl__model_normalization(const nncl_model *m, nncl__model_norm *out)
 {
     if (!m->has_norm) return 0;
-    *out = (nncl__model_norm){m->norm_mean, m->norm_std, m->norm_mean_dev, m->norm_inv_std_dev};
+    *out = (nncl__model_norm){m->norm_mean, m->norm_inv_std, m->norm_mean_dev, m->norm_inv_std_dev};
     return 1;
 }
 

@@ -77,7 +77,7 @@ nncl_status nncl__model_check_status(nncl_model *m);
 /* The model's standardisation, x' = (x - mean)·inv_std, for the gather:
  * 1 and the host copies and device buffers when set, else 0. */
 typedef struct {
-    const float *mean, *stddev; /* host, inputs entries each */
+    const float *mean, *inv_std; /* host, inputs entries each */
     cl_mem mean_dev, inv_std_dev;
 } nncl__model_norm;
 int nncl__model_normalization(const nncl_model *m, nncl__model_norm *out);

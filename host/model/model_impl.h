@@ -28,29 +28,34 @@ struct nncl_model {
     uint64_t state_step; /* updates the optimizer state (m, v) has seen since it was last
                           * zeroed: Adam's bias correction; <= step */
 
-    /* The weights as their products read them: W_l (forward) and, for
-     * l > 0, W_lᵀ (backward's dZ_l·W_lᵀ) packed into panels at
-     * pack_fwd_off[l], pack_bwd_off[l] floats of packed_w, by one launch per
-     * step over the job table pack_jobs (the forward jobs first, then the
-     * backward ones: pack_items_fwd and pack_items_all work-items).
+    /* The weights as the products that pack them read them: for l > 0,
+     * W_lᵀ (backward's dZ_l·W_lᵀ) and every W_l (forward), in panels at
+     * pack_bwd_off[l], pack_fwd_off[l] floats of packed_w, made by one
+     * pack_b_many launch over the job table pack_jobs: the L-1 backward
+     * jobs first (pack_items_bwd work-items), so that they alone are a
+     * prefix of it, then the forward ones (pack_items_all in all).
+     * packed_jobs: how many leading jobs match the weights now; packing
+     * sets it, whatever writes the weights (the optimizer, set_params,
+     * load) zeroes it, so a step packs once and evaluation not at all.
      * packed_w NULL: the products pack for themselves (gemm_local; a model
      * whose packed weights would pass 2^32 floats). */
     cl_mem packed_w, pack_jobs;
     size_t pack_fwd_off[NNCL_MAX_LAYERS], pack_bwd_off[NNCL_MAX_LAYERS];
-    size_t pack_items_fwd, pack_items_all;
+    size_t pack_items_bwd, pack_items_all, packed_jobs;
 
     /* Per-batch buffers for up to `capacity` rows, grown on demand:
      * act[l] = output of layer l (the logits for a softmax/BCE last layer),
      * delta[l] = gradient with respect to act[l], then to its pre-activation. */
     size_t capacity;
     cl_mem act[NNCL_MAX_LAYERS], delta[NNCL_MAX_LAYERS];
-    /* delta[last]'s row length: the outputs, or where they fit one packed
-     * panel, its width (the columns past the outputs zero), so that the
-     * last layer's weight gradient reads the loss gradient as it is. */
+    /* delta[last]'s row length (nncl__delta_ld): the outputs, or where they
+     * fit one packed panel, its width (the columns past the outputs zero),
+     * so that the last layer's weight gradient reads the loss gradient as
+     * it is. */
     size_t last_delta_ld;
     /* For l < last, delta[l] packed as layer l's weight gradient reads it,
-     * left there by the product that makes delta[l]; NULL (packed_w NULL)
-     * where products pack for themselves. */
+     * left there by the product that makes delta[l]; NULL where that
+     * product does not pack B (nncl__gemm_packs_b) or packed_w is NULL. */
     cl_mem delta_packed[NNCL_MAX_LAYERS];
     cl_mem row_loss, row_correct;
     /* The loss kernel's per-row loss and correctness wait in row_loss and
@@ -98,6 +103,7 @@ struct nncl_model {
     /* Standardisation applied in the gather: x' = (x - mean) · inv_std. */
     int has_norm;
     float *norm_mean, *norm_std; /* host copies, inputs entries each */
+    float *norm_inv_std;         /* 1/std (1 for constant columns), as uploaded */
     cl_mem norm_mean_dev, norm_inv_std_dev;
 };
 
@@ -107,10 +113,15 @@ static inline size_t nncl__layer_in(const nncl_model *m, size_t l)
     return l == 0 ? m->inputs : m->layers[l - 1].units;
 }
 
+/* Row length of delta[l]. */
+static inline size_t nncl__delta_ld(const nncl_model *m, size_t l)
+{
+    return l + 1 == m->n_layers ? m->last_delta_ld : m->layers[l].units;
+}
+
 /* Forward pass of rows rows of X into m->act; the last layer keeps logits for
- * softmax-ce and bce. backward: a backward pass follows (it may then read
- * the transposed weights packed here). */
-nncl_status nncl__model_forward(nncl_model *m, nncl__view X, size_t rows, int backward);
+ * softmax-ce and bce. */
+nncl_status nncl__model_forward(nncl_model *m, nncl__view X, size_t rows);
 /* Loss kernel on the last forward pass; gradient (of the mean over
  * mean_rows rows) into delta[last] when want_grad; sums into the metric
  * pair at slot (queued with later batches: pending_rows). */

@@ -585,6 +585,7 @@ nncl_status nncl_model_load(nncl_context *ctx, const char *path, nncl_model **ou
         snprintf(name, sizeof name, "layers.%zu.bias", l);
         if (st == NNCL_OK) st = upload(m, m->params, nncl__st_find(f, name), m->b_off[l], 0);
     }
+    if (m) m->packed_jobs = 0; /* (a new model packs nothing before its first pass; kept true here) */
     const nncl__st_tensor *mean = nncl__st_find(f, "normalization.mean");
     if (st == NNCL_OK && mean)
         st = nncl_model_set_normalization(m, mean->data, nncl__st_find(f, "normalization.std")->data, spec.inputs);

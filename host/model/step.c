@@ -27,35 +27,43 @@ static nncl__view act_view(const nncl_model *m, size_t l)
 
 static nncl__view delta_view(const nncl_model *m, size_t l)
 {
-    return (nncl__view){m->delta[l], 0, (cl_uint)(l + 1 == m->n_layers ? m->last_delta_ld : m->layers[l].units)};
+    return (nncl__view){m->delta[l], 0, (cl_uint)nncl__delta_ld(m, l)};
 }
 
-/* Whether a pass over rows rows reads the weights from packed_w: where
- * its products would pack them anyway (rows at least pack_min_m), so that
- * one launch does what a launch per product did. */
-static int weights_prepacked(const nncl_model *m, size_t rows)
+/* Makes packed_w current for the jobs a pass reads: the backward ones only
+ * (forward 0), or all of them; one launch, none while the weights have not
+ * changed since the last (packed_jobs). */
+static nncl_status pack_weights(nncl_model *m, int forward)
 {
-    return m->packed_w && rows >= m->ctx->tiles.pack_min_m;
+    size_t jobs = forward ? 2 * m->n_layers - 1 : m->n_layers - 1;
+    if (m->packed_jobs >= jobs) return NNCL_OK;
+    NNCL__TRY(nncl__pack_many(m->ctx, m->params, m->packed_w, m->pack_jobs, jobs,
+                              forward ? m->pack_items_all : m->pack_items_bwd));
+    m->packed_jobs = jobs;
+    return NNCL_OK;
 }
 
-/* W_l packed for the forward product (backward 0) or W_lᵀ for backward's. */
-static nncl__view packed_weight(const nncl_model *m, size_t l, int backward)
+/* W_l as the forward product over rows rows reads it packed (transposed 0),
+ * or W_lᵀ as backward's dZ_l·W_lᵀ does (transposed 1), into *out; 0 where
+ * that product does not pack B (then it reads W_l as it is). */
+static int packed_weight(const nncl_model *m, size_t l, int transposed, size_t rows, nncl__view *out)
 {
-    size_t K = backward ? m->layers[l].units : nncl__layer_in(m, l);
-    return (nncl__view){m->packed_w, (cl_uint)(backward ? m->pack_bwd_off : m->pack_fwd_off)[l], (cl_uint)K};
+    size_t in = nncl__layer_in(m, l), units = m->layers[l].units;
+    if (!m->packed_w || !nncl__gemm_packs_b(m->ctx, transposed, rows, transposed ? in : units)) return 0;
+    *out = (nncl__view){m->packed_w, (cl_uint)(transposed ? m->pack_bwd_off : m->pack_fwd_off)[l],
+                        (cl_uint)(transposed ? units : in)};
+    return 1;
 }
 
 /* act[l] = act_l(act[l-1]·W_l + b_l), act[-1] = X. */
-nncl_status nncl__model_forward(nncl_model *m, nncl__view X, size_t rows, int backward)
+nncl_status nncl__model_forward(nncl_model *m, nncl__view X, size_t rows)
 {
-    const int prepacked = weights_prepacked(m, rows);
-    if (prepacked)
-        NNCL__TRY(nncl__pack_many(m->ctx, m->params, m->packed_w, m->pack_jobs, backward ? 2 * m->n_layers - 1 : m->n_layers,
-                                  backward ? m->pack_items_all : m->pack_items_fwd));
     for (size_t l = 0; l < m->n_layers; l++) {
         size_t in = nncl__layer_in(m, l), units = m->layers[l].units;
         nncl__view input = l == 0 ? X : act_view(m, l - 1);
-        nncl__view bias = param_view(m, m->b_off[l], units), packed = prepacked ? packed_weight(m, l, 0) : bias;
+        nncl__view bias = param_view(m, m->b_off[l], units), packed;
+        int prepacked = packed_weight(m, l, 0, rows, &packed);
+        if (prepacked) NNCL__TRY(pack_weights(m, 1));
         nncl__gemm_extras x = {.bias = &bias, .act = stored_activation(m, l), .b_packed = prepacked ? &packed : NULL};
         NNCL__TRY(nncl__gemm(m->ctx, 0, 0, rows, units, in, 1.0f, input,
                              param_view(m, m->w_off[l], units), 0.0f, act_view(m, l), &x));
@@ -110,21 +118,21 @@ nncl_status nncl__model_flush_metrics(nncl_model *m)
 nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows)
 {
     nncl_context *ctx = m->ctx;
-    const int prepacked = weights_prepacked(m, rows); /* forward packed Wᵀ too */
+    if (m->packed_w) NNCL__TRY(pack_weights(m, 0)); /* the Wᵀ (a training step's forward did them) */
     for (size_t l = m->n_layers; l-- > 0;) {
         size_t in = nncl__layer_in(m, l), units = m->layers[l].units;
         nncl__view input = l == 0 ? X : act_view(m, l - 1);
         nncl__view dWb = {m->grads, (cl_uint)m->w_off[l], (cl_uint)units};
-        /* dZ_l as the product reads it: delta_packed[l], or delta[last]
-         * itself where it is one packed panel wide */
+        /* dZ_l packed as the product reads it (where it packs B): delta_packed[l],
+         * or delta[last] itself where its rows are one packed panel */
         int last = l + 1 == m->n_layers;
         nncl__view dz_packed = {last ? m->delta[l] : m->delta_packed[l], 0, (cl_uint)rows};
-        nncl__gemm_extras with_bias = {
-            .ones_row = 1, .b_packed = (last ? m->last_delta_ld > units : dz_packed.mem != NULL) ? &dz_packed : NULL};
+        int dz_is_packed = last ? m->packed_w && m->last_delta_ld == nncl__pack_width(ctx, units) : dz_packed.mem != NULL;
+        nncl__gemm_extras with_bias = {.ones_row = 1, .b_packed = dz_is_packed ? &dz_packed : NULL};
         if (l > 0) { /* dZ_{l-1} on the side queue, beside dW_l: neither needs the other */
-            nncl__view below = act_view(m, l - 1);
+            nncl__view below = act_view(m, l - 1), packed;
             nncl_activation act_below = stored_activation(m, l - 1);
-            nncl__view packed = prepacked ? packed_weight(m, l, 1) : below;
+            int prepacked = packed_weight(m, l, 1, rows, &packed);
             nncl__view dz_below = {m->delta_packed[l - 1], 0, (cl_uint)rows};
             nncl__gemm_extras through_act = {.dact_y = act_below == NNCL_ACT_IDENTITY ? NULL : &below,
                                              .dact = act_below, .b_packed = prepacked ? &packed : NULL,
@@ -179,7 +187,7 @@ static nncl_status forward_backward(nncl_model *m, nncl__view x, nncl__view y, s
 {
     NNCL__TRY(nncl__model_reserve(m, rows));
     if (check_input) NNCL__TRY(nncl__check_finite(m->ctx, x, rows, m->inputs, m->status, NNCL_DEV_NONFINITE_INPUT));
-    NNCL__TRY(nncl__model_forward(m, x, rows, 1));
+    NNCL__TRY(nncl__model_forward(m, x, rows));
     NNCL__TRY(nncl__model_loss(m, y, rows, mean_rows, 1, slot));
     return nncl__model_backward(m, x, rows);
 }
@@ -220,7 +228,7 @@ nncl_status nncl__model_eval_batch(nncl_model *m, nncl__view X, const nncl__view
 {
     NNCL__TRY(nncl__model_reserve(m, rows));
     if (check_input) NNCL__TRY(nncl__check_finite(m->ctx, X, rows, m->inputs, m->status, NNCL_DEV_NONFINITE_INPUT));
-    NNCL__TRY(nncl__model_forward(m, X, rows, 0));
+    NNCL__TRY(nncl__model_forward(m, X, rows));
     if (!Y) return NNCL_OK; /* predicting: nncl__model_outputs checks what it returns */
     /* Finite inputs can still overflow float32 (±3e38 in a CSV): evaluation
      * and prediction refuse the same rows with the same message. */

@@ -135,7 +135,7 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
      * docs/PERFORMANCE.md ("Why the GEMM paths are chosen as they are") has
      * the measurements behind each rule. */
     int local = ctx->tiles.local_gemm;
-    int pack = !local && (trans_b || M >= ctx->tiles.pack_min_m || N < (size_t)ctx->tiles.tn);
+    int pack = nncl__gemm_packs_b(ctx, trans_b, M, N);
     /* an operand that arrives packed only saves the pack: the path is the same */
     const int prepacked = pack && x->b_packed;
     /* (a_rows 0: op(A) is a lone row of ones, with nothing stored to copy) */
@@ -184,10 +184,10 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
         B = bt;
     }
     /* C packed as a later product's op(B) reads it (c_packed): by the
-     * product's own stores where its tile is that panel, else by a pack
-     * after it */
-    const gemm_tile c_tile = choose_tile(ctx, N);
-    const cl_uint q_tn = x->c_packed && !local && parts == 1 && c_tile.tn == tn ? (cl_uint)tn : 0;
+     * product's own stores (its tile, off gemm_local, is the panel that
+     * choose_tile gives for N whether it packs B or not: an unpacked B has
+     * N >= TN), else, split or local, by a pack after it */
+    const cl_uint q_tn = x->c_packed && !local && parts == 1 ? (cl_uint)tn : 0;
     if (parts > 1) {
         NNCL__TRY(gemm_split(ctx, trans_a, &tile, M, N, K, a_rows, k_chunk, alpha, A, B, beta, C, x,
                              (nncl__view){tmp, (cl_uint)(a_floats + b_floats), (cl_uint)N}));
@@ -211,8 +211,16 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
         size_t groups[2] = {div_up(N, side) * (size_t)ctx->tiles.lwg, div_up(M, side) * (size_t)ctx->tiles.lwg};
         NNCL__TRY(nncl__launch(ctx, id, 2, local ? groups : global));
     }
-    if (x->c_packed && !q_tn) return pack_panels(ctx, &c_tile, C, 0, M, N, x->c_packed->mem, x->c_packed->off);
+    if (x->c_packed && !q_tn) {
+        const gemm_tile c_tile = choose_tile(ctx, N);
+        return pack_panels(ctx, &c_tile, C, 0, M, N, x->c_packed->mem, x->c_packed->off);
+    }
     return NNCL_OK;
+}
+
+int nncl__gemm_packs_b(const nncl_context *ctx, int trans_b, size_t M, size_t N)
+{
+    return !ctx->tiles.local_gemm && (trans_b || M >= ctx->tiles.pack_min_m || N < (size_t)ctx->tiles.tn);
 }
 
 size_t nncl__pack_width(const nncl_context *ctx, size_t N)
@@ -230,7 +238,7 @@ size_t nncl__pack_job_record(const nncl_context *ctx, const nncl__pack_job *job,
 {
     const gemm_tile tile = choose_tile(ctx, job->N);
     const cl_uint words[NNCL_PACK_JOB_WORDS] = {
-        (cl_uint)first, job->B.off, job->B.ld, (cl_uint)job->trans, (cl_uint)job->K, (cl_uint)job->N,
+        (cl_uint)first, job->b_off, job->ldb, (cl_uint)job->trans, (cl_uint)job->K, (cl_uint)job->N,
         tile.pack == NNCL__K_PACK_B_NARROW, (cl_uint)job->out_off};
     memcpy(rec, words, sizeof words);
     return div_up(job->K, NNCL_PACK_ROWS) * div_up(job->N, tile.tn);

@@ -58,10 +58,13 @@ nncl_status nncl__gemm_check(nncl_context *ctx, const char *who, int trans_a, in
  * job packs op(B) (K x N; B stored K x N, or N x K when trans) at out_off
  * floats into the panels that a product with this N reads. */
 typedef struct {
-    nncl__view B;
+    cl_uint b_off, ldb; /* B in the launch's source buffer */
     int trans;
     size_t K, N, out_off;
 } nncl__pack_job;
+/* Whether a product (op(B) K x N, C M x N) packs B: pack_b, or an operand
+ * that arrives packed (nncl__gemm_extras.b_packed), is used exactly then. */
+int nncl__gemm_packs_b(const nncl_context *ctx, int trans_b, size_t M, size_t N);
 /* The width of the panels that products with N columns read (K x width
  * floats each, columns past N zero; a product whose op(B) is one panel
  * reads it as a row-major K x width matrix), and the floats of a packed

@@ -177,10 +177,7 @@ static nncl_status gather(nncl_model *m, loader *L, const nncl_dataset *ds, cons
             for (size_t c = 0; c < cols; c++) {
                 float v = ds->host.u8 ? ds->host.u8[src * cols + c] * ds->scale
                                       : ds->host.f32[src * cols + c];
-                x[r * cols + c] = has_norm ? (v - norm.mean[c]) * (norm.stddev[c] > NNCL__NORM_MIN_STD
-                                                                        ? 1.0f / norm.stddev[c]
-                                                                        : 1.0f)
-                                           : v;
+                x[r * cols + c] = has_norm ? (v - norm.mean[c]) * norm.inv_std[c] : v;
             }
             y[r] = ds->targets ? ds->targets[src] : 0.0f;
         }
