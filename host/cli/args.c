@@ -8,11 +8,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The subcommand running, for the prefix of failure messages. */
 static const char *running_command;
 
 void cli_set_command(const char *command) { running_command = command; }
+
+double cli_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 int cli_fail(const nncl_context *ctx, nncl_status st, const char *what)
 {

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 /* The default MLP of `nncl train` on Fashion-MNIST: 28 x 28 pixels in,
@@ -57,13 +56,6 @@ static const char usage[] =
     "shapes and records the fastest for this device, driver and kernel in nncl's\n"
     "tuning cache (~/.cache/nncl/gemm-params.txt).\n";
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 typedef struct {
     double min_seconds; /* per measurement */
     int json;
@@ -78,11 +70,11 @@ static double time_it(bench_fn fn, void *user, double min_seconds)
     double best = INFINITY;
     for (int round = 0; round < 3; round++) {
         int calls = 0;
-        double t0 = now(), t;
+        double t0 = cli_seconds(), t;
         do {
             if (fn(user)) return NAN;
             calls++;
-            t = now() - t0;
+            t = cli_seconds() - t0;
         } while (t < min_seconds / 3);
         if (t / calls < best) best = t / calls;
     }
@@ -239,9 +231,9 @@ static double train_rate(nncl_context *ctx, const nncl_dataset *ds, size_t batch
         for (uint64_t e = 1; t < min_seconds || e < 2; e++) {
             nncl_epoch_options eo = warm;
             eo.epoch = e;
-            double t0 = now();
+            double t0 = cli_seconds();
             if (nncl_model_train_epoch(m, ds, &eo, NULL, NULL, NULL)) break;
-            t += now() - t0;
+            t += cli_seconds() - t0;
             done += rows;
             rate = (double)done / t;
         }
@@ -436,7 +428,7 @@ static int tune(const char *device, double min_seconds, FILE *out)
 
 static int build_only(void)
 {
-    double t0 = now();
+    double t0 = cli_seconds();
     nncl_context *ctx = NULL;
     if (nncl_context_create(NULL, &ctx)) return 1;
     /* The default model at the default batch: the kernels a first `nncl
@@ -449,7 +441,7 @@ static int build_only(void)
              nncl_tensor_create(ctx, MLP_BATCH, 1, &Y) || nncl_tensor_upload(X, zeros, MLP_BATCH * MLP_INPUTS) ||
              nncl_tensor_upload(Y, zeros, MLP_BATCH) || nncl_model_train_step(m, X, Y) || nncl_model_sync(m);
     free(zeros);
-    printf("%.4f\n", now() - t0);
+    printf("%.4f\n", cli_seconds() - t0);
     nncl_tensor_destroy(X), nncl_tensor_destroy(Y);
     nncl_model_destroy(m);
     nncl_context_destroy(ctx);

@@ -21,6 +21,8 @@ void cli_set_command(const char *command);
  * last error of ctx (NULL: of this thread) or, without one, st in words;
  * returns 1. */
 int cli_fail(const nncl_context *ctx, nncl_status st, const char *what);
+/* Seconds on the monotonic clock, for the commands' timings. */
+double cli_seconds(void);
 /* Prints "nncl <command>: <message> (see nncl <command> --help)"; returns 2. */
 int cli_usage_error(const char *command, const char *fmt, ...);
 

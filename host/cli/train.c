@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -251,13 +250,6 @@ static int build_layers(const char *widths, nncl_activation act, nncl_loss loss,
                                                         : NNCL_ACT_IDENTITY;
     layers[(*n)++] = (nncl_layer_spec){.units = outputs, .activation = out};
     return 0;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* Everything a run holds; cleanup() releases it. */
@@ -860,10 +852,10 @@ static int run_fit(run_state *r, double t_start)
     if (res.still_improving && r->world->rank == 0)
         fprintf(stderr, "nncl train: the loss was still falling at the end: more --epochs would likely help\n");
     if (!rc && r->world->ranks > 1) print_comm(r);
-    if (!rc && o->json) print_json(r, &res, now() - t_start);
+    if (!rc && o->json) print_json(r, &res, cli_seconds() - t_start);
     if (!rc && o->profile) print_profile(r->ctx);
     if (!rc && !o->quiet)
-        fprintf(stderr, "nncl train: done in %.1f s%s%s\n", now() - t_start, o->save ? ", saved " : "",
+        fprintf(stderr, "nncl train: done in %.1f s%s%s\n", cli_seconds() - t_start, o->save ? ", saved " : "",
                 o->save ? o->save : "");
     return rc;
 }
@@ -893,7 +885,7 @@ static int set_communicator(run_state *r)
 
 static int train_rank(train_options *o, dist_world *w)
 {
-    double t_start = now();
+    double t_start = cli_seconds();
     char device[32];
     int rc = join_job(w, o, device, sizeof device);
     if (rc) return rc;
