@@ -11,7 +11,7 @@
  * multiple of seg): each segment summed in index order in blocks of
  * SUM_BLOCK, then added to the accumulator, segment after segment; so k
  * segments in one launch give the bits of k launches of one segment each
- * (with overwrite 0; overwrite sets the accumulator to their sum). Work-item v
+ * (overwrite: the accumulator starts from 0 instead). Work-item v
  * takes source v, alone (work-groups of one), so the order, and so the bits,
  * never change. Launched with one work-item per source (a model sums the
  * row losses and correct counts of its waiting batches in one launch). */
@@ -31,7 +31,7 @@ __kernel void sum_accumulate(__global const float *a, uint a_off, __global const
             for (uint i = base; i < end; i++) part += src[i];
             sum += part;
         }
-        total = s0 == 0 && overwrite ? sum : total + sum;
+        total += sum;
     }
     acc[slot + v] = total;
 }
