@@ -17,24 +17,46 @@ typedef struct {
     size_t cap;
 } batch_buf;
 
+/* A host staging area of a streamed data set: cap rows of inputs + 1
+ * floats, and the last upload from it (NULL: none pending). */
+typedef struct {
+    float *rows;
+    size_t cap;
+    cl_event upload;
+} stage_area;
+
 /* The loader's buffers for one model, grown on demand and reused by every
  * epoch: the batch the model reads (cur), the one the next training batch
  * is gathered into meanwhile (next; made by the first epoch that uses it),
  * idx (the epoch's row order, idx_cap rows) and, for streamed data sets, two
- * host staging areas of stage_cap[s] rows of inputs + 1 floats each, used
- * in turn: a batch is built in one while the other's upload (staged[s], not
- * waited for) is still queued, so the host builds batch b+1 while the
- * device trains on batch b. */
+ * host staging areas used in turn: a batch is built in one while the
+ * other's upload (not waited for) is still queued, so the host builds batch
+ * b+1 while the device trains on batch b. */
 typedef struct {
     nncl_context *ctx; /* the model's: its buffers are counted there */
     batch_buf cur, next;
     cl_mem idx;
     size_t idx_cap;
-    float *stage[2];
-    size_t stage_cap[2];
-    cl_event staged[2]; /* the last upload from stage[s]; NULL: none pending */
-    int stage_next;     /* the area the next streamed batch is built in */
+    stage_area stage[2];
+    int stage_next; /* the area the next streamed batch is built in */
 } loader;
+
+/* Waits for the area's last upload, which must have read it before it is
+ * written again or freed. */
+static cl_int stage_wait(stage_area *a)
+{
+    if (!a->upload) return CL_SUCCESS;
+    cl_int err = clWaitForEvents(1, &a->upload);
+    clReleaseEvent(a->upload);
+    a->upload = NULL;
+    return err;
+}
+
+static void swap_batches(loader *L)
+{
+    batch_buf t = L->cur;
+    L->cur = L->next, L->next = t;
+}
 
 static void loader_free(void *state)
 {
@@ -46,8 +68,8 @@ static void loader_free(void *state)
     nncl__buffer_release(L->ctx, &L->next.y);
     nncl__buffer_release(L->ctx, &L->idx);
     for (int s = 0; s < 2; s++) {
-        if (L->staged[s]) clWaitForEvents(1, &L->staged[s]), clReleaseEvent(L->staged[s]);
-        free(L->stage[s]);
+        stage_wait(&L->stage[s]);
+        free(L->stage[s].rows);
     }
     free(L);
 }
@@ -157,21 +179,17 @@ static nncl_status gather(nncl_model *m, loader *L, const nncl_dataset *ds, cons
     nncl__model_norm norm;
     int has_norm = nncl__model_normalization(m, &norm);
     if (ds->streamed) {
-        int s = L->stage_next;
+        stage_area *a = &L->stage[L->stage_next];
         L->stage_next ^= 1;
-        if (L->staged[s]) { /* its last upload must have read it */
-            cl_int err = clWaitForEvents(1, &L->staged[s]);
-            clReleaseEvent(L->staged[s]);
-            L->staged[s] = NULL;
-            if (err != CL_SUCCESS) return nncl__cl_fail(ctx, err, "streaming a batch");
-        }
-        if (rows > L->stage_cap[s]) { /* grown once, then reused by every batch */
-            float *grown = realloc(L->stage[s], rows * (cols + 1) * sizeof(float));
+        cl_int waited = stage_wait(a);
+        if (waited != CL_SUCCESS) return nncl__cl_fail(ctx, waited, "streaming a batch");
+        if (rows > a->cap) { /* grown once, then reused by every batch */
+            float *grown = realloc(a->rows, rows * (cols + 1) * sizeof(float));
             if (!grown) return nncl__fail(ctx, NNCL_ERR_OUT_OF_MEMORY, "streaming a batch of %zu rows", rows);
-            L->stage[s] = grown;
-            L->stage_cap[s] = rows;
+            a->rows = grown;
+            a->cap = rows;
         }
-        float *x = L->stage[s], *y = L->stage[s] + rows * cols;
+        float *x = a->rows, *y = a->rows + rows * cols;
         for (size_t r = 0; r < rows; r++) {
             size_t src = order ? order[start + r] : start + r;
             for (size_t c = 0; c < cols; c++) {
@@ -187,7 +205,7 @@ static nncl_status gather(nncl_model *m, loader *L, const nncl_dataset *ds, cons
                                           x, 0, NULL, NULL);
         if (err == CL_SUCCESS)
             err = clEnqueueWriteBuffer(ctx->queue, into->y, CL_FALSE, 0, rows * sizeof(float), y, 0, NULL,
-                                       &L->staged[s]);
+                                       &a->upload);
         if (err == CL_SUCCESS) err = clFlush(ctx->queue);
         if (err != CL_SUCCESS) {
             clFinish(ctx->queue); /* nothing may still read the area */
@@ -280,8 +298,7 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
                              (backward's join has usually covered it already) */
                 nncl_status joined = nncl__side_join(ctx);
                 if (st == NNCL_OK) st = joined;
-                batch_buf t = L->cur;
-                L->cur = L->next, L->next = t;
+                swap_batches(L);
             }
         } else { /* this rank's rows of the global batch; a short one may leave it none */
             size_t lo = n * (size_t)rank / (size_t)ranks, hi = n * (size_t)(rank + 1) / (size_t)ranks;
@@ -338,10 +355,7 @@ static nncl_status forward_range(nncl_model *m, const nncl_dataset *ds, size_t f
      * one of them (training swaps them; nothing is gathered into next now:
      * no epoch is running, or it is at a progress call, which it never
      * gathers ahead across). */
-    if (L->next.cap > L->cur.cap) {
-        batch_buf t = L->cur;
-        L->cur = L->next, L->next = t;
-    }
+    if (L->next.cap > L->cur.cap) swap_batches(L);
     NNCL__TRY(reserve_batch(m, L, chunk, 0));
     nncl__view x = {L->cur.x, 0, (cl_uint)nncl_model_inputs(m)}, y = {L->cur.y, 0, 1};
     for (size_t start = first; start < end; start += chunk) {
