@@ -154,3 +154,132 @@ WG_1D __kernel void elementwise_loss(int kind, int act, __global float *z, uint 
     if (!isfinite(loss)) report_status(status, NNCL_DEV_NONFINITE_LOSS, (int)row, 0);
     put_row(row_loss, rl_off, row_correct, row, loss, correct);
 }
+
+/* A training step's output layer in one launch, for a softmax-ce model whose
+ * classes fit one float16 (cols <= 16), given the layer below's outputs H
+ * (rows x in) and the weights as prepacked (pack_b_many):
+ *   Z  = H·W + b                       the logits, stored (as the forward
+ *                                      product would: z, ld z_ld);
+ *   the loss and dZ as softmax_ce      (dz, lanes up to cols);
+ *   dH = (dZ·Wᵀ) ⊙ dact'(H)            the gradient below (dh, and its packed
+ *                                      copy q in q_tn-column panels as the
+ *                                      weight gradient reads it; q_tn 0: none).
+ * It replaces the output layer's forward product, softmax_ce and the dZ
+ * product (host/model/step.c, nncl__model_head) and gives their bits: each
+ * element is the same chain of fmas in k order and the same epilogue.
+ * w: W packed as one 16-column panel (in x 16, zero past cols); wt: Wᵀ
+ * packed in wt_tn-column panels of cols rows (wt_tn and q_tn multiples of
+ * 16). NNCL_HEAD_ROWS rows per work-item, their logits interleaved (each a chain
+ * of in fmas). */
+#if NNCL_HEAD_WIDTH != 16
+#error "softmax_ce_head holds a row's logits in one float16"
+#endif
+GEMM_WG __kernel void softmax_ce_head(__global const float *h, uint h_off, uint h_ld, uint in,
+                                      __global const float *w, uint w_off, __global const float *bias,
+                                      uint bias_off, __global const float *wt, uint wt_off, uint wt_tn,
+                                      uint cols, __global const float *t, uint t_off, uint t_ld,
+                                      __global float *z, uint z_off, uint z_ld, __global float *dz,
+                                      uint dz_off, uint dz_ld, __global float *dh, uint dh_off, uint dh_ld,
+                                      int dact, __global float *q, uint q_off, uint q_tn, float scale,
+                                      __global float *row_loss, uint rl_off, __global float *row_correct,
+                                      __global int *status, uint rows)
+{
+    const uint r0 = get_global_id(0) * NNCL_HEAD_ROWS;
+    if (r0 >= rows) return;
+    const uint nr = min((uint)NNCL_HEAD_ROWS, rows - r0);
+    h += h_off, w += w_off, wt += wt_off;
+    /* logits: the forward product's accumulation, rows past the batch read row r0 and are dropped */
+    float16 acc[NNCL_HEAD_ROWS];
+    __global const float *hr[NNCL_HEAD_ROWS];
+    for (uint r = 0; r < NNCL_HEAD_ROWS; r++) {
+        acc[r] = (float16)0.0f;
+        hr[r] = h + (size_t)(r0 + (r < nr ? r : 0)) * h_ld;
+    }
+    for (uint k = 0; k < in; k++) {
+        const float16 wk = vload16(0, w + (size_t)k * 16);
+#pragma unroll
+        for (uint r = 0; r < NNCL_HEAD_ROWS; r++) acc[r] = fma((float16)(hr[r][k]), wk, acc[r]);
+    }
+    const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const int16 inside = lane < (int16)(int)cols;
+    float bt[16];
+    for (uint c = 0; c < 16; c++) bt[c] = c < cols ? bias[bias_off + c] : 0.0f;
+    const float16 bv = vload16(0, bt);
+    float gv[NNCL_HEAD_ROWS][16]; /* each row's dZ, 0 in rows past the batch */
+    for (uint r = 0; r < NNCL_HEAD_ROWS; r++) {
+        const uint row = r0 + r;
+        if (r >= nr) {
+            vstore16((float16)0.0f, 0, gv[r]);
+            continue;
+        }
+        const float16 logit = 1.0f * acc[r] + bv; /* the forward epilogue: alpha·acc + bias */
+        float lv[16];
+        vstore16(logit, 0, lv);
+        for (uint c = 0; c < cols; c++) z[z_off + (size_t)row * z_ld + c] = lv[c];
+        /* softmax_ce's arithmetic on the one chunk */
+        const float mx = max16(fmax((float16)(-INFINITY), select((float16)(-INFINITY), logit, inside)));
+        uint arg = 0;
+        while (arg + 1 < cols && lv[arg] != mx) arg++;
+        const float lse = mx + log(sum16((float16)0.0f + exp(select((float16)(-INFINITY), logit, inside) - mx)));
+        const float lf = t[t_off + (size_t)row * t_ld];
+        int label = (int)lf;
+        if (!(lf >= 0.0f) || lf >= (float)cols || (float)label != lf) {
+            report_status(status, NNCL_DEV_BAD_LABEL, (int)row, as_int(lf));
+            label = NO_LABEL;
+        }
+        if (label != NO_LABEL) {
+            const float loss = lse - lv[label];
+            if (!isfinite(loss)) report_status(status, NNCL_DEV_NONFINITE_LOSS, (int)row, 0);
+            put_row(row_loss, rl_off, row_correct, row, loss, arg == (uint)label ? 1.0f : 0.0f);
+        } else {
+            put_row(row_loss, rl_off, row_correct, row, 0.0f, 0.0f);
+        }
+        const float16 p = exp(select((float16)0.0f, logit, inside) - lse);
+        vstore16((p - select((float16)0.0f, (float16)1.0f, convert_float16(lane) == (float16)(float)label)) * scale, 0,
+                 gv[r]);
+        for (uint c = 0; c < cols; c++) dz[dz_off + (size_t)row * dz_ld + c] = gv[r][c];
+    }
+    /* dH: the dZ product's chains (k = class, the rows interleaved) and
+     * epilogue, 16 columns at a time */
+    for (uint j = 0; j < in; j += 16) {
+        __global const float *bp = wt + ((size_t)(j / wt_tn) * cols) * wt_tn + j % wt_tn;
+        float16 d[NNCL_HEAD_ROWS];
+        for (uint r = 0; r < NNCL_HEAD_ROWS; r++) d[r] = (float16)0.0f;
+        for (uint c = 0; c < cols; c++) {
+            const float16 wc = vload16(0, bp + (size_t)c * wt_tn);
+#pragma unroll
+            for (uint r = 0; r < NNCL_HEAD_ROWS; r++) d[r] = fma((float16)(gv[r][c]), wc, d[r]);
+        }
+        const uint avail = in - j;
+        for (uint r = 0; r < nr; r++) {
+            const uint row = r0 + r;
+            __global float *out = dh + dh_off + (size_t)row * dh_ld + j;
+            float16 v = 1.0f * d[r] + (float16)0.0f; /* its epilogue: alpha·acc + 0, then dact' */
+            if (dact != NNCL_ACT_ID_NONE) {
+                __global const float *y = hr[r] + j;
+                float16 yv;
+                if (avail >= 16) {
+                    yv = vload16(0, y);
+                } else {
+                    float yt[16];
+                    for (uint l = 0; l < 16; l++) yt[l] = l < avail ? y[l] : 0.0f;
+                    yv = vload16(0, yt);
+                }
+                v *= act_grad_v16(yv, dact);
+            }
+            if (avail >= 16) {
+                vstore16(v, 0, out);
+            } else {
+                v = select((float16)0.0f, v, lane < (int16)(int)avail);
+                float vt[16];
+                vstore16(v, 0, vt);
+                for (uint l = 0; l < avail; l++) out[l] = vt[l];
+            }
+            if (q_tn) vstore16(v, 0, q + q_off + ((size_t)(j / q_tn) * rows + row) * q_tn + j % q_tn);
+        }
+    }
+    /* the packed copy's last panel is zero past in, as pack_b pads it */
+    for (uint j = (in + 15) / 16 * 16; q_tn && j % q_tn; j += 16)
+        for (uint r = 0; r < nr; r++)
+            vstore16((float16)0.0f, 0, q + q_off + ((size_t)(j / q_tn) * rows + r0 + r) * q_tn + j % q_tn);
+}

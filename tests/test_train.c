@@ -781,6 +781,59 @@ START_TEST(prepacked_operands_change_nothing)
 }
 END_TEST
 
+/* A softmax-ce step's output layer as one softmax_ce_head launch (its
+ * forward product, the loss and the dZ product below it) changes no bit:
+ * two epochs with and without it (NNCL_FUSED_HEAD=0) give the same weights
+ * and losses. The cases: a layer below two panels wide and not a multiple of
+ * 16 whose gradient is also stored packed (tanh below, 16 classes, a last
+ * batch of 43 rows, not a multiple of the kernel's 4); one panel with its
+ * padding (sigmoid below); no activation below, 16 inputs exactly; leaky
+ * relu below; and a model it must leave alone (an inner dimension that the
+ * forward product splits), where it must not run. */
+START_TEST(fused_head_changes_nothing)
+{
+    enum { COLS = 12 };
+    static const struct {
+        nncl_layer_spec layers[3];
+        size_t n_layers, rows, batch;
+        int fused;
+    } cases[] = {
+        {{{130, NNCL_ACT_RELU}, {100, NNCL_ACT_TANH}, {16, NNCL_ACT_SOFTMAX}}, 3, 203, 80, 1},
+        {{{24, NNCL_ACT_SIGMOID}, {10, NNCL_ACT_SOFTMAX}}, 2, 150, 64, 1},
+        {{{16, NNCL_ACT_IDENTITY}, {3, NNCL_ACT_SOFTMAX}}, 2, 150, 37, 1},
+        {{{33, NNCL_ACT_LEAKY_RELU}, {7, NNCL_ACT_SOFTMAX}}, 2, 99, 128, 1},
+        {{{2048, NNCL_ACT_RELU}, {5, NNCL_ACT_SOFTMAX}}, 2, 70, 70, 0},
+    };
+    nncl_context *ctx[2] = {nncl_test_context_with("NNCL_FUSED_HEAD", "1"),
+                            nncl_test_context_with("NNCL_FUSED_HEAD", "0")};
+    ck_assert_int_eq(ctx[1]->tiles.fused_head, 0);
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        size_t rows = cases[c].rows, classes = cases[c].layers[cases[c].n_layers - 1].units;
+        float *x = nncl_test_random(rows * COLS, 31 + c, -1, 1), *y = malloc(rows * sizeof(float));
+        for (size_t r = 0; r < rows; r++) y[r] = (float)(r * 7 % classes);
+        float *params[2] = {NULL, NULL}, loss[2][2];
+        size_t n = 0;
+        nncl_epoch_options eo = nncl_epoch_options_defaults();
+        eo.batch = cases[c].batch;
+        uint64_t heads = ctx[0]->launches[NNCL__K_SOFTMAX_CE_HEAD];
+        for (int k = 0; k < 2; k++)
+            params[k] = train_two_epochs(ctx[k], x, rows, COLS, y, NNCL_TARGET_CLASS, cases[c].layers,
+                                         cases[c].n_layers, NNCL_LOSS_SOFTMAX_CE, eo, loss[k], &n);
+        /* (a GPU's gemm_local packs nothing, so there it never runs) */
+        int ran = ctx[0]->launches[NNCL__K_SOFTMAX_CE_HEAD] > heads;
+        ck_assert_msg(ran == (cases[c].fused && ctx[0]->tiles.prepack && !ctx[0]->tiles.local_gemm),
+                      "case %zu: softmax_ce_head %s", c, ran ? "ran" : "did not run");
+        ck_assert_int_eq(ctx[1]->launches[NNCL__K_SOFTMAX_CE_HEAD], 0);
+        ck_assert_msg(memcmp(loss[0], loss[1], sizeof loss[0]) == 0, "case %zu: the fused head changed the losses", c);
+        ck_assert_msg(memcmp(params[0], params[1], n * sizeof(float)) == 0,
+                      "case %zu: the fused head changed the weights", c);
+        free(params[0]), free(params[1]), free(x), free(y);
+    }
+    nncl_context_destroy(ctx[0]);
+    nncl_context_destroy(ctx[1]);
+}
+END_TEST
+
 static void host_cases(Suite *s)
 {
     NNCL_TEST_CASE(s, "host", 0, schedules, names_parse_back);
@@ -794,7 +847,8 @@ static void device_cases(Suite *s)
                    tutorial_data_set_learns, same_seed_gives_identical_weights,
                    bad_input_is_reported, predict_gives_probabilities, model_and_data_set_memory_is_counted,
                    standardised_targets_enter_the_loss_per_column, side_queue_changes_nothing,
-                   prepacked_operands_change_nothing, packed_weights_follow_every_write);
+                   prepacked_operands_change_nothing, packed_weights_follow_every_write,
+                   fused_head_changes_nothing);
 }
 
 int main(int argc, char **argv) { return nncl_test_run("train", host_cases, device_cases, argc, argv); }

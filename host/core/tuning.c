@@ -133,6 +133,8 @@ void nncl__resolve_tiles(cl_device_id device, const nncl_device_info *info, nncl
     t->pack_min_m = pack ? (size_t)strtoul(pack, NULL, 10) : PACK_MIN_M_DEFAULT;
     const char *prepack = getenv("NNCL_GEMM_PREPACK");
     t->prepack = !(prepack && !strcmp(prepack, "0"));
+    const char *head = getenv("NNCL_FUSED_HEAD");
+    t->fused_head = !(head && !strcmp(head, "0"));
     /* Register kernels, by the device's vector width (docs/PERFORMANCE.md has
      * the sweeps): AVX2, 6 x 16 as two float8 per row, twelve accumulators,
      * two B vectors and a broadcast in the sixteen ymm registers; AVX-512,

@@ -55,10 +55,10 @@ static int packed_weight(const nncl_model *m, size_t l, int transposed, size_t r
     return 1;
 }
 
-/* act[l] = act_l(act[l-1]·W_l + b_l), act[-1] = X. */
-nncl_status nncl__model_forward(nncl_model *m, nncl__view X, size_t rows)
+/* act[l] = act_l(act[l-1]·W_l + b_l), act[-1] = X, for l < layers. */
+static nncl_status forward_layers(nncl_model *m, nncl__view X, size_t rows, size_t layers)
 {
-    for (size_t l = 0; l < m->n_layers; l++) {
+    for (size_t l = 0; l < layers; l++) {
         size_t in = nncl__layer_in(m, l), units = m->layers[l].units;
         nncl__view input = l == 0 ? X : act_view(m, l - 1);
         nncl__view bias = param_view(m, m->b_off[l], units), packed;
@@ -69,6 +69,30 @@ nncl_status nncl__model_forward(nncl_model *m, nncl__view X, size_t rows)
                              param_view(m, m->w_off[l], units), 0.0f, act_view(m, l), &x));
     }
     return NNCL_OK;
+}
+
+nncl_status nncl__model_forward(nncl_model *m, nncl__view X, size_t rows)
+{
+    return forward_layers(m, X, rows, m->n_layers);
+}
+
+/* The first of the metric ring's rows that a batch of rows rows for slot
+ * takes, after flushing the ring when the batch does not continue it; then
+ * took_metric_rows once the loss is queued. */
+static nncl_status metric_rows(nncl_model *m, size_t rows, cl_uint slot, cl_uint *first)
+{
+    if (m->pending_rows &&
+        (m->pending_slot != slot || m->pending_batch != rows || m->pending_rows + rows > m->metric_ring))
+        NNCL__TRY(nncl__model_flush_metrics(m));
+    *first = (cl_uint)m->pending_rows;
+    return NNCL_OK;
+}
+
+static void took_metric_rows(nncl_model *m, size_t rows, cl_uint slot)
+{
+    m->pending_rows += rows;
+    m->pending_slot = slot;
+    m->pending_batch = rows;
 }
 
 /* Loss of the last forward pass against Y (kernels/loss.cl); with want_grad
@@ -82,19 +106,55 @@ nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, size_t me
     nncl_context *ctx = m->ctx;
     size_t last = m->n_layers - 1;
     size_t o = m->layers[last].units;
-    if (m->pending_rows &&
-        (m->pending_slot != slot || m->pending_batch != rows || m->pending_rows + rows > m->metric_ring))
-        NNCL__TRY(nncl__model_flush_metrics(m));
+    cl_uint first;
+    NNCL__TRY(metric_rows(m, rows, slot, &first));
     /* a standardised mse model's targets go in as t·(1/std) - mean/std */
     nncl__view standardise = {m->target_affine, (cl_uint)nncl__target_standardise_off(o), 0};
     NNCL__TRY(nncl__loss(ctx, m->loss, stored_activation(m, last), act_view(m, last), &Y,
                          m->has_target_norm ? &standardise : NULL, rows, mean_rows, o,
                          want_grad ? NNCL__LOSS_OUT_GRAD : NNCL__LOSS_OUT_NONE, delta_view(m, last), m->row_loss,
-                         (cl_uint)m->pending_rows,
-                         m->row_correct, m->status));
-    m->pending_rows += rows;
-    m->pending_slot = slot;
-    m->pending_batch = rows;
+                         first, m->row_correct, m->status));
+    took_metric_rows(m, rows, slot);
+    return NNCL_OK;
+}
+
+/* Whether a training step over rows rows takes its output layer in one
+ * softmax_ce_head launch (the forward product, the loss and the dZ product
+ * below it, with their bits): a softmax-ce model of at most
+ * NNCL_HEAD_WIDTH classes with a layer below, whose W and Wᵀ are prepacked
+ * in panels the kernel reads whole, and whose forward product takes its
+ * inputs in one chain (no split K). */
+static int fused_head(const nncl_model *m, size_t rows)
+{
+    nncl_context *ctx = m->ctx;
+    size_t last = m->n_layers - 1, in = nncl__layer_in(m, last), units = m->layers[last].units;
+    nncl__view w, wt;
+    return ctx->tiles.fused_head && m->loss == NNCL_LOSS_SOFTMAX_CE && last > 0 && units <= NNCL_HEAD_WIDTH &&
+           packed_weight(m, last, 0, rows, &w) && nncl__pack_width(ctx, units) == NNCL_HEAD_WIDTH &&
+           packed_weight(m, last, 1, rows, &wt) && nncl__pack_width(ctx, in) % NNCL_HEAD_WIDTH == 0 &&
+           !nncl__gemm_splits_k(ctx, in);
+}
+
+/* The loss and gradients of the output layer and the dZ of the layer below
+ * (what nncl__model_loss and the last layer's dZ product in backward give),
+ * from the outputs of the layer below, in one launch (fused_head). */
+static nncl_status model_head(nncl_model *m, nncl__view Y, size_t rows, size_t mean_rows, cl_uint slot)
+{
+    nncl_context *ctx = m->ctx;
+    size_t last = m->n_layers - 1, in = nncl__layer_in(m, last), units = m->layers[last].units;
+    NNCL__TRY(pack_weights(m, 1));
+    nncl__head_views v = {.h = act_view(m, last - 1), .in = in, .cols = units,
+                          .bias = param_view(m, m->b_off[last], units), .wt_tn = nncl__pack_width(ctx, in), .t = Y,
+                          .z = act_view(m, last), .dz = delta_view(m, last), .dh = delta_view(m, last - 1),
+                          .q = {m->delta_packed[last - 1], 0, (cl_uint)rows}, .q_tn = nncl__pack_width(ctx, in)};
+    packed_weight(m, last, 0, rows, &v.w);
+    packed_weight(m, last, 1, rows, &v.wt);
+    nncl_activation below = stored_activation(m, last - 1);
+    v.dact = below == NNCL_ACT_IDENTITY ? NNCL_ACT_ID_NONE : (int)below;
+    cl_uint first;
+    NNCL__TRY(metric_rows(m, rows, slot, &first));
+    NNCL__TRY(nncl__softmax_ce_head(ctx, &v, rows, mean_rows, m->row_loss, first, m->row_correct, m->status));
+    took_metric_rows(m, rows, slot);
     return NNCL_OK;
 }
 
@@ -114,8 +174,9 @@ nncl_status nncl__model_flush_metrics(nncl_model *m)
  * pre-activation, for l = last .. 0, with a layer's bias stored right after
  * its weights (as row `in` of an (in+1) x units matrix):
  *   [dW_l; db_l] = [A_{l-1}, 1]ᵀ · dZ_l          (gemm TN, a row of ones)
- *   dZ_{l-1} = (dZ_l · W_lᵀ) ⊙ act_{l-1}'(A_{l-1})  (gemm NT, fused derivative) */
-nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows)
+ *   dZ_{l-1} = (dZ_l · W_lᵀ) ⊙ act_{l-1}'(A_{l-1})  (gemm NT, fused derivative)
+ * (after model_head, head 1, dZ_{last-1} is there already). */
+nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows, int head)
 {
     nncl_context *ctx = m->ctx;
     if (m->packed_w) NNCL__TRY(pack_weights(m, 0)); /* the Wᵀ (a training step's forward did them) */
@@ -129,7 +190,7 @@ nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows)
         nncl__view dz_packed = {last ? m->delta[l] : m->delta_packed[l], 0, (cl_uint)rows};
         int dz_is_packed = last ? m->packed_w && m->last_delta_ld == nncl__pack_width(ctx, units) : dz_packed.mem != NULL;
         nncl__gemm_extras with_bias = {.ones_row = 1, .b_packed = dz_is_packed ? &dz_packed : NULL};
-        if (l > 0) { /* dZ_{l-1} on the side queue, beside dW_l: neither needs the other */
+        if (l > 0 && !(head && last)) { /* dZ_{l-1} on the side queue, beside dW_l: neither needs the other */
             nncl__view below = act_view(m, l - 1), packed;
             nncl_activation act_below = stored_activation(m, l - 1);
             int prepacked = packed_weight(m, l, 1, rows, &packed);
@@ -187,9 +248,10 @@ static nncl_status forward_backward(nncl_model *m, nncl__view x, nncl__view y, s
 {
     NNCL__TRY(nncl__model_reserve(m, rows));
     if (check_input) NNCL__TRY(nncl__check_finite(m->ctx, x, rows, m->inputs, m->status, NNCL_DEV_NONFINITE_INPUT));
-    NNCL__TRY(nncl__model_forward(m, x, rows));
-    NNCL__TRY(nncl__model_loss(m, y, rows, mean_rows, 1, slot));
-    return nncl__model_backward(m, x, rows);
+    const int head = fused_head(m, rows);
+    NNCL__TRY(forward_layers(m, x, rows, m->n_layers - (head ? 1 : 0)));
+    NNCL__TRY(head ? model_head(m, y, rows, mean_rows, slot) : nncl__model_loss(m, y, rows, mean_rows, 1, slot));
+    return nncl__model_backward(m, x, rows, head);
 }
 
 nncl_status nncl__model_step(nncl_model *m, nncl__view X, nncl__view Y, size_t rows, int check_input)

@@ -223,6 +223,8 @@ int nncl__gemm_packs_b(const nncl_context *ctx, int trans_b, size_t M, size_t N)
     return !ctx->tiles.local_gemm && (trans_b || M >= ctx->tiles.pack_min_m || N < (size_t)ctx->tiles.tn);
 }
 
+int nncl__gemm_splits_k(const nncl_context *ctx, size_t K) { return split_chunk(ctx, 1, K) != 0; }
+
 size_t nncl__pack_width(const nncl_context *ctx, size_t N)
 {
     return ctx->tiles.local_gemm ? 0 : choose_tile(ctx, N).tn;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Launchers for kernels/loss.cl: softmax_ce and elementwise_loss (mse, bce),
- * which take the same arguments. */
+ * which take the same arguments, and softmax_ce_head. */
 #include "core/core.h"
 #include "ops/ops.h"
 
@@ -20,4 +20,20 @@ nncl_status nncl__loss(nncl_context *ctx, nncl_loss loss, nncl_activation act, n
                              NNCL__I((cl_int)what), NNCL__F(scale), NNCL__MEM(row_loss), NNCL__U(rl_off),
                              NNCL__MEM(row_correct), NNCL__MEM(status), NNCL__U((cl_uint)rows)));
     return nncl__launch(ctx, id, 1, &rows);
+}
+
+nncl_status nncl__softmax_ce_head(nncl_context *ctx, const nncl__head_views *v, size_t rows, size_t mean_rows,
+                                  cl_mem row_loss, cl_uint rl_off, cl_mem row_correct, cl_mem status)
+{
+    const nncl__kernel_id id = NNCL__K_SOFTMAX_CE_HEAD;
+    NNCL__TRY(NNCL__SET_ARGS(ctx, id, SOFTMAX_CE_HEAD, NNCL__VIEW(v->h), NNCL__U((cl_uint)v->in), NNCL__MEM(v->w.mem),
+                             NNCL__U(v->w.off), NNCL__MEM(v->bias.mem), NNCL__U(v->bias.off), NNCL__MEM(v->wt.mem),
+                             NNCL__U(v->wt.off), NNCL__U((cl_uint)v->wt_tn), NNCL__U((cl_uint)v->cols),
+                             NNCL__VIEW(v->t), NNCL__VIEW(v->z), NNCL__VIEW(v->dz), NNCL__VIEW(v->dh),
+                             NNCL__I(v->dact), NNCL__MEM(v->q.mem ? v->q.mem : v->dh.mem), NNCL__U(v->q.off),
+                             NNCL__U(v->q.mem ? (cl_uint)v->q_tn : 0), NNCL__F(1.0f / (float)mean_rows),
+                             NNCL__MEM(row_loss), NNCL__U(rl_off), NNCL__MEM(row_correct), NNCL__MEM(status),
+                             NNCL__U((cl_uint)rows)));
+    size_t items = (rows + NNCL_HEAD_ROWS - 1) / NNCL_HEAD_ROWS;
+    return nncl__launch(ctx, id, 1, &items);
 }

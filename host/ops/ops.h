@@ -65,6 +65,9 @@ typedef struct {
 /* Whether a product (op(B) K x N, C M x N) packs B: pack_b, or an operand
  * that arrives packed (nncl__gemm_extras.b_packed), is used exactly then. */
 int nncl__gemm_packs_b(const nncl_context *ctx, int trans_b, size_t M, size_t N);
+/* Whether a product that packs B splits its inner dimension K into parts
+ * (summed by gemm_reduce, in another order than one chain over k). */
+int nncl__gemm_splits_k(const nncl_context *ctx, size_t K);
 /* The width of the panels that products with N columns read (K x width
  * floats each, columns past N zero; a product whose op(B) is one panel
  * reads it as a row-major K x width matrix), and the floats of a packed
@@ -112,6 +115,27 @@ nncl_status nncl__loss(nncl_context *ctx, nncl_loss loss, nncl_activation act, n
                        const nncl__view *t, const nncl__view *standardise, size_t rows, size_t mean_rows,
                        size_t cols, nncl__loss_out what, nncl__view out, cl_mem row_loss, cl_uint rl_off, cl_mem row_correct,
                        cl_mem status);
+/* A softmax-ce training step's output layer in one launch
+ * (softmax_ce_head): Z = H·W + b, the loss and dZ as nncl__loss gives them,
+ * and dH = (dZ·Wᵀ) ⊙ dact'(H), with the bits of those three launches. W
+ * arrives packed as one NNCL_HEAD_WIDTH-column panel (cols at most that),
+ * Wᵀ in wt_tn-column panels; q (mem NULL: none) gets dH packed in q_tn-column
+ * panels; wt_tn and q_tn multiples of NNCL_HEAD_WIDTH. */
+typedef struct {
+    nncl__view h;        /* the layer below's outputs, rows x in */
+    size_t in, cols;
+    nncl__view w, bias;  /* W packed, b */
+    nncl__view wt;       /* Wᵀ packed */
+    size_t wt_tn;
+    nncl__view t;        /* class indices, a float per row */
+    nncl__view z, dz, dh; /* logits, their gradient, the gradient below */
+    int dact;            /* the activation below (NNCL_ACT_ID_NONE: none) */
+    nncl__view q;        /* dh packed */
+    size_t q_tn;
+} nncl__head_views;
+nncl_status nncl__softmax_ce_head(nncl_context *ctx, const nncl__head_views *v, size_t rows, size_t mean_rows,
+                                  cl_mem row_loss, cl_uint rl_off, cl_mem row_correct, cl_mem status);
+
 /* ---- kernels/reduce.cl (host/ops/reduce.c) ---- */
 
 /* acc[slot] (+)= Σ of n consecutive floats from a.off and, with b (NULL:
