@@ -155,58 +155,73 @@ WG_1D __kernel void elementwise_loss(int kind, int act, __global float *z, uint 
     put_row(row_loss, rl_off, row_correct, row, loss, correct);
 }
 
-/* A training step's output layer in one launch, for a softmax-ce model whose
- * classes fit one float16 (cols <= 16), given the layer below's outputs H
- * (rows x in) and the weights as prepacked (pack_b_many):
- *   Z  = H·W + b                       the logits, stored (as the forward
- *                                      product would: z, ld z_ld);
- *   the loss and dZ as softmax_ce      (dz, lanes up to cols);
- *   dH = (dZ·Wᵀ) ⊙ dact'(H)            the gradient below (dh, and its packed
- *                                      copy q in q_tn-column panels as the
- *                                      weight gradient reads it; q_tn 0: none).
- * It replaces the output layer's forward product, softmax_ce and the dZ
- * product (host/model/step.c, nncl__model_head) and gives their bits: each
- * element is the same chain of fmas in k order and the same epilogue.
- * w: W packed as one 16-column panel (in x 16, zero past cols); wt: Wᵀ
- * packed in wt_tn-column panels of cols rows (wt_tn and q_tn multiples of
- * 16). NNCL_HEAD_ROWS rows per work-item, their logits interleaved (each a chain
- * of in fmas). */
+/* A training step's last layers in one launch, for a softmax-ce model whose
+ * classes fit one float16 (cols <= 16). Each work-item takes NNCL_TM rows
+ * through these steps in turn (each reads what the same work-item wrote):
+ *   below: H = act_b(A·Wb + bb)      the forward product of the layer below
+ *                                    (when has_below; else H is an input);
+ *   Z  = H·W + b                     the logits, stored as the forward
+ *                                    product stores them (z);
+ *   the loss and dZ as softmax_ce    (dz, lanes up to cols);
+ *   dH = (dZ·Wᵀ) ⊙ dact'(H)          the dZ product (dh, and packed into q
+ *                                    in q_tn-column panels: q_tn not 0);
+ *   below: dA = (dH·Wbᵀ) ⊙ da'(A)    the layer below's dZ product (da, and
+ *                                    qa when qa_tn is not 0).
+ * It stands for those launches (host/model/step.c, model_head) and gives
+ * their bits: each element is the same chain of fmas in k order through
+ * the same epilogue, and the layer below's products are gemm.cl's own tile
+ * code (gemm_accumulate, gemm_store). The weights come as pack_b_many left
+ * them, in one buffer p: W as one 16-column panel (in x 16, zero past cols)
+ * at w_off; Wᵀ at wt_off in wt_tn-column panels of cols rows; Wb (a_cols x
+ * in) and Wbᵀ (in x a_cols) at wb_off and wbt_off in NNCL_TN-column panels.
+ * Biases b and bb are in params; wt_tn and q_tn are multiples of 16. */
 #if NNCL_HEAD_WIDTH != 16
 #error "softmax_ce_head holds a row's logits in one float16"
 #endif
-GEMM_WG __kernel void softmax_ce_head(__global const float *h, uint h_off, uint h_ld, uint in,
-                                      __global const float *w, uint w_off, __global const float *bias,
-                                      uint bias_off, __global const float *wt, uint wt_off, uint wt_tn,
-                                      uint cols, __global const float *t, uint t_off, uint t_ld,
-                                      __global float *z, uint z_off, uint z_ld, __global float *dz,
-                                      uint dz_off, uint dz_ld, __global float *dh, uint dh_off, uint dh_ld,
-                                      int dact, __global float *q, uint q_off, uint q_tn, float scale,
-                                      __global float *row_loss, uint rl_off, __global float *row_correct,
-                                      __global int *status, uint rows)
+GEMM_WG __kernel void softmax_ce_head(__global const float *p, __global const float *params, uint w_off,
+                                      uint wt_off, uint wt_tn, uint b_off, uint cols, __global float *h,
+                                      uint h_off, uint h_ld, uint in, int has_below, __global const float *a,
+                                      uint a_off, uint a_ld, uint a_cols, uint wb_off, uint wbt_off, uint bb_off,
+                                      int act_b, __global float *da, uint da_off, uint da_ld, int da_act,
+                                      __global float *qa, uint qa_off, uint qa_tn, __global const float *t,
+                                      uint t_off, uint t_ld, __global float *z, uint z_off, uint z_ld,
+                                      __global float *dz, uint dz_off, uint dz_ld, __global float *dh,
+                                      uint dh_off, uint dh_ld, int dact, __global float *q, uint q_off,
+                                      uint q_tn, float scale, __global float *row_loss, uint rl_off,
+                                      __global float *row_correct, __global int *status, uint rows)
 {
-    const uint r0 = get_global_id(0) * NNCL_HEAD_ROWS;
+    const uint r0 = get_global_id(0) * NNCL_TM;
     if (r0 >= rows) return;
-    const uint nr = min((uint)NNCL_HEAD_ROWS, rows - r0);
-    h += h_off, w += w_off, wt += wt_off;
-    /* logits: the forward product's accumulation, rows past the batch read row r0 and are dropped */
-    float16 acc[NNCL_HEAD_ROWS];
-    __global const float *hr[NNCL_HEAD_ROWS];
-    for (uint r = 0; r < NNCL_HEAD_ROWS; r++) {
+    const uint nr = min((uint)NNCL_TM, rows - r0);
+    if (has_below) {
+        for (uint j0 = 0; j0 < in; j0 += NNCL_TN) {
+            floatT acc[NNCL_TM * NNCL_NV];
+            gemm_accumulate(acc, rows, in, a_cols, 0, a_cols, rows, a + a_off, a_ld, p + wb_off, 0, r0, j0, 0, 1,
+                            NNCL_TM, NNCL_NV);
+            gemm_store(acc, rows, in, r0, j0, 1.0f, 0.0f, h + h_off, h_ld, params + bb_off, 1, act_b, h, 0,
+                       NNCL_ACT_ID_NONE, h, 0, NNCL_TM, NNCL_NV);
+        }
+    }
+    /* logits: the forward product's accumulation; rows past the batch read row r0 and are dropped */
+    __global const float *w = p + w_off, *wt = p + wt_off;
+    float16 acc[NNCL_TM];
+    __global const float *hr[NNCL_TM];
+    for (uint r = 0; r < NNCL_TM; r++) {
         acc[r] = (float16)0.0f;
-        hr[r] = h + (size_t)(r0 + (r < nr ? r : 0)) * h_ld;
+        hr[r] = h + h_off + (size_t)(r0 + (r < nr ? r : 0)) * h_ld;
     }
     for (uint k = 0; k < in; k++) {
         const float16 wk = vload16(0, w + (size_t)k * 16);
 #pragma unroll
-        for (uint r = 0; r < NNCL_HEAD_ROWS; r++) acc[r] = fma((float16)(hr[r][k]), wk, acc[r]);
+        for (uint r = 0; r < NNCL_TM; r++) acc[r] = fma((float16)(hr[r][k]), wk, acc[r]);
     }
     const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const int16 inside = lane < (int16)(int)cols;
     float bt[16];
-    for (uint c = 0; c < 16; c++) bt[c] = c < cols ? bias[bias_off + c] : 0.0f;
+    for (uint c = 0; c < 16; c++) bt[c] = c < cols ? params[b_off + c] : 0.0f;
     const float16 bv = vload16(0, bt);
-    float gv[NNCL_HEAD_ROWS][16]; /* each row's dZ, 0 in rows past the batch */
-    for (uint r = 0; r < NNCL_HEAD_ROWS; r++) {
+    float gv[NNCL_TM][16]; /* each row's dZ, 0 in rows past the batch */
+    for (uint r = 0; r < NNCL_TM; r++) {
         const uint row = r0 + r;
         if (r >= nr) {
             vstore16((float16)0.0f, 0, gv[r]);
@@ -234,21 +249,21 @@ GEMM_WG __kernel void softmax_ce_head(__global const float *h, uint h_off, uint 
         } else {
             put_row(row_loss, rl_off, row_correct, row, 0.0f, 0.0f);
         }
-        const float16 p = exp(select((float16)0.0f, logit, inside) - lse);
-        vstore16((p - select((float16)0.0f, (float16)1.0f, convert_float16(lane) == (float16)(float)label)) * scale, 0,
-                 gv[r]);
+        const float16 pr = exp(select((float16)0.0f, logit, inside) - lse);
+        vstore16((pr - select((float16)0.0f, (float16)1.0f, convert_float16(lane) == (float16)(float)label)) * scale,
+                 0, gv[r]);
         for (uint c = 0; c < cols; c++) dz[dz_off + (size_t)row * dz_ld + c] = gv[r][c];
     }
     /* dH: the dZ product's chains (k = class, the rows interleaved) and
      * epilogue, 16 columns at a time */
     for (uint j = 0; j < in; j += 16) {
         __global const float *bp = wt + ((size_t)(j / wt_tn) * cols) * wt_tn + j % wt_tn;
-        float16 d[NNCL_HEAD_ROWS];
-        for (uint r = 0; r < NNCL_HEAD_ROWS; r++) d[r] = (float16)0.0f;
+        float16 d[NNCL_TM];
+        for (uint r = 0; r < NNCL_TM; r++) d[r] = (float16)0.0f;
         for (uint c = 0; c < cols; c++) {
             const float16 wc = vload16(0, bp + (size_t)c * wt_tn);
 #pragma unroll
-            for (uint r = 0; r < NNCL_HEAD_ROWS; r++) d[r] = fma((float16)(gv[r][c]), wc, d[r]);
+            for (uint r = 0; r < NNCL_TM; r++) d[r] = fma((float16)(gv[r][c]), wc, d[r]);
         }
         const uint avail = in - j;
         for (uint r = 0; r < nr; r++) {
@@ -282,4 +297,13 @@ GEMM_WG __kernel void softmax_ce_head(__global const float *h, uint h_off, uint 
     for (uint j = (in + 15) / 16 * 16; q_tn && j % q_tn; j += 16)
         for (uint r = 0; r < nr; r++)
             vstore16((float16)0.0f, 0, q + q_off + ((size_t)(j / q_tn) * rows + r0 + r) * q_tn + j % q_tn);
+    if (has_below) {
+        for (uint j0 = 0; j0 < a_cols; j0 += NNCL_TN) {
+            floatT acc2[NNCL_TM * NNCL_NV];
+            gemm_accumulate(acc2, rows, a_cols, in, 0, in, rows, dh + dh_off, dh_ld, p + wbt_off, 0, r0, j0, 0, 1,
+                            NNCL_TM, NNCL_NV);
+            gemm_store(acc2, rows, a_cols, r0, j0, 1.0f, 0.0f, da + da_off, da_ld, params, 0, NNCL_ACT_ID_IDENTITY,
+                       a + a_off, a_ld, da_act, qa + qa_off, qa_tn, NNCL_TM, NNCL_NV);
+        }
+    }
 }

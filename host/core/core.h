@@ -63,7 +63,7 @@ _Static_assert(NNCL_OPTIM_SGD == NNCL_OPTIM_ID_SGD && NNCL_OPTIM_MOMENTUM == NNC
     X(ACT_BACKWARD_BIAS, "act_backward_bias", 12, ROW)      \
     X(SOFTMAX_CE, "softmax_ce", 23, ROW)                    \
     X(ELEMENTWISE_LOSS, "elementwise_loss", 23, ROW)        \
-    X(SOFTMAX_CE_HEAD, "softmax_ce_head", 34, TILE)         \
+    X(SOFTMAX_CE_HEAD, "softmax_ce_head", 49, TILE)         \
     X(SUM_ACCUMULATE, "sum_accumulate", 9, ONE)             \
     X(OPTIM_UPDATE, "optim_update", 20, ROW)                \
     X(GATHER_U8, "gather_u8", 15, ROW)                      \

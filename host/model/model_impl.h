@@ -129,9 +129,9 @@ nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, size_t me
                              cl_uint slot);
 /* Queues the sum of the per-row results that wait (see pending_rows). */
 nncl_status nncl__model_flush_metrics(nncl_model *m);
-/* Backward pass from delta[last] (as the loss left it) into m->grads; with
- * head, model_head has left dZ_{last-1} as well. */
-nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows, int head);
+/* Backward pass from delta[last] (as the loss left it) into m->grads; the
+ * dZ products of the last `fused` layers were made with the loss. */
+nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows, size_t fused);
 /* One optimizer launch over every parameter; counts the step. */
 nncl_status nncl__optim_update(nncl_model *m);
 /* Data-parallel steps (dist.c), with m->comm set: after backward has

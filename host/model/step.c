@@ -118,39 +118,67 @@ nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, size_t me
     return NNCL_OK;
 }
 
-/* Whether a training step over rows rows takes its output layer in one
- * softmax_ce_head launch (the forward product, the loss and the dZ product
- * below it, with their bits): a softmax-ce model of at most
- * NNCL_HEAD_WIDTH classes with a layer below, whose W and Wᵀ are prepacked
- * in panels the kernel reads whole, and whose forward product takes its
- * inputs in one chain (no split K). */
-static int fused_head(const nncl_model *m, size_t rows)
+/* The largest Wb (in floats) whose layer softmax_ce_head takes with the
+ * output layer: each of its work-items reads all of Wb and Wbᵀ, which
+ * should stay in a core's cache (128 KB each in the default model). */
+#define HEAD_BELOW_MAX_WEIGHTS (64 * 1024)
+
+/* How many of the last layers a training step over rows rows takes in one
+ * softmax_ce_head launch, with the bits of their forward products, the
+ * loss and their dZ products (kernels/loss.cl): 0, or 1, the output layer
+ * of a softmax-ce model of at most NNCL_HEAD_WIDTH classes with a layer
+ * below, whose W and Wᵀ are prepacked in panels the kernel reads whole and
+ * whose products take k in one chain (no split K); or 2, that and the
+ * layer below, not the first, when its own products are whole-tile panels
+ * (its width and its inputs' above one vector), unsplit, and its weights
+ * small (HEAD_BELOW_MAX_WEIGHTS). */
+static size_t fused_head(const nncl_model *m, size_t rows)
 {
     nncl_context *ctx = m->ctx;
     size_t last = m->n_layers - 1, in = nncl__layer_in(m, last), units = m->layers[last].units;
     nncl__view w, wt;
-    return ctx->tiles.fused_head && m->loss == NNCL_LOSS_SOFTMAX_CE && last > 0 && units <= NNCL_HEAD_WIDTH &&
-           packed_weight(m, last, 0, rows, &w) && nncl__pack_width(ctx, units) == NNCL_HEAD_WIDTH &&
-           packed_weight(m, last, 1, rows, &wt) && nncl__pack_width(ctx, in) % NNCL_HEAD_WIDTH == 0 &&
-           !nncl__gemm_splits_k(ctx, in);
+    if (!ctx->tiles.fused_head || m->loss != NNCL_LOSS_SOFTMAX_CE || last == 0 || units > NNCL_HEAD_WIDTH ||
+        !packed_weight(m, last, 0, rows, &w) || nncl__pack_width(ctx, units) != NNCL_HEAD_WIDTH ||
+        !packed_weight(m, last, 1, rows, &wt) || nncl__pack_width(ctx, in) % NNCL_HEAD_WIDTH != 0 ||
+        nncl__gemm_splits_k(ctx, in))
+        return 0;
+    size_t a_cols = nncl__layer_in(m, last - 1), tn = (size_t)ctx->tiles.tn;
+    int below = last >= 2 && nncl__pack_width(ctx, in) == tn && nncl__pack_width(ctx, a_cols) == tn &&
+                !nncl__gemm_splits_k(ctx, a_cols) && a_cols * in <= HEAD_BELOW_MAX_WEIGHTS;
+    return below ? 2 : 1;
 }
 
-/* The loss and gradients of the output layer and the dZ of the layer below
- * (what nncl__model_loss and the last layer's dZ product in backward give),
- * from the outputs of the layer below, in one launch (fused_head). */
-static nncl_status model_head(nncl_model *m, nncl__view Y, size_t rows, size_t mean_rows, cl_uint slot)
+/* The activation a dZ product takes the derivative of, for the layer
+ * whose outputs are act[l]: NNCL_ACT_ID_NONE for none. */
+static int dact_of(const nncl_model *m, size_t l)
+{
+    nncl_activation act = stored_activation(m, l);
+    return act == NNCL_ACT_IDENTITY ? NNCL_ACT_ID_NONE : (int)act;
+}
+
+/* The loss and gradients of the last `layers` layers (fused_head) and the
+ * dZ of the layer below them (what their forward products, nncl__model_loss
+ * and their dZ products in backward give) in one launch. */
+static nncl_status model_head(nncl_model *m, nncl__view Y, size_t rows, size_t mean_rows, cl_uint slot,
+                              size_t layers)
 {
     nncl_context *ctx = m->ctx;
     size_t last = m->n_layers - 1, in = nncl__layer_in(m, last), units = m->layers[last].units;
     NNCL__TRY(pack_weights(m, 1));
-    nncl__head_views v = {.h = act_view(m, last - 1), .in = in, .cols = units,
-                          .bias = param_view(m, m->b_off[last], units), .wt_tn = nncl__pack_width(ctx, in), .t = Y,
-                          .z = act_view(m, last), .dz = delta_view(m, last), .dh = delta_view(m, last - 1),
-                          .q = {m->delta_packed[last - 1], 0, (cl_uint)rows}, .q_tn = nncl__pack_width(ctx, in)};
-    packed_weight(m, last, 0, rows, &v.w);
-    packed_weight(m, last, 1, rows, &v.wt);
-    nncl_activation below = stored_activation(m, last - 1);
-    v.dact = below == NNCL_ACT_IDENTITY ? NNCL_ACT_ID_NONE : (int)below;
+    nncl__head_views v = {.packed = m->packed_w, .params = m->params, .w_off = (cl_uint)m->pack_fwd_off[last],
+                          .wt_off = (cl_uint)m->pack_bwd_off[last], .b_off = (cl_uint)m->b_off[last],
+                          .wt_tn = nncl__pack_width(ctx, in), .in = in, .cols = units, .h = act_view(m, last - 1),
+                          .t = Y, .z = act_view(m, last), .dz = delta_view(m, last), .dh = delta_view(m, last - 1),
+                          .dact = dact_of(m, last - 1), .q = {m->delta_packed[last - 1], 0, (cl_uint)rows},
+                          .q_tn = nncl__pack_width(ctx, in)};
+    if (layers == 2) {
+        size_t b = last - 1;
+        v.below = (nncl__head_below){.on = 1, .a = act_view(m, b - 1), .a_cols = nncl__layer_in(m, b),
+                                     .wb_off = (cl_uint)m->pack_fwd_off[b], .wbt_off = (cl_uint)m->pack_bwd_off[b],
+                                     .bb_off = (cl_uint)m->b_off[b], .act = (int)stored_activation(m, b),
+                                     .da = delta_view(m, b - 1), .qa = {m->delta_packed[b - 1], 0, (cl_uint)rows},
+                                     .da_act = dact_of(m, b - 1)};
+    }
     cl_uint first;
     NNCL__TRY(metric_rows(m, rows, slot, &first));
     NNCL__TRY(nncl__softmax_ce_head(ctx, &v, rows, mean_rows, m->row_loss, first, m->row_correct, m->status));
@@ -175,8 +203,8 @@ nncl_status nncl__model_flush_metrics(nncl_model *m)
  * its weights (as row `in` of an (in+1) x units matrix):
  *   [dW_l; db_l] = [A_{l-1}, 1]ᵀ · dZ_l          (gemm TN, a row of ones)
  *   dZ_{l-1} = (dZ_l · W_lᵀ) ⊙ act_{l-1}'(A_{l-1})  (gemm NT, fused derivative)
- * (after model_head, head 1, dZ_{last-1} is there already). */
-nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows, int head)
+ * but for the last `fused` layers, whose dZ products model_head made. */
+nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows, size_t fused)
 {
     nncl_context *ctx = m->ctx;
     if (m->packed_w) NNCL__TRY(pack_weights(m, 0)); /* the Wᵀ (a training step's forward did them) */
@@ -190,7 +218,7 @@ nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows, int h
         nncl__view dz_packed = {last ? m->delta[l] : m->delta_packed[l], 0, (cl_uint)rows};
         int dz_is_packed = last ? m->packed_w && m->last_delta_ld == nncl__pack_width(ctx, units) : dz_packed.mem != NULL;
         nncl__gemm_extras with_bias = {.ones_row = 1, .b_packed = dz_is_packed ? &dz_packed : NULL};
-        if (l > 0 && !(head && last)) { /* dZ_{l-1} on the side queue, beside dW_l: neither needs the other */
+        if (l > 0 && l + fused < m->n_layers) { /* dZ_{l-1} on the side queue, beside dW_l: neither needs the other */
             nncl__view below = act_view(m, l - 1), packed;
             nncl_activation act_below = stored_activation(m, l - 1);
             int prepacked = packed_weight(m, l, 1, rows, &packed);
@@ -248,10 +276,11 @@ static nncl_status forward_backward(nncl_model *m, nncl__view x, nncl__view y, s
 {
     NNCL__TRY(nncl__model_reserve(m, rows));
     if (check_input) NNCL__TRY(nncl__check_finite(m->ctx, x, rows, m->inputs, m->status, NNCL_DEV_NONFINITE_INPUT));
-    const int head = fused_head(m, rows);
-    NNCL__TRY(forward_layers(m, x, rows, m->n_layers - (head ? 1 : 0)));
-    NNCL__TRY(head ? model_head(m, y, rows, mean_rows, slot) : nncl__model_loss(m, y, rows, mean_rows, 1, slot));
-    return nncl__model_backward(m, x, rows, head);
+    const size_t fused = fused_head(m, rows);
+    NNCL__TRY(forward_layers(m, x, rows, m->n_layers - fused));
+    NNCL__TRY(fused ? model_head(m, y, rows, mean_rows, slot, fused)
+                    : nncl__model_loss(m, y, rows, mean_rows, 1, slot));
+    return nncl__model_backward(m, x, rows, fused);
 }
 
 nncl_status nncl__model_step(nncl_model *m, nncl__view X, nncl__view Y, size_t rows, int check_input)

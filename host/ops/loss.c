@@ -26,14 +26,19 @@ nncl_status nncl__softmax_ce_head(nncl_context *ctx, const nncl__head_views *v, 
                                   cl_mem row_loss, cl_uint rl_off, cl_mem row_correct, cl_mem status)
 {
     const nncl__kernel_id id = NNCL__K_SOFTMAX_CE_HEAD;
-    NNCL__TRY(NNCL__SET_ARGS(ctx, id, SOFTMAX_CE_HEAD, NNCL__VIEW(v->h), NNCL__U((cl_uint)v->in), NNCL__MEM(v->w.mem),
-                             NNCL__U(v->w.off), NNCL__MEM(v->bias.mem), NNCL__U(v->bias.off), NNCL__MEM(v->wt.mem),
-                             NNCL__U(v->wt.off), NNCL__U((cl_uint)v->wt_tn), NNCL__U((cl_uint)v->cols),
-                             NNCL__VIEW(v->t), NNCL__VIEW(v->z), NNCL__VIEW(v->dz), NNCL__VIEW(v->dh),
-                             NNCL__I(v->dact), NNCL__MEM(v->q.mem ? v->q.mem : v->dh.mem), NNCL__U(v->q.off),
-                             NNCL__U(v->q.mem ? (cl_uint)v->q_tn : 0), NNCL__F(1.0f / (float)mean_rows),
-                             NNCL__MEM(row_loss), NNCL__U(rl_off), NNCL__MEM(row_correct), NNCL__MEM(status),
-                             NNCL__U((cl_uint)rows)));
-    size_t items = (rows + NNCL_HEAD_ROWS - 1) / NNCL_HEAD_ROWS;
+    const nncl__head_below *b = &v->below;
+    /* (buffers not used stand in as h: a kernel argument cannot be NULL-checked per use) */
+    const nncl__view a = b->on ? b->a : v->h, da = b->on ? b->da : v->h;
+    const nncl__view qa = b->on && b->qa.mem ? b->qa : (nncl__view){v->h.mem, 0, 0};
+    NNCL__TRY(NNCL__SET_ARGS(
+        ctx, id, SOFTMAX_CE_HEAD, NNCL__MEM(v->packed), NNCL__MEM(v->params), NNCL__U(v->w_off), NNCL__U(v->wt_off),
+        NNCL__U((cl_uint)v->wt_tn), NNCL__U(v->b_off), NNCL__U((cl_uint)v->cols), NNCL__VIEW(v->h),
+        NNCL__U((cl_uint)v->in), NNCL__I(b->on), NNCL__VIEW(a), NNCL__U((cl_uint)b->a_cols), NNCL__U(b->wb_off),
+        NNCL__U(b->wbt_off), NNCL__U(b->bb_off), NNCL__I(b->act), NNCL__VIEW(da), NNCL__I(b->da_act), NNCL__MEM(qa.mem),
+        NNCL__U(qa.off), NNCL__U(b->on && b->qa.mem ? (cl_uint)ctx->tiles.tn : 0), NNCL__VIEW(v->t), NNCL__VIEW(v->z),
+        NNCL__VIEW(v->dz), NNCL__VIEW(v->dh), NNCL__I(v->dact), NNCL__MEM(v->q.mem ? v->q.mem : v->dh.mem),
+        NNCL__U(v->q.off), NNCL__U(v->q.mem ? (cl_uint)v->q_tn : 0), NNCL__F(1.0f / (float)mean_rows),
+        NNCL__MEM(row_loss), NNCL__U(rl_off), NNCL__MEM(row_correct), NNCL__MEM(status), NNCL__U((cl_uint)rows)));
+    size_t items = (rows + (size_t)ctx->tiles.tm - 1) / (size_t)ctx->tiles.tm;
     return nncl__launch(ctx, id, 1, &items);
 }
