@@ -330,6 +330,42 @@ GEMM_WG __kernel void gemm_tp(GEMM_PARAMS) { GEMM_BODY(1, 1, NNCL_TM, NNCL_NV); 
 GEMM_WG __kernel void gemm_np_narrow(GEMM_PARAMS) { GEMM_BODY(0, 1, NNCL_NARROW_TM, 1); }
 GEMM_WG __kernel void gemm_tp_narrow(GEMM_PARAMS) { GEMM_BODY(1, 1, NNCL_NARROW_TM, 1); }
 
+/* Up to NNCL_TP_GROUP weight-gradient products C = [A, 1]ᵀ·B in one launch
+ * (host/ops/gemm.c, nncl__gemm_tp_group): each what gemm_tp (or
+ * gemm_tp_narrow) would do with it, B packed, alpha 1, beta 0, no
+ * epilogue, so the bits of separate launches. A job is a uint16: M, N, K
+ * (C is M x N, the last row of op(A) the ones row), A's offset and ld, B's
+ * offset, C's offset and ld, (unused), its first work-item, its row tiles,
+ * and 1 for the narrow tile. The work-items run the jobs' tiles, one job
+ * after another, each job's row tiles panel by panel. */
+INLINE_FUNC void tp_job(uint w, uint16 j, __global const float *A, __global const float *B, __global float *C)
+{
+    const uint tile = w - j.s9, tiles_m = j.sa;
+    const uint i = tile % tiles_m, panel = tile / tiles_m;
+    if (j.sb)
+        gemm_body(j.s0, j.s1, j.s2, 0, j.s2, j.s0 - 1, 1.0f, A + j.s3, j.s4, B + j.s5, 0, 0.0f, C + j.s6, j.s7, C,
+                  0, NNCL_ACT_ID_IDENTITY, C, 0, NNCL_ACT_ID_NONE, C, 0, i * NNCL_NARROW_TM, panel * NNCL_VW, 1, 1,
+                  NNCL_NARROW_TM, 1);
+    else
+        gemm_body(j.s0, j.s1, j.s2, 0, j.s2, j.s0 - 1, 1.0f, A + j.s3, j.s4, B + j.s5, 0, 0.0f, C + j.s6, j.s7, C,
+                  0, NNCL_ACT_ID_IDENTITY, C, 0, NNCL_ACT_ID_NONE, C, 0, i * NNCL_TM, panel * NNCL_TN, 1, 1, NNCL_TM,
+                  NNCL_NV);
+}
+#if NNCL_TP_GROUP != 4
+#error "gemm_tp_group takes four jobs"
+#endif
+GEMM_WG __kernel void gemm_tp_group(uint jobs, __global float *C, __global const float *A0, __global const float *B0,
+                                    uint16 j0, __global const float *A1, __global const float *B1, uint16 j1,
+                                    __global const float *A2, __global const float *B2, uint16 j2,
+                                    __global const float *A3, __global const float *B3, uint16 j3)
+{
+    const uint w = get_global_id(0);
+    if (jobs > 3 && w >= j3.s9) tp_job(w, j3, A3, B3, C);
+    else if (jobs > 2 && w >= j2.s9) tp_job(w, j2, A2, B2, C);
+    else if (jobs > 1 && w >= j1.s9) tp_job(w, j1, A1, B1, C);
+    else tp_job(w, j0, A0, B0, C);
+}
+
 /* Split K: part s of the raw product, k in [s·k_chunk, min(K, (s+1)·k_chunk)),
  * stored at P + p_off + s·M·ldp (no epilogue: gemm_reduce applies it once
  * the parts are summed). Dimension 1 runs over (panel, part) pairs,

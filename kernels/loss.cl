@@ -171,15 +171,15 @@ WG_1D __kernel void elementwise_loss(int kind, int act, __global float *z, uint 
  * their bits: each element is the same chain of fmas in k order through
  * the same epilogue, and the layer below's products are gemm.cl's own tile
  * code (gemm_accumulate, gemm_store). The weights come as pack_b_many left
- * them, in one buffer p: W as one 16-column panel (in x 16, zero past cols)
- * at w_off; Wᵀ at wt_off in wt_tn-column panels of cols rows; Wb (a_cols x
+ * them, in one buffer p: W as one panel of w_tn columns, 8 or 16 (in x
+ * w_tn, zero past cols) at w_off; Wᵀ at wt_off in wt_tn-column panels of cols rows; Wb (a_cols x
  * in) and Wbᵀ (in x a_cols) at wb_off and wbt_off in NNCL_TN-column panels.
  * Biases b and bb are in params; wt_tn and q_tn are multiples of 16. */
 #if NNCL_HEAD_WIDTH != 16
 #error "softmax_ce_head holds a row's logits in one float16"
 #endif
 GEMM_WG __kernel void softmax_ce_head(__global const float *p, __global const float *params, uint w_off,
-                                      uint wt_off, uint wt_tn, uint b_off, uint cols, __global float *h,
+                                      uint w_tn, uint wt_off, uint wt_tn, uint b_off, uint cols, __global float *h,
                                       uint h_off, uint h_ld, uint in, int has_below, __global const float *a,
                                       uint a_off, uint a_ld, uint a_cols, uint wb_off, uint wbt_off, uint bb_off,
                                       int act_b, __global float *da, uint da_off, uint da_ld, int da_act,
@@ -211,7 +211,8 @@ GEMM_WG __kernel void softmax_ce_head(__global const float *p, __global const fl
         hr[r] = h + h_off + (size_t)(r0 + (r < nr ? r : 0)) * h_ld;
     }
     for (uint k = 0; k < in; k++) {
-        const float16 wk = vload16(0, w + (size_t)k * 16);
+        const float16 wk = w_tn == 16 ? vload16(0, w + (size_t)k * 16)
+                                      : (float16)(vload8(0, w + (size_t)k * 8), (float8)0.0f);
 #pragma unroll
         for (uint r = 0; r < NNCL_TM; r++) acc[r] = fma((float16)(hr[r][k]), wk, acc[r]);
     }

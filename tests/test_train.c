@@ -781,56 +781,75 @@ START_TEST(prepacked_operands_change_nothing)
 }
 END_TEST
 
-/* A softmax-ce step's output layer as one softmax_ce_head launch (its
- * forward product, the loss and the dZ product below it) changes no bit:
- * two epochs with and without it (NNCL_FUSED_HEAD=0) give the same weights
- * and losses. The cases: a layer below two panels wide and not a multiple of
- * 16 whose gradient is also stored packed (tanh below, 16 classes, a last
- * batch of 43 rows, not a multiple of the kernel's 4); one panel with its
- * padding (sigmoid below); no activation below, 16 inputs exactly; leaky
- * relu below; and a model it must leave alone (an inner dimension that the
+/* A softmax-ce step's last layers in one softmax_ce_head launch (the
+ * output layer's forward product, the loss and the dZ product below it,
+ * and where it fits the layer below's products too) and the weight
+ * gradients this leaves ready in one gemm_tp_group launch change no bit:
+ * two epochs with and without them (NNCL_FUSED_HEAD=0) give the same
+ * weights and losses, with the default tile and with AVX2's (6 x 16 as
+ * float8, where a head of at most 8 classes is an 8-column panel). The
+ * cases: three layers, the one below the output two panels wide and not a
+ * multiple of 16, its gradient also stored packed (tanh below, 16 classes,
+ * a last batch of 43 rows, not a multiple of the tile's rows); one panel
+ * with its padding (sigmoid below); no activation below, 16 inputs exactly;
+ * leaky relu below; a first layer whose weight gradient would not read
+ * dZ packed (so nothing to group it with); four layers (the first one's dZ
+ * product outside the head); and a model it must leave alone (an inner dimension that the
  * forward product splits), where it must not run. */
 START_TEST(fused_head_changes_nothing)
 {
     enum { COLS = 12 };
     static const struct {
-        nncl_layer_spec layers[3];
+        nncl_layer_spec layers[4];
         size_t n_layers, rows, batch;
-        int fused;
+        int head, group; /* softmax_ce_head and gemm_tp_group run (with the default tile) */
     } cases[] = {
-        {{{130, NNCL_ACT_RELU}, {100, NNCL_ACT_TANH}, {16, NNCL_ACT_SOFTMAX}}, 3, 203, 80, 1},
-        {{{24, NNCL_ACT_SIGMOID}, {10, NNCL_ACT_SOFTMAX}}, 2, 150, 64, 1},
-        {{{16, NNCL_ACT_IDENTITY}, {3, NNCL_ACT_SOFTMAX}}, 2, 150, 37, 1},
-        {{{33, NNCL_ACT_LEAKY_RELU}, {7, NNCL_ACT_SOFTMAX}}, 2, 99, 128, 1},
-        {{{2048, NNCL_ACT_RELU}, {5, NNCL_ACT_SOFTMAX}}, 2, 70, 70, 0},
+        {{{130, NNCL_ACT_RELU}, {100, NNCL_ACT_TANH}, {16, NNCL_ACT_SOFTMAX}}, 3, 203, 80, 1, 1},
+        {{{24, NNCL_ACT_SIGMOID}, {10, NNCL_ACT_SOFTMAX}}, 2, 150, 64, 1, 1},
+        {{{16, NNCL_ACT_IDENTITY}, {3, NNCL_ACT_SOFTMAX}}, 2, 150, 37, 1, 1},
+        {{{33, NNCL_ACT_LEAKY_RELU}, {7, NNCL_ACT_SOFTMAX}}, 2, 99, 128, 1, 1},
+        {{{70, NNCL_ACT_RELU}, {5, NNCL_ACT_SOFTMAX}}, 2, 150, 64, 1, 0},
+        {{{40, NNCL_ACT_RELU}, {70, NNCL_ACT_SIGMOID}, {20, NNCL_ACT_TANH}, {5, NNCL_ACT_SOFTMAX}}, 4, 150, 100, 1, 1},
+        {{{2048, NNCL_ACT_RELU}, {5, NNCL_ACT_SOFTMAX}}, 2, 70, 70, 0, 0},
     };
-    nncl_context *ctx[2] = {nncl_test_context_with("NNCL_FUSED_HEAD", "1"),
-                            nncl_test_context_with("NNCL_FUSED_HEAD", "0")};
-    ck_assert_int_eq(ctx[1]->tiles.fused_head, 0);
-    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
-        size_t rows = cases[c].rows, classes = cases[c].layers[cases[c].n_layers - 1].units;
-        float *x = nncl_test_random(rows * COLS, 31 + c, -1, 1), *y = malloc(rows * sizeof(float));
-        for (size_t r = 0; r < rows; r++) y[r] = (float)(r * 7 % classes);
-        float *params[2] = {NULL, NULL}, loss[2][2];
-        size_t n = 0;
-        nncl_epoch_options eo = nncl_epoch_options_defaults();
-        eo.batch = cases[c].batch;
-        uint64_t heads = ctx[0]->launches[NNCL__K_SOFTMAX_CE_HEAD];
-        for (int k = 0; k < 2; k++)
-            params[k] = train_two_epochs(ctx[k], x, rows, COLS, y, NNCL_TARGET_CLASS, cases[c].layers,
-                                         cases[c].n_layers, NNCL_LOSS_SOFTMAX_CE, eo, loss[k], &n);
-        /* (a GPU's gemm_local packs nothing, so there it never runs) */
-        int ran = ctx[0]->launches[NNCL__K_SOFTMAX_CE_HEAD] > heads;
-        ck_assert_msg(ran == (cases[c].fused && ctx[0]->tiles.prepack && !ctx[0]->tiles.local_gemm),
-                      "case %zu: softmax_ce_head %s", c, ran ? "ran" : "did not run");
-        ck_assert_int_eq(ctx[1]->launches[NNCL__K_SOFTMAX_CE_HEAD], 0);
-        ck_assert_msg(memcmp(loss[0], loss[1], sizeof loss[0]) == 0, "case %zu: the fused head changed the losses", c);
-        ck_assert_msg(memcmp(params[0], params[1], n * sizeof(float)) == 0,
-                      "case %zu: the fused head changed the weights", c);
-        free(params[0]), free(params[1]), free(x), free(y);
+    static const char *const tiles[] = {NULL, "tm=6 tn=16 vw=8 ku=1 kc=1024"};
+    for (size_t p = 0; p < sizeof tiles / sizeof *tiles; p++) {
+        if (tiles[p]) setenv("NNCL_GEMM_PARAMS", tiles[p], 1);
+        nncl_context *ctx[2] = {nncl_test_context_with("NNCL_FUSED_HEAD", "1"),
+                                nncl_test_context_with("NNCL_FUSED_HEAD", "0")};
+        unsetenv("NNCL_GEMM_PARAMS");
+        ck_assert_int_eq(ctx[1]->tiles.fused_head, 0);
+        /* (a GPU's gemm_local packs nothing, so there neither runs) */
+        const int packs = ctx[0]->tiles.prepack && !ctx[0]->tiles.local_gemm;
+        for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+            size_t rows = cases[c].rows, classes = cases[c].layers[cases[c].n_layers - 1].units;
+            float *x = nncl_test_random(rows * COLS, 31 + c, -1, 1), *y = malloc(rows * sizeof(float));
+            for (size_t r = 0; r < rows; r++) y[r] = (float)(r * 7 % classes);
+            float *params[2] = {NULL, NULL}, loss[2][2];
+            size_t n = 0;
+            nncl_epoch_options eo = nncl_epoch_options_defaults();
+            eo.batch = cases[c].batch;
+            uint64_t heads = ctx[0]->launches[NNCL__K_SOFTMAX_CE_HEAD], groups = ctx[0]->launches[NNCL__K_GEMM_TP_GROUP];
+            for (int k = 0; k < 2; k++)
+                params[k] = train_two_epochs(ctx[k], x, rows, COLS, y, NNCL_TARGET_CLASS, cases[c].layers,
+                                             cases[c].n_layers, NNCL_LOSS_SOFTMAX_CE, eo, loss[k], &n);
+            if (!tiles[p]) {
+                int ran = ctx[0]->launches[NNCL__K_SOFTMAX_CE_HEAD] > heads;
+                ck_assert_msg(ran == (cases[c].head && packs), "case %zu: softmax_ce_head %s", c,
+                              ran ? "ran" : "did not run");
+                ran = ctx[0]->launches[NNCL__K_GEMM_TP_GROUP] > groups;
+                ck_assert_msg(ran == (cases[c].group && packs), "case %zu: gemm_tp_group %s", c,
+                              ran ? "ran" : "did not run");
+            }
+            ck_assert_msg(memcmp(loss[0], loss[1], sizeof loss[0]) == 0, "tile %zu, case %zu: the losses changed", p, c);
+            ck_assert_msg(memcmp(params[0], params[1], n * sizeof(float)) == 0, "tile %zu, case %zu: the weights changed",
+                          p, c);
+            free(params[0]), free(params[1]), free(x), free(y);
+        }
+        ck_assert_int_eq(ctx[1]->launches[NNCL__K_SOFTMAX_CE_HEAD] + ctx[1]->launches[NNCL__K_GEMM_TP_GROUP], 0);
+        nncl_context_destroy(ctx[0]);
+        nncl_context_destroy(ctx[1]);
     }
-    nncl_context_destroy(ctx[0]);
-    nncl_context_destroy(ctx[1]);
 }
 END_TEST
 

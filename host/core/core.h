@@ -51,6 +51,7 @@ _Static_assert(NNCL_OPTIM_SGD == NNCL_OPTIM_ID_SGD && NNCL_OPTIM_MOMENTUM == NNC
     X(GEMM_TP_PART, "gemm_tp_part", 14, TILE)               \
     X(GEMM_NP_NARROW, "gemm_np_narrow", 26, TILE)           \
     X(GEMM_TP_NARROW, "gemm_tp_narrow", 26, TILE)           \
+    X(GEMM_TP_GROUP, "gemm_tp_group", 14, TILE)             \
     X(GEMM_NP_PART_NARROW, "gemm_np_part_narrow", 14, TILE) \
     X(GEMM_TP_PART_NARROW, "gemm_tp_part_narrow", 14, TILE) \
     X(GEMM_REDUCE, "gemm_reduce", 18, ROW)                  \
@@ -63,7 +64,7 @@ _Static_assert(NNCL_OPTIM_SGD == NNCL_OPTIM_ID_SGD && NNCL_OPTIM_MOMENTUM == NNC
     X(ACT_BACKWARD_BIAS, "act_backward_bias", 12, ROW)      \
     X(SOFTMAX_CE, "softmax_ce", 23, ROW)                    \
     X(ELEMENTWISE_LOSS, "elementwise_loss", 23, ROW)        \
-    X(SOFTMAX_CE_HEAD, "softmax_ce_head", 49, TILE)         \
+    X(SOFTMAX_CE_HEAD, "softmax_ce_head", 50, TILE)         \
     X(SUM_ACCUMULATE, "sum_accumulate", 9, ONE)             \
     X(OPTIM_UPDATE, "optim_update", 20, ROW)                \
     X(GATHER_U8, "gather_u8", 15, ROW)                      \
@@ -268,7 +269,7 @@ nncl_status nncl__launch(nncl_context *ctx, nncl__kernel_id id, cl_uint dims,
  *   NNCL__TRY(NNCL__SET_ARGS(ctx, id, FILL, NNCL__VIEW(x), NNCL__U(rows), ...));
  * Each constructor takes the OpenCL type of its kernel parameter: NNCL__MEM
  * a cl_mem (__global pointer; NULL allowed), NNCL__U a cl_uint, NNCL__I a
- * cl_int, NNCL__F a cl_float (NNCL__VIEW, in ops/ops.h, a matrix's three), so
+ * cl_int, NNCL__F a cl_float, NNCL__U16 a cl_uint16 (NNCL__VIEW, in ops/ops.h, a matrix's three), so
  * that a matrix passed for a number, or a number for a buffer, fails to
  * compile. */
 typedef struct {
@@ -278,16 +279,19 @@ typedef struct {
         cl_uint u;
         cl_int i;
         cl_float f;
+        cl_uint16 u16;
     } value;
 } nncl__arg;
 static inline nncl__arg nncl__arg_mem(cl_mem v) { return (nncl__arg){sizeof v, {.mem = v}}; }
 static inline nncl__arg nncl__arg_uint(cl_uint v) { return (nncl__arg){sizeof v, {.u = v}}; }
 static inline nncl__arg nncl__arg_int(cl_int v) { return (nncl__arg){sizeof v, {.i = v}}; }
 static inline nncl__arg nncl__arg_float(cl_float v) { return (nncl__arg){sizeof v, {.f = v}}; }
+static inline nncl__arg nncl__arg_uint16(cl_uint16 v) { return (nncl__arg){sizeof v, {.u16 = v}}; }
 #define NNCL__MEM(v) nncl__arg_mem(v)
 #define NNCL__U(v) nncl__arg_uint(v)
 #define NNCL__I(v) nncl__arg_int(v)
 #define NNCL__F(v) nncl__arg_float(v)
+#define NNCL__U16(v) nncl__arg_uint16(v)
 
 /* Sets args[0 .. n) as kernel id's arguments. Fails with the kernel's name
  * and the argument's index when clSetKernelArg does, and unless n is the

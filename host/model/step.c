@@ -127,7 +127,8 @@ nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, size_t me
  * softmax_ce_head launch, with the bits of their forward products, the
  * loss and their dZ products (kernels/loss.cl): 0, or 1, the output layer
  * of a softmax-ce model of at most NNCL_HEAD_WIDTH classes with a layer
- * below, whose W and Wᵀ are prepacked in panels the kernel reads whole and
+ * below, whose W and Wᵀ are prepacked in panels the kernel reads whole (W
+ * one panel of 8 or NNCL_HEAD_WIDTH columns, Wᵀ's a multiple of that) and
  * whose products take k in one chain (no split K); or 2, that and the
  * layer below, not the first, when its own products are whole-tile panels
  * (its width and its inputs' above one vector), unsplit, and its weights
@@ -137,8 +138,9 @@ static size_t fused_head(const nncl_model *m, size_t rows)
     nncl_context *ctx = m->ctx;
     size_t last = m->n_layers - 1, in = nncl__layer_in(m, last), units = m->layers[last].units;
     nncl__view w, wt;
+    size_t w_tn = nncl__pack_width(ctx, units);
     if (!ctx->tiles.fused_head || m->loss != NNCL_LOSS_SOFTMAX_CE || last == 0 || units > NNCL_HEAD_WIDTH ||
-        !packed_weight(m, last, 0, rows, &w) || nncl__pack_width(ctx, units) != NNCL_HEAD_WIDTH ||
+        !packed_weight(m, last, 0, rows, &w) || (w_tn != 8 && w_tn != NNCL_HEAD_WIDTH) || w_tn < units ||
         !packed_weight(m, last, 1, rows, &wt) || nncl__pack_width(ctx, in) % NNCL_HEAD_WIDTH != 0 ||
         nncl__gemm_splits_k(ctx, in))
         return 0;
@@ -166,6 +168,7 @@ static nncl_status model_head(nncl_model *m, nncl__view Y, size_t rows, size_t m
     size_t last = m->n_layers - 1, in = nncl__layer_in(m, last), units = m->layers[last].units;
     NNCL__TRY(pack_weights(m, 1));
     nncl__head_views v = {.packed = m->packed_w, .params = m->params, .w_off = (cl_uint)m->pack_fwd_off[last],
+                          .w_tn = nncl__pack_width(ctx, units),
                           .wt_off = (cl_uint)m->pack_bwd_off[last], .b_off = (cl_uint)m->b_off[last],
                           .wt_tn = nncl__pack_width(ctx, in), .in = in, .cols = units, .h = act_view(m, last - 1),
                           .t = Y, .z = act_view(m, last), .dz = delta_view(m, last), .dh = delta_view(m, last - 1),
@@ -198,25 +201,74 @@ nncl_status nncl__model_flush_metrics(nncl_model *m)
                      m->pending_slot + NNCL_METRIC_LOSS, 0);
 }
 
+/* Layer l's inputs: X, or the outputs of the layer below. */
+static nncl__view layer_input(const nncl_model *m, nncl__view X, size_t l)
+{
+    return l == 0 ? X : act_view(m, l - 1);
+}
+
+/* [dW_l; db_l] in the gradient buffer, (in+1) x units. */
+static nncl__view grad_view(const nncl_model *m, size_t l)
+{
+    return (nncl__view){m->grads, (cl_uint)m->w_off[l], (cl_uint)m->layers[l].units};
+}
+
+/* dZ_l packed as layer l's weight gradient reads it (where that product
+ * packs B), into *out: delta_packed[l], or delta[last] itself where its
+ * rows are one packed panel; 0 where there is none. */
+static int packed_delta(const nncl_model *m, size_t l, size_t rows, nncl__view *out)
+{
+    if (l + 1 == m->n_layers) {
+        *out = (nncl__view){m->delta[l], 0, (cl_uint)rows};
+        return m->packed_w && m->last_delta_ld == nncl__pack_width(m->ctx, m->layers[l].units);
+    }
+    *out = (nncl__view){m->delta_packed[l], 0, (cl_uint)rows};
+    return out->mem != NULL;
+}
+
+/* The weight gradients that model_head left ready (of the layers from
+ * n_layers - 1 - fused up, whose dZ it made), from the top down while each
+ * would be one gemm_tp launch reading its dZ packed, in one gemm_tp_group
+ * launch, where there are at least two. *from: the lowest layer taken
+ * (n_layers: none). Not with a communicator, which takes each layer's
+ * gradient as it is made. */
+static nncl_status group_ready_gradients(nncl_model *m, nncl__view X, size_t rows, size_t fused, size_t *from)
+{
+    *from = m->n_layers;
+    if (!fused || m->comm) return NNCL_OK;
+    nncl__tp_job jobs[NNCL_TP_GROUP];
+    size_t n = 0;
+    for (size_t l = m->n_layers; l-- > m->n_layers - 1 - fused && n < NNCL_TP_GROUP;) {
+        size_t in = nncl__layer_in(m, l);
+        nncl__view input = layer_input(m, X, l), dz;
+        if (!packed_delta(m, l, rows, &dz) || !nncl__gemm_tp_groups(m->ctx, in + 1, m->layers[l].units, rows, input.ld))
+            break;
+        jobs[n++] = (nncl__tp_job){in + 1, m->layers[l].units, rows, input, dz, grad_view(m, l)};
+    }
+    if (n < 2) return NNCL_OK;
+    NNCL__TRY(nncl__gemm_tp_group(m->ctx, jobs, n));
+    *from = m->n_layers - n;
+    return NNCL_OK;
+}
+
 /* From delta[last] = dZ_last, the loss kernel's gradient of the last
  * pre-activation, for l = last .. 0, with a layer's bias stored right after
  * its weights (as row `in` of an (in+1) x units matrix):
  *   [dW_l; db_l] = [A_{l-1}, 1]ᵀ · dZ_l          (gemm TN, a row of ones)
  *   dZ_{l-1} = (dZ_l · W_lᵀ) ⊙ act_{l-1}'(A_{l-1})  (gemm NT, fused derivative)
- * but for the last `fused` layers, whose dZ products model_head made. */
+ * but for the last `fused` layers, whose dZ products model_head made; the
+ * weight gradients that this leaves ready go in one launch where they can
+ * (group_ready_gradients). */
 nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows, size_t fused)
 {
     nncl_context *ctx = m->ctx;
     if (m->packed_w) NNCL__TRY(pack_weights(m, 0)); /* the Wᵀ (a training step's forward did them) */
+    size_t grouped;
+    NNCL__TRY(group_ready_gradients(m, X, rows, fused, &grouped));
     for (size_t l = m->n_layers; l-- > 0;) {
         size_t in = nncl__layer_in(m, l), units = m->layers[l].units;
-        nncl__view input = l == 0 ? X : act_view(m, l - 1);
-        nncl__view dWb = {m->grads, (cl_uint)m->w_off[l], (cl_uint)units};
-        /* dZ_l packed as the product reads it (where it packs B): delta_packed[l],
-         * or delta[last] itself where its rows are one packed panel */
-        int last = l + 1 == m->n_layers;
-        nncl__view dz_packed = {last ? m->delta[l] : m->delta_packed[l], 0, (cl_uint)rows};
-        int dz_is_packed = last ? m->packed_w && m->last_delta_ld == nncl__pack_width(ctx, units) : dz_packed.mem != NULL;
+        nncl__view dz_packed;
+        int dz_is_packed = packed_delta(m, l, rows, &dz_packed);
         nncl__gemm_extras with_bias = {.ones_row = 1, .b_packed = dz_is_packed ? &dz_packed : NULL};
         if (l > 0 && l + fused < m->n_layers) { /* dZ_{l-1} on the side queue, beside dW_l: neither needs the other */
             nncl__view below = act_view(m, l - 1), packed;
@@ -237,8 +289,10 @@ nncl_status nncl__model_backward(nncl_model *m, nncl__view X, size_t rows, size_
                 return st;
             }
         }
-        nncl_status st = nncl__gemm(ctx, 1, 0, in + 1, units, rows, 1.0f, input, delta_view(m, l), 0.0f, dWb,
-                                    &with_bias);
+        nncl_status st = NNCL_OK;
+        if (l < grouped)
+            st = nncl__gemm(ctx, 1, 0, in + 1, units, rows, 1.0f, layer_input(m, X, l), delta_view(m, l), 0.0f,
+                            grad_view(m, l), &with_bias);
         if (st == NNCL_OK && m->comm) st = nncl__comm_layer_done(m, l);
         nncl_status joined = nncl__side_join(ctx);
         NNCL__TRY(st != NNCL_OK ? st : joined);

@@ -109,6 +109,18 @@ static nncl_status gemm_split(nncl_context *ctx, int trans_a, const gemm_tile *t
     return nncl__launch(ctx, NNCL__K_GEMM_REDUCE, 1, elements);
 }
 
+/* Whether a product with op(A) = Aᵀ (A stored K x a_rows, rows lda
+ * apart) first transposes A into scratch (see nncl__gemm); a_rows 0: op(A)
+ * is a lone row of ones, with nothing stored to copy. */
+static int copies_a(const nncl_context *ctx, int pack, size_t M, size_t N, size_t K, size_t a_rows, size_t lda)
+{
+    if (a_rows == 0) return 0;
+    if (ctx->tiles.local_gemm || ctx->tiles.transpose_a == NNCL__TN_TRANSPOSE) return 1;
+    if (ctx->tiles.transpose_a != NNCL__TN_AUTO) return 0;
+    return !pack || (lda % CONFLICT_STRIDE_FLOATS == 0 && M >= TRANSPOSE_A_MIN_M && N >= TRANSPOSE_A_MIN_N &&
+                     (K >= TRANSPOSE_A_MIN_K || (lda % PAGE_STRIDE_FLOATS == 0 && K >= TRANSPOSE_A_PAGE_MIN_K)));
+}
+
 /* C = act(alpha·op(A)·op(B) + beta·C + bias) ⊙ dact'(Y), on raw views;
  * shapes already checked. */
 nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, size_t N, size_t K,
@@ -138,15 +150,7 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
     int pack = nncl__gemm_packs_b(ctx, trans_b, M, N);
     /* an operand that arrives packed only saves the pack: the path is the same */
     const int prepacked = pack && x->b_packed;
-    /* (a_rows 0: op(A) is a lone row of ones, with nothing stored to copy) */
-    int copy_a = trans_a && a_rows > 0 &&
-                 (local || ctx->tiles.transpose_a == NNCL__TN_TRANSPOSE ||
-                  (ctx->tiles.transpose_a == NNCL__TN_AUTO &&
-                   ((A.ld % CONFLICT_STRIDE_FLOATS == 0 && M >= TRANSPOSE_A_MIN_M &&
-                     N >= TRANSPOSE_A_MIN_N &&
-                     (K >= TRANSPOSE_A_MIN_K ||
-                      (A.ld % PAGE_STRIDE_FLOATS == 0 && K >= TRANSPOSE_A_PAGE_MIN_K))) ||
-                    !pack)));
+    int copy_a = trans_a && copies_a(ctx, pack, M, N, K, a_rows, A.ld);
     int copy_b = local && trans_b;
     /* packed products of at most one vector's width take the narrow tile */
     const gemm_tile tile = choose_tile(ctx, pack ? N : SIZE_MAX);
@@ -224,6 +228,33 @@ int nncl__gemm_packs_b(const nncl_context *ctx, int trans_b, size_t M, size_t N)
 }
 
 int nncl__gemm_splits_k(const nncl_context *ctx, size_t K) { return split_chunk(ctx, 1, K) != 0; }
+
+int nncl__gemm_tp_groups(const nncl_context *ctx, size_t M, size_t N, size_t K, size_t lda)
+{
+    int pack = nncl__gemm_packs_b(ctx, 0, M, N);
+    return !ctx->tiles.local_gemm && pack && !copies_a(ctx, pack, M, N, K, M - 1, lda) && !split_chunk(ctx, 1, K);
+}
+
+nncl_status nncl__gemm_tp_group(nncl_context *ctx, const nncl__tp_job *jobs, size_t n)
+{
+    nncl__arg args[2 + 3 * NNCL_TP_GROUP];
+    size_t items = 0;
+    args[0] = NNCL__U((cl_uint)n);
+    args[1] = NNCL__MEM(jobs[0].C.mem);
+    for (size_t j = 0; j < NNCL_TP_GROUP; j++) {
+        const nncl__tp_job *b = &jobs[j < n ? j : 0];
+        const gemm_tile tile = choose_tile(ctx, b->N);
+        size_t tiles_m = div_up(b->M, tile.tm);
+        cl_uint16 w = {{(cl_uint)b->M, (cl_uint)b->N, (cl_uint)b->K, b->A.off, b->A.ld, b->B.off, b->C.off, b->C.ld,
+                        0, (cl_uint)items, (cl_uint)tiles_m, tile.tp == NNCL__K_GEMM_TP_NARROW}};
+        args[2 + 3 * j] = NNCL__MEM(b->A.mem);
+        args[3 + 3 * j] = NNCL__MEM(b->B.mem);
+        args[4 + 3 * j] = NNCL__U16(w);
+        if (j < n) items += tiles_m * div_up(b->N, tile.tn);
+    }
+    NNCL__TRY(nncl__set_args(ctx, NNCL__K_GEMM_TP_GROUP, args, 2 + 3 * NNCL_TP_GROUP));
+    return nncl__launch(ctx, NNCL__K_GEMM_TP_GROUP, 1, &items);
+}
 
 size_t nncl__pack_width(const nncl_context *ctx, size_t N)
 {

@@ -31,7 +31,8 @@ nncl_status nncl__softmax_ce_head(nncl_context *ctx, const nncl__head_views *v, 
     const nncl__view a = b->on ? b->a : v->h, da = b->on ? b->da : v->h;
     const nncl__view qa = b->on && b->qa.mem ? b->qa : (nncl__view){v->h.mem, 0, 0};
     NNCL__TRY(NNCL__SET_ARGS(
-        ctx, id, SOFTMAX_CE_HEAD, NNCL__MEM(v->packed), NNCL__MEM(v->params), NNCL__U(v->w_off), NNCL__U(v->wt_off),
+        ctx, id, SOFTMAX_CE_HEAD, NNCL__MEM(v->packed), NNCL__MEM(v->params), NNCL__U(v->w_off),
+        NNCL__U((cl_uint)v->w_tn), NNCL__U(v->wt_off),
         NNCL__U((cl_uint)v->wt_tn), NNCL__U(v->b_off), NNCL__U((cl_uint)v->cols), NNCL__VIEW(v->h),
         NNCL__U((cl_uint)v->in), NNCL__I(b->on), NNCL__VIEW(a), NNCL__U((cl_uint)b->a_cols), NNCL__U(b->wb_off),
         NNCL__U(b->wbt_off), NNCL__U(b->bb_off), NNCL__I(b->act), NNCL__VIEW(da), NNCL__I(b->da_act), NNCL__MEM(qa.mem),

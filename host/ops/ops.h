@@ -68,6 +68,19 @@ int nncl__gemm_packs_b(const nncl_context *ctx, int trans_b, size_t M, size_t N)
 /* Whether a product that packs B splits its inner dimension K into parts
  * (summed by gemm_reduce, in another order than one chain over k). */
 int nncl__gemm_splits_k(const nncl_context *ctx, size_t K);
+/* Whether nncl__gemm runs a weight gradient C = [A, 1]ᵀ·B (op(A) M x K,
+ * its last row the ones row, A's rows lda apart; op(B) K x N arriving
+ * packed) as one whole-K gemm_tp launch, so that nncl__gemm_tp_group can
+ * take it with others. */
+int nncl__gemm_tp_groups(const nncl_context *ctx, size_t M, size_t N, size_t K, size_t lda);
+/* Up to NNCL_TP_GROUP such products (each as nncl__gemm_tp_groups allows,
+ * with alpha 1, beta 0, no epilogue, every C in one buffer) in one
+ * gemm_tp_group launch, with the bits of separate ones. */
+typedef struct {
+    size_t M, N, K;
+    nncl__view A, B, C; /* A stored K x (M - 1), B packed */
+} nncl__tp_job;
+nncl_status nncl__gemm_tp_group(nncl_context *ctx, const nncl__tp_job *jobs, size_t n);
 /* The width of the panels that products with N columns read (K x width
  * floats each, columns past N zero; a product whose op(B) is one panel
  * reads it as a row-major K x width matrix), and the floats of a packed
@@ -120,7 +133,8 @@ nncl_status nncl__loss(nncl_context *ctx, nncl_loss loss, nncl_activation act, n
  * dH = (dZ·Wᵀ) ⊙ dact'(H), and with below.on the layer below's products as
  * well, H = act(A·Wb + bb) first and dA = (dH·Wbᵀ) ⊙ dact'(A) last, with the
  * bits of those launches. The weights are as the model prepacked them, in
- * one buffer: W as one NNCL_HEAD_WIDTH-column panel (cols at most that), Wᵀ
+ * one buffer: W as one panel w_tn columns wide, 8 or NNCL_HEAD_WIDTH (cols
+ * at most that), Wᵀ
  * in wt_tn-column panels, Wb and Wbᵀ in panels of the GEMM tile's width;
  * q (mem NULL: none) gets dH packed in q_tn-column panels, below.qa dA in
  * the tile's; wt_tn and q_tn are multiples of NNCL_HEAD_WIDTH. Offsets are
@@ -137,7 +151,7 @@ typedef struct {
 typedef struct {
     cl_mem packed, params;         /* the packed weights, the parameters */
     cl_uint w_off, wt_off, b_off;  /* W and Wᵀ packed, b in params */
-    size_t wt_tn, in, cols;
+    size_t w_tn, wt_tn, in, cols;
     nncl__view h;                  /* the layer below's outputs, rows x in */
     nncl__view t;                  /* class indices, a float per row */
     nncl__view z, dz, dh;          /* logits, their gradient, the gradient below */

@@ -119,6 +119,23 @@ static void models(nncl_context *ctx)
         nncl_model_destroy(m);
         free(ym);
     }
+    /* three layers, the hidden ones wider than a vector (8 floats here) and
+     * narrower than a tile (16), so that every product packs B: the output
+     * layer and the one below it in one softmax_ce_head launch, the three
+     * weight gradients in one gemm_tp_group launch */
+    static const nncl_layer_spec deep[] = {{12, NNCL_ACT_RELU}, {10, NNCL_ACT_TANH}, {3, NNCL_ACT_SOFTMAX}};
+    nncl_model_spec deep_spec = nncl_model_spec_defaults();
+    deep_spec.inputs = COLS, deep_spec.n_layers = 3, deep_spec.layers = deep, deep_spec.loss = NNCL_LOSS_SOFTMAX_CE;
+    nncl_model *dm = NULL;
+    CHECK(ctx, nncl_model_create(ctx, &deep_spec, &dm));
+    nncl_tensor *DX = tensor(ctx, ROWS, COLS, 12), *DY = NULL;
+    float dy[ROWS];
+    for (int r = 0; r < ROWS; r++) dy[r] = (float)(r % 3);
+    CHECK(ctx, nncl_tensor_create(ctx, ROWS, 1, &DY));
+    CHECK(ctx, nncl_tensor_upload(DY, dy, ROWS));
+    CHECK(ctx, nncl_model_train_step(dm, DX, DY));
+    nncl_tensor_destroy(DX), nncl_tensor_destroy(DY);
+    nncl_model_destroy(dm);
     free(x);
     /* byte data (gather_u8): an IDX pair of 19 images of 5 pixels */
     const char *dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -184,7 +201,7 @@ int main(void)
                                         "gemm_np_narrow", "gemm_tp_narrow", "pack_b_narrow", "pack_b_many",
                                         "transpose", "fill", "act_forward", "act_backward_bias", "softmax_ce",
                                         "elementwise_loss", "sum_accumulate", "optim_update", "gather_u8", "gather_f32",
-                                        "check_finite"};
+                                        "check_finite", "softmax_ce_head", "gemm_tp_group"};
     int missing = 0;
     for (size_t e = 0; e < sizeof every / sizeof *every; e++) {
         size_t k = 0;
