@@ -360,10 +360,12 @@ GEMM_WG __kernel void gemm_tp_group(uint jobs, __global float *C, __global const
                                     __global const float *A3, __global const float *B3, uint16 j3)
 {
     const uint w = get_global_id(0);
-    if (jobs > 3 && w >= j3.s9) tp_job(w, j3, A3, B3, C);
-    else if (jobs > 2 && w >= j2.s9) tp_job(w, j2, A2, B2, C);
-    else if (jobs > 1 && w >= j1.s9) tp_job(w, j1, A1, B1, C);
-    else tp_job(w, j0, A0, B0, C);
+    /* the job first, then one call: the tile code is compiled once */
+    const int job = jobs > 3 && w >= j3.s9 ? 3 : jobs > 2 && w >= j2.s9 ? 2 : jobs > 1 && w >= j1.s9 ? 1 : 0;
+    const uint16 j = job == 3 ? j3 : job == 2 ? j2 : job == 1 ? j1 : j0;
+    __global const float *A = job == 3 ? A3 : job == 2 ? A2 : job == 1 ? A1 : A0;
+    __global const float *B = job == 3 ? B3 : job == 2 ? B2 : job == 1 ? B1 : B0;
+    tp_job(w, j, A, B, C);
 }
 
 /* Split K: part s of the raw product, k in [s·k_chunk, min(K, (s+1)·k_chunk)),
