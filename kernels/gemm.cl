@@ -337,15 +337,24 @@ GEMM_WG __kernel void gemm_tp_narrow(GEMM_PARAMS) { GEMM_BODY(1, 1, NNCL_NARROW_
  * (C is M x N, the last row of op(A) the ones row), A's offset and ld, B's
  * offset, C's offset and ld, (unused), its first work-item, its row tiles,
  * and 1 for the narrow tile. The work-items run the jobs' tiles, one job
- * after another, each job's row tiles panel by panel. */
+ * after another, each job's row tiles panel by panel.
+ * Each job's branch inlines the wide tile code on its own kernel
+ * arguments: one shared copy (a job picked first, or a call) ran the
+ * batch-1024 gradients 5-6 % slower (docs/PERFORMANCE.md); the narrow
+ * tile, a small share of the work, is one called copy, which keeps the
+ * build at about 0.6 s. */
+__attribute__((noinline)) void tp_narrow(uint M, uint N, uint K, __global const float *A, uint lda,
+                                         __global const float *B, __global float *C, uint ldc, uint i0, uint j0)
+{
+    gemm_body(M, N, K, 0, K, M - 1, 1.0f, A, lda, B, 0, 0.0f, C, ldc, C, 0, NNCL_ACT_ID_IDENTITY, C, 0,
+              NNCL_ACT_ID_NONE, C, 0, i0, j0, 1, 1, NNCL_NARROW_TM, 1);
+}
 INLINE_FUNC void tp_job(uint w, uint16 j, __global const float *A, __global const float *B, __global float *C)
 {
     const uint tile = w - j.s9, tiles_m = j.sa;
     const uint i = tile % tiles_m, panel = tile / tiles_m;
     if (j.sb)
-        gemm_body(j.s0, j.s1, j.s2, 0, j.s2, j.s0 - 1, 1.0f, A + j.s3, j.s4, B + j.s5, 0, 0.0f, C + j.s6, j.s7, C,
-                  0, NNCL_ACT_ID_IDENTITY, C, 0, NNCL_ACT_ID_NONE, C, 0, i * NNCL_NARROW_TM, panel * NNCL_VW, 1, 1,
-                  NNCL_NARROW_TM, 1);
+        tp_narrow(j.s0, j.s1, j.s2, A + j.s3, j.s4, B + j.s5, C + j.s6, j.s7, i * NNCL_NARROW_TM, panel * NNCL_VW);
     else
         gemm_body(j.s0, j.s1, j.s2, 0, j.s2, j.s0 - 1, 1.0f, A + j.s3, j.s4, B + j.s5, 0, 0.0f, C + j.s6, j.s7, C,
                   0, NNCL_ACT_ID_IDENTITY, C, 0, NNCL_ACT_ID_NONE, C, 0, i * NNCL_TM, panel * NNCL_TN, 1, 1, NNCL_TM,
@@ -360,12 +369,10 @@ GEMM_WG __kernel void gemm_tp_group(uint jobs, __global float *C, __global const
                                     __global const float *A3, __global const float *B3, uint16 j3)
 {
     const uint w = get_global_id(0);
-    /* the job first, then one call: the tile code is compiled once */
-    const int job = jobs > 3 && w >= j3.s9 ? 3 : jobs > 2 && w >= j2.s9 ? 2 : jobs > 1 && w >= j1.s9 ? 1 : 0;
-    const uint16 j = job == 3 ? j3 : job == 2 ? j2 : job == 1 ? j1 : j0;
-    __global const float *A = job == 3 ? A3 : job == 2 ? A2 : job == 1 ? A1 : A0;
-    __global const float *B = job == 3 ? B3 : job == 2 ? B2 : job == 1 ? B1 : B0;
-    tp_job(w, j, A, B, C);
+    if (jobs > 3 && w >= j3.s9) tp_job(w, j3, A3, B3, C);
+    else if (jobs > 2 && w >= j2.s9) tp_job(w, j2, A2, B2, C);
+    else if (jobs > 1 && w >= j1.s9) tp_job(w, j1, A1, B1, C);
+    else tp_job(w, j0, A0, B0, C);
 }
 
 /* Split K: part s of the raw product, k in [s·k_chunk, min(K, (s+1)·k_chunk)),
