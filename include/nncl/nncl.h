@@ -194,6 +194,8 @@ typedef struct nncl_kernel_time {
 
 /* For a context created with options.profile: per-kernel launches and device
  * time since creation (or the last reset), waiting for queued work first.
+ * Which kernels a model runs is not part of the API: a training step may
+ * fuse several operations into one launch (README, "Layout").
  * Fills up to max entries, returns how many kernels have been launched.
  * Kernels on the context's second queue run beside others, so the times
  * can add up to more than the time that passed. */
