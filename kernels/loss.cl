@@ -121,7 +121,34 @@ WG_1D __kernel void softmax_ce(int kind, int act, __global float *z, uint z_off,
  *  bce from logits: loss = max(z,0) - z·t + log1p(exp(-|z|)),
  *                   dZ = (sigmoid(z) - t)·scale, correct when (z > 0) == (t > 0.5);
  *  mse on outputs y = act(pre-activation): loss = (y - t)²,
- *                   dZ = 2(y - t)·act'(y)·scale, correct when (y > 0.5) == (t > 0.5). */
+ *                   dZ = 2(y - t)·act'(y)·scale, correct when (y > 0.5) == (t > 0.5).
+ * elementwise_term takes one output x against its target: adds to *loss and
+ * *correct and returns dZ before the scale (the same expressions for
+ * elementwise_loss and loss_head, so the same bits). */
+INLINE_FUNC float elementwise_term(int kind, int act, float x, float target, uint row, __global int *status,
+                                   float *loss, float *correct)
+{
+    if (kind == NNCL_LOSS_ID_BCE) {
+        if (!(target >= 0.0f && target <= 1.0f)) report_status(status, NNCL_DEV_BAD_TARGET, (int)row, as_int(target));
+        *loss += fmax(x, 0.0f) - x * target + log1p(exp(-fabs(x)));
+        *correct += (x > 0.0f) == (target > 0.5f) ? 1.0f : 0.0f;
+        return act_f(x, NNCL_ACT_ID_SIGMOID) - target;
+    }
+    float d = x - target;
+    *loss += d * d;
+    *correct += (x > 0.5f) == (target > 0.5f) ? 1.0f : 0.0f;
+    return 2.0f * d * act_grad_f(x, act);
+}
+
+/* Target (row, c), through the standardisation when has_tn. */
+INLINE_FUNC float target_at(__global const float *t, uint t_off, uint t_ld, uint row, uint c, uint cols,
+                            __global const float *tn, uint tn_off, int has_tn)
+{
+    float target = t[t_off + (size_t)row * t_ld + c];
+    if (has_tn) target = target * tn[tn_off + c] + tn[tn_off + cols + c];
+    return target;
+}
+
 WG_1D __kernel void elementwise_loss(int kind, int act, __global float *z, uint z_off, uint z_ld,
                                      uint cols, __global const float *t, uint t_off, uint t_ld,
                                      int has_t, __global const float *tn, uint tn_off, int has_tn,
@@ -133,36 +160,26 @@ WG_1D __kernel void elementwise_loss(int kind, int act, __global float *z, uint 
     if (row >= rows) return;
     float loss = 0.0f, correct = 0.0f;
     for (uint c = 0; c < cols; c++) {
-        float x = z[z_off + (size_t)row * z_ld + c];
-        float target = t[t_off + (size_t)row * t_ld + c];
-        if (has_tn) target = target * tn[tn_off + c] + tn[tn_off + cols + c];
-        float g;
-        if (kind == NNCL_LOSS_ID_BCE) {
-            if (!(target >= 0.0f && target <= 1.0f))
-                report_status(status, NNCL_DEV_BAD_TARGET, (int)row, as_int(target));
-            loss += fmax(x, 0.0f) - x * target + log1p(exp(-fabs(x)));
-            correct += (x > 0.0f) == (target > 0.5f) ? 1.0f : 0.0f;
-            g = act_f(x, NNCL_ACT_ID_SIGMOID) - target;
-        } else {
-            float d = x - target;
-            loss += d * d;
-            correct += (x > 0.5f) == (target > 0.5f) ? 1.0f : 0.0f;
-            g = 2.0f * d * act_grad_f(x, act);
-        }
+        const float g = elementwise_term(kind, act, z[z_off + (size_t)row * z_ld + c],
+                                         target_at(t, t_off, t_ld, row, c, cols, tn, tn_off, has_tn), row, status,
+                                         &loss, &correct);
         if (what == NNCL_LOSS_OUT_GRAD) out[o_off + (size_t)row * o_ld + c] = g * scale;
     }
     if (!isfinite(loss)) report_status(status, NNCL_DEV_NONFINITE_LOSS, (int)row, 0);
     put_row(row_loss, rl_off, row_correct, row, loss, correct);
 }
 
-/* A training step's last layers in one launch, for a softmax-ce model whose
- * classes fit one float16 (cols <= 16). Each work-item takes NNCL_TM rows
- * through these steps in turn (each reads what the same work-item wrote):
+/* A training step's last layers in one launch, for a model whose outputs
+ * fit one float16 (cols <= 16). Each work-item takes NNCL_TM rows through
+ * these steps in turn (each reads what the same work-item wrote):
  *   below: H = act_b(A·Wb + bb)      the forward product of the layer below
  *                                    (when has_below; else H is an input);
- *   Z  = H·W + b                     the logits, stored as the forward
- *                                    product stores them (z);
- *   the loss and dZ as softmax_ce    (dz, lanes up to cols);
+ *   Z  = act(H·W + b)                the outputs (logits for softmax-ce and
+ *                                    bce), stored as the forward product
+ *                                    stores them (z);
+ *   the loss and dZ                  as softmax_ce or elementwise_loss give
+ *                                    them (kind; targets t, standardised
+ *                                    through tn when has_tn), into dz;
  *   dH = (dZ·Wᵀ) ⊙ dact'(H)          the dZ product (dh, and packed into q
  *                                    in q_tn-column panels: q_tn not 0);
  *   below: dA = (dH·Wbᵀ) ⊙ da'(A)    the layer below's dZ product (da, and
@@ -176,15 +193,26 @@ WG_1D __kernel void elementwise_loss(int kind, int act, __global float *z, uint 
  * in) and Wbᵀ (in x a_cols) at wb_off and wbt_off in NNCL_TN-column panels.
  * Biases b and bb are in params; wt_tn and q_tn are multiples of 16. */
 #if NNCL_HEAD_WIDTH != 16
-#error "softmax_ce_head holds a row's logits in one float16"
+#error "loss_head holds a row's outputs in one float16"
 #endif
-GEMM_WG __kernel void softmax_ce_head(__global const float *p, __global const float *params, uint w_off,
+/* The forward epilogue's activation on a row's outputs, at the GEMM's own
+ * vector width (the same library calls, so the same bits). */
+INLINE_FUNC float16 head_act(float16 v, int act)
+{
+#if NNCL_VW == 16
+    return act_v16(v, act);
+#else
+    return (float16)(act_v8(v.lo, act), act_v8(v.hi, act));
+#endif
+}
+GEMM_WG __kernel void loss_head(int kind, int act, __global const float *p, __global const float *params, uint w_off,
                                       uint w_tn, uint wt_off, uint wt_tn, uint b_off, uint cols, __global float *h,
                                       uint h_off, uint h_ld, uint in, int has_below, __global const float *a,
                                       uint a_off, uint a_ld, uint a_cols, uint wb_off, uint wbt_off, uint bb_off,
                                       int act_b, __global float *da, uint da_off, uint da_ld, int da_act,
                                       __global float *qa, uint qa_off, uint qa_tn, __global const float *t,
-                                      uint t_off, uint t_ld, __global float *z, uint z_off, uint z_ld,
+                                      uint t_off, uint t_ld, __global const float *tn, uint tn_off, int has_tn,
+                                      __global float *z, uint z_off, uint z_ld,
                                       __global float *dz, uint dz_off, uint dz_ld, __global float *dh,
                                       uint dh_off, uint dh_ld, int dact, __global float *q, uint q_off,
                                       uint q_tn, float scale, __global float *row_loss, uint rl_off,
@@ -228,10 +256,24 @@ GEMM_WG __kernel void softmax_ce_head(__global const float *p, __global const fl
             vstore16((float16)0.0f, 0, gv[r]);
             continue;
         }
-        const float16 logit = 1.0f * acc[r] + bv; /* the forward epilogue: alpha·acc + bias */
+        float16 logit = 1.0f * acc[r] + bv; /* the forward epilogue: act(alpha·acc + bias) */
+        if (act != NNCL_ACT_ID_IDENTITY) logit = head_act(logit, act);
         float lv[16];
         vstore16(logit, 0, lv);
         for (uint c = 0; c < cols; c++) z[z_off + (size_t)row * z_ld + c] = lv[c];
+        if (kind != NNCL_LOSS_ID_SOFTMAX_CE) { /* elementwise_loss's arithmetic */
+            float loss = 0.0f, correct = 0.0f;
+            for (uint c = 0; c < 16; c++)
+                gv[r][c] = c < cols ? elementwise_term(kind, act, lv[c],
+                                                       target_at(t, t_off, t_ld, row, c, cols, tn, tn_off, has_tn),
+                                                       row, status, &loss, &correct) *
+                                          scale
+                                    : 0.0f;
+            if (!isfinite(loss)) report_status(status, NNCL_DEV_NONFINITE_LOSS, (int)row, 0);
+            put_row(row_loss, rl_off, row_correct, row, loss, correct);
+            for (uint c = 0; c < cols; c++) dz[dz_off + (size_t)row * dz_ld + c] = gv[r][c];
+            continue;
+        }
         /* softmax_ce's arithmetic on the one chunk */
         const float mx = max16(fmax((float16)(-INFINITY), select((float16)(-INFINITY), logit, inside)));
         uint arg = 0;

@@ -664,15 +664,17 @@ START_TEST(standardised_targets_enter_the_loss_per_column)
 }
 END_TEST
 
-/* Trains a fresh model (seed 99) on (x, y) for two epochs of eo; the epochs'
- * losses go to losses[0..1]. Returns its *n parameters (malloc'd). */
+/* Trains a fresh model (seed 99) on (x, y) for two epochs of eo, its inputs
+ * (and an mse model's targets) standardised first when standardize; the
+ * epochs' losses go to losses[0..1]. Returns its *n parameters (malloc'd). */
 static float *train_two_epochs(nncl_context *ctx, const float *x, size_t rows, size_t cols, const float *y,
                                nncl_target_kind kind, const nncl_layer_spec *layers, size_t n_layers, nncl_loss loss,
-                               nncl_epoch_options eo, float losses[2], size_t *n)
+                               int standardize, nncl_epoch_options eo, float losses[2], size_t *n)
 {
     nncl_dataset *ds = NULL;
     ck_assert_int_eq(nncl_dataset_from_arrays(ctx, x, rows, cols, y, kind, &ds), NNCL_OK);
     nncl_model *m = make_model(ctx, cols, layers, n_layers, loss, 99);
+    if (standardize) ck_assert_int_eq(nncl_model_standardize(m, ds), NNCL_OK);
     for (int e = 0; e < 2; e++) {
         eo.epoch = (uint64_t)e;
         ck_assert_int_eq(nncl_model_train_epoch(m, ds, &eo, &losses[e], NULL, NULL), NNCL_OK);
@@ -717,7 +719,7 @@ START_TEST(side_queue_changes_nothing)
         eo.progress = count_progress;
         eo.progress_every = 3;
         eo.user = &calls[k];
-        params[k] = train_two_epochs(ctx[k], x, ROWS, COLS, y, NNCL_TARGET_CLASS, layers, 3, NNCL_LOSS_SOFTMAX_CE, eo,
+        params[k] = train_two_epochs(ctx[k], x, ROWS, COLS, y, NNCL_TARGET_CLASS, layers, 3, NNCL_LOSS_SOFTMAX_CE, 0, eo,
                                      loss[k], &n);
         nncl_context_destroy(ctx[k]);
     }
@@ -770,7 +772,7 @@ START_TEST(prepacked_operands_change_nothing)
         eo.batch = cases[c].batch;
         for (int k = 0; k < 2; k++)
             params[k] = train_two_epochs(ctx[k], x, rows, COLS, y, classes ? NNCL_TARGET_CLASS : NNCL_TARGET_VALUE,
-                                         cases[c].layers, cases[c].n_layers, cases[c].loss, eo, loss[k], &n);
+                                         cases[c].layers, cases[c].n_layers, cases[c].loss, 0, eo, loss[k], &n);
         ck_assert_msg(memcmp(loss[0], loss[1], sizeof loss[0]) == 0, "case %zu: prepacking changed the losses", c);
         ck_assert_msg(memcmp(params[0], params[1], n * sizeof(float)) == 0, "case %zu: prepacking changed the weights",
                       c);
@@ -781,36 +783,46 @@ START_TEST(prepacked_operands_change_nothing)
 }
 END_TEST
 
-/* A softmax-ce step's last layers in one softmax_ce_head launch (the
- * output layer's forward product, the loss and the dZ product below it,
- * and where it fits the layer below's products too) and the weight
- * gradients this leaves ready in one gemm_tp_group launch change no bit:
- * two epochs with and without them (NNCL_FUSED_HEAD=0) give the same
- * weights and losses, with the default tile and with AVX2's (6 x 16 as
- * float8, where a head of at most 8 classes is an 8-column panel). The
- * cases: three layers, the one below the output two panels wide and not a
- * multiple of 16, its gradient also stored packed (tanh below, 16 classes,
- * a last batch of 43 rows, not a multiple of the tile's rows); one panel
- * with its padding (sigmoid below); no activation below, 16 inputs exactly;
- * leaky relu below; a first layer whose weight gradient would not read
- * dZ packed (so nothing to group it with); four layers (the first one's dZ
- * product outside the head); and a model it must leave alone (an inner dimension that the
- * forward product splits), where it must not run. */
+/* A step's last layers in one loss_head launch (the output layer's forward
+ * product, the loss and the dZ product below it, and where it fits the
+ * layer below's products too) and the weight gradients this leaves ready in
+ * one gemm_tp_group launch change no bit: two epochs with and without them
+ * (NNCL_FUSED_HEAD=0) give the same weights and losses, with the default
+ * tile and with AVX2's (6 x 16 as float8, where a head of at most 8 outputs
+ * is an 8-column panel). Softmax-ce cases: three layers, the one below the
+ * output two panels wide and not a multiple of 16, its gradient also
+ * stored packed (tanh below, 16 classes, a last batch of 43 rows, not a
+ * multiple of the tile's rows); one panel with its padding (sigmoid
+ * below); no activation below, 16 inputs exactly; leaky relu below; a
+ * first layer whose weight gradient would not read dZ packed (so nothing
+ * to group it with); four layers (the first one's dZ product outside the
+ * head); a model it must leave alone (an inner dimension that the forward
+ * product splits). Then mse with standardised targets, with a sigmoid and
+ * a tanh output (taken through the output activation), and bce. */
 START_TEST(fused_head_changes_nothing)
 {
     enum { COLS = 12 };
+#define CE NNCL_LOSS_SOFTMAX_CE
+#define MSE NNCL_LOSS_MSE
+#define BCE NNCL_LOSS_BCE
     static const struct {
         nncl_layer_spec layers[4];
         size_t n_layers, rows, batch;
-        int head, group; /* softmax_ce_head and gemm_tp_group run (with the default tile) */
+        nncl_loss loss;
+        int standardize; /* the inputs, and an mse model's targets */
+        int head, group; /* loss_head and gemm_tp_group run (with the default tile) */
     } cases[] = {
-        {{{130, NNCL_ACT_RELU}, {100, NNCL_ACT_TANH}, {16, NNCL_ACT_SOFTMAX}}, 3, 203, 80, 1, 1},
-        {{{24, NNCL_ACT_SIGMOID}, {10, NNCL_ACT_SOFTMAX}}, 2, 150, 64, 1, 1},
-        {{{16, NNCL_ACT_IDENTITY}, {3, NNCL_ACT_SOFTMAX}}, 2, 150, 37, 1, 1},
-        {{{33, NNCL_ACT_LEAKY_RELU}, {7, NNCL_ACT_SOFTMAX}}, 2, 99, 128, 1, 1},
-        {{{70, NNCL_ACT_RELU}, {5, NNCL_ACT_SOFTMAX}}, 2, 150, 64, 1, 0},
-        {{{40, NNCL_ACT_RELU}, {70, NNCL_ACT_SIGMOID}, {20, NNCL_ACT_TANH}, {5, NNCL_ACT_SOFTMAX}}, 4, 150, 100, 1, 1},
-        {{{2048, NNCL_ACT_RELU}, {5, NNCL_ACT_SOFTMAX}}, 2, 70, 70, 0, 0},
+        {{{130, NNCL_ACT_RELU}, {100, NNCL_ACT_TANH}, {16, NNCL_ACT_SOFTMAX}}, 3, 203, 80, CE, 0, 1, 1},
+        {{{24, NNCL_ACT_SIGMOID}, {10, NNCL_ACT_SOFTMAX}}, 2, 150, 64, CE, 0, 1, 1},
+        {{{16, NNCL_ACT_IDENTITY}, {3, NNCL_ACT_SOFTMAX}}, 2, 150, 37, CE, 0, 1, 1},
+        {{{33, NNCL_ACT_LEAKY_RELU}, {7, NNCL_ACT_SOFTMAX}}, 2, 99, 128, CE, 0, 1, 1},
+        {{{70, NNCL_ACT_RELU}, {5, NNCL_ACT_SOFTMAX}}, 2, 150, 64, CE, 0, 1, 0},
+        {{{40, NNCL_ACT_RELU}, {70, NNCL_ACT_SIGMOID}, {20, NNCL_ACT_TANH}, {5, NNCL_ACT_SOFTMAX}}, 4, 150, 100, CE, 0, 1, 1},
+        {{{2048, NNCL_ACT_RELU}, {5, NNCL_ACT_SOFTMAX}}, 2, 70, 70, CE, 0, 0, 0},
+        {{{100, NNCL_ACT_RELU}, {1, NNCL_ACT_IDENTITY}}, 2, 150, 64, MSE, 1, 1, 0},
+        {{{40, NNCL_ACT_TANH}, {30, NNCL_ACT_RELU}, {1, NNCL_ACT_SIGMOID}}, 3, 150, 64, MSE, 0, 1, 1},
+        {{{90, NNCL_ACT_RELU}, {70, NNCL_ACT_RELU}, {1, NNCL_ACT_TANH}}, 3, 130, 100, MSE, 1, 1, 1},
+        {{{24, NNCL_ACT_RELU}, {20, NNCL_ACT_SIGMOID}, {1, NNCL_ACT_SIGMOID}}, 3, 150, 64, BCE, 1, 1, 1},
     };
     static const char *const tiles[] = {NULL, "tm=6 tn=16 vw=8 ku=1 kc=1024"};
     for (size_t p = 0; p < sizeof tiles / sizeof *tiles; p++) {
@@ -823,19 +835,22 @@ START_TEST(fused_head_changes_nothing)
         const int packs = ctx[0]->tiles.prepack && !ctx[0]->tiles.local_gemm;
         for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
             size_t rows = cases[c].rows, classes = cases[c].layers[cases[c].n_layers - 1].units;
+            const nncl_loss kind = cases[c].loss;
             float *x = nncl_test_random(rows * COLS, 31 + c, -1, 1), *y = malloc(rows * sizeof(float));
-            for (size_t r = 0; r < rows; r++) y[r] = (float)(r * 7 % classes);
+            for (size_t r = 0; r < rows; r++)
+                y[r] = kind == CE ? (float)(r * 7 % classes) : kind == BCE ? (float)(r % 3 == 0) : 3.0f * x[r * COLS] - 1.0f;
             float *params[2] = {NULL, NULL}, loss[2][2];
             size_t n = 0;
             nncl_epoch_options eo = nncl_epoch_options_defaults();
             eo.batch = cases[c].batch;
-            uint64_t heads = ctx[0]->launches[NNCL__K_SOFTMAX_CE_HEAD], groups = ctx[0]->launches[NNCL__K_GEMM_TP_GROUP];
+            uint64_t heads = ctx[0]->launches[NNCL__K_LOSS_HEAD], groups = ctx[0]->launches[NNCL__K_GEMM_TP_GROUP];
             for (int k = 0; k < 2; k++)
-                params[k] = train_two_epochs(ctx[k], x, rows, COLS, y, NNCL_TARGET_CLASS, cases[c].layers,
-                                             cases[c].n_layers, NNCL_LOSS_SOFTMAX_CE, eo, loss[k], &n);
+                params[k] = train_two_epochs(ctx[k], x, rows, COLS, y, kind == CE ? NNCL_TARGET_CLASS : NNCL_TARGET_VALUE,
+                                             cases[c].layers, cases[c].n_layers, kind, cases[c].standardize, eo,
+                                             loss[k], &n);
             if (!tiles[p]) {
-                int ran = ctx[0]->launches[NNCL__K_SOFTMAX_CE_HEAD] > heads;
-                ck_assert_msg(ran == (cases[c].head && packs), "case %zu: softmax_ce_head %s", c,
+                int ran = ctx[0]->launches[NNCL__K_LOSS_HEAD] > heads;
+                ck_assert_msg(ran == (cases[c].head && packs), "case %zu: loss_head %s", c,
                               ran ? "ran" : "did not run");
                 ran = ctx[0]->launches[NNCL__K_GEMM_TP_GROUP] > groups;
                 ck_assert_msg(ran == (cases[c].group && packs), "case %zu: gemm_tp_group %s", c,
@@ -846,10 +861,13 @@ START_TEST(fused_head_changes_nothing)
                           p, c);
             free(params[0]), free(params[1]), free(x), free(y);
         }
-        ck_assert_int_eq(ctx[1]->launches[NNCL__K_SOFTMAX_CE_HEAD] + ctx[1]->launches[NNCL__K_GEMM_TP_GROUP], 0);
+        ck_assert_int_eq(ctx[1]->launches[NNCL__K_LOSS_HEAD] + ctx[1]->launches[NNCL__K_GEMM_TP_GROUP], 0);
         nncl_context_destroy(ctx[0]);
         nncl_context_destroy(ctx[1]);
     }
+#undef CE
+#undef MSE
+#undef BCE
 }
 END_TEST
 

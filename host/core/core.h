@@ -64,7 +64,7 @@ _Static_assert(NNCL_OPTIM_SGD == NNCL_OPTIM_ID_SGD && NNCL_OPTIM_MOMENTUM == NNC
     X(ACT_BACKWARD_BIAS, "act_backward_bias", 12, ROW)      \
     X(SOFTMAX_CE, "softmax_ce", 23, ROW)                    \
     X(ELEMENTWISE_LOSS, "elementwise_loss", 23, ROW)        \
-    X(SOFTMAX_CE_HEAD, "softmax_ce_head", 50, TILE)         \
+    X(LOSS_HEAD, "loss_head", 55, TILE)                     \
     X(SUM_ACCUMULATE, "sum_accumulate", 9, ONE)             \
     X(OPTIM_UPDATE, "optim_update", 20, ROW)                \
     X(GATHER_U8, "gather_u8", 15, ROW)                      \
@@ -105,8 +105,8 @@ typedef struct {
     int local_gemm;    /* GPUs: gemm_local (local-memory tiles) for every product */
     int prepack;       /* a model packs its weights once per step and its products leave
                           each dZ packed for the weight gradient (NNCL_GEMM_PREPACK=0: off) */
-    int fused_head;    /* with prepack, a softmax-ce step's output layer is one launch,
-                          softmax_ce_head (NNCL_FUSED_HEAD=0: off) */
+    int fused_head;    /* with prepack, a step's output layers are one launch (loss_head)
+                          and its ready weight gradients another (NNCL_FUSED_HEAD=0: off) */
     int lwg, lrb, lkt; /* gemm_local: work-group side, register block side, k tile */
     const char *source; /* where they came from: "default", "tuned" (cache), "NNCL_GEMM_TILES" or "NNCL_GEMM_PARAMS" */
 } nncl__gemm_tiles;

@@ -118,15 +118,15 @@ nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, size_t me
     return NNCL_OK;
 }
 
-/* The largest Wb (in floats) whose layer softmax_ce_head takes with the
+/* The largest Wb (in floats) whose layer loss_head takes with the
  * output layer: each of its work-items reads all of Wb and Wbᵀ, which
  * should stay in a core's cache (128 KB each in the default model). */
 #define HEAD_BELOW_MAX_WEIGHTS (64 * 1024)
 
 /* How many of the last layers a training step over rows rows takes in one
- * softmax_ce_head launch, with the bits of their forward products, the
+ * loss_head launch, with the bits of their forward products, the
  * loss and their dZ products (kernels/loss.cl): 0, or 1, the output layer
- * of a softmax-ce model of at most NNCL_HEAD_WIDTH classes with a layer
+ * of a model of at most NNCL_HEAD_WIDTH outputs (any loss) with a layer
  * below, whose W and Wᵀ are prepacked in panels the kernel reads whole (W
  * one panel of 8 or NNCL_HEAD_WIDTH columns, Wᵀ's a multiple of that) and
  * whose products take k in one chain (no split K); or 2, that and the
@@ -139,7 +139,7 @@ static size_t fused_head(const nncl_model *m, size_t rows)
     size_t last = m->n_layers - 1, in = nncl__layer_in(m, last), units = m->layers[last].units;
     nncl__view w, wt;
     size_t w_tn = nncl__pack_width(ctx, units);
-    if (!ctx->tiles.fused_head || m->loss != NNCL_LOSS_SOFTMAX_CE || last == 0 || units > NNCL_HEAD_WIDTH ||
+    if (!ctx->tiles.fused_head || last == 0 || units > NNCL_HEAD_WIDTH ||
         !packed_weight(m, last, 0, rows, &w) || (w_tn != 8 && w_tn != NNCL_HEAD_WIDTH) || w_tn < units ||
         !packed_weight(m, last, 1, rows, &wt) || nncl__pack_width(ctx, in) % NNCL_HEAD_WIDTH != 0 ||
         nncl__gemm_splits_k(ctx, in))
@@ -167,7 +167,11 @@ static nncl_status model_head(nncl_model *m, nncl__view Y, size_t rows, size_t m
     nncl_context *ctx = m->ctx;
     size_t last = m->n_layers - 1, in = nncl__layer_in(m, last), units = m->layers[last].units;
     NNCL__TRY(pack_weights(m, 1));
-    nncl__head_views v = {.packed = m->packed_w, .params = m->params, .w_off = (cl_uint)m->pack_fwd_off[last],
+    /* a standardised mse model's targets go in as t·(1/std) - mean/std */
+    nncl__view standardise = {m->target_affine, (cl_uint)nncl__target_standardise_off(units), 0};
+    nncl__head_views v = {.loss = m->loss, .act = stored_activation(m, last),
+                          .standardise = m->has_target_norm ? &standardise : NULL,
+                          .packed = m->packed_w, .params = m->params, .w_off = (cl_uint)m->pack_fwd_off[last],
                           .w_tn = nncl__pack_width(ctx, units),
                           .wt_off = (cl_uint)m->pack_bwd_off[last], .b_off = (cl_uint)m->b_off[last],
                           .wt_tn = nncl__pack_width(ctx, in), .in = in, .cols = units, .h = act_view(m, last - 1),
@@ -184,7 +188,7 @@ static nncl_status model_head(nncl_model *m, nncl__view Y, size_t rows, size_t m
     }
     cl_uint first;
     NNCL__TRY(metric_rows(m, rows, slot, &first));
-    NNCL__TRY(nncl__softmax_ce_head(ctx, &v, rows, mean_rows, m->row_loss, first, m->row_correct, m->status));
+    NNCL__TRY(nncl__loss_head(ctx, &v, rows, mean_rows, m->row_loss, first, m->row_correct, m->status));
     took_metric_rows(m, rows, slot);
     return NNCL_OK;
 }

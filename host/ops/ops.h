@@ -128,14 +128,15 @@ nncl_status nncl__loss(nncl_context *ctx, nncl_loss loss, nncl_activation act, n
                        const nncl__view *t, const nncl__view *standardise, size_t rows, size_t mean_rows,
                        size_t cols, nncl__loss_out what, nncl__view out, cl_mem row_loss, cl_uint rl_off, cl_mem row_correct,
                        cl_mem status);
-/* A softmax-ce training step's last layers in one launch (softmax_ce_head,
- * kernels/loss.cl): Z = H·W + b, the loss and dZ as nncl__loss gives them,
- * dH = (dZ·Wᵀ) ⊙ dact'(H), and with below.on the layer below's products as
- * well, H = act(A·Wb + bb) first and dA = (dH·Wbᵀ) ⊙ dact'(A) last, with the
- * bits of those launches. The weights are as the model prepacked them, in
- * one buffer: W as one panel w_tn columns wide, 8 or NNCL_HEAD_WIDTH (cols
- * at most that), Wᵀ
- * in wt_tn-column panels, Wb and Wbᵀ in panels of the GEMM tile's width;
+/* A training step's last layers in one launch (loss_head, kernels/loss.cl):
+ * Z = act(H·W + b), the loss and dZ as nncl__loss gives them (loss, act,
+ * targets t standardised through standardise as there), dH = (dZ·Wᵀ) ⊙
+ * dact'(H), and with below.on the layer below's products as well, H =
+ * act(A·Wb + bb) first and dA = (dH·Wbᵀ) ⊙ dact'(A) last, with the bits of
+ * those launches. The weights are as the model prepacked them, in one
+ * buffer: W as one panel w_tn columns wide, 8 or NNCL_HEAD_WIDTH (cols at
+ * most that), Wᵀ in wt_tn-column panels, Wb and Wbᵀ in panels of the GEMM
+ * tile's width;
  * q (mem NULL: none) gets dH packed in q_tn-column panels, below.qa dA in
  * the tile's; wt_tn and q_tn are multiples of NNCL_HEAD_WIDTH. Offsets are
  * in floats. */
@@ -152,16 +153,19 @@ typedef struct {
     cl_mem packed, params;         /* the packed weights, the parameters */
     cl_uint w_off, wt_off, b_off;  /* W and Wᵀ packed, b in params */
     size_t w_tn, wt_tn, in, cols;
+    nncl_loss loss;
+    nncl_activation act;           /* the output activation Z is stored through */
     nncl__view h;                  /* the layer below's outputs, rows x in */
-    nncl__view t;                  /* class indices, a float per row */
-    nncl__view z, dz, dh;          /* logits, their gradient, the gradient below */
+    nncl__view t;                  /* targets: class indices (a float per row), or rows x cols */
+    const nncl__view *standardise; /* NULL: none */
+    nncl__view z, dz, dh;          /* outputs, their gradient, the gradient below */
     int dact;                      /* the activation that made H (NNCL_ACT_ID_NONE: none) */
     nncl__view q;                  /* dh packed */
     size_t q_tn;
     nncl__head_below below;
 } nncl__head_views;
-nncl_status nncl__softmax_ce_head(nncl_context *ctx, const nncl__head_views *v, size_t rows, size_t mean_rows,
-                                  cl_mem row_loss, cl_uint rl_off, cl_mem row_correct, cl_mem status);
+nncl_status nncl__loss_head(nncl_context *ctx, const nncl__head_views *v, size_t rows, size_t mean_rows,
+                            cl_mem row_loss, cl_uint rl_off, cl_mem row_correct, cl_mem status);
 
 /* ---- kernels/reduce.cl (host/ops/reduce.c) ---- */
 

@@ -121,7 +121,7 @@ static void models(nncl_context *ctx)
     }
     /* three layers, the hidden ones wider than a vector (8 floats here) and
      * narrower than a tile (16), so that every product packs B: the output
-     * layer and the one below it in one softmax_ce_head launch, the three
+     * layer and the one below it in one loss_head launch, the three
      * weight gradients in one gemm_tp_group launch */
     static const nncl_layer_spec deep[] = {{12, NNCL_ACT_RELU}, {10, NNCL_ACT_TANH}, {3, NNCL_ACT_SOFTMAX}};
     nncl_model_spec deep_spec = nncl_model_spec_defaults();
@@ -201,7 +201,7 @@ int main(void)
                                         "gemm_np_narrow", "gemm_tp_narrow", "pack_b_narrow", "pack_b_many",
                                         "transpose", "fill", "act_forward", "act_backward_bias", "softmax_ce",
                                         "elementwise_loss", "sum_accumulate", "optim_update", "gather_u8", "gather_f32",
-                                        "check_finite", "softmax_ce_head", "gemm_tp_group"};
+                                        "check_finite", "loss_head", "gemm_tp_group"};
     int missing = 0;
     for (size_t e = 0; e < sizeof every / sizeof *every; e++) {
         size_t k = 0;
