@@ -793,9 +793,9 @@ END_TEST
  * output two panels wide and not a multiple of 16, its gradient also
  * stored packed (tanh below, 16 classes, a last batch of 43 rows, not a
  * multiple of the tile's rows); one panel with its padding (sigmoid
- * below); no activation below, 16 inputs exactly; leaky relu below; a
- * first layer whose weight gradient would not read dZ packed (so nothing
- * to group it with); four layers (the first one's dZ product outside the
+ * below); no activation below, 16 inputs exactly; leaky relu below;
+ * batches of 2048, whose weight gradients split K (so nothing to group);
+ * four layers (the first one's dZ product outside the
  * head); a model it must leave alone (an inner dimension that the forward
  * product splits). Then mse with standardised targets, with a sigmoid and
  * a tanh output (taken through the output activation), and bce. */
@@ -816,10 +816,10 @@ START_TEST(fused_head_changes_nothing)
         {{{24, NNCL_ACT_SIGMOID}, {10, NNCL_ACT_SOFTMAX}}, 2, 150, 64, CE, 0, 1, 1},
         {{{16, NNCL_ACT_IDENTITY}, {3, NNCL_ACT_SOFTMAX}}, 2, 150, 37, CE, 0, 1, 1},
         {{{33, NNCL_ACT_LEAKY_RELU}, {7, NNCL_ACT_SOFTMAX}}, 2, 99, 128, CE, 0, 1, 1},
-        {{{70, NNCL_ACT_RELU}, {5, NNCL_ACT_SOFTMAX}}, 2, 150, 64, CE, 0, 1, 0},
+        {{{70, NNCL_ACT_RELU}, {5, NNCL_ACT_SOFTMAX}}, 2, 2100, 2048, CE, 0, 1, 0},
         {{{40, NNCL_ACT_RELU}, {70, NNCL_ACT_SIGMOID}, {20, NNCL_ACT_TANH}, {5, NNCL_ACT_SOFTMAX}}, 4, 150, 100, CE, 0, 1, 1},
         {{{2048, NNCL_ACT_RELU}, {5, NNCL_ACT_SOFTMAX}}, 2, 70, 70, CE, 0, 0, 0},
-        {{{100, NNCL_ACT_RELU}, {1, NNCL_ACT_IDENTITY}}, 2, 150, 64, MSE, 1, 1, 0},
+        {{{100, NNCL_ACT_RELU}, {1, NNCL_ACT_IDENTITY}}, 2, 150, 64, MSE, 1, 1, 1},
         {{{40, NNCL_ACT_TANH}, {30, NNCL_ACT_RELU}, {1, NNCL_ACT_SIGMOID}}, 3, 150, 64, MSE, 0, 1, 1},
         {{{90, NNCL_ACT_RELU}, {70, NNCL_ACT_RELU}, {1, NNCL_ACT_TANH}}, 3, 130, 100, MSE, 1, 1, 1},
         {{{24, NNCL_ACT_RELU}, {20, NNCL_ACT_SIGMOID}, {1, NNCL_ACT_SIGMOID}}, 3, 150, 64, BCE, 1, 1, 1},

@@ -248,8 +248,8 @@ nncl_status nncl__model_reserve(nncl_model *m, size_t rows)
         size_t units = m->layers[l].units;
         NNCL__TRY(alloc_buffer(ctx, rows * units, &m->act[l], "layer outputs"));
         NNCL__TRY(alloc_buffer(ctx, rows * nncl__delta_ld(m, l), &m->delta[l], "layer gradients"));
-        /* for layer l's weight gradient ([A_{l-1}, 1]ᵀ·dZ_l), where it packs dZ_l */
-        if (m->packed_w && l + 1 < m->n_layers && nncl__gemm_packs_b(ctx, 0, nncl__layer_in(m, l) + 1, units))
+        /* for layer l's weight gradient ([A_{l-1}, 1]ᵀ·dZ_l), where it reads dZ_l packed */
+        if (m->packed_w && l + 1 < m->n_layers && nncl__gemm_reads_packed(ctx, 0, nncl__layer_in(m, l) + 1, units, rows))
             NNCL__TRY(alloc_buffer(ctx, nncl__pack_floats(ctx, rows, units), &m->delta_packed[l],
                                    "packed layer gradients"));
     }

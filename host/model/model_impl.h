@@ -55,7 +55,8 @@ struct nncl_model {
     size_t last_delta_ld;
     /* For l < last, delta[l] packed as layer l's weight gradient reads it,
      * left there by the product that makes delta[l]; NULL where that
-     * product does not pack B (nncl__gemm_packs_b) or packed_w is NULL. */
+     * product would not read it packed at the batch the buffers were sized
+     * for (nncl__gemm_reads_packed) or packed_w is NULL. */
     cl_mem delta_packed[NNCL_MAX_LAYERS];
     cl_mem row_loss, row_correct;
     /* The loss kernel's per-row loss and correctness wait in row_loss and

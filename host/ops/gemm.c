@@ -147,9 +147,10 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
      * docs/PERFORMANCE.md ("Why the GEMM paths are chosen as they are") has
      * the measurements behind each rule. */
     int local = ctx->tiles.local_gemm;
-    int pack = nncl__gemm_packs_b(ctx, trans_b, M, N);
-    /* an operand that arrives packed only saves the pack: the path is the same */
-    const int prepacked = pack && x->b_packed;
+    /* an operand that arrives packed (nncl__gemm_reads_packed) saves the
+     * pack, or where the product would not pack B, reads it packed */
+    const int prepacked = x->b_packed && nncl__gemm_reads_packed(ctx, trans_b, M, N, K);
+    int pack = prepacked || nncl__gemm_packs_b(ctx, trans_b, M, N);
     int copy_a = trans_a && copies_a(ctx, pack, M, N, K, a_rows, A.ld);
     int copy_b = local && trans_b;
     /* packed products of at most one vector's width take the narrow tile */
@@ -229,10 +230,15 @@ int nncl__gemm_packs_b(const nncl_context *ctx, int trans_b, size_t M, size_t N)
 
 int nncl__gemm_splits_k(const nncl_context *ctx, size_t K) { return split_chunk(ctx, 1, K) != 0; }
 
+int nncl__gemm_reads_packed(const nncl_context *ctx, int trans_b, size_t M, size_t N, size_t K)
+{
+    return !ctx->tiles.local_gemm && (nncl__gemm_packs_b(ctx, trans_b, M, N) || !split_chunk(ctx, 1, K));
+}
+
 int nncl__gemm_tp_groups(const nncl_context *ctx, size_t M, size_t N, size_t K, size_t lda)
 {
-    int pack = nncl__gemm_packs_b(ctx, 0, M, N);
-    return !ctx->tiles.local_gemm && pack && !copies_a(ctx, pack, M, N, K, M - 1, lda) && !split_chunk(ctx, 1, K);
+    return nncl__gemm_reads_packed(ctx, 0, M, N, K) && !copies_a(ctx, 1, M, N, K, M - 1, lda) &&
+           !split_chunk(ctx, 1, K);
 }
 
 nncl_status nncl__gemm_tp_group(nncl_context *ctx, const nncl__tp_job *jobs, size_t n)

@@ -62,9 +62,13 @@ typedef struct {
     int trans;
     size_t K, N, out_off;
 } nncl__pack_job;
-/* Whether a product (op(B) K x N, C M x N) packs B: pack_b, or an operand
- * that arrives packed (nncl__gemm_extras.b_packed), is used exactly then. */
+/* Whether a product (op(B) K x N, C M x N) packs B with pack_b. */
 int nncl__gemm_packs_b(const nncl_context *ctx, int trans_b, size_t M, size_t N);
+/* Whether it reads an op(B) that arrives packed (nncl__gemm_extras.b_packed)
+ * as it is: where it would pack B, and where it would not but K is not
+ * split (the packed kernels then take the same chains as the unpacked
+ * ones: the same bits, and a transposed copy of A can be spared). */
+int nncl__gemm_reads_packed(const nncl_context *ctx, int trans_b, size_t M, size_t N, size_t K);
 /* Whether a product that packs B splits its inner dimension K into parts
  * (summed by gemm_reduce, in another order than one chain over k). */
 int nncl__gemm_splits_k(const nncl_context *ctx, size_t K);
