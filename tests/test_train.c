@@ -788,17 +788,22 @@ END_TEST
  * layer below's products too) and the weight gradients this leaves ready in
  * one gemm_tp_group launch change no bit: two epochs with and without them
  * (NNCL_FUSED_HEAD=0) give the same weights and losses, with the default
- * tile and with AVX2's (6 x 16 as float8, where a head of at most 8 outputs
- * is an 8-column panel). Softmax-ce cases: three layers, the one below the
+ * tile, with AVX2's (6 x 16 as float8, where a head of at most 8 outputs
+ * is an 8-column panel), and with K split from 16 on (so that only some
+ * products may fuse). Softmax-ce cases: three layers, the one below the
  * output two panels wide and not a multiple of 16, its gradient also
  * stored packed (tanh below, 16 classes, a last batch of 43 rows, not a
  * multiple of the tile's rows); one panel with its padding (sigmoid
  * below); no activation below, 16 inputs exactly; leaky relu below;
- * batches of 2048, whose weight gradients split K (so nothing to group);
+ * batches of 2048, whose weight gradients split K (so nothing to group;
+ * the short last batch has no packed dZ, its buffers sized for 2048);
  * four layers (the first one's dZ product outside the
  * head); a model it must leave alone (an inner dimension that the forward
  * product splits). Then mse with standardised targets, with a sigmoid and
- * a tanh output (taken through the output activation), and bce. */
+ * a tanh output (taken through the output activation), and bce; a
+ * 16-class head on 12 units (with K split from 16, its dZ product splits
+ * and the head must not fuse). Last, GEMM
+ * work-groups more than one row high, where neither kernel may run. */
 START_TEST(fused_head_changes_nothing)
 {
     enum { COLS = 12 };
@@ -810,7 +815,7 @@ START_TEST(fused_head_changes_nothing)
         size_t n_layers, rows, batch;
         nncl_loss loss;
         int standardize; /* the inputs, and an mse model's targets */
-        int head, group; /* loss_head and gemm_tp_group run (with the default tile) */
+        int head, group; /* loss_head and gemm_tp_group run (with either tile) */
     } cases[] = {
         {{{130, NNCL_ACT_RELU}, {100, NNCL_ACT_TANH}, {16, NNCL_ACT_SOFTMAX}}, 3, 203, 80, CE, 0, 1, 1},
         {{{24, NNCL_ACT_SIGMOID}, {10, NNCL_ACT_SOFTMAX}}, 2, 150, 64, CE, 0, 1, 1},
@@ -823,8 +828,10 @@ START_TEST(fused_head_changes_nothing)
         {{{40, NNCL_ACT_TANH}, {30, NNCL_ACT_RELU}, {1, NNCL_ACT_SIGMOID}}, 3, 150, 64, MSE, 0, 1, 1},
         {{{90, NNCL_ACT_RELU}, {70, NNCL_ACT_RELU}, {1, NNCL_ACT_TANH}}, 3, 130, 100, MSE, 1, 1, 1},
         {{{24, NNCL_ACT_RELU}, {20, NNCL_ACT_SIGMOID}, {1, NNCL_ACT_SIGMOID}}, 3, 150, 64, BCE, 1, 1, 1},
+        {{{12, NNCL_ACT_RELU}, {16, NNCL_ACT_SOFTMAX}}, 2, 150, 64, CE, 0, 1, 1},
     };
-    static const char *const tiles[] = {NULL, "tm=6 tn=16 vw=8 ku=1 kc=1024"};
+    /* the third splits K from 16 on: the dZ product of a 16-class head too */
+    static const char *const tiles[] = {NULL, "tm=6 tn=16 vw=8 ku=1 kc=1024", "kc=8"};
     for (size_t p = 0; p < sizeof tiles / sizeof *tiles; p++) {
         if (tiles[p]) setenv("NNCL_GEMM_PARAMS", tiles[p], 1);
         nncl_context *ctx[2] = {nncl_test_context_with("NNCL_FUSED_HEAD", "1"),
@@ -848,14 +855,12 @@ START_TEST(fused_head_changes_nothing)
                 params[k] = train_two_epochs(ctx[k], x, rows, COLS, y, kind == CE ? NNCL_TARGET_CLASS : NNCL_TARGET_VALUE,
                                              cases[c].layers, cases[c].n_layers, kind, cases[c].standardize, eo,
                                              loss[k], &n);
-            if (!tiles[p]) {
-                int ran = ctx[0]->launches[NNCL__K_LOSS_HEAD] > heads;
-                ck_assert_msg(ran == (cases[c].head && packs), "case %zu: loss_head %s", c,
-                              ran ? "ran" : "did not run");
-                ran = ctx[0]->launches[NNCL__K_GEMM_TP_GROUP] > groups;
-                ck_assert_msg(ran == (cases[c].group && packs), "case %zu: gemm_tp_group %s", c,
-                              ran ? "ran" : "did not run");
-            }
+            int ran = ctx[0]->launches[NNCL__K_LOSS_HEAD] > heads;
+            ck_assert_msg(p == 2 || ran == (cases[c].head && packs), "tile %zu, case %zu: loss_head %s", p, c,
+                          ran ? "ran" : "did not run");
+            ran = ctx[0]->launches[NNCL__K_GEMM_TP_GROUP] > groups;
+            ck_assert_msg(p == 2 || ran == (cases[c].group && packs), "tile %zu, case %zu: gemm_tp_group %s", p, c,
+                          ran ? "ran" : "did not run");
             ck_assert_msg(memcmp(loss[0], loss[1], sizeof loss[0]) == 0, "tile %zu, case %zu: the losses changed", p, c);
             ck_assert_msg(memcmp(params[0], params[1], n * sizeof(float)) == 0, "tile %zu, case %zu: the weights changed",
                           p, c);
@@ -868,6 +873,22 @@ START_TEST(fused_head_changes_nothing)
 #undef CE
 #undef MSE
 #undef BCE
+    /* GEMM work-groups more than one row high (both kernels launch one row
+     * of work-groups): neither runs, and the step trains */
+    setenv("NNCL_GEMM_TILES", "4x16x1x8", 1);
+    nncl_context *tall = nncl_test_context_with("NNCL_FUSED_HEAD", "1");
+    unsetenv("NNCL_GEMM_TILES");
+    const nncl_layer_spec layers[] = {{40, NNCL_ACT_RELU}, {30, NNCL_ACT_TANH}, {10, NNCL_ACT_SOFTMAX}};
+    nncl_model *m = make_model(tall, COLS, layers, 3, NNCL_LOSS_SOFTMAX_CE, 5);
+    float *x = nncl_test_random(64 * COLS, 3, -1, 1), y[64];
+    for (int r = 0; r < 64; r++) y[r] = (float)(r % 10);
+    nncl_tensor *X = nncl_test_tensor(tall, 64, COLS, x), *Y = nncl_test_tensor(tall, 64, 1, y);
+    ck_assert_msg(nncl_model_train_step(m, X, Y) == NNCL_OK, "%s", nncl_last_error(tall));
+    ck_assert_int_eq(nncl_model_sync(m), NNCL_OK);
+    ck_assert_int_eq(tall->launches[NNCL__K_LOSS_HEAD] + tall->launches[NNCL__K_GEMM_TP_GROUP], 0);
+    nncl_tensor_destroy(X), nncl_tensor_destroy(Y), free(x);
+    nncl_model_destroy(m);
+    nncl_context_destroy(tall);
 }
 END_TEST
 

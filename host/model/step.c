@@ -129,7 +129,8 @@ nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, size_t me
  * of a model of at most NNCL_HEAD_WIDTH outputs (any loss) with a layer
  * below, whose W and Wᵀ are prepacked in panels the kernel reads whole (W
  * one panel of 8 or NNCL_HEAD_WIDTH columns, Wᵀ's a multiple of that) and
- * whose products take k in one chain (no split K); or 2, that and the
+ * whose products take k in one chain (no split K), on work-groups one
+ * row high; or 2, that and the
  * layer below, not the first, when its own products are whole-tile panels
  * (its width and its inputs' above one vector), unsplit, and its weights
  * small (HEAD_BELOW_MAX_WEIGHTS). */
@@ -139,10 +140,11 @@ static size_t fused_head(const nncl_model *m, size_t rows)
     size_t last = m->n_layers - 1, in = nncl__layer_in(m, last), units = m->layers[last].units;
     nncl__view w, wt;
     size_t w_tn = nncl__pack_width(ctx, units);
-    if (!ctx->tiles.fused_head || last == 0 || units > NNCL_HEAD_WIDTH ||
+    /* (both kernels launch as one row of work-groups) */
+    if (!ctx->tiles.fused_head || ctx->tiles.wgy != 1 || last == 0 || units > NNCL_HEAD_WIDTH ||
         !packed_weight(m, last, 0, rows, &w) || (w_tn != 8 && w_tn != NNCL_HEAD_WIDTH) || w_tn < units ||
         !packed_weight(m, last, 1, rows, &wt) || nncl__pack_width(ctx, in) % NNCL_HEAD_WIDTH != 0 ||
-        nncl__gemm_splits_k(ctx, in))
+        nncl__gemm_splits_k(ctx, in) || nncl__gemm_splits_k(ctx, units))
         return 0;
     size_t a_cols = nncl__layer_in(m, last - 1), tn = (size_t)ctx->tiles.tn;
     int below = last >= 2 && nncl__pack_width(ctx, in) == tn && nncl__pack_width(ctx, a_cols) == tn &&
