@@ -169,8 +169,9 @@ WG_1D __kernel void elementwise_loss(int kind, int act, __global float *z, uint 
     put_row(row_loss, rl_off, row_correct, row, loss, correct);
 }
 
-/* A training step's last layers in one launch, for a model whose outputs
- * fit one float16 (cols <= 16). Each work-item takes NNCL_TM rows through
+/* A training step's last layers in one launch, for a model of at most
+ * NNCL_HEAD_WIDTH outputs, taken 16 at a time as float16s (cols <= 64).
+ * Each work-item takes NNCL_TM rows through
  * these steps in turn (each reads what the same work-item wrote):
  *   below: H = act_b(A·Wb + bb)      the forward product of the layer below
  *                                    (when has_below; else H is an input);
@@ -188,12 +189,12 @@ WG_1D __kernel void elementwise_loss(int kind, int act, __global float *z, uint 
  * their bits: each element is the same chain of fmas in k order through
  * the same epilogue, and the layer below's products are gemm.cl's own tile
  * code (gemm_accumulate, gemm_store). The weights come as pack_b_many left
- * them, in one buffer p: W as one panel of w_tn columns, 8 or 16 (in x
- * w_tn, zero past cols) at w_off; Wᵀ at wt_off in wt_tn-column panels of cols rows; Wb (a_cols x
+ * them, in one buffer p: W at w_off in w_tn-column panels of in rows (w_tn
+ * a multiple of 16, or 8 for one panel; zero past cols); Wᵀ at wt_off in wt_tn-column panels of cols rows; Wb (a_cols x
  * in) and Wbᵀ (in x a_cols) at wb_off and wbt_off in NNCL_TN-column panels.
  * Biases b and bb are in params; wt_tn and q_tn are multiples of 16. */
-#if NNCL_HEAD_WIDTH != 16
-#error "loss_head holds a row's outputs in one float16"
+#if NNCL_HEAD_WIDTH % 16
+#error "loss_head takes a row's outputs 16 at a time"
 #endif
 /* The forward epilogue's activation on a row's outputs, at the GEMM's own
  * vector width (the same library calls, so the same bits). */
@@ -204,6 +205,15 @@ INLINE_FUNC float16 head_act(float16 v, int act)
 #else
     return (float16)(act_v8(v.lo, act), act_v8(v.hi, act));
 #endif
+}
+#define HEAD_CHUNKS (NNCL_HEAD_WIDTH / 16)
+/* Columns 16·ch .. 16·ch+15 of W's row k, W packed in w_tn-column panels of
+ * in rows (w_tn 8: one panel, the upper half zero). */
+INLINE_FUNC float16 head_weights(__global const float *w, uint w_tn, uint in, uint k, uint ch)
+{
+    if (w_tn == 8) return (float16)(vload8(0, w + (size_t)k * 8), (float8)0.0f);
+    const uint c0 = ch * 16;
+    return vload16(0, w + ((size_t)(c0 / w_tn) * in + k) * w_tn + c0 % w_tn);
 }
 GEMM_WG __kernel void loss_head(int kind, int act, __global const float *p, __global const float *params, uint w_off,
                                       uint w_tn, uint wt_off, uint wt_tn, uint b_off, uint cols, __global float *h,
@@ -230,71 +240,80 @@ GEMM_WG __kernel void loss_head(int kind, int act, __global const float *p, __gl
                        NNCL_ACT_ID_NONE, h, 0, NNCL_TM, NNCL_NV);
         }
     }
-    /* logits: the forward product's accumulation; rows past the batch read row r0 and are dropped */
+    /* outputs: the forward product's accumulation, a float16 per 16
+     * columns; rows past the batch read row r0 and are dropped */
     __global const float *w = p + w_off, *wt = p + wt_off;
-    float16 acc[NNCL_TM];
+    const uint chunks = (cols + 15) / 16;
+    float16 acc[NNCL_TM][HEAD_CHUNKS];
     __global const float *hr[NNCL_TM];
-    for (uint r = 0; r < NNCL_TM; r++) {
-        acc[r] = (float16)0.0f;
-        hr[r] = h + h_off + (size_t)(r0 + (r < nr ? r : 0)) * h_ld;
-    }
-    for (uint k = 0; k < in; k++) {
-        const float16 wk = w_tn == 16 ? vload16(0, w + (size_t)k * 16)
-                                      : (float16)(vload8(0, w + (size_t)k * 8), (float8)0.0f);
+    for (uint r = 0; r < NNCL_TM; r++) hr[r] = h + h_off + (size_t)(r0 + (r < nr ? r : 0)) * h_ld;
+    for (uint ch = 0; ch < chunks; ch++) { /* a pass over k per 16 columns: one for most heads */
+        float16 a[NNCL_TM];
+        for (uint r = 0; r < NNCL_TM; r++) a[r] = (float16)0.0f;
+        for (uint k = 0; k < in; k++) {
+            const float16 wk = head_weights(w, w_tn, in, k, ch);
 #pragma unroll
-        for (uint r = 0; r < NNCL_TM; r++) acc[r] = fma((float16)(hr[r][k]), wk, acc[r]);
+            for (uint r = 0; r < NNCL_TM; r++) a[r] = fma((float16)(hr[r][k]), wk, a[r]);
+        }
+        for (uint r = 0; r < NNCL_TM; r++) acc[r][ch] = a[r];
     }
     const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    const int16 inside = lane < (int16)(int)cols;
-    float bt[16];
-    for (uint c = 0; c < 16; c++) bt[c] = c < cols ? params[b_off + c] : 0.0f;
-    const float16 bv = vload16(0, bt);
-    float gv[NNCL_TM][16]; /* each row's dZ, 0 in rows past the batch */
+    float bt[NNCL_HEAD_WIDTH];
+    for (uint c = 0; c < chunks * 16; c++) bt[c] = c < cols ? params[b_off + c] : 0.0f;
+    float gv[NNCL_TM][NNCL_HEAD_WIDTH]; /* each row's dZ, 0 in rows past the batch */
     for (uint r = 0; r < NNCL_TM; r++) {
         const uint row = r0 + r;
         if (r >= nr) {
-            vstore16((float16)0.0f, 0, gv[r]);
+            for (uint c = 0; c < cols; c++) gv[r][c] = 0.0f;
             continue;
         }
-        float16 logit = 1.0f * acc[r] + bv; /* the forward epilogue: act(alpha·acc + bias) */
-        if (act != NNCL_ACT_ID_IDENTITY) logit = head_act(logit, act);
-        float lv[16];
-        vstore16(logit, 0, lv);
+        float lv[NNCL_HEAD_WIDTH];
+        for (uint ch = 0; ch < chunks; ch++) { /* the forward epilogue: act(alpha·acc + bias) */
+            float16 out = 1.0f * acc[r][ch] + vload16(ch, bt);
+            if (act != NNCL_ACT_ID_IDENTITY) out = head_act(out, act);
+            vstore16(out, ch, lv);
+        }
         for (uint c = 0; c < cols; c++) z[z_off + (size_t)row * z_ld + c] = lv[c];
         if (kind != NNCL_LOSS_ID_SOFTMAX_CE) { /* elementwise_loss's arithmetic */
             float loss = 0.0f, correct = 0.0f;
-            for (uint c = 0; c < 16; c++)
-                gv[r][c] = c < cols ? elementwise_term(kind, act, lv[c],
-                                                       target_at(t, t_off, t_ld, row, c, cols, tn, tn_off, has_tn),
-                                                       row, status, &loss, &correct) *
-                                          scale
-                                    : 0.0f;
+            for (uint c = 0; c < cols; c++)
+                gv[r][c] = elementwise_term(kind, act, lv[c], target_at(t, t_off, t_ld, row, c, cols, tn, tn_off, has_tn),
+                                            row, status, &loss, &correct) *
+                           scale;
             if (!isfinite(loss)) report_status(status, NNCL_DEV_NONFINITE_LOSS, (int)row, 0);
             put_row(row_loss, rl_off, row_correct, row, loss, correct);
-            for (uint c = 0; c < cols; c++) dz[dz_off + (size_t)row * dz_ld + c] = gv[r][c];
-            continue;
+        } else { /* softmax_ce's arithmetic, chunk by chunk as there */
+            float16 m16 = (float16)(-INFINITY);
+            for (uint ch = 0; ch < chunks; ch++)
+                m16 = fmax(m16, select((float16)(-INFINITY), vload16(ch, lv), lane < (int16)(int)(cols - ch * 16)));
+            const float mx = max16(m16);
+            uint arg = 0;
+            while (arg + 1 < cols && lv[arg] != mx) arg++;
+            float16 s16 = (float16)0.0f;
+            for (uint ch = 0; ch < chunks; ch++)
+                s16 += exp(select((float16)(-INFINITY), vload16(ch, lv), lane < (int16)(int)(cols - ch * 16)) - mx);
+            const float lse = mx + log(sum16(s16));
+            const float lf = t[t_off + (size_t)row * t_ld];
+            int label = (int)lf;
+            if (!(lf >= 0.0f) || lf >= (float)cols || (float)label != lf) {
+                report_status(status, NNCL_DEV_BAD_LABEL, (int)row, as_int(lf));
+                label = NO_LABEL;
+            }
+            if (label != NO_LABEL) {
+                const float loss = lse - lv[label];
+                if (!isfinite(loss)) report_status(status, NNCL_DEV_NONFINITE_LOSS, (int)row, 0);
+                put_row(row_loss, rl_off, row_correct, row, loss, arg == (uint)label ? 1.0f : 0.0f);
+            } else {
+                put_row(row_loss, rl_off, row_correct, row, 0.0f, 0.0f);
+            }
+            for (uint ch = 0; ch < chunks; ch++) {
+                const float16 pr =
+                    exp(select((float16)0.0f, vload16(ch, lv), lane < (int16)(int)(cols - ch * 16)) - lse);
+                const float16 onehot = select((float16)0.0f, (float16)1.0f,
+                                              convert_float16(lane) + (float)(ch * 16) == (float16)(float)label);
+                vstore16((pr - onehot) * scale, ch, gv[r]);
+            }
         }
-        /* softmax_ce's arithmetic on the one chunk */
-        const float mx = max16(fmax((float16)(-INFINITY), select((float16)(-INFINITY), logit, inside)));
-        uint arg = 0;
-        while (arg + 1 < cols && lv[arg] != mx) arg++;
-        const float lse = mx + log(sum16((float16)0.0f + exp(select((float16)(-INFINITY), logit, inside) - mx)));
-        const float lf = t[t_off + (size_t)row * t_ld];
-        int label = (int)lf;
-        if (!(lf >= 0.0f) || lf >= (float)cols || (float)label != lf) {
-            report_status(status, NNCL_DEV_BAD_LABEL, (int)row, as_int(lf));
-            label = NO_LABEL;
-        }
-        if (label != NO_LABEL) {
-            const float loss = lse - lv[label];
-            if (!isfinite(loss)) report_status(status, NNCL_DEV_NONFINITE_LOSS, (int)row, 0);
-            put_row(row_loss, rl_off, row_correct, row, loss, arg == (uint)label ? 1.0f : 0.0f);
-        } else {
-            put_row(row_loss, rl_off, row_correct, row, 0.0f, 0.0f);
-        }
-        const float16 pr = exp(select((float16)0.0f, logit, inside) - lse);
-        vstore16((pr - select((float16)0.0f, (float16)1.0f, convert_float16(lane) == (float16)(float)label)) * scale,
-                 0, gv[r]);
         for (uint c = 0; c < cols; c++) dz[dz_off + (size_t)row * dz_ld + c] = gv[r][c];
     }
     /* dH: the dZ product's chains (k = class, the rows interleaved) and

@@ -45,7 +45,7 @@
 #define NNCL_TRANSPOSE_BLOCK 8 /* transpose: side of the square block */
 #define NNCL_PACK_JOB_WORDS 8  /* pack_b_many: words of one job record */
 #define NNCL_OPTIM_PER_ITEM 16  /* optim_update: parameters (kernels/optim.cl) */
-#define NNCL_HEAD_WIDTH 16      /* loss_head: its classes, one float16 at most */
+#define NNCL_HEAD_WIDTH 64      /* loss_head: its outputs at most (kernels/loss.cl) */
 #define NNCL_TP_GROUP 4         /* gemm_tp_group: products per launch (kernels/gemm.cl) */
 
 /* The device status word, an int buffer of NNCL_STATUS_WORDS entries that

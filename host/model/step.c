@@ -127,8 +127,8 @@ nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, size_t me
  * loss_head launch, with the bits of their forward products, the
  * loss and their dZ products (kernels/loss.cl): 0, or 1, the output layer
  * of a model of at most NNCL_HEAD_WIDTH outputs (any loss) with a layer
- * below, whose W and Wᵀ are prepacked in panels the kernel reads whole (W
- * one panel of 8 or NNCL_HEAD_WIDTH columns, Wᵀ's a multiple of that) and
+ * below, whose W and Wᵀ are prepacked in panels the kernel reads whole (W's
+ * a multiple of 16 columns wide, or one of 8; Wᵀ's a multiple of 16) and
  * whose products take k in one chain (no split K), on work-groups one
  * row high; or 2, that and the
  * layer below, not the first, when its own products are whole-tile panels
@@ -142,8 +142,8 @@ static size_t fused_head(const nncl_model *m, size_t rows)
     size_t w_tn = nncl__pack_width(ctx, units);
     /* (both kernels launch as one row of work-groups) */
     if (!ctx->tiles.fused_head || ctx->tiles.wgy != 1 || last == 0 || units > NNCL_HEAD_WIDTH ||
-        !packed_weight(m, last, 0, rows, &w) || (w_tn != 8 && w_tn != NNCL_HEAD_WIDTH) || w_tn < units ||
-        !packed_weight(m, last, 1, rows, &wt) || nncl__pack_width(ctx, in) % NNCL_HEAD_WIDTH != 0 ||
+        !packed_weight(m, last, 0, rows, &w) || (w_tn % 16 != 0 && !(w_tn == 8 && units <= 8)) ||
+        !packed_weight(m, last, 1, rows, &wt) || nncl__pack_width(ctx, in) % 16 != 0 ||
         nncl__gemm_splits_k(ctx, in) || nncl__gemm_splits_k(ctx, units))
         return 0;
     size_t a_cols = nncl__layer_in(m, last - 1), tn = (size_t)ctx->tiles.tn;

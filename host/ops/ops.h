@@ -138,11 +138,11 @@ nncl_status nncl__loss(nncl_context *ctx, nncl_loss loss, nncl_activation act, n
  * dact'(H), and with below.on the layer below's products as well, H =
  * act(A·Wb + bb) first and dA = (dH·Wbᵀ) ⊙ dact'(A) last, with the bits of
  * those launches. The weights are as the model prepacked them, in one
- * buffer: W as one panel w_tn columns wide, 8 or NNCL_HEAD_WIDTH (cols at
- * most that), Wᵀ in wt_tn-column panels, Wb and Wbᵀ in panels of the GEMM
- * tile's width;
+ * buffer: W in w_tn-column panels (a multiple of 16, or 8 for one panel;
+ * cols at most NNCL_HEAD_WIDTH), Wᵀ in wt_tn-column panels, Wb and Wbᵀ in
+ * panels of the GEMM tile's width;
  * q (mem NULL: none) gets dH packed in q_tn-column panels, below.qa dA in
- * the tile's; wt_tn and q_tn are multiples of NNCL_HEAD_WIDTH. Offsets are
+ * the tile's; wt_tn and q_tn are multiples of 16. Offsets are
  * in floats. */
 typedef struct {
     int on;
