@@ -2,10 +2,11 @@
 /* Losses: per-row loss and correctness plus the gradient with respect to the
  * model's last pre-activation. One work-item per row. The mean over the batch
  * is taken by sum_accumulate (reduce.cl) in row order, so it is the same every
- * run. `scale` is 1 / (number of loss terms).
+ * run. `scale` is 1 / (number of loss terms). loss_head, at the end, is a
+ * training step's last layers and their loss in one launch.
  *
- * Both kernels take the same arguments (host/ops/loss.c sets them from one
- * nncl__loss_args):
+ * softmax_ce and elementwise_loss take the same arguments (host/ops/loss.c
+ * sets them in one list):
  *   kind, act      the loss (NNCL_LOSS_ID_MSE or _BCE; softmax_ce ignores it)
  *                  and, for mse, the output activation that made Z, so that
  *                  dZ is taken through it;
