@@ -236,12 +236,13 @@ static int packed_delta(const nncl_model *m, size_t l, size_t rows, nncl__view *
  * n_layers - 1 - fused up, whose dZ it made), from the top down while each
  * would be one gemm_tp launch reading its dZ packed, in one gemm_tp_group
  * launch, where there are at least two. *from: the lowest layer taken
- * (n_layers: none). Not with a communicator, which takes each layer's
- * gradient as it is made. */
+ * (n_layers: none). A communicator still gets each layer's gradient in
+ * turn (backward's loop calls nncl__comm_layer_done for every layer, after
+ * this launch is queued). */
 static nncl_status group_ready_gradients(nncl_model *m, nncl__view X, size_t rows, size_t fused, size_t *from)
 {
     *from = m->n_layers;
-    if (!fused || m->comm) return NNCL_OK;
+    if (!fused) return NNCL_OK;
     nncl__tp_job jobs[NNCL_TP_GROUP];
     size_t n = 0;
     for (size_t l = m->n_layers; l-- > m->n_layers - 1 - fused && n < NNCL_TP_GROUP;) {
