@@ -8,12 +8,13 @@
 #include <stdlib.h>
 
 static const char usage[] =
-    "usage: nncl summary --model M [--json]\n"
+    "usage: nncl summary --model M [--json] [--device D]\n"
     "\n"
     "Prints the layers (inputs -> units, activation, parameters), the total number of\n"
     "parameters, the loss, whether input and target standardisation are stored, the\n"
     "feature, target and class names, and the epochs of the stored training history\n"
-    "with the last one's figures. --json prints the same as one JSON object.\n";
+    "with the last one's figures. --json prints the same as one JSON object. --device\n"
+    "picks the OpenCL device the model is loaded on (as NNCL_DEVICE).\n";
 
 /* Names listed in the text output before "... (N in all)". */
 enum { NAMES_SHOWN = 5 };

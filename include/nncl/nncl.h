@@ -224,10 +224,12 @@ NNCL_API nncl_status nncl_context_save_tuning(const nncl_context *ctx);
  * (or since nncl_context_reset_memory_peak). Counted are the buffers nncl
  * allocates on the context's device: tensors from nncl_tensor_create, the
  * context's scratch buffers (one per queue), data sets held on the device, every model's
- * parameters, gradients, optimizer state, activations, status words and
- * batch buffers, the copies of its weights and layer gradients packed as
- * the CPU kernels read them (about twice the parameters, and as much again
- * as the hidden layers' gradients; none where the GPU kernel runs), and the
+ * parameters, gradients, optimizer state, activations and their
+ * gradients, per-row loss buffers, status words and batch buffers, the
+ * copies of its weights and layer gradients packed as the CPU kernels read
+ * them (every layer's weights once more and, transposed, those of every
+ * layer but the first, and as much again as the hidden layers' gradients;
+ * none where the GPU kernel runs or with NNCL_GEMM_PREPACK=0), and the
  * gradient staging area of a model with a communicator. A tensor that nncl_tensor_wrap_cl makes of the caller's own
  * cl_mem is not counted (the caller allocated it), nor is what the driver
  * keeps for itself (the built kernels, the queue). Either pointer may be NULL. */
