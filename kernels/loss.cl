@@ -60,6 +60,41 @@ INLINE_FUNC float sum16(float16 v)
     return c.x + c.y;
 }
 
+/* The class index a row's target lf holds, or NO_LABEL (reported as a bad
+ * label) when it is not an integer in [0, cols). */
+INLINE_FUNC int class_label(float lf, uint cols, uint row, __global int *status)
+{
+    const int label = (int)lf;
+    if (!(lf >= 0.0f) || lf >= (float)cols || (float)label != lf) {
+        report_status(status, NNCL_DEV_BAD_LABEL, (int)row, as_int(lf));
+        return NO_LABEL;
+    }
+    return label;
+}
+
+/* A softmax-ce row's results from its log-sum-exp: loss lse - z[label]
+ * (z_label) and correct when the first maximum, arg, is the label; 0 and 0
+ * without a label. */
+INLINE_FUNC void put_ce_row(__global float *row_loss, uint rl_off, __global float *row_correct, uint row,
+                            __global int *status, float lse, float z_label, uint arg, int label)
+{
+    if (label == NO_LABEL) {
+        put_row(row_loss, rl_off, row_correct, row, 0.0f, 0.0f);
+        return;
+    }
+    const float loss = lse - z_label;
+    if (!isfinite(loss)) report_status(status, NNCL_DEV_NONFINITE_LOSS, (int)row, 0);
+    put_row(row_loss, rl_off, row_correct, row, loss, arg == (uint)label ? 1.0f : 0.0f);
+}
+
+/* dZ of logits c0 .. c0+16 from their probabilities p: (p - onehot)·scale,
+ * the 1 in the label's lane (none for NO_LABEL). */
+INLINE_FUNC float16 ce_grad16(float16 p, uint c0, int label, float scale)
+{
+    const float16 lane = (float16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    return (p - select((float16)0.0f, (float16)1.0f, lane + (float)c0 == (float16)(float)label)) * scale;
+}
+
 /* Softmax cross-entropy from logits: loss = logsumexp(z) - z[y];
  * dZ = (softmax(z) - onehot(y))·scale. A row is taken sixteen logits at a
  * time as one float16 (one AVX-512 register; a logit per step kept PoCL's
@@ -85,29 +120,13 @@ WG_1D __kernel void softmax_ce(int kind, int act, __global float *z, uint z_off,
     float16 s16 = (float16)0.0f;
     for (uint c0 = 0; c0 < cols; c0 += 16) s16 += exp(logits16(zr, c0, cols, -INFINITY, room) - mx);
     float lse = mx + log(sum16(s16));
-    int label = NO_LABEL;
-    if (has_t) {
-        float lf = t[t_off + (size_t)row * t_ld];
-        label = (int)lf;
-        if (!(lf >= 0.0f) || lf >= (float)cols || (float)label != lf) {
-            report_status(status, NNCL_DEV_BAD_LABEL, (int)row, as_int(lf));
-            label = NO_LABEL;
-        }
-    }
-    if (label != NO_LABEL) {
-        float loss = lse - zr[label];
-        if (!isfinite(loss)) report_status(status, NNCL_DEV_NONFINITE_LOSS, (int)row, 0);
-        put_row(row_loss, rl_off, row_correct, row, loss, arg == (uint)label ? 1.0f : 0.0f);
-    } else {
-        put_row(row_loss, rl_off, row_correct, row, 0.0f, 0.0f);
-    }
+    const int label = has_t ? class_label(t[t_off + (size_t)row * t_ld], cols, row, status) : NO_LABEL;
+    put_ce_row(row_loss, rl_off, row_correct, row, status, lse, label != NO_LABEL ? zr[label] : 0.0f, arg, label);
     if (what != NNCL_LOSS_OUT_GRAD && what != NNCL_LOSS_OUT_PROBS) return;
     __global float *o = out + o_off + (size_t)row * o_ld;
-    const float16 lane = (float16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     for (uint c0 = 0; c0 < cols; c0 += 16) {
         float16 p = exp(logits16(zr, c0, cols, 0.0f, room) - lse);
-        if (what == NNCL_LOSS_OUT_GRAD) /* onehot: 1 in the label's lane (none when NO_LABEL) */
-            p = (p - select((float16)0.0f, (float16)1.0f, lane + (float)c0 == (float16)(float)label)) * scale;
+        if (what == NNCL_LOSS_OUT_GRAD) p = ce_grad16(p, c0, label, scale);
         if (c0 + 16 <= cols) {
             vstore16(p, 0, o + c0);
         } else {
@@ -294,25 +313,13 @@ GEMM_WG __kernel void loss_head(int kind, int act, __global const float *p, __gl
             for (uint ch = 0; ch < chunks; ch++)
                 s16 += exp(select((float16)(-INFINITY), vload16(ch, lv), lane < (int16)(int)(cols - ch * 16)) - mx);
             const float lse = mx + log(sum16(s16));
-            const float lf = t[t_off + (size_t)row * t_ld];
-            int label = (int)lf;
-            if (!(lf >= 0.0f) || lf >= (float)cols || (float)label != lf) {
-                report_status(status, NNCL_DEV_BAD_LABEL, (int)row, as_int(lf));
-                label = NO_LABEL;
-            }
-            if (label != NO_LABEL) {
-                const float loss = lse - lv[label];
-                if (!isfinite(loss)) report_status(status, NNCL_DEV_NONFINITE_LOSS, (int)row, 0);
-                put_row(row_loss, rl_off, row_correct, row, loss, arg == (uint)label ? 1.0f : 0.0f);
-            } else {
-                put_row(row_loss, rl_off, row_correct, row, 0.0f, 0.0f);
-            }
+            const int label = class_label(t[t_off + (size_t)row * t_ld], cols, row, status);
+            put_ce_row(row_loss, rl_off, row_correct, row, status, lse, label != NO_LABEL ? lv[label] : 0.0f, arg,
+                       label);
             for (uint ch = 0; ch < chunks; ch++) {
                 const float16 pr =
                     exp(select((float16)0.0f, vload16(ch, lv), lane < (int16)(int)(cols - ch * 16)) - lse);
-                const float16 onehot = select((float16)0.0f, (float16)1.0f,
-                                              convert_float16(lane) + (float)(ch * 16) == (float16)(float)label);
-                vstore16((pr - onehot) * scale, ch, gv[r]);
+                vstore16(ce_grad16(pr, ch * 16, label, scale), ch, gv[r]);
             }
         }
         for (uint c = 0; c < cols; c++) dz[dz_off + (size_t)row * dz_ld + c] = gv[r][c];
@@ -353,13 +360,13 @@ GEMM_WG __kernel void loss_head(int kind, int act, __global const float *p, __gl
                 vstore16(v, 0, vt);
                 for (uint l = 0; l < avail; l++) out[l] = vt[l];
             }
-            if (q_tn) vstore16(v, 0, q + q_off + ((size_t)(j / q_tn) * rows + row) * q_tn + j % q_tn);
+            if (q_tn) vstore16(v, 0, packed_at(q + q_off, rows, q_tn, row, j));
         }
     }
     /* the packed copy's last panel is zero past in, as pack_b pads it */
     for (uint j = (in + 15) / 16 * 16; q_tn && j % q_tn; j += 16)
         for (uint r = 0; r < nr; r++)
-            vstore16((float16)0.0f, 0, q + q_off + ((size_t)(j / q_tn) * rows + r0 + r) * q_tn + j % q_tn);
+            vstore16((float16)0.0f, 0, packed_at(q + q_off, rows, q_tn, r0 + r, j));
     if (has_below) {
         for (uint j0 = 0; j0 < a_cols; j0 += NNCL_TN) {
             floatT acc2[NNCL_TM * NNCL_NV];

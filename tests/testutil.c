@@ -205,7 +205,8 @@ const char *nncl_test_write_text(const char *name, const char *text)
 
 char *nncl_test_command(const char *cmd, const char *out_name, int want_status)
 {
-    const char *out = nncl_test_path(out_name);
+    char out[1024]; /* its own buffer: nncl_test_path's slots are the caller's files */
+    snprintf(out, sizeof out, "%s/%s", nncl_test_tmpdir(), out_name);
     int rc = nncl_test_shell(cmd, out);
     char *text = nncl_test_slurp(out);
     ck_assert_msg(rc == want_status, "`%s` exited %d (want %d):\n%s", cmd, rc, want_status, text);

@@ -97,21 +97,6 @@ static int rank_table(dist_world *w)
 }
 
 /* The device table alone (one process); cli_devices adds the ranks. */
-static int list_devices(int argc, char **argv);
-
-int cli_devices(int argc, char **argv)
-{
-    dist_world w;
-    if (dist_init(&argc, &argv, &w)) return 1;
-    int rc = w.rank == 0 ? list_devices(argc, argv) : 0;
-    if (w.ranks > 1) {
-        dist_barrier(&w);
-        rc |= rank_table(&w);
-    }
-    dist_finalize(&w);
-    return rc;
-}
-
 static int list_devices(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
@@ -155,4 +140,17 @@ static int list_devices(int argc, char **argv)
     printf("\nnncl uses device %d%s%s%s\n", chosen, env ? " (NNCL_DEVICE=" : " (first GPU, else first CPU",
            env ? env : "", ")");
     return 0;
+}
+
+int cli_devices(int argc, char **argv)
+{
+    dist_world w;
+    if (dist_init(&argc, &argv, &w)) return 1;
+    int rc = w.rank == 0 ? list_devices(argc, argv) : 0;
+    if (w.ranks > 1) {
+        dist_barrier(&w);
+        rc |= rank_table(&w);
+    }
+    dist_finalize(&w);
+    return rc;
 }

@@ -241,9 +241,8 @@ nncl_status nncl__model_reserve(nncl_model *m, size_t rows)
     for (size_t l = 0; l < m->n_layers; l++)
         release(m, &m->act[l]), release(m, &m->delta[l]), release(m, &m->delta_packed[l]);
     m->capacity = 0;
-    m->metric_ring = rows > NNCL__METRIC_RING_ROWS ? rows : NNCL__METRIC_RING_ROWS;
-    NNCL__TRY(alloc_buffer(ctx, m->metric_ring, &m->row_loss, "per-row loss"));
-    NNCL__TRY(alloc_buffer(ctx, m->metric_ring, &m->row_correct, "per-row accuracy"));
+    NNCL__TRY(alloc_buffer(ctx, nncl__metric_ring(rows), &m->row_loss, "per-row loss"));
+    NNCL__TRY(alloc_buffer(ctx, nncl__metric_ring(rows), &m->row_correct, "per-row accuracy"));
     for (size_t l = 0; l < m->n_layers; l++) {
         size_t units = m->layers[l].units;
         NNCL__TRY(alloc_buffer(ctx, rows * units, &m->act[l], "layer outputs"));
@@ -306,7 +305,7 @@ nncl_status nncl_model_set_params(nncl_model *m, const float *src, size_t count)
             if (!isfinite(src[i]))
                 return nncl__fail(m->ctx, NNCL_ERR_NUMERIC,
                                   "nncl_model_set_params: parameter %zu is %g", i, (double)src[i]);
-    if (m) m->packed_jobs = 0;
+    if (m) nncl__model_weights_written(m);
     return copy_flat(m, m ? m->params : NULL, (float *)src, count, 1, "nncl_model_set_params");
 }
 
@@ -354,7 +353,7 @@ nncl_status nncl__optim_update(nncl_model *m)
     NNCL__TRY(nncl__optim_launch(m->ctx, &m->opt, m->step, m->state_step, (nncl__view){m->params, 0, 0},
                                  (nncl__view){m->grads, 0, 0}, (nncl__view){m->opt_m, 0, 0},
                                  (nncl__view){m->opt_v, 0, 0}, m->n_params, m->status));
-    m->packed_jobs = 0; /* the packed weights are the old ones now */
+    nncl__model_weights_written(m);
     m->step++;
     m->state_step++;
     return NNCL_OK;

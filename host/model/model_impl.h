@@ -35,8 +35,9 @@ struct nncl_model {
      * jobs first (pack_items_bwd work-items), so that they alone are a
      * prefix of it, then the forward ones (pack_items_all in all).
      * packed_jobs: how many leading jobs match the weights now; packing
-     * sets it, whatever writes the weights (the optimizer, set_params,
-     * load) zeroes it, so a step packs once and evaluation not at all.
+     * sets it, whatever writes the weights zeroes it
+     * (nncl__model_weights_written), so a step packs once and evaluation
+     * not at all.
      * packed_w NULL: the products pack for themselves (gemm_local; a model
      * whose packed weights would pass 2^32 floats). */
     cl_mem packed_w, pack_jobs;
@@ -60,13 +61,13 @@ struct nncl_model {
     cl_mem delta_packed[NNCL_MAX_LAYERS];
     cl_mem row_loss, row_correct;
     /* The loss kernel's per-row loss and correctness wait in row_loss and
-     * row_correct (metric_ring rows each) to be summed into the metric pair
+     * row_correct (nncl__metric_ring(capacity) rows each) to be summed into the metric pair
      * at pending_slot: pending_rows of them, from row 0, batches of
      * pending_batch rows. One launch sums them, batch by batch as separate
      * launches would (the same bits), when the next batch would not fit,
      * has another size or another slot, and before the sums are read,
      * cleared or synced (nncl__model_flush_metrics). */
-    size_t metric_ring, pending_rows, pending_batch;
+    size_t pending_rows, pending_batch;
     cl_uint pending_slot;
 
     /* NNCL_METRIC_COUNT floats: loss and correct sums of training since the
@@ -113,6 +114,16 @@ static inline size_t nncl__layer_in(const nncl_model *m, size_t l)
 {
     return l == 0 ? m->inputs : m->layers[l - 1].units;
 }
+
+/* Rows of row_loss and row_correct for batches of up to `capacity` rows. */
+static inline size_t nncl__metric_ring(size_t capacity)
+{
+    return capacity > NNCL__METRIC_RING_ROWS ? capacity : NNCL__METRIC_RING_ROWS;
+}
+
+/* To be called by whatever writes m->params (the optimizer, set_params,
+ * load): the packed copies are stale from then on. */
+static inline void nncl__model_weights_written(nncl_model *m) { m->packed_jobs = 0; }
 
 /* Row length of delta[l]. */
 static inline size_t nncl__delta_ld(const nncl_model *m, size_t l)

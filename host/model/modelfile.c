@@ -448,6 +448,7 @@ static nncl_status upload(nncl_model *m, cl_mem mem, const nncl__st_tensor *t, s
                    clEnqueueWriteBuffer(m->ctx->queue, mem, CL_TRUE, offset * sizeof(float), count * sizeof(float),
                                         t->data, 0, NULL, NULL),
                    "uploading a loaded tensor");
+    if (mem == m->params) nncl__model_weights_written(m);
     return NNCL_OK;
 }
 
@@ -585,7 +586,6 @@ nncl_status nncl_model_load(nncl_context *ctx, const char *path, nncl_model **ou
         snprintf(name, sizeof name, "layers.%zu.bias", l);
         if (st == NNCL_OK) st = upload(m, m->params, nncl__st_find(f, name), m->b_off[l], 0);
     }
-    if (m) m->packed_jobs = 0; /* (a new model packs nothing before its first pass; kept true here) */
     const nncl__st_tensor *mean = nncl__st_find(f, "normalization.mean");
     if (st == NNCL_OK && mean)
         st = nncl_model_set_normalization(m, mean->data, nncl__st_find(f, "normalization.std")->data, spec.inputs);

@@ -76,13 +76,21 @@ nncl_status nncl__model_forward(nncl_model *m, nncl__view X, size_t rows)
     return forward_layers(m, X, rows, m->n_layers);
 }
 
+/* What a standardised mse model's targets go in through, t·(1/std) -
+ * mean/std, as a view in *buf; NULL for a model without one. */
+static const nncl__view *target_standardisation(const nncl_model *m, nncl__view *buf)
+{
+    *buf = (nncl__view){m->target_affine, (cl_uint)nncl__target_standardise_off(nncl_model_outputs(m)), 0};
+    return m->has_target_norm ? buf : NULL;
+}
+
 /* The first of the metric ring's rows that a batch of rows rows for slot
  * takes, after flushing the ring when the batch does not continue it; then
  * took_metric_rows once the loss is queued. */
 static nncl_status metric_rows(nncl_model *m, size_t rows, cl_uint slot, cl_uint *first)
 {
     if (m->pending_rows &&
-        (m->pending_slot != slot || m->pending_batch != rows || m->pending_rows + rows > m->metric_ring))
+        (m->pending_slot != slot || m->pending_batch != rows || m->pending_rows + rows > nncl__metric_ring(m->capacity)))
         NNCL__TRY(nncl__model_flush_metrics(m));
     *first = (cl_uint)m->pending_rows;
     return NNCL_OK;
@@ -108,10 +116,9 @@ nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, size_t me
     size_t o = m->layers[last].units;
     cl_uint first;
     NNCL__TRY(metric_rows(m, rows, slot, &first));
-    /* a standardised mse model's targets go in as t·(1/std) - mean/std */
-    nncl__view standardise = {m->target_affine, (cl_uint)nncl__target_standardise_off(o), 0};
+    nncl__view standardise;
     NNCL__TRY(nncl__loss(ctx, m->loss, stored_activation(m, last), act_view(m, last), &Y,
-                         m->has_target_norm ? &standardise : NULL, rows, mean_rows, o,
+                         target_standardisation(m, &standardise), rows, mean_rows, o,
                          want_grad ? NNCL__LOSS_OUT_GRAD : NNCL__LOSS_OUT_NONE, delta_view(m, last), m->row_loss,
                          first, m->row_correct, m->status));
     took_metric_rows(m, rows, slot);
@@ -169,17 +176,14 @@ static nncl_status model_head(nncl_model *m, nncl__view Y, size_t rows, size_t m
     nncl_context *ctx = m->ctx;
     size_t last = m->n_layers - 1, in = nncl__layer_in(m, last), units = m->layers[last].units;
     NNCL__TRY(pack_weights(m, 1));
-    /* a standardised mse model's targets go in as t·(1/std) - mean/std */
-    nncl__view standardise = {m->target_affine, (cl_uint)nncl__target_standardise_off(units), 0};
+    nncl__view standardise;
     nncl__head_views v = {.loss = m->loss, .act = stored_activation(m, last),
-                          .standardise = m->has_target_norm ? &standardise : NULL,
+                          .standardise = target_standardisation(m, &standardise),
                           .packed = m->packed_w, .params = m->params, .w_off = (cl_uint)m->pack_fwd_off[last],
-                          .w_tn = nncl__pack_width(ctx, units),
-                          .wt_off = (cl_uint)m->pack_bwd_off[last], .b_off = (cl_uint)m->b_off[last],
-                          .wt_tn = nncl__pack_width(ctx, in), .in = in, .cols = units, .h = act_view(m, last - 1),
-                          .t = Y, .z = act_view(m, last), .dz = delta_view(m, last), .dh = delta_view(m, last - 1),
-                          .dact = dact_of(m, last - 1), .q = {m->delta_packed[last - 1], 0, (cl_uint)rows},
-                          .q_tn = nncl__pack_width(ctx, in)};
+                          .wt_off = (cl_uint)m->pack_bwd_off[last], .b_off = (cl_uint)m->b_off[last], .in = in,
+                          .cols = units, .h = act_view(m, last - 1), .t = Y, .z = act_view(m, last),
+                          .dz = delta_view(m, last), .dh = delta_view(m, last - 1), .dact = dact_of(m, last - 1),
+                          .q = {m->delta_packed[last - 1], 0, (cl_uint)rows}};
     if (layers == 2) {
         size_t b = last - 1;
         v.below = (nncl__head_below){.on = 1, .a = act_view(m, b - 1), .a_cols = nncl__layer_in(m, b),

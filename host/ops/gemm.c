@@ -142,8 +142,9 @@ nncl_status nncl__gemm(nncl_context *ctx, int trans_a, int trans_b, size_t M, si
      *  - B is packed into panels when it is transposed, or when M is large
      *    enough that every panel is reused by many row tiles, or N is below
      *    one panel (the zero padding then keeps the fast path); where B
-     *    would be packed and arrives packed (x->b_packed: a model's weights,
-     *    a dZ its product left packed), it is read as it is.
+     *    arrives packed (x->b_packed: a model's weights, a dZ its product
+     *    left packed) it is read as it is, where the product would pack it
+     *    or K is not split (nncl__gemm_reads_packed).
      * docs/PERFORMANCE.md ("Why the GEMM paths are chosen as they are") has
      * the measurements behind each rule. */
     int local = ctx->tiles.local_gemm;
@@ -237,8 +238,8 @@ int nncl__gemm_reads_packed(const nncl_context *ctx, int trans_b, size_t M, size
 
 int nncl__gemm_tp_groups(const nncl_context *ctx, size_t M, size_t N, size_t K, size_t lda)
 {
-    return nncl__gemm_reads_packed(ctx, 0, M, N, K) && !copies_a(ctx, 1, M, N, K, M - 1, lda) &&
-           !split_chunk(ctx, 1, K);
+    /* (unsplit, it reads a packed B whether it would pack one or not) */
+    return !ctx->tiles.local_gemm && !split_chunk(ctx, 1, K) && !copies_a(ctx, 1, M, N, K, M - 1, lda);
 }
 
 nncl_status nncl__gemm_tp_group(nncl_context *ctx, const nncl__tp_job *jobs, size_t n)

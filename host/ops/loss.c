@@ -36,16 +36,17 @@ nncl_status nncl__loss_head(nncl_context *ctx, const nncl__head_views *v, size_t
     const nncl__view a = b->on ? b->a : v->h, da = b->on ? b->da : v->h;
     const nncl__view qa = b->on && b->qa.mem ? b->qa : (nncl__view){v->h.mem, 0, 0};
     const nncl__view tn = v->standardise ? *v->standardise : (nncl__view){v->h.mem, 0, 0};
+    /* panel widths: W's (cols columns), Wᵀ's and dH's (in columns) */
+    const cl_uint w_tn = (cl_uint)nncl__pack_width(ctx, v->cols), h_tn = (cl_uint)nncl__pack_width(ctx, v->in);
     NNCL__TRY(NNCL__SET_ARGS(
         ctx, id, LOSS_HEAD, NNCL__I((cl_int)v->loss), NNCL__I((cl_int)v->act), NNCL__MEM(v->packed),
-        NNCL__MEM(v->params), NNCL__U(v->w_off), NNCL__U((cl_uint)v->w_tn), NNCL__U(v->wt_off),
-        NNCL__U((cl_uint)v->wt_tn), NNCL__U(v->b_off), NNCL__U((cl_uint)v->cols), NNCL__VIEW(v->h),
+        NNCL__MEM(v->params), NNCL__U(v->w_off), NNCL__U(w_tn), NNCL__U(v->wt_off), NNCL__U(h_tn), NNCL__U(v->b_off), NNCL__U((cl_uint)v->cols), NNCL__VIEW(v->h),
         NNCL__U((cl_uint)v->in), NNCL__I(b->on), NNCL__VIEW(a), NNCL__U((cl_uint)b->a_cols), NNCL__U(b->wb_off),
         NNCL__U(b->wbt_off), NNCL__U(b->bb_off), NNCL__I(b->act), NNCL__VIEW(da), NNCL__I(b->da_act), NNCL__MEM(qa.mem),
         NNCL__U(qa.off), NNCL__U(b->on && b->qa.mem ? (cl_uint)ctx->tiles.tn : 0), NNCL__VIEW(v->t),
         NNCL__MEM(tn.mem), NNCL__U(tn.off), NNCL__I(v->standardise != NULL), NNCL__VIEW(v->z), NNCL__VIEW(v->dz),
         NNCL__VIEW(v->dh), NNCL__I(v->dact), NNCL__MEM(v->q.mem ? v->q.mem : v->dh.mem), NNCL__U(v->q.off),
-        NNCL__U(v->q.mem ? (cl_uint)v->q_tn : 0), NNCL__F(loss_scale(v->loss, mean_rows, v->cols)),
+        NNCL__U(v->q.mem ? h_tn : 0), NNCL__F(loss_scale(v->loss, mean_rows, v->cols)),
         NNCL__MEM(row_loss), NNCL__U(rl_off), NNCL__MEM(row_correct), NNCL__MEM(status), NNCL__U((cl_uint)rows)));
     size_t items = (rows + (size_t)ctx->tiles.tm - 1) / (size_t)ctx->tiles.tm;
     return nncl__launch(ctx, id, 1, &items);

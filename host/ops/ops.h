@@ -138,12 +138,11 @@ nncl_status nncl__loss(nncl_context *ctx, nncl_loss loss, nncl_activation act, n
  * dact'(H), and with below.on the layer below's products as well, H =
  * act(A·Wb + bb) first and dA = (dH·Wbᵀ) ⊙ dact'(A) last, with the bits of
  * those launches. The weights are as the model prepacked them, in one
- * buffer: W in w_tn-column panels (a multiple of 16, or 8 for one panel;
- * cols at most NNCL_HEAD_WIDTH), Wᵀ in wt_tn-column panels, Wb and Wbᵀ in
- * panels of the GEMM tile's width;
- * q (mem NULL: none) gets dH packed in q_tn-column panels, below.qa dA in
- * the tile's; wt_tn and q_tn are multiples of 16. Offsets are
- * in floats. */
+ * buffer, each in the panels nncl__pack_width gives for its columns: W
+ * (cols at most NNCL_HEAD_WIDTH; panels a multiple of 16 wide, or one of
+ * 8), Wᵀ (a multiple of 16), Wb and Wbᵀ (the GEMM tile's width); q (mem
+ * NULL: none) gets dH packed as dH's weight gradient reads it, below.qa dA.
+ * Offsets are in floats. */
 typedef struct {
     int on;
     nncl__view a;                  /* the layer's inputs, rows x a_cols */
@@ -156,7 +155,7 @@ typedef struct {
 typedef struct {
     cl_mem packed, params;         /* the packed weights, the parameters */
     cl_uint w_off, wt_off, b_off;  /* W and Wᵀ packed, b in params */
-    size_t w_tn, wt_tn, in, cols;
+    size_t in, cols;
     nncl_loss loss;
     nncl_activation act;           /* the output activation Z is stored through */
     nncl__view h;                  /* the layer below's outputs, rows x in */
@@ -165,7 +164,6 @@ typedef struct {
     nncl__view z, dz, dh;          /* outputs, their gradient, the gradient below */
     int dact;                      /* the activation that made H (NNCL_ACT_ID_NONE: none) */
     nncl__view q;                  /* dh packed */
-    size_t q_tn;
     nncl__head_below below;
 } nncl__head_views;
 nncl_status nncl__loss_head(nncl_context *ctx, const nncl__head_views *v, size_t rows, size_t mean_rows,

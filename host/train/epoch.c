@@ -324,8 +324,10 @@ nncl_status nncl_model_train_epoch(nncl_model *m, const nncl_dataset *ds,
         }
     }
     free(order);
-    if (st != NNCL_OK) nncl__side_join(ctx); /* a failed step may leave side work unjoined */
-    if (st != NNCL_OK) b = batches_made(m, step0, opt->start_batch, b);
+    if (st != NNCL_OK) {
+        nncl__side_join(ctx); /* a failed step may leave side work unjoined */
+        b = batches_made(m, step0, opt->start_batch, b);
+    }
     if (batches_done) *batches_done = b;
     if (st != NNCL_OK) return st;
     /* Stopped early, the epoch's sums stay in the model (a checkpoint keeps

@@ -4,8 +4,8 @@ too (kernels build once), the command line of the build under test
 (NNCL_CLI, set by CTest), small data.
 
 A device suite: where no OpenCL device opens, every test skips (the
-autouse fixture below), unless NNCL_TEST_REQUIRE_DEVICE=1 (as .ci/run
-sets), where they fail."""
+autouse fixture below; those marked host_only run), unless
+NNCL_TEST_REQUIRE_DEVICE=1 (as .ci/run sets), where they fail."""
 import os
 import shutil
 
@@ -13,6 +13,10 @@ import numpy as np
 import pytest
 
 import nncl
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "host_only: needs no OpenCL device")
 
 
 @pytest.fixture(scope="session")
@@ -29,9 +33,12 @@ def ctx():
 
 
 @pytest.fixture(autouse=True)
-def _device(ctx):
+def _device(request):
     """Every test needs the device, including those that make their own
-    contexts or estimators: without one they skip here."""
+    contexts or estimators: without one they skip here; those marked
+    `host_only` run anyway."""
+    if "host_only" not in request.keywords:
+        request.getfixturevalue("ctx")
 
 
 @pytest.fixture(scope="session")

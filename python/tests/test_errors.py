@@ -16,6 +16,7 @@ def model(ctx):
     m.close()
 
 
+@pytest.mark.host_only
 def test_hierarchy():
     assert issubclass(nncl.ShapeError, nncl.NNCLError) and issubclass(nncl.ShapeError, ValueError)
     assert issubclass(nncl.FileError, OSError) and issubclass(nncl.FormatError, ValueError)
@@ -23,6 +24,7 @@ def test_hierarchy():
     assert nncl.ShapeError.status == -2 and nncl.CancelledError.status_name == "NNCL_ERR_INTERRUPTED"
 
 
+@pytest.mark.host_only
 def test_every_status_has_its_class():
     """Walks the C library's statuses (nncl_status_string) down from -1 until
     it says "unknown": each failure has its exception class, named alike."""
