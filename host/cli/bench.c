@@ -40,7 +40,8 @@ static const char usage[] =
     "usage: nncl bench [--quick] [--json] [--device D] [--batches 128,1024] [--skip-train | --train-only]\n"
     "       nncl bench --tune [--quick] [--device D]\n"
     "\n"
-    "GEMM (NN, TN, NT) at the MLP's shapes and at 1024^3 in GFLOP/s, beside OpenBLAS\n"
+    "GEMM (NN, TN, NT) at the MLP's forward shapes and at 1024^3, and the batch-1024\n"
+    "step's backward products in their own layout (dA NT, dW TN), in GFLOP/s, beside OpenBLAS\n"
     "sgemm and CLBlast on the same device when nncl was built with them (nncl and\n"
     "CLBlast with 4 products queued per wait, as training queues them; 'waited':\n"
     "nncl waiting for each product, JSON nncl_waited); training\n"
@@ -146,9 +147,16 @@ static int run_clblast(void *user)
 
 static int gemm_table(nncl_context *ctx, const bench_opts *bo, FILE *json)
 {
-    static const size_t shapes[][3] = {{128, 256, 784},   {128, 128, 256},  {128, 10, 128},
-                                       {1024, 256, 784},  {1024, 128, 256}, {1024, 10, 128},
-                                       {1024, 1024, 1024}};
+    /* M, N, K and the layouts (bit 0 NN, 1 TN, 2 NT): the forward products'
+     * shapes (batch x outputs x inputs) at batch 128 and 1024 and 1024^3 in
+     * all three, then the batch-1024 step's backward products in their own
+     * layout: dA = dZ·Wᵀ (NT, batch x inputs x outputs) and dW = Xᵀ·dZ (TN,
+     * inputs x outputs x batch). */
+    static const size_t shapes[][4] = {{128, 256, 784, 7},  {128, 128, 256, 7},  {128, 10, 128, 7},
+                                       {1024, 256, 784, 7}, {1024, 128, 256, 7}, {1024, 10, 128, 7},
+                                       {1024, 1024, 1024, 7},
+                                       {1024, 256, 128, 4}, {1024, 128, 10, 4},
+                                       {784, 256, 1024, 2}, {256, 128, 1024, 2}, {128, 10, 1024, 2}};
     const char *layouts[3] = {"NN", "TN", "NT"};
     if (!bo->json)
         printf("GEMM, GFLOP/s (M x N x K; TN is Aᵀ·B, NT is A·Bᵀ). nncl and CLBlast: %d products queued per\n"
@@ -158,6 +166,7 @@ static int gemm_table(nncl_context *ctx, const bench_opts *bo, FILE *json)
     int first = 1;
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
         for (int l = 0; l < 3; l++) {
+            if (!(shapes[s][3] >> l & 1)) continue;
             gemm_case g = {ctx, l == 1, l == 2, shapes[s][0], shapes[s][1], shapes[s][2], NULL, NULL, NULL,
                            NULL, NULL, NULL};
             size_t a_rows = g.ta ? g.K : g.M, a_cols = g.ta ? g.M : g.K;
