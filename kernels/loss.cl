@@ -210,8 +210,9 @@ WG_1D __kernel void elementwise_loss(int kind, int act, __global float *z, uint 
  * the same epilogue, and the layer below's products are gemm.cl's own tile
  * code (gemm_accumulate, gemm_store). The weights come as pack_b_many left
  * them, in one buffer p: W at w_off in w_tn-column panels of in rows (w_tn
- * a multiple of 16, or 8 for one panel; zero past cols); Wᵀ at wt_off in wt_tn-column panels of cols rows; Wb (a_cols x
- * in) and Wbᵀ (in x a_cols) at wb_off and wbt_off in NNCL_TN-column panels.
+ * a multiple of 16, or 8 for one panel; zero past cols); Wᵀ at wt_off in
+ * wt_tn-column panels of cols rows; Wb (a_cols x in) and Wbᵀ (in x a_cols)
+ * at wb_off and wbt_off in NNCL_TN-column panels.
  * Biases b and bb are in params; wt_tn and q_tn are multiples of 16. */
 #if NNCL_HEAD_WIDTH % 16
 #error "loss_head takes a row's outputs 16 at a time"
@@ -235,18 +236,24 @@ INLINE_FUNC float16 head_weights(__global const float *w, uint w_tn, uint in, ui
     const uint c0 = ch * 16;
     return vload16(0, w + ((size_t)(c0 / w_tn) * in + k) * w_tn + c0 % w_tn);
 }
-GEMM_WG __kernel void loss_head(int kind, int act, __global const float *p, __global const float *params, uint w_off,
-                                      uint w_tn, uint wt_off, uint wt_tn, uint b_off, uint cols, __global float *h,
-                                      uint h_off, uint h_ld, uint in, int has_below, __global const float *a,
-                                      uint a_off, uint a_ld, uint a_cols, uint wb_off, uint wbt_off, uint bb_off,
-                                      int act_b, __global float *da, uint da_off, uint da_ld, int da_act,
-                                      __global float *qa, uint qa_off, uint qa_tn, __global const float *t,
-                                      uint t_off, uint t_ld, __global const float *tn, uint tn_off, int has_tn,
-                                      __global float *z, uint z_off, uint z_ld,
-                                      __global float *dz, uint dz_off, uint dz_ld, __global float *dh,
-                                      uint dh_off, uint dh_ld, int dact, __global float *q, uint q_off,
-                                      uint q_tn, float scale, __global float *row_loss, uint rl_off,
-                                      __global float *row_correct, __global int *status, uint rows)
+/* Logits 16·ch .. 16·ch+15 of a row's outputs lv (cols of them), fill past
+ * cols: what logits16 gives softmax_ce from memory. */
+INLINE_FUNC float16 head_logits16(const float *lv, uint ch, uint cols, float fill)
+{
+    const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    return select((float16)fill, vload16(ch, lv), lane < (int16)(int)(cols - ch * 16));
+}
+GEMM_WG __kernel void loss_head(int kind, int act, __global const float *p, __global const float *params,
+                                uint w_off, uint w_tn, uint wt_off, uint wt_tn, uint b_off, uint cols,
+                                __global float *h, uint h_off, uint h_ld, uint in, int has_below,
+                                __global const float *a, uint a_off, uint a_ld, uint a_cols, uint wb_off,
+                                uint wbt_off, uint bb_off, int act_b, __global float *da, uint da_off, uint da_ld,
+                                int da_act, __global float *qa, uint qa_off, uint qa_tn, __global const float *t,
+                                uint t_off, uint t_ld, __global const float *tn, uint tn_off, int has_tn,
+                                __global float *z, uint z_off, uint z_ld, __global float *dz, uint dz_off,
+                                uint dz_ld, __global float *dh, uint dh_off, uint dh_ld, int dact,
+                                __global float *q, uint q_off, uint q_tn, float scale, __global float *row_loss,
+                                uint rl_off, __global float *row_correct, __global int *status, uint rows)
 {
     const uint r0 = get_global_id(0) * NNCL_TM;
     if (r0 >= rows) return;
@@ -296,29 +303,26 @@ GEMM_WG __kernel void loss_head(int kind, int act, __global const float *p, __gl
         for (uint c = 0; c < cols; c++) z[z_off + (size_t)row * z_ld + c] = lv[c];
         if (kind != NNCL_LOSS_ID_SOFTMAX_CE) { /* elementwise_loss's arithmetic */
             float loss = 0.0f, correct = 0.0f;
-            for (uint c = 0; c < cols; c++)
-                gv[r][c] = elementwise_term(kind, act, lv[c], target_at(t, t_off, t_ld, row, c, cols, tn, tn_off, has_tn),
-                                            row, status, &loss, &correct) *
-                           scale;
+            for (uint c = 0; c < cols; c++) {
+                const float target = target_at(t, t_off, t_ld, row, c, cols, tn, tn_off, has_tn);
+                gv[r][c] = elementwise_term(kind, act, lv[c], target, row, status, &loss, &correct) * scale;
+            }
             if (!isfinite(loss)) report_status(status, NNCL_DEV_NONFINITE_LOSS, (int)row, 0);
             put_row(row_loss, rl_off, row_correct, row, loss, correct);
         } else { /* softmax_ce's arithmetic, chunk by chunk as there */
             float16 m16 = (float16)(-INFINITY);
-            for (uint ch = 0; ch < chunks; ch++)
-                m16 = fmax(m16, select((float16)(-INFINITY), vload16(ch, lv), lane < (int16)(int)(cols - ch * 16)));
+            for (uint ch = 0; ch < chunks; ch++) m16 = fmax(m16, head_logits16(lv, ch, cols, -INFINITY));
             const float mx = max16(m16);
             uint arg = 0;
             while (arg + 1 < cols && lv[arg] != mx) arg++;
             float16 s16 = (float16)0.0f;
-            for (uint ch = 0; ch < chunks; ch++)
-                s16 += exp(select((float16)(-INFINITY), vload16(ch, lv), lane < (int16)(int)(cols - ch * 16)) - mx);
+            for (uint ch = 0; ch < chunks; ch++) s16 += exp(head_logits16(lv, ch, cols, -INFINITY) - mx);
             const float lse = mx + log(sum16(s16));
             const int label = class_label(t[t_off + (size_t)row * t_ld], cols, row, status);
             put_ce_row(row_loss, rl_off, row_correct, row, status, lse, label != NO_LABEL ? lv[label] : 0.0f, arg,
                        label);
             for (uint ch = 0; ch < chunks; ch++) {
-                const float16 pr =
-                    exp(select((float16)0.0f, vload16(ch, lv), lane < (int16)(int)(cols - ch * 16)) - lse);
+                const float16 pr = exp(head_logits16(lv, ch, cols, 0.0f) - lse);
                 vstore16(ce_grad16(pr, ch * 16, label, scale), ch, gv[r]);
             }
         }

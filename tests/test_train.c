@@ -865,8 +865,7 @@ START_TEST(fused_head_changes_nothing)
                           ran ? "ran" : "did not run");
             ran = ctx[0]->launches[NNCL__K_GEMM_TP_GROUP] > groups;
             ck_assert_msg(p == 2 || ran == ((cases[c].group >> p & 1) && packs), "tile %zu, case %zu: gemm_tp_group %s",
-                          p, c,
-                          ran ? "ran" : "did not run");
+                          p, c, ran ? "ran" : "did not run");
             ck_assert_msg(memcmp(loss[0], loss[1], sizeof loss[0]) == 0, "tile %zu, case %zu: the losses changed", p, c);
             ck_assert_msg(memcmp(params[0], params[1], n * sizeof(float)) == 0, "tile %zu, case %zu: the weights changed",
                           p, c);

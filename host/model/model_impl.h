@@ -61,9 +61,9 @@ struct nncl_model {
     cl_mem delta_packed[NNCL_MAX_LAYERS];
     cl_mem row_loss, row_correct;
     /* The loss kernel's per-row loss and correctness wait in row_loss and
-     * row_correct (nncl__metric_ring(capacity) rows each) to be summed into the metric pair
-     * at pending_slot: pending_rows of them, from row 0, batches of
-     * pending_batch rows. One launch sums them, batch by batch as separate
+     * row_correct (nncl__metric_ring(capacity) rows each) to be summed into
+     * the metric pair at pending_slot: pending_rows of them, from row 0,
+     * batches of pending_batch rows. One launch sums them, batch by batch as separate
      * launches would (the same bits), when the next batch would not fit,
      * has another size or another slot, and before the sums are read,
      * cleared or synced (nncl__model_flush_metrics). */

@@ -25,6 +25,12 @@ static nncl__view act_view(const nncl_model *m, size_t l)
     return (nncl__view){m->act[l], 0, (cl_uint)m->layers[l].units};
 }
 
+/* Layer l's inputs: X, or the outputs of the layer below. */
+static nncl__view layer_input(const nncl_model *m, nncl__view X, size_t l)
+{
+    return l == 0 ? X : act_view(m, l - 1);
+}
+
 static nncl__view delta_view(const nncl_model *m, size_t l)
 {
     return (nncl__view){m->delta[l], 0, (cl_uint)nncl__delta_ld(m, l)};
@@ -60,7 +66,7 @@ static nncl_status forward_layers(nncl_model *m, nncl__view X, size_t rows, size
 {
     for (size_t l = 0; l < layers; l++) {
         size_t in = nncl__layer_in(m, l), units = m->layers[l].units;
-        nncl__view input = l == 0 ? X : act_view(m, l - 1);
+        nncl__view input = layer_input(m, X, l);
         nncl__view bias = param_view(m, m->b_off[l], units), packed;
         int prepacked = packed_weight(m, l, 0, rows, &packed);
         if (prepacked) NNCL__TRY(pack_weights(m, 1));
@@ -131,16 +137,15 @@ nncl_status nncl__model_loss(nncl_model *m, nncl__view Y, size_t rows, size_t me
 #define HEAD_BELOW_MAX_WEIGHTS (64 * 1024)
 
 /* How many of the last layers a training step over rows rows takes in one
- * loss_head launch, with the bits of their forward products, the
- * loss and their dZ products (kernels/loss.cl): 0, or 1, the output layer
- * of a model of at most NNCL_HEAD_WIDTH outputs (any loss) with a layer
- * below, whose W and Wᵀ are prepacked in panels the kernel reads whole (W's
- * a multiple of 16 columns wide, or one of 8; Wᵀ's a multiple of 16) and
- * whose products take k in one chain (no split K), on work-groups one
- * row high; or 2, that and the
- * layer below, not the first, when its own products are whole-tile panels
- * (its width and its inputs' above one vector), unsplit, and its weights
- * small (HEAD_BELOW_MAX_WEIGHTS). */
+ * loss_head launch, with the bits of their forward products, the loss and
+ * their dZ products (kernels/loss.cl): 0; or 1, the output layer of a model
+ * of at most NNCL_HEAD_WIDTH outputs (any loss) with a layer below, whose W
+ * and Wᵀ are prepacked in panels the kernel reads whole (W's a multiple of
+ * 16 columns wide, or one of 8; Wᵀ's a multiple of 16) and whose products
+ * take k in one chain (no split K), on work-groups one row high; or 2, that
+ * and the layer below, not the first, when its own products are whole-tile
+ * panels (its width and its inputs' above one vector), unsplit, and its
+ * weights small (HEAD_BELOW_MAX_WEIGHTS). */
 static size_t fused_head(const nncl_model *m, size_t rows)
 {
     nncl_context *ctx = m->ctx;
@@ -209,12 +214,6 @@ nncl_status nncl__model_flush_metrics(nncl_model *m)
     m->pending_rows = 0;
     return nncl__sum(m->ctx, (nncl__view){m->row_loss, 0, 1}, &correct, rows, m->pending_batch, m->metrics,
                      m->pending_slot + NNCL_METRIC_LOSS, 0);
-}
-
-/* Layer l's inputs: X, or the outputs of the layer below. */
-static nncl__view layer_input(const nncl_model *m, nncl__view X, size_t l)
-{
-    return l == 0 ? X : act_view(m, l - 1);
 }
 
 /* [dW_l; db_l] in the gradient buffer, (in+1) x units. */

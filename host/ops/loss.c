@@ -40,7 +40,8 @@ nncl_status nncl__loss_head(nncl_context *ctx, const nncl__head_views *v, size_t
     const cl_uint w_tn = (cl_uint)nncl__pack_width(ctx, v->cols), h_tn = (cl_uint)nncl__pack_width(ctx, v->in);
     NNCL__TRY(NNCL__SET_ARGS(
         ctx, id, LOSS_HEAD, NNCL__I((cl_int)v->loss), NNCL__I((cl_int)v->act), NNCL__MEM(v->packed),
-        NNCL__MEM(v->params), NNCL__U(v->w_off), NNCL__U(w_tn), NNCL__U(v->wt_off), NNCL__U(h_tn), NNCL__U(v->b_off), NNCL__U((cl_uint)v->cols), NNCL__VIEW(v->h),
+        NNCL__MEM(v->params), NNCL__U(v->w_off), NNCL__U(w_tn), NNCL__U(v->wt_off), NNCL__U(h_tn),
+        NNCL__U(v->b_off), NNCL__U((cl_uint)v->cols), NNCL__VIEW(v->h),
         NNCL__U((cl_uint)v->in), NNCL__I(b->on), NNCL__VIEW(a), NNCL__U((cl_uint)b->a_cols), NNCL__U(b->wb_off),
         NNCL__U(b->wbt_off), NNCL__U(b->bb_off), NNCL__I(b->act), NNCL__VIEW(da), NNCL__I(b->da_act), NNCL__MEM(qa.mem),
         NNCL__U(qa.off), NNCL__U(b->on && b->qa.mem ? (cl_uint)ctx->tiles.tn : 0), NNCL__VIEW(v->t),
