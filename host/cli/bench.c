@@ -2,8 +2,8 @@
 /* nncl bench: GEMM in GFLOP/s for the three layouts beside OpenBLAS sgemm and
  * CLBlast on the same OpenCL device (each when found at build time), training
  * throughput of the default Fashion-MNIST MLP, and kernel build time cold and
- * warm. Peers run in the same process, one after another, so every ratio is
- * measured under the same machine load. */
+ * warm. Peers run in the same process, a GEMM's rounds interleaved with
+ * theirs, so every ratio is measured under the same machine load. */
 #include "cli.h"
 
 #include <nncl/nncl_cl.h>
@@ -80,6 +80,33 @@ static double time_it(bench_fn fn, void *user, double min_seconds)
         if (t / calls < best) best = t / calls;
     }
     return best;
+}
+
+/* time_it for n functions at once, their rounds interleaved (round r of
+ * each, then round r + 1), so that a machine whose speed drifts (a shared
+ * VM) drifts under each alike and their ratios hold: best[i] gets fn[i]'s
+ * best mean seconds per call over INTERLEAVED_ROUNDS rounds that add up to
+ * share[i]·min_seconds; NAN when it fails. A NULL fn is skipped. */
+#define INTERLEAVED_ROUNDS 5
+static void time_interleaved(size_t n, const bench_fn *fn, const double *share, void *user, double min_seconds,
+                             double *best)
+{
+    for (size_t i = 0; i < n; i++) best[i] = fn[i] && !fn[i](user) ? INFINITY : NAN;
+    for (int round = 0; round < INTERLEAVED_ROUNDS; round++)
+        for (size_t i = 0; i < n; i++) {
+            if (isnan(best[i])) continue;
+            int calls = 0;
+            double t0 = cli_seconds(), t;
+            do {
+                if (fn[i](user)) {
+                    best[i] = NAN;
+                    break;
+                }
+                calls++;
+                t = cli_seconds() - t0;
+            } while (t < share[i] * min_seconds / INTERLEAVED_ROUNDS);
+            if (!isnan(best[i]) && t / calls < best[i]) best[i] = t / calls;
+        }
 }
 
 typedef struct {
@@ -181,15 +208,18 @@ static int gemm_table(nncl_context *ctx, const bench_opts *bo, FILE *json)
                 nncl_tensor_upload(g.B, g.hB, g.K * g.N))
                 return cli_fail(ctx, NNCL_ERR_OPENCL, "bench tensors");
             double flops = 2.0 * (double)g.M * (double)g.N * (double)g.K;
-            double t_nncl = time_it(run_nncl, &g, bo->min_seconds) / QUEUED;
-            double t_waited = time_it(run_nncl_waited, &g, bo->min_seconds / 2);
-            double t_blas = NAN, t_clblast = NAN;
+            /* nncl queued, nncl waited for, OpenBLAS, CLBlast: interleaved */
+            bench_fn fns[4] = {run_nncl, run_nncl_waited, NULL, NULL};
 #ifdef NNCL_HAVE_OPENBLAS
-            t_blas = time_it(run_openblas, &g, bo->min_seconds);
+            fns[2] = run_openblas;
 #endif
 #ifdef NNCL_HAVE_CLBLAST
-            t_clblast = time_it(run_clblast, &g, bo->min_seconds) / QUEUED;
+            fns[3] = run_clblast;
 #endif
+            const double share[4] = {1.0, 0.5, 1.0, 1.0};
+            double t[4];
+            time_interleaved(4, fns, share, &g, bo->min_seconds, t);
+            double t_nncl = t[0] / QUEUED, t_waited = t[1], t_blas = t[2], t_clblast = t[3] / QUEUED;
             double gf = flops / t_nncl * 1e-9, gw = flops / t_waited * 1e-9, gb = flops / t_blas * 1e-9,
                    gc = flops / t_clblast * 1e-9;
             char shape[32];
