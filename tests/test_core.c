@@ -592,6 +592,7 @@ START_TEST(gemm_extras_on_every_path)
                                            {"NNCL_GEMM_PARAMS", "tm=5 tn=32 vw=16 ku=3 kc=8"},
                                            {"NNCL_GEMM_PARAMS", "tm=3 tn=16 vw=8 ku=2 kc=16"},
                                            {"NNCL_GEMM_PARAMS", "tm=4 tn=64 vw=16 ku=4 kc=0"},
+                                           {"NNCL_GEMM_PARAMS", "tm=4 tn=32 vw=16 ku=2 kc=16 wgx=4 wgy=2"},
                                            {"NNCL_GEMM_KERNEL", "local"}};
     static const size_t Ms[] = {1, 2, 5, 6, 7, 13, 17, 64, 70}, Ns[] = {1, 3, 9, 16, 17, 33},
                         Ks[] = {1, 2, 7, 8, 17, 33};

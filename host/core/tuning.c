@@ -29,7 +29,8 @@ static int valid(const nncl__gemm_tiles *t)
     return t->tm >= 1 && t->tm <= 16 && (t->vw == 8 || t->vw == 16) && nv * t->vw == t->tn &&
            (nv == 1 || nv == 2 || nv == 4) && t->tm * nv <= 32 && t->ku >= 1 && t->ku <= 8 && t->kc >= 0 &&
            t->kc % 8 == 0 && t->lwg >= 1 && t->lwg <= 32 && t->lrb >= 1 && t->lrb <= 8 &&
-           (t->lwg * t->lrb) % 4 == 0 && t->lkt >= 4 && t->lkt <= 64 && t->lkt % 4 == 0;
+           (t->lwg * t->lrb) % 4 == 0 && t->lkt >= 4 && t->lkt <= 64 && t->lkt % 4 == 0 && t->wgx >= 1 &&
+           t->wgy >= 1 && t->wgx * t->wgy <= 256;
 }
 
 static const char *kernel_name(const nncl__gemm_tiles *t) { return t->local_gemm ? "local" : "register"; }
@@ -54,6 +55,8 @@ static int parse_params(const char *text, nncl__gemm_tiles *t)
         else if (!strcmp(tok, "lwg")) t->lwg = v;
         else if (!strcmp(tok, "lrb")) t->lrb = v;
         else if (!strcmp(tok, "lkt")) t->lkt = v;
+        else if (!strcmp(tok, "wgx")) t->wgx = v;
+        else if (!strcmp(tok, "wgy")) t->wgy = v;
         else return 0;
     }
     if (!vw_given && t->tn < t->vw) t->vw = t->tn;
@@ -194,7 +197,11 @@ void nncl__gemm_build_options(const nncl_context *ctx, char *out, size_t size)
 static void params_text(const nncl__gemm_tiles *t, char *out, size_t size)
 {
     if (t->local_gemm) snprintf(out, size, "lwg=%d lrb=%d lkt=%d", t->lwg, t->lrb, t->lkt);
-    else snprintf(out, size, "tm=%d tn=%d vw=%d ku=%d kc=%d", t->tm, t->tn, t->vw, t->ku, t->kc);
+    else if (t->wgx == 1 && t->wgy == 1)
+        snprintf(out, size, "tm=%d tn=%d vw=%d ku=%d kc=%d", t->tm, t->tn, t->vw, t->ku, t->kc);
+    else /* a work-group other than one tile: only ever from NNCL_GEMM_PARAMS */
+        snprintf(out, size, "tm=%d tn=%d vw=%d ku=%d kc=%d wgx=%d wgy=%d", t->tm, t->tn, t->vw, t->ku, t->kc,
+                 t->wgx, t->wgy);
 }
 
 void nncl__gemm_params_text(const nncl__gemm_tiles *t, char *out, size_t size)
