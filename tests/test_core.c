@@ -455,6 +455,45 @@ START_TEST(device_gemm_params_are_a_contexts)
 }
 END_TEST
 
+/* A GEMM environment variable with a value it does not take (a mistyped
+ * experiment) fails context creation and the device query, naming the
+ * variable and the value, instead of quietly running the defaults. */
+START_TEST(bad_gemm_environment_is_an_error)
+{
+    static const char *const bad[][3] = {
+        {"NNCL_GEMM_TILES", "4x64x2x1", "not a register tile"}, /* TN 64 is four vectors */
+        {"NNCL_GEMM_TILES", "4x16x2", "not a register tile"},
+        {"NNCL_GEMM_TILES", "wide", "not a register tile"},
+        {"NNCL_GEMM_PARAMS", "tm=4 tn=48", "not valid GEMM parameters"},
+        {"NNCL_GEMM_PARAMS", "tm=4 width=16", "not valid GEMM parameters"},
+        {"NNCL_GEMM_PARAMS", "tm=4 tn=64 vw=16 wgx=32 wgy=16", "not valid GEMM parameters"},
+        {"NNCL_GEMM_TN", "sideways", "expected transpose, direct or auto"},
+        {"NNCL_GEMM_KERNEL", "gpu", "expected local or register"}};
+    int index = -1;
+    ck_assert_int_eq(nncl_device_select(NULL, &index), NNCL_OK);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        setenv(bad[i][0], bad[i][1], 1);
+        nncl_context *ctx = (nncl_context *)&ctx; /* not NULL: failure must clear it */
+        ASSERT_FAILS(NULL, nncl_context_create(NULL, &ctx), NNCL_ERR_INVALID_ARG, bad[i][2]);
+        ck_assert_ptr_null(ctx);
+        ck_assert_ptr_nonnull(strstr(nncl_last_error(NULL), bad[i][0]));
+        ck_assert_ptr_nonnull(strstr(nncl_last_error(NULL), bad[i][1]));
+        char params[96];
+        ASSERT_FAILS(NULL, nncl_device_gemm_params(index, params, sizeof params, NULL), NNCL_ERR_INVALID_ARG,
+                     bad[i][0]);
+        unsetenv(bad[i][0]);
+    }
+    /* the values the variables do take still make contexts */
+    setenv("NNCL_GEMM_TN", "auto", 1);
+    setenv("NNCL_GEMM_KERNEL", "register", 1);
+    nncl_context *ctx = NULL;
+    ck_assert_int_eq(nncl_context_create(NULL, &ctx), NNCL_OK);
+    nncl_context_destroy(ctx);
+    unsetenv("NNCL_GEMM_TN");
+    unsetenv("NNCL_GEMM_KERNEL");
+}
+END_TEST
+
 /* Writes a tuning cache under xdg (as $XDG_CACHE_HOME) whose line for
  * device `index` holds `params` for the kernel that device runs. */
 static void write_cache_line(const char *xdg, int index, const char *params)
@@ -701,7 +740,8 @@ static void device_cases(Suite *s)
                    dense_forward_every_activation, bad_inputs_have_status_and_message,
                    unknown_device_is_a_clear_error, broken_kernel_folder_reports_build_log,
                    context_create_destroy_100_times, tuning_cache_and_other_tiles,
-                   device_gemm_params_are_a_contexts, devices_command_shows_gemm_params,
+                   device_gemm_params_are_a_contexts, bad_gemm_environment_is_an_error,
+                   devices_command_shows_gemm_params,
                    split_k_gemm_is_right_and_reproducible,
                    local_memory_gemm_for_gpus, gemm_extras_on_every_path,
                    kernel_argument_count_is_checked);

@@ -277,7 +277,7 @@ static nncl_status device_gemm_params(int index, char *out, size_t size, const c
     cl_device_id device = NULL;
     NNCL__TRY(device_info(index, &info, &device));
     nncl__gemm_tiles t;
-    nncl__resolve_tiles(device, &info, &t);
+    NNCL__TRY(nncl__resolve_tiles(device, &info, &t));
     if (out) nncl__gemm_params_text(&t, out, size);
     if (source) *source = t.source;
     return NNCL_OK;
@@ -486,7 +486,11 @@ static nncl_status create_from_cl(cl_context context, cl_device_id device, cl_co
     ctx->cl = context;
     ctx->queue = queue;
     fill_info(&ref, -1, &ctx->info);
-    nncl__resolve_tiles(ctx->device, &ctx->info, &ctx->tiles);
+    nncl_status st = nncl__resolve_tiles(ctx->device, &ctx->info, &ctx->tiles);
+    if (st != NNCL_OK) {
+        release_context(ctx); /* the caller's context and queue as they were */
+        return st;
+    }
     return finish_create(ctx, &options, out);
 }
 
@@ -508,12 +512,15 @@ static nncl_status create(const nncl_context_options *caller_options, nncl_conte
     ctx->device = ref.device;
     ctx->owns_cl = 1;
     fill_info(&ref, index, &ctx->info);
-    nncl__resolve_tiles(ctx->device, &ctx->info, &ctx->tiles);
+    nncl_status st = nncl__resolve_tiles(ctx->device, &ctx->info, &ctx->tiles);
+    if (st != NNCL_OK) {
+        release_context(ctx);
+        return st;
+    }
 
     cl_int err;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ref.platform, 0};
     ctx->cl = clCreateContext(props, 1, &ref.device, NULL, NULL, &err);
-    nncl_status st = NNCL_OK;
     if (err != CL_SUCCESS) {
         st = nncl__cl_fail(ctx, err, "clCreateContext");
     } else {

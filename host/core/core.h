@@ -207,8 +207,9 @@ void nncl__shuffle(size_t *order, size_t n, uint64_t seed, uint64_t stream);
  * driver version), else defaults by device type and vector width. Reads the
  * device's properties and the cache only, builds nothing: context creation
  * and nncl_device_gemm_params both come here, so `nncl devices` shows what a
- * context would use. */
-void nncl__resolve_tiles(cl_device_id device, const nncl_device_info *info, nncl__gemm_tiles *t);
+ * context would use. NNCL_ERR_INVALID_ARG, naming it, when one of the GEMM
+ * environment variables holds a value it does not take. */
+nncl_status nncl__resolve_tiles(cl_device_id device, const nncl_device_info *info, nncl__gemm_tiles *t);
 /* The kernel and its tuned parameters as text, e.g. "register tm=8 tn=32
  * vw=16 ku=1 kc=512" (nncl_context_gemm_params, nncl_device_gemm_params). */
 void nncl__gemm_params_text(const nncl__gemm_tiles *t, char *out, size_t size);

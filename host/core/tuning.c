@@ -121,17 +121,26 @@ static int native_floats(cl_device_id device)
     return w >= 16 ? 16 : 8;
 }
 
-void nncl__resolve_tiles(cl_device_id device, const nncl_device_info *info, nncl__gemm_tiles *t)
+/* What the GEMM environment variables take, for the error on a value they do
+ * not: a mistyped experiment fails loudly instead of timing the defaults. */
+#define PARAMS_RULES                                                                                       \
+    "keys tm tn vw ku kc wgx wgy lwg lrb lkt; tm 1..16, vw 8 or 16, tn 1, 2 or 4 times vw, tm*tn/vw at " \
+    "most 32, ku 1..8, kc a multiple of 8, wgx*wgy at most 256, lwg 1..32, lrb 1..8, lkt 4..64 in steps of 4"
+
+nncl_status nncl__resolve_tiles(cl_device_id device, const nncl_device_info *info, nncl__gemm_tiles *t)
 {
     memset(t, 0, sizeof *t);
     /* One work-item per work-group for the register-tiled GEMM: the driver
      * runs work-groups on its threads and each one is a plain loop. */
     t->wgx = t->wgy = 1;
     t->wg = info->type == NNCL_DEVICE_GPU ? 256 : 64;
-    const char *tn_mode = getenv("NNCL_GEMM_TN"); /* "transpose", "direct"; else automatic */
+    const char *tn_mode = getenv("NNCL_GEMM_TN"); /* "transpose", "direct" or "auto" */
     t->transpose_a = tn_mode && !strcmp(tn_mode, "transpose") ? NNCL__TN_TRANSPOSE
                      : tn_mode && !strcmp(tn_mode, "direct")  ? NNCL__TN_DIRECT
                                                     : NNCL__TN_AUTO;
+    if (tn_mode && *tn_mode && t->transpose_a == NNCL__TN_AUTO && strcmp(tn_mode, "auto"))
+        return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "NNCL_GEMM_TN=\"%s\": expected transpose, direct or auto",
+                          tn_mode);
     const char *pack = getenv("NNCL_GEMM_PACK_MIN_M");
     t->pack_min_m = pack ? (size_t)strtoul(pack, NULL, 10) : PACK_MIN_M_DEFAULT;
     const char *prepack = getenv("NNCL_GEMM_PREPACK");
@@ -159,29 +168,40 @@ void nncl__resolve_tiles(cl_device_id device, const nncl_device_info *info, nncl
      * group), k in steps of 16 through local memory: 8.5 KB of local memory
      * and 16 accumulators per work-item, sizes every current GPU takes. */
     const char *kernel = getenv("NNCL_GEMM_KERNEL"); /* "local" or "register" */
-    t->local_gemm = kernel ? !strcmp(kernel, "local") : info->type == NNCL_DEVICE_GPU;
+    if (kernel && *kernel && strcmp(kernel, "local") && strcmp(kernel, "register"))
+        return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "NNCL_GEMM_KERNEL=\"%s\": expected local or register",
+                          kernel);
+    t->local_gemm = kernel && *kernel ? !strcmp(kernel, "local") : info->type == NNCL_DEVICE_GPU;
     t->lwg = 16, t->lrb = 4, t->lkt = 16;
     if (t->local_gemm && info->max_work_group_size < 256) t->lwg = 8;
     nncl__gemm_tiles tried = *t;
     int tm = 0, tn = 0, wgx = 1, wgy = 1;
     const char *env = getenv("NNCL_GEMM_PARAMS"); /* "tm=8 tn=32 vw=16 ku=2 kc=512 lwg=16 lrb=4 lkt=16" */
-    if (env && parse_params(env, &tried) && valid(&tried)) {
+    if (env && *env) {
+        if (!parse_params(env, &tried) || !valid(&tried))
+            return nncl__fail(NULL, NNCL_ERR_INVALID_ARG, "NNCL_GEMM_PARAMS=\"%s\": not valid GEMM parameters (%s)",
+                              env, PARAMS_RULES);
         *t = tried;
         t->source = "NNCL_GEMM_PARAMS";
-        return;
+        return NNCL_OK;
     }
     env = getenv("NNCL_GEMM_TILES"); /* "TMxTN[xWGXxWGY]": one vector of TN per row */
-    tried = *t;
-    if (env && sscanf(env, "%dx%dx%dx%d", &tm, &tn, &wgx, &wgy) >= 2 && wgx >= 1 && wgy >= 1 &&
-        wgx * wgy <= 256) {
+    if (env && *env) {
+        char rest = 0;
+        int got = sscanf(env, "%dx%dx%dx%d%c", &tm, &tn, &wgx, &wgy, &rest);
         tried.tm = tm, tried.tn = tn, tried.vw = tn, tried.wgx = wgx, tried.wgy = wgy;
-        if (valid(&tried)) {
-            *t = tried;
-            t->source = "NNCL_GEMM_TILES";
-            return;
-        }
+        if (got < 2 || got == 3 || got > 4 || !valid(&tried))
+            return nncl__fail(NULL, NNCL_ERR_INVALID_ARG,
+                              "NNCL_GEMM_TILES=\"%s\": not a register tile (TMxTN or TMxTNxWGXxWGY: TM 1..16, TN "
+                              "8 or 16, one vector per row, WGX*WGY at most 256; wider tiles through "
+                              "NNCL_GEMM_PARAMS)",
+                              env);
+        *t = tried;
+        t->source = "NNCL_GEMM_TILES";
+        return NNCL_OK;
     }
     if (cached_params(info, t)) t->source = "tuned";
+    return NNCL_OK;
 }
 
 void nncl__gemm_build_options(const nncl_context *ctx, char *out, size_t size)

@@ -150,7 +150,10 @@ NNCL_API nncl_status nncl_device_select(const char *spec, int *index);
  * longer text is cut, NUL-terminated; out NULL skips it), *source the
  * string nncl_context_tiles_source gives ("default", "tuned",
  * "NNCL_GEMM_PARAMS" or "NNCL_GEMM_TILES"; static storage; source NULL
- * skips it). `nncl devices` prints them. */
+ * skips it). `nncl devices` prints them. NNCL_ERR_INVALID_ARG, here and
+ * from nncl_context_create, when NNCL_GEMM_PARAMS, NNCL_GEMM_TILES,
+ * NNCL_GEMM_TN or NNCL_GEMM_KERNEL holds a value it does not take (until
+ * December 2026 such a value was ignored). */
 NNCL_API nncl_status nncl_device_gemm_params(int index, char *out, size_t size, const char **source);
 
 /* ---- Contexts ----------------------------------------------------------- */
