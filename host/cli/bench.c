@@ -62,37 +62,18 @@ typedef struct {
     int json;
 } bench_opts;
 
-/* Repeats fn until min_seconds have passed (after one warm-up call) and
- * returns the best of three rounds' mean seconds per call. */
+/* Times n functions in turn: `rounds` rounds, each running fn[i] repeatedly
+ * for share[i]·min_seconds / rounds (after one warm-up call each), round r of
+ * every function before round r + 1, so that a machine whose speed drifts
+ * (a shared VM) drifts under each alike and their ratios hold. best[i] gets
+ * fn[i]'s best round's mean seconds per call; NAN when it fails or fn[i] is
+ * NULL. */
 typedef int (*bench_fn)(void *user);
-static double time_it(bench_fn fn, void *user, double min_seconds)
-{
-    if (fn(user)) return NAN;
-    double best = INFINITY;
-    for (int round = 0; round < 3; round++) {
-        int calls = 0;
-        double t0 = cli_seconds(), t;
-        do {
-            if (fn(user)) return NAN;
-            calls++;
-            t = cli_seconds() - t0;
-        } while (t < min_seconds / 3);
-        if (t / calls < best) best = t / calls;
-    }
-    return best;
-}
-
-/* time_it for n functions at once, their rounds interleaved (round r of
- * each, then round r + 1), so that a machine whose speed drifts (a shared
- * VM) drifts under each alike and their ratios hold: best[i] gets fn[i]'s
- * best mean seconds per call over INTERLEAVED_ROUNDS rounds that add up to
- * share[i]·min_seconds; NAN when it fails. A NULL fn is skipped. */
-#define INTERLEAVED_ROUNDS 5
 static void time_interleaved(size_t n, const bench_fn *fn, const double *share, void *user, double min_seconds,
-                             double *best)
+                             int rounds, double *best)
 {
     for (size_t i = 0; i < n; i++) best[i] = fn[i] && !fn[i](user) ? INFINITY : NAN;
-    for (int round = 0; round < INTERLEAVED_ROUNDS; round++)
+    for (int round = 0; round < rounds; round++)
         for (size_t i = 0; i < n; i++) {
             if (isnan(best[i])) continue;
             int calls = 0;
@@ -104,9 +85,19 @@ static void time_interleaved(size_t n, const bench_fn *fn, const double *share, 
                 }
                 calls++;
                 t = cli_seconds() - t0;
-            } while (t < share[i] * min_seconds / INTERLEAVED_ROUNDS);
+            } while (t < share[i] * min_seconds / rounds);
             if (!isnan(best[i]) && t / calls < best[i]) best[i] = t / calls;
         }
+}
+
+/* One function alone (the tuner's candidates): its best of three rounds'
+ * mean seconds per call, over min_seconds in all. */
+static double time_it(bench_fn fn, void *user, double min_seconds)
+{
+    const double all = 1.0;
+    double best;
+    time_interleaved(1, &fn, &all, user, min_seconds, 3, &best);
+    return best;
 }
 
 typedef struct {
@@ -119,7 +110,7 @@ typedef struct {
 
 /* nncl's products are queued, as a training step queues its twenty-odd and
  * waits once: the table's figure times QUEUED calls per wait (run_nncl, one
- * "call" of time_it being QUEUED products, divided back); run_nncl_waited
+ * "call" of the timing being QUEUED products, divided back); run_nncl_waited
  * waits for each one, the latency of a lone synchronous call (OpenBLAS's
  * calls are synchronous anyway). On PoCL a wait costs tens of µs, which is
  * the whole difference for the small shapes. */
@@ -218,7 +209,7 @@ static int gemm_table(nncl_context *ctx, const bench_opts *bo, FILE *json)
 #endif
             const double share[4] = {1.0, 0.5, 1.0, 1.0};
             double t[4];
-            time_interleaved(4, fns, share, &g, bo->min_seconds, t);
+            time_interleaved(4, fns, share, &g, bo->min_seconds, 5, t);
             double t_nncl = t[0] / QUEUED, t_waited = t[1], t_blas = t[2], t_clblast = t[3] / QUEUED;
             double gf = flops / t_nncl * 1e-9, gw = flops / t_waited * 1e-9, gb = flops / t_blas * 1e-9,
                    gc = flops / t_clblast * 1e-9;

@@ -217,11 +217,12 @@ void nncl__gemm_build_options(const nncl_context *ctx, char *out, size_t size)
 static void params_text(const nncl__gemm_tiles *t, char *out, size_t size)
 {
     if (t->local_gemm) snprintf(out, size, "lwg=%d lrb=%d lkt=%d", t->lwg, t->lrb, t->lkt);
-    else if (t->wgx == 1 && t->wgy == 1)
-        snprintf(out, size, "tm=%d tn=%d vw=%d ku=%d kc=%d", t->tm, t->tn, t->vw, t->ku, t->kc);
-    else /* a work-group other than one tile: only ever from NNCL_GEMM_PARAMS */
-        snprintf(out, size, "tm=%d tn=%d vw=%d ku=%d kc=%d wgx=%d wgy=%d", t->tm, t->tn, t->vw, t->ku, t->kc,
-                 t->wgx, t->wgy);
+    else {
+        int n = snprintf(out, size, "tm=%d tn=%d vw=%d ku=%d kc=%d", t->tm, t->tn, t->vw, t->ku, t->kc);
+        /* a work-group other than one tile: only ever from NNCL_GEMM_PARAMS */
+        if ((t->wgx != 1 || t->wgy != 1) && n >= 0 && (size_t)n < size)
+            snprintf(out + n, size - (size_t)n, " wgx=%d wgy=%d", t->wgx, t->wgy);
+    }
 }
 
 void nncl__gemm_params_text(const nncl__gemm_tiles *t, char *out, size_t size)
