@@ -539,6 +539,13 @@ START_TEST(devices_command_shows_gemm_params)
     nncl_test_expect_shell(cmd, out, 0, "(defaults for this device; `nncl bench --tune` tunes)", "tuning cache");
     snprintf(cmd, sizeof cmd, "%s devices --help", NNCL_CLI);
     nncl_test_expect_shell(cmd, out, 0, "NNCL_GEMM_PARAMS", NULL);
+    /* a setting no context can be made with: the table, then the reason, status 1 */
+    snprintf(cmd, sizeof cmd, "%s XDG_CACHE_HOME=%s NNCL_GEMM_PARAMS='tm=4 tn=48' %s devices", clean, xdg, NNCL_CLI);
+    nncl_test_expect_shell(cmd, out, 1, "NNCL_GEMM_PARAMS=\"tm=4 tn=48\": not valid GEMM parameters", NULL);
+    char *text = nncl_test_slurp(out);
+    ck_assert_ptr_nonnull(strstr(text, "gemm: none, no context can be made here"));
+    ck_assert_ptr_null(strstr(text, "tuning cache"));
+    free(text);
 }
 END_TEST
 

@@ -29,18 +29,23 @@ static const char *params_origin(const char *source)
     return source;
 }
 
-/* The indented second line of device i: its GEMM parameters and their origin. */
-static void print_gemm_params(int i)
+/* The indented second line of device i: its GEMM parameters and their
+ * origin. Returns 1 where they cannot be resolved (a GEMM environment
+ * variable that is not valid: no context can be made there), with the
+ * reason in error. */
+static int print_gemm_params(int i, char *error, size_t error_size)
 {
     char params[96];
     const char *source = "";
     if (nncl_device_gemm_params(i, params, sizeof params, &source) != NNCL_OK) {
-        printf("      gemm: unknown (%s)\n", nncl_last_error(NULL));
-        return;
+        snprintf(error, error_size, "device %d: %s", i, nncl_last_error(NULL));
+        printf("      gemm: none, no context can be made here (below)\n");
+        return 1;
     }
     /* The environment names itself: "NNCL_GEMM_PARAMS (environment)". */
     if (!strncmp(source, "NNCL_", 5)) printf("      gemm: %s (%s in the %s)\n", params, source, params_origin(source));
     else printf("      gemm: %s (%s)\n", params, params_origin(source));
+    return 0;
 }
 
 static int is_index(const char *spec)
@@ -119,6 +124,7 @@ static int list_devices(int argc, char **argv)
     char select_error[1024];
     snprintf(select_error, sizeof select_error, "%s", nncl_last_error(NULL));
 
+    char params_error[1100] = "";
     printf("   # type  compute-units  global-MiB  local-KiB  OpenCL-C  device (platform)\n");
     for (int i = 0; i < count; i++) {
         nncl_device_info d;
@@ -130,7 +136,10 @@ static int list_devices(int argc, char **argv)
                strncmp(d.opencl_c_version, "OpenCL C ", 9) ? d.opencl_c_version
                                                           : d.opencl_c_version + 9,
                d.name, d.platform);
-        print_gemm_params(i);
+        char why[1024];
+        /* the first device's reason is shown: the variable is the same for all */
+        if (print_gemm_params(i, why, sizeof why) && !*params_error)
+            snprintf(params_error, sizeof params_error, "%s", why);
     }
     if (select_st != NNCL_OK) {
         fprintf(stderr, "nncl devices: %s\n", select_error);
@@ -139,6 +148,10 @@ static int list_devices(int argc, char **argv)
     const char *env = getenv("NNCL_DEVICE");
     printf("\nnncl uses device %d%s%s%s\n", chosen, env ? " (NNCL_DEVICE=" : " (first GPU, else first CPU",
            env ? env : "", ")");
+    if (*params_error) {
+        fprintf(stderr, "nncl devices: %s\n", params_error);
+        return 1;
+    }
     return 0;
 }
 
