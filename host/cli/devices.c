@@ -32,13 +32,13 @@ static const char *params_origin(const char *source)
 /* The indented second line of device i: its GEMM parameters and their
  * origin. Returns 1 where they cannot be resolved (a GEMM environment
  * variable that is not valid: no context can be made there), with the
- * reason in error. */
+ * reason in error when error is not NULL. */
 static int print_gemm_params(int i, char *error, size_t error_size)
 {
     char params[96];
     const char *source = "";
     if (nncl_device_gemm_params(i, params, sizeof params, &source) != NNCL_OK) {
-        snprintf(error, error_size, "device %d: %s", i, nncl_last_error(NULL));
+        if (error) snprintf(error, error_size, "device %d: %s", i, nncl_last_error(NULL));
         printf("      gemm: none, no context can be made here (below)\n");
         return 1;
     }
@@ -136,10 +136,8 @@ static int list_devices(int argc, char **argv)
                strncmp(d.opencl_c_version, "OpenCL C ", 9) ? d.opencl_c_version
                                                           : d.opencl_c_version + 9,
                d.name, d.platform);
-        char why[1024];
-        /* the first device's reason is shown: the variable is the same for all */
-        if (print_gemm_params(i, why, sizeof why) && !*params_error)
-            snprintf(params_error, sizeof params_error, "%s", why);
+        /* the first device's reason is kept: the variable is the same for all */
+        print_gemm_params(i, *params_error ? NULL : params_error, sizeof params_error);
     }
     if (select_st != NNCL_OK) {
         fprintf(stderr, "nncl devices: %s\n", select_error);
