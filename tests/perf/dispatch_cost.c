@@ -11,7 +11,11 @@
  *    default nncl device: the time per kernel. Run it twice, once with
  *    POCL_MAX_PTHREAD_COUNT=1: a kernel that two threads run in less than
  *    half the one-thread time plus the wake-up is where the second thread
- *    joined late.
+ *    joined late. With 1 iteration the kernels are all but empty: the cost
+ *    of a queued launch.
+ * 3. The same kernel 200 times, each waited for (clFinish): a lone
+ *    synchronous launch, which pays the wake-ups of a worker and of the
+ *    caller.
  * On a VM whose idle vCPUs halt (no halt polling), the round trip is tens of
  * microseconds, and kernels shorter than that gain little from a second
  * thread (docs/PERFORMANCE.md, "Third session"). A developer's tool. */
@@ -132,6 +136,13 @@ int main(int argc, char **argv)
         if (round) printf("chain of %d kernels, 64 work-groups x %d iterations: %.1f us per kernel\n", n,
                           iterations, (now() - t0) / n * 1e6);
     }
+    enum { WAITED = 200 };
+    double t0 = now();
+    for (int i = 0; i < WAITED && err == CL_SUCCESS; i++) {
+        err = clEnqueueNDRangeKernel(q, k, 1, NULL, &global, &local, 0, NULL, NULL);
+        if (err == CL_SUCCESS) err = clFinish(q);
+    }
+    printf("one kernel at a time, each waited for: %.1f us per kernel\n", (now() - t0) / WAITED * 1e6);
     clReleaseMemObject(buf);
     clReleaseKernel(k);
     clReleaseProgram(prog);
