@@ -252,12 +252,32 @@ INLINE_FUNC __global float *packed_at(__global float *Q, uint M, uint q_tn, uint
  * vectors; vectors wholly past N are skipped. q_tn not 0 (the host passes
  * it only as the tile's own width, so the tile is one panel): each stored
  * vector goes to Q too, C packed (packed_at), and the tile's vectors past N
- * are zeroed there, as pack_b pads a panel. */
+ * are zeroed there, as pack_b pads a panel.
+ * fast (a literal): a whole tile with the plain epilogue (beta 0, no dact,
+ * no packed copy, identity or ReLU) is stored straight from the registers;
+ * the general loop keeps the accumulators in memory and branches on every
+ * vector, half the time of a product with K = 10 (docs/PERFORMANCE.md,
+ * ninth session). The entry points pass 1; the fused kernels pass 0, as a
+ * second copy of the stores would lengthen their build. */
 INLINE_FUNC void gemm_store(const floatT *acc, uint M, uint N, uint i0, uint j0, float alpha,
                             float beta, __global float *C, uint ldc, __global const float *bias,
                             int has_bias, int act, __global const float *D, uint ldd, int dact,
-                            __global float *Q, uint q_tn, const int tm, const int nv)
+                            __global float *Q, uint q_tn, const int tm, const int nv, const int fast)
 {
+    if (fast && i0 + tm <= M && j0 + nv * NNCL_VW <= N && beta == 0.0f && dact == NNCL_ACT_ID_NONE &&
+        q_tn == 0 && (act == NNCL_ACT_ID_IDENTITY || act == NNCL_ACT_ID_RELU)) {
+        floatT bv[NNCL_NV];
+        for (int v = 0; v < nv; v++) bv[v] = (floatT)0.0f;
+        if (has_bias)
+            for (int v = 0; v < nv; v++) bv[v] = VLOADT(v, bias + j0);
+        const int relu = act == NNCL_ACT_ID_RELU;
+        for (int r = 0; r < tm; r++)
+            for (int v = 0; v < nv; v++) {
+                const floatT o = alpha * acc[r * nv + v] + bv[v];
+                VSTORET(relu ? fmax(o, (floatT)0.0f) : o, v, C + (size_t)(i0 + r) * ldc + j0);
+            }
+        return;
+    }
     for (int v = 0; v < nv; v++) {
         const uint j = j0 + v * NNCL_VW;
         if (j >= N) {
@@ -278,17 +298,18 @@ INLINE_FUNC void gemm_store(const floatT *acc, uint M, uint N, uint i0, uint j0,
 }
 
 /* One work-item's tm x (nv·VW) tile of C (the register-tiled GEMMs below),
- * over k in [k0, k1). */
+ * over k in [k0, k1); fast as gemm_store's. */
 INLINE_FUNC void gemm_body(uint M, uint N, uint K, uint k0, uint k1, uint a_rows, float alpha,
                            __global const float *A, uint lda, __global const float *B, uint ldb, float beta,
                            __global float *C, uint ldc, __global const float *bias, int has_bias, int act,
                            __global const float *D, uint ldd, int dact, __global float *Q, uint q_tn, uint i0,
-                           uint j0, const int trans_a, const int packed, const int tm, const int nv)
+                           uint j0, const int trans_a, const int packed, const int tm, const int nv,
+                           const int fast)
 {
     if (i0 >= M || j0 >= N) return;
     floatT acc[NNCL_TM * NNCL_NV];
     gemm_accumulate(acc, M, N, K, k0, k1, a_rows, A, lda, B, ldb, i0, j0, trans_a, packed, tm, nv);
-    gemm_store(acc, M, N, i0, j0, alpha, beta, C, ldc, bias, has_bias, act, D, ldd, dact, Q, q_tn, tm, nv);
+    gemm_store(acc, M, N, i0, j0, alpha, beta, C, ldc, bias, has_bias, act, D, ldd, dact, Q, q_tn, tm, nv, fast);
 }
 
 /* The entry points: every whole-K GEMM takes the same arguments
@@ -308,7 +329,7 @@ INLINE_FUNC void gemm_body(uint M, uint N, uint K, uint k0, uint k1, uint a_rows
 #define GEMM_BODY(trans_a, packed, tm, nv)                                                        \
     gemm_body(M, N, K, 0, K, a_rows, alpha, A + a_off, lda, B + b_off, ldb, beta, C + c_off, ldc, \
               bias + bias_off, has_bias, act, D + d_off, ldd, dact, Q + q_off, q_tn,              \
-              get_global_id(0) * (tm), get_global_id(1) * (nv) * NNCL_VW, trans_a, packed, tm, nv)
+              get_global_id(0) * (tm), get_global_id(1) * (nv) * NNCL_VW, trans_a, packed, tm, nv, 1)
 
 /* op(A) = A, op(B) = B, both row-major. */
 GEMM_WG __kernel void gemm_nn(GEMM_PARAMS) { GEMM_BODY(0, 0, NNCL_TM, NNCL_NV); }
@@ -347,7 +368,7 @@ __attribute__((noinline)) void tp_narrow(uint M, uint N, uint K, __global const 
                                          __global const float *B, __global float *C, uint ldc, uint i0, uint j0)
 {
     gemm_body(M, N, K, 0, K, M - 1, 1.0f, A, lda, B, 0, 0.0f, C, ldc, C, 0, NNCL_ACT_ID_IDENTITY, C, 0,
-              NNCL_ACT_ID_NONE, C, 0, i0, j0, 1, 1, NNCL_NARROW_TM, 1);
+              NNCL_ACT_ID_NONE, C, 0, i0, j0, 1, 1, NNCL_NARROW_TM, 1, 0);
 }
 INLINE_FUNC void tp_job(uint w, uint16 j, __global const float *A, __global const float *B, __global float *C)
 {
@@ -358,7 +379,7 @@ INLINE_FUNC void tp_job(uint w, uint16 j, __global const float *A, __global cons
     else
         gemm_body(j.s0, j.s1, j.s2, 0, j.s2, j.s0 - 1, 1.0f, A + j.s3, j.s4, B + j.s5, 0, 0.0f, C + j.s6, j.s7, C,
                   0, NNCL_ACT_ID_IDENTITY, C, 0, NNCL_ACT_ID_NONE, C, 0, i * NNCL_TM, panel * NNCL_TN, 1, 1, NNCL_TM,
-                  NNCL_NV);
+                  NNCL_NV, 0);
 }
 #if NNCL_TP_GROUP != 4
 #error "gemm_tp_group takes four jobs"
@@ -389,7 +410,7 @@ GEMM_WG __kernel void gemm_tp_group(uint jobs, __global float *C, __global const
     const uint k0 = s * k_chunk, k1 = min(K, k0 + k_chunk);                                              \
     gemm_body(M, N, K, k0, k1, a_rows, 1.0f, A + a_off, lda, B + b_off, ldb, 0.0f,                       \
               P + p_off + (size_t)s * M * ldp, ldp, P, 0, NNCL_ACT_ID_IDENTITY, P, 0, NNCL_ACT_ID_NONE, P, 0, \
-              get_global_id(0) * (tm), get_global_id(1) / parts * (nv) * NNCL_VW, trans_a, packed, tm, nv)
+              get_global_id(0) * (tm), get_global_id(1) / parts * (nv) * NNCL_VW, trans_a, packed, tm, nv, 0)
 GEMM_WG __kernel void gemm_np_part(GEMM_PART_PARAMS) { GEMM_PART(0, 1, NNCL_TM, NNCL_NV); }
 GEMM_WG __kernel void gemm_tp_part(GEMM_PART_PARAMS) { GEMM_PART(1, 1, NNCL_TM, NNCL_NV); }
 GEMM_WG __kernel void gemm_np_part_narrow(GEMM_PART_PARAMS) { GEMM_PART(0, 1, NNCL_NARROW_TM, 1); }

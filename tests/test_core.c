@@ -657,6 +657,10 @@ START_TEST(gemm_extras_on_every_path)
         }
         /* The weight-gradient shape that transposes Aᵀ first (rows 2 KB apart). */
         check_gemm_extras(ctx, paths[p][1], &rng, 513, 130, 512, 1, 0, 1, 1, 3, 0.5f, 3, 0);
+        /* Whole tiles and edges with the plain epilogue (gemm_store's fast
+         * path): bias and ReLU, bias and identity, A and Aᵀ. */
+        check_gemm_extras(ctx, paths[p][1], &rng, 70, 130, 33, 0, 1, 0, 1, 3, 0.0f, -1, 3);
+        check_gemm_extras(ctx, paths[p][1], &rng, 64, 128, 10, 1, 0, 0, 1, 0, 0.0f, -1, 0);
         nncl_context_destroy(ctx);
     }
 }
