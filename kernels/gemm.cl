@@ -256,7 +256,7 @@ INLINE_FUNC __global float *packed_at(__global float *Q, uint M, uint q_tn, uint
  * fast (a literal): a whole tile with the plain epilogue (beta 0, no dact,
  * no packed copy, identity or ReLU) is stored straight from the registers;
  * the general loop keeps the accumulators in memory and branches on every
- * vector, half the time of a product with K = 10 (docs/PERFORMANCE.md,
+ * vector: a quarter to a half of a product with K = 10 (docs/PERFORMANCE.md,
  * ninth session). The entry points pass 1; the fused kernels pass 0, as a
  * second copy of the stores would lengthen their build. */
 INLINE_FUNC void gemm_store(const floatT *acc, uint M, uint N, uint i0, uint j0, float alpha,
