@@ -48,6 +48,14 @@
 #define NNCL_KU 1
 #endif
 #define NNCL_NV (NNCL_TN / NNCL_VW)
+/* The fused kernels' products unroll k less than the tuned KU: at most 2
+ * in gemm_tp_group's jobs, 1 in loss_head's. Each unrolled copy of the
+ * tile step is code PoCL compiles on a first step; these two took 0.25-0.3
+ * s off the cold build with training unchanged, where KU = 1 in
+ * gemm_tp_group cost 3 % at batch 1024 (docs/PERFORMANCE.md, ninth
+ * session). */
+#define NNCL_GROUP_KU (NNCL_KU < 2 ? NNCL_KU : 2)
+#define NNCL_HEAD_KU 1
 #if NNCL_NV * NNCL_VW != NNCL_TN || NNCL_NV > 4
 #error "NNCL_TN must be 1, 2 or 4 times NNCL_VW"
 #endif
@@ -145,20 +153,21 @@ INLINE_FUNC void gemm_step(floatT *acc, __global const float *A, uint lda, __glo
  * Whole tiles take an unguarded loop; tiles on the bottom or right edge a
  * guarded one that reads row-major B only up to N. K is op(B)'s whole inner
  * dimension (a packed panel's height). The tile is tm x nv vectors (tm·nv at
- * most NNCL_TM·NNCL_NV), literals at every call. */
+ * most NNCL_TM·NNCL_NV) and the fast loop unrolled ku times, literals at
+ * every call. */
 INLINE_FUNC void gemm_accumulate(floatT *acc, uint M, uint N, uint K, uint k0, uint k1, uint a_rows,
                                  __global const float *A, uint lda, __global const float *B,
                                  uint ldb, uint i0, uint j0, const int trans_a, const int packed,
-                                 const int tm, const int nv)
+                                 const int tm, const int nv, const int ku)
 {
     const int tn = nv * NNCL_VW;
     for (int r = 0; r < tm * nv; r++) acc[r] = (floatT)0.0f;
     const int whole_n = packed || j0 + tn <= N;
     if (i0 + tm <= a_rows && whole_n) {
         uint k = k0;
-        for (; k + NNCL_KU <= k1; k += NNCL_KU) {
+        for (; k + ku <= k1; k += ku) {
 #pragma unroll
-            for (int u = 0; u < NNCL_KU; u++)
+            for (int u = 0; u < ku; u++)
                 gemm_step(acc, A, lda, B, ldb, K, i0, j0, k + u, trans_a, packed, tm, nv);
         }
         for (; k < k1; k++) gemm_step(acc, A, lda, B, ldb, K, i0, j0, k, trans_a, packed, tm, nv);
@@ -298,17 +307,17 @@ INLINE_FUNC void gemm_store(const floatT *acc, uint M, uint N, uint i0, uint j0,
 }
 
 /* One work-item's tm x (nv·VW) tile of C (the register-tiled GEMMs below),
- * over k in [k0, k1); fast as gemm_store's. */
+ * over k in [k0, k1); fast as gemm_store's, ku as gemm_accumulate's. */
 INLINE_FUNC void gemm_body(uint M, uint N, uint K, uint k0, uint k1, uint a_rows, float alpha,
                            __global const float *A, uint lda, __global const float *B, uint ldb, float beta,
                            __global float *C, uint ldc, __global const float *bias, int has_bias, int act,
                            __global const float *D, uint ldd, int dact, __global float *Q, uint q_tn, uint i0,
                            uint j0, const int trans_a, const int packed, const int tm, const int nv,
-                           const int fast)
+                           const int fast, const int ku)
 {
     if (i0 >= M || j0 >= N) return;
     floatT acc[NNCL_TM * NNCL_NV];
-    gemm_accumulate(acc, M, N, K, k0, k1, a_rows, A, lda, B, ldb, i0, j0, trans_a, packed, tm, nv);
+    gemm_accumulate(acc, M, N, K, k0, k1, a_rows, A, lda, B, ldb, i0, j0, trans_a, packed, tm, nv, ku);
     gemm_store(acc, M, N, i0, j0, alpha, beta, C, ldc, bias, has_bias, act, D, ldd, dact, Q, q_tn, tm, nv, fast);
 }
 
@@ -329,7 +338,7 @@ INLINE_FUNC void gemm_body(uint M, uint N, uint K, uint k0, uint k1, uint a_rows
 #define GEMM_BODY(trans_a, packed, tm, nv)                                                        \
     gemm_body(M, N, K, 0, K, a_rows, alpha, A + a_off, lda, B + b_off, ldb, beta, C + c_off, ldc, \
               bias + bias_off, has_bias, act, D + d_off, ldd, dact, Q + q_off, q_tn,              \
-              get_global_id(0) * (tm), get_global_id(1) * (nv) * NNCL_VW, trans_a, packed, tm, nv, 1)
+              get_global_id(0) * (tm), get_global_id(1) * (nv) * NNCL_VW, trans_a, packed, tm, nv, 1, NNCL_KU)
 
 /* op(A) = A, op(B) = B, both row-major. */
 GEMM_WG __kernel void gemm_nn(GEMM_PARAMS) { GEMM_BODY(0, 0, NNCL_TM, NNCL_NV); }
@@ -368,7 +377,7 @@ __attribute__((noinline)) void tp_narrow(uint M, uint N, uint K, __global const 
                                          __global const float *B, __global float *C, uint ldc, uint i0, uint j0)
 {
     gemm_body(M, N, K, 0, K, M - 1, 1.0f, A, lda, B, 0, 0.0f, C, ldc, C, 0, NNCL_ACT_ID_IDENTITY, C, 0,
-              NNCL_ACT_ID_NONE, C, 0, i0, j0, 1, 1, NNCL_NARROW_TM, 1, 0);
+              NNCL_ACT_ID_NONE, C, 0, i0, j0, 1, 1, NNCL_NARROW_TM, 1, 0, NNCL_KU);
 }
 INLINE_FUNC void tp_job(uint w, uint16 j, __global const float *A, __global const float *B, __global float *C)
 {
@@ -379,7 +388,7 @@ INLINE_FUNC void tp_job(uint w, uint16 j, __global const float *A, __global cons
     else
         gemm_body(j.s0, j.s1, j.s2, 0, j.s2, j.s0 - 1, 1.0f, A + j.s3, j.s4, B + j.s5, 0, 0.0f, C + j.s6, j.s7, C,
                   0, NNCL_ACT_ID_IDENTITY, C, 0, NNCL_ACT_ID_NONE, C, 0, i * NNCL_TM, panel * NNCL_TN, 1, 1, NNCL_TM,
-                  NNCL_NV, 0);
+                  NNCL_NV, 0, NNCL_GROUP_KU);
 }
 #if NNCL_TP_GROUP != 4
 #error "gemm_tp_group takes four jobs"
@@ -410,7 +419,7 @@ GEMM_WG __kernel void gemm_tp_group(uint jobs, __global float *C, __global const
     const uint k0 = s * k_chunk, k1 = min(K, k0 + k_chunk);                                              \
     gemm_body(M, N, K, k0, k1, a_rows, 1.0f, A + a_off, lda, B + b_off, ldb, 0.0f,                       \
               P + p_off + (size_t)s * M * ldp, ldp, P, 0, NNCL_ACT_ID_IDENTITY, P, 0, NNCL_ACT_ID_NONE, P, 0, \
-              get_global_id(0) * (tm), get_global_id(1) / parts * (nv) * NNCL_VW, trans_a, packed, tm, nv, 0)
+              get_global_id(0) * (tm), get_global_id(1) / parts * (nv) * NNCL_VW, trans_a, packed, tm, nv, 0, NNCL_KU)
 GEMM_WG __kernel void gemm_np_part(GEMM_PART_PARAMS) { GEMM_PART(0, 1, NNCL_TM, NNCL_NV); }
 GEMM_WG __kernel void gemm_tp_part(GEMM_PART_PARAMS) { GEMM_PART(1, 1, NNCL_TM, NNCL_NV); }
 GEMM_WG __kernel void gemm_np_part_narrow(GEMM_PART_PARAMS) { GEMM_PART(0, 1, NNCL_NARROW_TM, 1); }

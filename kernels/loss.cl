@@ -262,7 +262,7 @@ GEMM_WG __kernel void loss_head(int kind, int act, __global const float *p, __gl
         for (uint j0 = 0; j0 < in; j0 += NNCL_TN) {
             floatT acc[NNCL_TM * NNCL_NV];
             gemm_accumulate(acc, rows, in, a_cols, 0, a_cols, rows, a + a_off, a_ld, p + wb_off, 0, r0, j0, 0, 1,
-                            NNCL_TM, NNCL_NV);
+                            NNCL_TM, NNCL_NV, NNCL_HEAD_KU);
             gemm_store(acc, rows, in, r0, j0, 1.0f, 0.0f, h + h_off, h_ld, params + bb_off, 1, act_b, h, 0,
                        NNCL_ACT_ID_NONE, h, 0, NNCL_TM, NNCL_NV, 0);
         }
@@ -375,7 +375,7 @@ GEMM_WG __kernel void loss_head(int kind, int act, __global const float *p, __gl
         for (uint j0 = 0; j0 < a_cols; j0 += NNCL_TN) {
             floatT acc2[NNCL_TM * NNCL_NV];
             gemm_accumulate(acc2, rows, a_cols, in, 0, in, rows, dh + dh_off, dh_ld, p + wbt_off, 0, r0, j0, 0, 1,
-                            NNCL_TM, NNCL_NV);
+                            NNCL_TM, NNCL_NV, NNCL_HEAD_KU);
             gemm_store(acc2, rows, a_cols, r0, j0, 1.0f, 0.0f, da + da_off, da_ld, params, 0, NNCL_ACT_ID_IDENTITY,
                        a + a_off, a_ld, da_act, qa + qa_off, qa_tn, NNCL_TM, NNCL_NV, 0);
         }
