@@ -50,7 +50,7 @@
 #define NNCL_NV (NNCL_TN / NNCL_VW)
 /* The fused kernels' products unroll k less than the tuned KU: at most 2
  * in gemm_tp_group's jobs, 1 in loss_head's. Each unrolled copy of the
- * tile step is code PoCL compiles on a first step; these two took 0.25-0.3
+ * tile step is code PoCL compiles on a first step; these two took 0.1-0.3
  * s off the cold build with training unchanged, where KU = 1 in
  * gemm_tp_group cost 3 % at batch 1024 (docs/PERFORMANCE.md, ninth
  * session). */
@@ -263,11 +263,13 @@ INLINE_FUNC __global float *packed_at(__global float *Q, uint M, uint q_tn, uint
  * vector goes to Q too, C packed (packed_at), and the tile's vectors past N
  * are zeroed there, as pack_b pads a panel.
  * fast (a literal): a whole tile with the plain epilogue (beta 0, no dact,
- * no packed copy, identity or ReLU) is stored straight from the registers;
- * the general loop keeps the accumulators in memory and branches on every
- * vector: a quarter to a half of a product with K = 10 (docs/PERFORMANCE.md,
- * ninth session). The entry points pass 1; the fused kernels pass 0, as a
- * second copy of the stores would lengthen their build. */
+ * no packed copy, identity or ReLU) goes through the same epilogue
+ * straight from the registers, its options fixed; the general loop keeps
+ * the accumulators in memory and branches on every vector: a quarter to a
+ * half of a product with K = 10 (docs/PERFORMANCE.md, ninth session). The
+ * entry points pass 1; the fused kernels pass 0, as a second copy of the
+ * stores would lengthen their build, and so do the split-K parts, whose
+ * deep K leaves the store a small share. */
 INLINE_FUNC void gemm_store(const floatT *acc, uint M, uint N, uint i0, uint j0, float alpha,
                             float beta, __global float *C, uint ldc, __global const float *bias,
                             int has_bias, int act, __global const float *D, uint ldd, int dact,
@@ -276,15 +278,15 @@ INLINE_FUNC void gemm_store(const floatT *acc, uint M, uint N, uint i0, uint j0,
     if (fast && i0 + tm <= M && j0 + nv * NNCL_VW <= N && beta == 0.0f && dact == NNCL_ACT_ID_NONE &&
         q_tn == 0 && (act == NNCL_ACT_ID_IDENTITY || act == NNCL_ACT_ID_RELU)) {
         floatT bv[NNCL_NV];
-        for (int v = 0; v < nv; v++) bv[v] = (floatT)0.0f;
-        if (has_bias)
-            for (int v = 0; v < nv; v++) bv[v] = VLOADT(v, bias + j0);
-        const int relu = act == NNCL_ACT_ID_RELU;
+        for (int v = 0; v < nv; v++) bv[v] = has_bias ? VLOADT(v, bias + j0) : (floatT)0.0f;
+        /* act again, written so that the compiler sees its two values and
+         * keeps only their arms of the activation's switch */
+        const int plain_act = act == NNCL_ACT_ID_RELU ? NNCL_ACT_ID_RELU : NNCL_ACT_ID_IDENTITY;
         for (int r = 0; r < tm; r++)
-            for (int v = 0; v < nv; v++) {
-                const floatT o = alpha * acc[r * nv + v] + bv[v];
-                VSTORET(relu ? fmax(o, (floatT)0.0f) : o, v, C + (size_t)(i0 + r) * ldc + j0);
-            }
+            for (int v = 0; v < nv; v++)
+                VSTORET(gemm_epilogue_t(acc[r * nv + v], bv[v], (floatT)0.0f, (floatT)0.0f, alpha, 0.0f, plain_act,
+                                        NNCL_ACT_ID_NONE),
+                        v, C + (size_t)(i0 + r) * ldc + j0);
         return;
     }
     for (int v = 0; v < nv; v++) {
