@@ -148,6 +148,74 @@ INLINE_FUNC void gemm_step(floatT *acc, __global const float *A, uint lda, __glo
     }
 }
 
+/* The first a floats of p (a < 8 or a < 16) as a vector, the rest zero and
+ * not read; and the first a lanes of v stored at p, the rest not written.
+ * Both go by a's bits, in pieces of 8, 4, 2 and 1 floats, in registers: a
+ * vector stored through a private array and read back (or assembled there
+ * and read whole) stalls, the store split in pieces that cannot forward to
+ * the wider load: a quarter of the narrow GEMM's time on Zen 5
+ * (docs/PERFORMANCE.md, tenth session). */
+INLINE_FUNC float8 load8_edge(__global const float *p, uint a)
+{
+    const uint o4 = a & 4, o2 = o4 + (a & 2);
+    float2 r2 = (float2)0.0f;
+    if (a & 1) r2.x = p[o2];
+    float4 r4 = (float4)(r2, 0.0f, 0.0f);
+    if (a & 2) r4 = (float4)(vload2(0, p + o4), r2);
+    float8 r8 = (float8)(r4, (float4)0.0f);
+    if (a & 4) r8 = (float8)(vload4(0, p), r4);
+    return r8;
+}
+INLINE_FUNC float16 load16_edge(__global const float *p, uint a)
+{
+    if (a & 8) return (float16)(vload8(0, p), load8_edge(p + 8, a & 7));
+    return (float16)(load8_edge(p, a), (float8)0.0f);
+}
+INLINE_FUNC void store8_edge(float8 v, __global float *p, uint a)
+{
+    float4 r4 = v.lo;
+    if (a & 4) {
+        vstore4(r4, 0, p);
+        r4 = v.hi;
+        p += 4;
+    }
+    float2 r2 = r4.lo;
+    if (a & 2) {
+        vstore2(r2, 0, p);
+        r2 = r4.hi;
+        p += 2;
+    }
+    if (a & 1) p[0] = r2.x;
+}
+INLINE_FUNC void store16_edge(float16 v, __global float *p, uint a)
+{
+    float8 r8 = v.lo;
+    if (a & 8) {
+        vstore8(r8, 0, p);
+        r8 = v.hi;
+        p += 8;
+    }
+    store8_edge(r8, p, a & 7);
+}
+#if NNCL_VW == 16
+#define LANES_T ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#define intT int16
+#define load_edge_t load16_edge
+#define store_edge_t store16_edge
+#else
+#define LANES_T ((int8)(0, 1, 2, 3, 4, 5, 6, 7))
+#define intT int8
+#define load_edge_t load8_edge
+#define store_edge_t store8_edge
+#endif
+
+/* VW values from p, those from the avail-th on (past the edge of a matrix)
+ * zero and not read. */
+INLINE_FUNC floatT load_t_edge(__global const float *p, uint avail)
+{
+    return avail >= NNCL_VW ? VLOADT(0, p) : load_edge_t(p, avail);
+}
+
 /* acc[r·nv + v] = Σ_{k0 <= k < k1} op(A)[i0 + r][k] · op(B)[k][j0 + v·VW ..),
  * with rows a_rows .. M-1 of op(A) read as ones and rows from M on as zeros.
  * Whole tiles take an unguarded loop; tiles on the bottom or right edge a
@@ -205,9 +273,10 @@ INLINE_FUNC void gemm_accumulate(floatT *acc, uint M, uint N, uint K, uint k0, u
         if (whole_n) {
             for (int v = 0; v < nv; v++) b[v] = VLOADT(v, b_at(B, ldb, K, j0, k, packed, tn));
         } else {
-            float bt[NNCL_TN];
-            for (int t = 0; t < tn; t++) bt[t] = j0 + t < N ? B[(size_t)k * ldb + j0 + t] : 0.0f;
-            for (int v = 0; v < nv; v++) b[v] = VLOADT(v, bt);
+            for (int v = 0; v < nv; v++) {
+                const uint j = j0 + v * NNCL_VW;
+                b[v] = j < N ? load_t_edge(B + (size_t)k * ldb + j, N - j) : (floatT)0.0f;
+            }
         }
         for (int r = 0; r < tm; r++) {
             uint i = i0 + r;
@@ -215,16 +284,6 @@ INLINE_FUNC void gemm_accumulate(floatT *acc, uint M, uint N, uint K, uint k0, u
             for (int v = 0; v < nv; v++) acc[r * nv + v] = fma((floatT)(a), b[v], acc[r * nv + v]);
         }
     }
-}
-
-/* VW values from p, those from the avail-th on (past the edge of a matrix)
- * zero and not read. */
-INLINE_FUNC floatT load_t_edge(__global const float *p, uint avail)
-{
-    if (avail >= NNCL_VW) return VLOADT(0, p);
-    float t[NNCL_VW];
-    for (uint q = 0; q < NNCL_VW; q++) t[q] = q < avail ? p[q] : 0.0f;
-    return VLOADT(0, t);
 }
 
 /* One VW-wide vector of C at (i, j) through the epilogue: a whole vector as
@@ -241,13 +300,8 @@ INLINE_FUNC floatT gemm_store_vector(floatT acc, uint avail, float alpha, float 
         VSTORET(v, 0, c);
         return v;
     }
-    float ct[NNCL_VW];
-    VSTORET(v, 0, ct);
-    for (uint t = 0; t < NNCL_VW; t++) {
-        if (t < avail) c[t] = ct[t];
-        else ct[t] = 0.0f;
-    }
-    return VLOADT(0, ct);
+    store_edge_t(v, c, avail);
+    return select((floatT)0.0f, v, LANES_T < (intT)(int)avail);
 }
 
 /* Where C's (i, j) lies in Q, C packed into q_tn-column panels as pack_b

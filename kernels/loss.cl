@@ -32,16 +32,14 @@ void put_row(__global float *row_loss, uint rl_off, __global float *row_correct,
 
 /* Logits c0 .. c0+16 of a row as one float16, lanes from `cols` on set to
  * `fill`. `room`: the 16 floats from c0 lie inside the matrix (a later row
- * follows), so one vector load and a select do; else lane by lane, as the
- * row may end the buffer. */
+ * follows), so one vector load and a select do; else load16_edge reads only
+ * the row's own, as the row may end the buffer. */
 INLINE_FUNC float16 logits16(__global const float *zr, uint c0, uint cols, float fill, int room)
 {
     if (c0 + 16 <= cols) return vload16(0, zr + c0);
     const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    if (room) return select((float16)fill, vload16(0, zr + c0), lane < (int16)(int)(cols - c0));
-    float v[16];
-    for (uint l = 0; l < 16; l++) v[l] = c0 + l < cols ? zr[c0 + l] : fill;
-    return vload16(0, v);
+    const float16 v = room ? vload16(0, zr + c0) : load16_edge(zr + c0, cols - c0);
+    return select((float16)fill, v, lane < (int16)(int)(cols - c0));
 }
 
 INLINE_FUNC float max16(float16 v)
@@ -127,13 +125,8 @@ WG_1D __kernel void softmax_ce(int kind, int act, __global float *z, uint z_off,
     for (uint c0 = 0; c0 < cols; c0 += 16) {
         float16 p = exp(logits16(zr, c0, cols, 0.0f, room) - lse);
         if (what == NNCL_LOSS_OUT_GRAD) p = ce_grad16(p, c0, label, scale);
-        if (c0 + 16 <= cols) {
-            vstore16(p, 0, o + c0);
-        } else {
-            float v[16];
-            vstore16(p, 0, v);
-            for (uint l = 0; c0 + l < cols; l++) o[c0 + l] = v[l];
-        }
+        if (c0 + 16 <= cols) vstore16(p, 0, o + c0);
+        else store16_edge(p, o + c0, cols - c0);
     }
 }
 
@@ -346,23 +339,13 @@ GEMM_WG __kernel void loss_head(int kind, int act, __global const float *p, __gl
             float16 v = 1.0f * d[r] + (float16)0.0f; /* its epilogue: alpha·acc + 0, then dact' */
             if (dact != NNCL_ACT_ID_NONE) {
                 __global const float *y = hr[r] + j;
-                float16 yv;
-                if (avail >= 16) {
-                    yv = vload16(0, y);
-                } else {
-                    float yt[16];
-                    for (uint l = 0; l < 16; l++) yt[l] = l < avail ? y[l] : 0.0f;
-                    yv = vload16(0, yt);
-                }
-                v *= act_grad_v16(yv, dact);
+                v *= act_grad_v16(avail >= 16 ? vload16(0, y) : load16_edge(y, avail), dact);
             }
             if (avail >= 16) {
                 vstore16(v, 0, out);
             } else {
                 v = select((float16)0.0f, v, lane < (int16)(int)avail);
-                float vt[16];
-                vstore16(v, 0, vt);
-                for (uint l = 0; l < avail; l++) out[l] = vt[l];
+                store16_edge(v, out, avail);
             }
             if (q_tn) vstore16(v, 0, packed_at(q + q_off, rows, q_tn, row, j));
         }

@@ -661,6 +661,13 @@ START_TEST(gemm_extras_on_every_path)
          * path): bias and ReLU, bias and identity, A and Aᵀ. */
         check_gemm_extras(ctx, paths[p][1], &rng, 70, 130, 33, 0, 1, 0, 1, 3, 0.0f, -1, 3);
         check_gemm_extras(ctx, paths[p][1], &rng, 64, 128, 10, 1, 0, 0, 1, 0, 0.0f, -1, 0);
+        /* Every width of a vector on the right edge, 1 .. 15 lanes past a
+         * whole vector or not (the edge loads and stores go in pieces of 8,
+         * 4, 2 and 1 floats), with bias, beta and dact, so that b, C and D
+         * are read there too; B row-major and transposed. */
+        for (size_t n = 1; n < 16; n++)
+            check_gemm_extras(ctx, paths[p][1], &rng, 9, n + (n & 1 ? 16 : 0), 6, (int)(n >> 2) & 1,
+                              (int)(n >> 1) & 1, 0, 1, 1, 0.5f, 1, n & 4 ? 3 : 0);
         nncl_context_destroy(ctx);
     }
 }
