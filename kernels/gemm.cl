@@ -148,6 +148,27 @@ INLINE_FUNC void gemm_step(floatT *acc, __global const float *A, uint lda, __glo
     }
 }
 
+/* ku k's of a whole tile one vector wide (nv 1), A row-major: ku vectors of
+ * B, then row by row ku values of the row and ku FMAs into its accumulator,
+ * in the same order per accumulator as ku gemm_steps. A row's ku values
+ * take one address; k by k (gemm_step), the tile's many rows (the narrow
+ * tile's 16) had more addresses than the registers hold, and one was
+ * reloaded for every FMA: NN 1024x10x128 24-27 -> 21 us on one thread
+ * (docs/PERFORMANCE.md, tenth session). */
+INLINE_FUNC void gemm_steps_by_row(floatT *acc, __global const float *A, uint lda, __global const float *B, uint ldb,
+                                   uint K, uint i0, uint j0, uint k, const int packed, const int tm, const int ku)
+{
+    floatT b[8]; /* ku <= 8 */
+#pragma unroll
+    for (int u = 0; u < ku; u++) b[u] = VLOADT(0, b_at(B, ldb, K, j0, k + u, packed, NNCL_VW));
+#pragma unroll
+    for (int r = 0; r < tm; r++) {
+        __global const float *a = A + (size_t)(i0 + r) * lda + k;
+#pragma unroll
+        for (int u = 0; u < ku; u++) acc[r] = fma((floatT)(a[u]), b[u], acc[r]);
+    }
+}
+
 /* The first a floats of p (a < 8 or a < 16) as a vector, the rest zero and
  * not read; and the first a lanes of v stored at p, the rest not written.
  * Both go by a's bits, in pieces of 8, 4, 2 and 1 floats, in registers: a
@@ -233,10 +254,14 @@ INLINE_FUNC void gemm_accumulate(floatT *acc, uint M, uint N, uint K, uint k0, u
     const int whole_n = packed || j0 + tn <= N;
     if (i0 + tm <= a_rows && whole_n) {
         uint k = k0;
-        for (; k + ku <= k1; k += ku) {
+        if (nv == 1 && !trans_a) {
+            for (; k + ku <= k1; k += ku) gemm_steps_by_row(acc, A, lda, B, ldb, K, i0, j0, k, packed, tm, ku);
+        } else {
+            for (; k + ku <= k1; k += ku) {
 #pragma unroll
-            for (int u = 0; u < ku; u++)
-                gemm_step(acc, A, lda, B, ldb, K, i0, j0, k + u, trans_a, packed, tm, nv);
+                for (int u = 0; u < ku; u++)
+                    gemm_step(acc, A, lda, B, ldb, K, i0, j0, k + u, trans_a, packed, tm, nv);
+            }
         }
         for (; k < k1; k++) gemm_step(acc, A, lda, B, ldb, K, i0, j0, k, trans_a, packed, tm, nv);
         return;
