@@ -175,8 +175,12 @@ INLINE_FUNC void gemm_steps_by_row(floatT *acc, __global const float *A, uint ld
  * vector stored through a private array and read back (or assembled there
  * and read whole) stalls, the store split in pieces that cannot forward to
  * the wider load: a quarter of the narrow GEMM's time on Zen 5
- * (docs/PERFORMANCE.md, tenth session). */
-INLINE_FUNC float8 load8_edge(__global const float *p, uint a)
+ * (docs/PERFORMANCE.md, tenth session). The loads (a bias, C under beta,
+ * D under dact: once per vector column, or only with those options) are
+ * called, not inlined, which keeps the cold build 0.07 s shorter; the
+ * stores, one per row of the narrow tile, are inlined (called, that
+ * product took 8 % longer). */
+__attribute__((noinline)) float8 load8_edge(__global const float *p, uint a)
 {
     const uint o4 = a & 4, o2 = o4 + (a & 2);
     float2 r2 = (float2)0.0f;
@@ -187,7 +191,7 @@ INLINE_FUNC float8 load8_edge(__global const float *p, uint a)
     if (a & 4) r8 = (float8)(vload4(0, p), r4);
     return r8;
 }
-INLINE_FUNC float16 load16_edge(__global const float *p, uint a)
+__attribute__((noinline)) float16 load16_edge(__global const float *p, uint a)
 {
     if (a & 8) return (float16)(vload8(0, p), load8_edge(p + 8, a & 7));
     return (float16)(load8_edge(p, a), (float8)0.0f);
