@@ -56,6 +56,11 @@
  * session). */
 #define NNCL_GROUP_KU (NNCL_KU < 2 ? NNCL_KU : 2)
 #define NNCL_HEAD_KU 1
+/* The narrow tile with A row-major (gemm_steps_by_row) unrolls k at least 4
+ * times: each row's ku values share one address. AVX2 code, whose tuned KU
+ * is 1, ran NN 1024x5x128 11 % faster so (docs/PERFORMANCE.md, tenth
+ * session); on AVX-512 the tuned KU is already 4. */
+#define NNCL_NARROW_KU (NNCL_KU > 4 ? NNCL_KU : 4)
 #if NNCL_NV * NNCL_VW != NNCL_TN || NNCL_NV > 4
 #error "NNCL_TN must be 1, 2 or 4 times NNCL_VW"
 #endif
@@ -418,21 +423,21 @@ INLINE_FUNC void gemm_body(uint M, uint N, uint K, uint k0, uint k1, uint a_rows
         uint c_off, uint ldc, __global const float *bias, uint bias_off, int has_bias, int act, \
         __global const float *D, uint d_off, uint ldd, int dact, __global float *Q, uint q_off, uint q_tn
 #define GEMM_WG __attribute__((reqd_work_group_size(NNCL_GEMM_WGX, NNCL_GEMM_WGY, 1)))
-/* gemm_body over all of K with the layout (trans_a, packed) and the tile
- * (tm rows of nv vectors) compile-time constants. */
-#define GEMM_BODY(trans_a, packed, tm, nv)                                                        \
+/* gemm_body over all of K with the layout (trans_a, packed), the tile (tm
+ * rows of nv vectors) and the k unrolling (ku) compile-time constants. */
+#define GEMM_BODY(trans_a, packed, tm, nv, ku)                                                    \
     gemm_body(M, N, K, 0, K, a_rows, alpha, A + a_off, lda, B + b_off, ldb, beta, C + c_off, ldc, \
               bias + bias_off, has_bias, act, D + d_off, ldd, dact, Q + q_off, q_tn,              \
-              get_global_id(0) * (tm), get_global_id(1) * (nv) * NNCL_VW, trans_a, packed, tm, nv, 1, NNCL_KU)
+              get_global_id(0) * (tm), get_global_id(1) * (nv) * NNCL_VW, trans_a, packed, tm, nv, 1, ku)
 
 /* op(A) = A, op(B) = B, both row-major. */
-GEMM_WG __kernel void gemm_nn(GEMM_PARAMS) { GEMM_BODY(0, 0, NNCL_TM, NNCL_NV); }
+GEMM_WG __kernel void gemm_nn(GEMM_PARAMS) { GEMM_BODY(0, 0, NNCL_TM, NNCL_NV, NNCL_KU); }
 /* op(A) = A row-major, B packed. */
-GEMM_WG __kernel void gemm_np(GEMM_PARAMS) { GEMM_BODY(0, 1, NNCL_TM, NNCL_NV); }
+GEMM_WG __kernel void gemm_np(GEMM_PARAMS) { GEMM_BODY(0, 1, NNCL_TM, NNCL_NV, NNCL_KU); }
 /* op(A) = Aᵀ read in place, B row-major. */
-GEMM_WG __kernel void gemm_tn(GEMM_PARAMS) { GEMM_BODY(1, 0, NNCL_TM, NNCL_NV); }
+GEMM_WG __kernel void gemm_tn(GEMM_PARAMS) { GEMM_BODY(1, 0, NNCL_TM, NNCL_NV, NNCL_KU); }
 /* op(A) = Aᵀ read in place, B packed. */
-GEMM_WG __kernel void gemm_tp(GEMM_PARAMS) { GEMM_BODY(1, 1, NNCL_TM, NNCL_NV); }
+GEMM_WG __kernel void gemm_tp(GEMM_PARAMS) { GEMM_BODY(1, 1, NNCL_TM, NNCL_NV, NNCL_KU); }
 
 /* The narrow tile, for products at most one vector wide (N <= VW: a
  * classifier's output layer, whose 10 columns would leave most of a wide
@@ -442,8 +447,8 @@ GEMM_WG __kernel void gemm_tp(GEMM_PARAMS) { GEMM_BODY(1, 1, NNCL_TM, NNCL_NV); 
 #ifndef NNCL_NARROW_TM
 #error "NNCL_NARROW_TM comes from the host (nncl__narrow_tm, in the build options)"
 #endif
-GEMM_WG __kernel void gemm_np_narrow(GEMM_PARAMS) { GEMM_BODY(0, 1, NNCL_NARROW_TM, 1); }
-GEMM_WG __kernel void gemm_tp_narrow(GEMM_PARAMS) { GEMM_BODY(1, 1, NNCL_NARROW_TM, 1); }
+GEMM_WG __kernel void gemm_np_narrow(GEMM_PARAMS) { GEMM_BODY(0, 1, NNCL_NARROW_TM, 1, NNCL_NARROW_KU); }
+GEMM_WG __kernel void gemm_tp_narrow(GEMM_PARAMS) { GEMM_BODY(1, 1, NNCL_NARROW_TM, 1, NNCL_KU); }
 
 /* Up to NNCL_TP_GROUP weight-gradient products C = [A, 1]ᵀ·B in one launch
  * (host/ops/gemm.c, nncl__gemm_tp_group): each what gemm_tp (or
@@ -499,16 +504,16 @@ GEMM_WG __kernel void gemm_tp_group(uint jobs, __global float *C, __global const
     uint M, uint N, uint K, uint a_rows, __global const float *A, uint a_off, uint lda,           \
         __global const float *B, uint b_off, uint ldb, __global float *P, uint p_off, uint ldp, \
         uint k_chunk
-#define GEMM_PART(trans_a, packed, tm, nv)                                                               \
+#define GEMM_PART(trans_a, packed, tm, nv, ku)                                                           \
     const uint parts = (K + k_chunk - 1) / k_chunk, s = get_global_id(1) % parts;                        \
     const uint k0 = s * k_chunk, k1 = min(K, k0 + k_chunk);                                              \
     gemm_body(M, N, K, k0, k1, a_rows, 1.0f, A + a_off, lda, B + b_off, ldb, 0.0f,                       \
               P + p_off + (size_t)s * M * ldp, ldp, P, 0, NNCL_ACT_ID_IDENTITY, P, 0, NNCL_ACT_ID_NONE, P, 0, \
-              get_global_id(0) * (tm), get_global_id(1) / parts * (nv) * NNCL_VW, trans_a, packed, tm, nv, 0, NNCL_KU)
-GEMM_WG __kernel void gemm_np_part(GEMM_PART_PARAMS) { GEMM_PART(0, 1, NNCL_TM, NNCL_NV); }
-GEMM_WG __kernel void gemm_tp_part(GEMM_PART_PARAMS) { GEMM_PART(1, 1, NNCL_TM, NNCL_NV); }
-GEMM_WG __kernel void gemm_np_part_narrow(GEMM_PART_PARAMS) { GEMM_PART(0, 1, NNCL_NARROW_TM, 1); }
-GEMM_WG __kernel void gemm_tp_part_narrow(GEMM_PART_PARAMS) { GEMM_PART(1, 1, NNCL_NARROW_TM, 1); }
+              get_global_id(0) * (tm), get_global_id(1) / parts * (nv) * NNCL_VW, trans_a, packed, tm, nv, 0, ku)
+GEMM_WG __kernel void gemm_np_part(GEMM_PART_PARAMS) { GEMM_PART(0, 1, NNCL_TM, NNCL_NV, NNCL_KU); }
+GEMM_WG __kernel void gemm_tp_part(GEMM_PART_PARAMS) { GEMM_PART(1, 1, NNCL_TM, NNCL_NV, NNCL_KU); }
+GEMM_WG __kernel void gemm_np_part_narrow(GEMM_PART_PARAMS) { GEMM_PART(0, 1, NNCL_NARROW_TM, 1, NNCL_NARROW_KU); }
+GEMM_WG __kernel void gemm_tp_part_narrow(GEMM_PART_PARAMS) { GEMM_PART(1, 1, NNCL_NARROW_TM, 1, NNCL_KU); }
 
 /* C = act(alpha·Σ_s P[s] + beta·C + bias) ⊙ dact'(D): the parts of a split-K
  * product (P[s] at P + p_off + s·M·N, M x N) added in the order s = 0 .. parts-1,
