@@ -201,30 +201,26 @@ __attribute__((noinline)) float16 load16_edge(__global const float *p, uint a)
     if (a & 8) return (float16)(vload8(0, p), load8_edge(p + 8, a & 7));
     return (float16)(load8_edge(p, a), (float8)0.0f);
 }
+/* The stores' step: when a has bit n, the n lanes in part go to p, p moves
+ * past them, and part becomes the upper half of whole (the lanes after). */
+#define STORE_PIECE(n, part, whole) \
+    if (a & n) {                    \
+        vstore##n(part, 0, p);      \
+        part = (whole).hi;          \
+        p += n;                     \
+    }
 INLINE_FUNC void store8_edge(float8 v, __global float *p, uint a)
 {
     float4 r4 = v.lo;
-    if (a & 4) {
-        vstore4(r4, 0, p);
-        r4 = v.hi;
-        p += 4;
-    }
+    STORE_PIECE(4, r4, v)
     float2 r2 = r4.lo;
-    if (a & 2) {
-        vstore2(r2, 0, p);
-        r2 = r4.hi;
-        p += 2;
-    }
+    STORE_PIECE(2, r2, r4)
     if (a & 1) p[0] = r2.x;
 }
 INLINE_FUNC void store16_edge(float16 v, __global float *p, uint a)
 {
     float8 r8 = v.lo;
-    if (a & 8) {
-        vstore8(r8, 0, p);
-        r8 = v.hi;
-        p += 8;
-    }
+    STORE_PIECE(8, r8, v)
     store8_edge(r8, p, a & 7);
 }
 #if NNCL_VW == 16
