@@ -30,7 +30,9 @@
  * loads NV vectors of one TN-wide row of B and broadcasts TM values of A: no
  * local memory, no barriers, which suits CPUs (PoCL) where the vectors map
  * onto SIMD registers. Whole tiles take a fast path, its k loop unrolled KU
- * times; tiles on the right or bottom edge take a guarded one.
+ * times (a tile one vector wide goes row by row through those k's instead:
+ * gemm_steps_by_row); tiles on the right or bottom edge take a guarded one,
+ * whose partial vectors are read and written in pieces (load16_edge, ...).
  *
  * NNCL_TM (1..16), NNCL_VW (8 or 16), NNCL_TN (VW, 2·VW or 4·VW) and NNCL_KU
  * (1..8) come from the build options (host/core/tuning.c). */
@@ -58,8 +60,8 @@
 #define NNCL_HEAD_KU 1
 /* The narrow tile with A row-major (gemm_steps_by_row) unrolls k at least 4
  * times: each row's ku values share one address. AVX2 code, whose tuned KU
- * is 1, ran NN 1024x5x128 11 % faster so (docs/PERFORMANCE.md, tenth
- * session); on AVX-512 the tuned KU is already 4. */
+ * is 1, ran NN 8192x8x128 7 % faster so on one thread (docs/PERFORMANCE.md,
+ * tenth session); on AVX-512 the tuned KU is already 4. */
 #define NNCL_NARROW_KU (NNCL_KU > 4 ? NNCL_KU : 4)
 #if NNCL_NV * NNCL_VW != NNCL_TN || NNCL_NV > 4
 #error "NNCL_TN must be 1, 2 or 4 times NNCL_VW"
