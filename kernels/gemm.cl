@@ -225,8 +225,11 @@ INLINE_FUNC void store16_edge(float16 v, __global float *p, uint a)
     STORE_PIECE(8, r8, v)
     store8_edge(r8, p, a & 7);
 }
+/* Lane numbers, to mask the lanes past an edge: 16 (loss.cl's float16 code
+ * too) and VW of them. */
+#define LANES16 ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
 #if NNCL_VW == 16
-#define LANES_T ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#define LANES_T LANES16
 #define intT int16
 #define load_edge_t load16_edge
 #define store_edge_t store16_edge

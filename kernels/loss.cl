@@ -37,9 +37,8 @@ void put_row(__global float *row_loss, uint rl_off, __global float *row_correct,
 INLINE_FUNC float16 logits16(__global const float *zr, uint c0, uint cols, float fill, int room)
 {
     if (c0 + 16 <= cols) return vload16(0, zr + c0);
-    const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const float16 v = room ? vload16(0, zr + c0) : load16_edge(zr + c0, cols - c0);
-    return select((float16)fill, v, lane < (int16)(int)(cols - c0));
+    return select((float16)fill, v, LANES16 < (int16)(int)(cols - c0));
 }
 
 INLINE_FUNC float max16(float16 v)
@@ -233,8 +232,7 @@ INLINE_FUNC float16 head_weights(__global const float *w, uint w_tn, uint in, ui
  * cols: what logits16 gives softmax_ce from memory. */
 INLINE_FUNC float16 head_logits16(const float *lv, uint ch, uint cols, float fill)
 {
-    const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    return select((float16)fill, vload16(ch, lv), lane < (int16)(int)(cols - ch * 16));
+    return select((float16)fill, vload16(ch, lv), LANES16 < (int16)(int)(cols - ch * 16));
 }
 GEMM_WG __kernel void loss_head(int kind, int act, __global const float *p, __global const float *params,
                                 uint w_off, uint w_tn, uint wt_off, uint wt_tn, uint b_off, uint cols,
@@ -277,7 +275,6 @@ GEMM_WG __kernel void loss_head(int kind, int act, __global const float *p, __gl
         }
         for (uint r = 0; r < NNCL_TM; r++) acc[r][ch] = a[r];
     }
-    const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     float bt[NNCL_HEAD_WIDTH];
     for (uint c = 0; c < chunks * 16; c++) bt[c] = c < cols ? params[b_off + c] : 0.0f;
     float gv[NNCL_TM][NNCL_HEAD_WIDTH]; /* each row's dZ, 0 in rows past the batch */
@@ -344,7 +341,7 @@ GEMM_WG __kernel void loss_head(int kind, int act, __global const float *p, __gl
             if (avail >= 16) {
                 vstore16(v, 0, out);
             } else {
-                v = select((float16)0.0f, v, lane < (int16)(int)avail);
+                v = select((float16)0.0f, v, LANES16 < (int16)(int)avail);
                 store16_edge(v, out, avail);
             }
             if (q_tn) vstore16(v, 0, packed_at(q + q_off, rows, q_tn, row, j));
