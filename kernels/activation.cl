@@ -3,8 +3,8 @@
  *
  * The program is nncl_shared.h followed by the kernel files in the order
  * CMakeLists.txt lists them (NNCL_KERNEL_FILES); this file comes first, so
- * the helpers defined here (WG_1D, INLINE_FUNC, act_*, act_grad_*,
- * report_status) are visible to gemm.cl, loss.cl and the others.
+ * the helpers defined here (WG_1D, INLINE_FUNC, store16 .. store2, act_*,
+ * act_grad_*, report_status) are visible to gemm.cl, loss.cl and the others.
  *
  * act is one of nncl_shared.h's NNCL_ACT_ID_* (the values of
  * nncl_activation); softmax is row-wise and taken by the loss kernels, so
@@ -22,6 +22,23 @@
  * gather) are always inlined, so that the compiler folds the flags and each
  * entry point gets code as specialised as if it were written out. */
 #define INLINE_FUNC static inline __attribute__((always_inline))
+
+/* store16(v, p) .. store2(v, p): v at p (a float's alignment), as vstoreN
+ * does. On CPU devices (the host defines NNCL_CPU) 16 and 8 floats are one
+ * unaligned vector store: PoCL 3.1 writes vstore16 as three stores (16, 16
+ * and 32 bytes) and vstore8 as two, which made the optimizer 18 % slower
+ * (docs/PERFORMANCE.md, eleventh session). Global memory only. */
+#ifdef NNCL_CPU
+typedef float16 __attribute__((aligned(4))) float16_any;
+typedef float8 __attribute__((aligned(4))) float8_any;
+#define store16(v, p) (*(__global float16_any *)(p) = (v))
+#define store8(v, p) (*(__global float8_any *)(p) = (v))
+#else
+#define store16(v, p) vstore16((v), 0, (p))
+#define store8(v, p) vstore8((v), 0, (p))
+#endif
+#define store4(v, p) vstore4((v), 0, (p))
+#define store2(v, p) vstore2((v), 0, (p))
 
 /* The first error of a step wins (status[NNCL_STATUS_CODE] == NNCL_DEV_OK
  * before it); codes and slots are in nncl_shared.h. NULL: not wanted. */

@@ -66,7 +66,7 @@ INLINE_FUNC void gather_row(__global const uchar *src_u8, __global const float *
     for (; c + GATHER_VEC <= cols; c += GATHER_VEC) {
         float8 x = features8(su8, sf32, u8, c) * scale;
         if (has_norm) x = (x - vload8(0, mean + c)) * vload8(0, inv_std + c);
-        vstore8(x, 0, d + c);
+        store8(x, d + c);
     }
     for (; c < cols; c++) {
         float x = feature(su8, sf32, u8, c) * scale;

@@ -70,13 +70,13 @@
 #if NNCL_VW == 16
 #define floatT float16
 #define VLOADT vload16
-#define VSTORET vstore16
+#define STORET store16
 #define ACT_T act_v16
 #define DACT_T act_grad_v16
 #elif NNCL_VW == 8
 #define floatT float8
 #define VLOADT vload8
-#define VSTORET vstore8
+#define STORET store8
 #define ACT_T act_v8
 #define DACT_T act_grad_v8
 #else
@@ -207,7 +207,7 @@ __attribute__((noinline)) float16 load16_edge(__global const float *p, uint a)
  * past them, and part becomes the upper half of whole (the lanes after). */
 #define STORE_PIECE(n, part, whole) \
     if (a & n) {                    \
-        vstore##n(part, 0, p);      \
+        store##n(part, p);          \
         part = (whole).hi;          \
         p += n;                     \
     }
@@ -332,7 +332,7 @@ INLINE_FUNC floatT gemm_store_vector(floatT acc, uint avail, float alpha, float 
     const floatT dv = dact != NNCL_ACT_ID_NONE ? load_t_edge(d, avail) : (floatT)0.0f;
     const floatT v = gemm_epilogue_t(acc, bv, cv, dv, alpha, beta, act, dact);
     if (avail >= NNCL_VW) {
-        VSTORET(v, 0, c);
+        STORET(v, c);
         return v;
     }
     store_edge_t(v, c, avail);
@@ -371,18 +371,20 @@ INLINE_FUNC void gemm_store(const floatT *acc, uint M, uint N, uint i0, uint j0,
         /* act again, written so that the compiler sees its two values and
          * keeps only their arms of the activation's switch */
         const int plain_act = act == NNCL_ACT_ID_RELU ? NNCL_ACT_ID_RELU : NNCL_ACT_ID_IDENTITY;
+#pragma unroll
         for (int r = 0; r < tm; r++)
+#pragma unroll
             for (int v = 0; v < nv; v++)
-                VSTORET(gemm_epilogue_t(acc[r * nv + v], bv[v], (floatT)0.0f, (floatT)0.0f, alpha, 0.0f, plain_act,
-                                        NNCL_ACT_ID_NONE),
-                        v, C + (size_t)(i0 + r) * ldc + j0);
+                STORET(gemm_epilogue_t(acc[r * nv + v], bv[v], (floatT)0.0f, (floatT)0.0f, alpha, 0.0f, plain_act,
+                                       NNCL_ACT_ID_NONE),
+                       C + (size_t)(i0 + r) * ldc + j0 + v * NNCL_VW);
         return;
     }
     for (int v = 0; v < nv; v++) {
         const uint j = j0 + v * NNCL_VW;
         if (j >= N) {
             if (q_tn == 0) break;
-            for (int r = 0; r < tm && i0 + r < M; r++) VSTORET((floatT)0.0f, 0, packed_at(Q, M, q_tn, i0 + r, j));
+            for (int r = 0; r < tm && i0 + r < M; r++) STORET((floatT)0.0f, packed_at(Q, M, q_tn, i0 + r, j));
             continue;
         }
         const uint avail = N - j; /* columns of this vector inside C */
@@ -392,7 +394,7 @@ INLINE_FUNC void gemm_store(const floatT *acc, uint M, uint N, uint i0, uint j0,
             const floatT out = gemm_store_vector(acc[r * nv + v], avail, alpha, beta,
                                                  C + (size_t)(i0 + r) * ldc + j, bv, act,
                                                  D + (size_t)(i0 + r) * ldd + j, dact);
-            if (q_tn) VSTORET(out, 0, packed_at(Q, M, q_tn, i0 + r, j));
+            if (q_tn) STORET(out, packed_at(Q, M, q_tn, i0 + r, j));
         }
     }
 }
@@ -637,14 +639,14 @@ INLINE_FUNC void pack_panel(__global const float *B, uint b_off, uint ldb, int t
     if (k0 + NNCL_PACK_ROWS <= K && j0 + tn <= N) {
         if (!trans) {
             for (uint kk = 0; kk < NNCL_PACK_ROWS; kk++)
-                for (int v = 0; v < nv; v++) VSTORET(VLOADT(v, B + (k0 + kk) * ldb + j0), v, dst + kk * tn);
+                for (int v = 0; v < nv; v++) STORET(VLOADT(v, B + (k0 + kk) * ldb + j0), dst + kk * tn + v * NNCL_VW);
         } else {
             float col[NNCL_TN][NNCL_PACK_ROWS]; /* col[t] = B[j0 + t][k0 .. k0+8) */
             for (int t = 0; t < tn; t++) vstore8(vload8(0, B + (j0 + t) * ldb + k0), 0, col[t]);
             for (uint kk = 0; kk < NNCL_PACK_ROWS; kk++) {
                 float row[NNCL_TN];
                 for (int t = 0; t < tn; t++) row[t] = col[t][kk];
-                for (int v = 0; v < nv; v++) VSTORET(VLOADT(v, row), v, dst + kk * tn);
+                for (int v = 0; v < nv; v++) STORET(VLOADT(v, row), dst + kk * tn + v * NNCL_VW);
             }
         }
         return;
@@ -655,7 +657,7 @@ INLINE_FUNC void pack_panel(__global const float *B, uint b_off, uint ldb, int t
             size_t j = j0 + t, k = k0 + kk;
             row[t] = j < N ? (trans ? B[j * ldb + k] : B[k * ldb + j]) : 0.0f;
         }
-        for (int v = 0; v < nv; v++) VSTORET(VLOADT(v, row), v, dst + kk * tn);
+        for (int v = 0; v < nv; v++) STORET(VLOADT(v, row), dst + kk * tn + v * NNCL_VW);
     }
 }
 
@@ -711,14 +713,14 @@ WG_1D __kernel void transpose(__global const float *in, uint in_off, uint in_ld,
                a3 = vload8(0, in + 3 * in_ld), a4 = vload8(0, in + 4 * in_ld),
                a5 = vload8(0, in + 5 * in_ld), a6 = vload8(0, in + 6 * in_ld),
                a7 = vload8(0, in + 7 * in_ld);
-        vstore8((float8)(a0.s0, a1.s0, a2.s0, a3.s0, a4.s0, a5.s0, a6.s0, a7.s0), 0, out);
-        vstore8((float8)(a0.s1, a1.s1, a2.s1, a3.s1, a4.s1, a5.s1, a6.s1, a7.s1), 0, out + out_ld);
-        vstore8((float8)(a0.s2, a1.s2, a2.s2, a3.s2, a4.s2, a5.s2, a6.s2, a7.s2), 0, out + 2 * out_ld);
-        vstore8((float8)(a0.s3, a1.s3, a2.s3, a3.s3, a4.s3, a5.s3, a6.s3, a7.s3), 0, out + 3 * out_ld);
-        vstore8((float8)(a0.s4, a1.s4, a2.s4, a3.s4, a4.s4, a5.s4, a6.s4, a7.s4), 0, out + 4 * out_ld);
-        vstore8((float8)(a0.s5, a1.s5, a2.s5, a3.s5, a4.s5, a5.s5, a6.s5, a7.s5), 0, out + 5 * out_ld);
-        vstore8((float8)(a0.s6, a1.s6, a2.s6, a3.s6, a4.s6, a5.s6, a6.s6, a7.s6), 0, out + 6 * out_ld);
-        vstore8((float8)(a0.s7, a1.s7, a2.s7, a3.s7, a4.s7, a5.s7, a6.s7, a7.s7), 0, out + 7 * out_ld);
+        store8((float8)(a0.s0, a1.s0, a2.s0, a3.s0, a4.s0, a5.s0, a6.s0, a7.s0), out);
+        store8((float8)(a0.s1, a1.s1, a2.s1, a3.s1, a4.s1, a5.s1, a6.s1, a7.s1), out + out_ld);
+        store8((float8)(a0.s2, a1.s2, a2.s2, a3.s2, a4.s2, a5.s2, a6.s2, a7.s2), out + 2 * out_ld);
+        store8((float8)(a0.s3, a1.s3, a2.s3, a3.s3, a4.s3, a5.s3, a6.s3, a7.s3), out + 3 * out_ld);
+        store8((float8)(a0.s4, a1.s4, a2.s4, a3.s4, a4.s4, a5.s4, a6.s4, a7.s4), out + 4 * out_ld);
+        store8((float8)(a0.s5, a1.s5, a2.s5, a3.s5, a4.s5, a5.s5, a6.s5, a7.s5), out + 5 * out_ld);
+        store8((float8)(a0.s6, a1.s6, a2.s6, a3.s6, a4.s6, a5.s6, a6.s6, a7.s6), out + 6 * out_ld);
+        store8((float8)(a0.s7, a1.s7, a2.s7, a3.s7, a4.s7, a5.s7, a6.s7, a7.s7), out + 7 * out_ld);
         return;
     }
     for (uint r = 0; r < NNCL_TRANSPOSE_BLOCK && r0 + r < rows; r++)

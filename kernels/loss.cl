@@ -124,7 +124,7 @@ WG_1D __kernel void softmax_ce(int kind, int act, __global float *z, uint z_off,
     for (uint c0 = 0; c0 < cols; c0 += 16) {
         float16 p = exp(logits16(zr, c0, cols, 0.0f, room) - lse);
         if (what == NNCL_LOSS_OUT_GRAD) p = ce_grad16(p, c0, label, scale);
-        if (c0 + 16 <= cols) vstore16(p, 0, o + c0);
+        if (c0 + 16 <= cols) store16(p, o + c0);
         else store16_edge(p, o + c0, cols - c0);
     }
 }
@@ -339,18 +339,18 @@ GEMM_WG __kernel void loss_head(int kind, int act, __global const float *p, __gl
                 v *= act_grad_v16(avail >= 16 ? vload16(0, y) : load16_edge(y, avail), dact);
             }
             if (avail >= 16) {
-                vstore16(v, 0, out);
+                store16(v, out);
             } else {
                 v = select((float16)0.0f, v, LANES16 < (int16)(int)avail);
                 store16_edge(v, out, avail);
             }
-            if (q_tn) vstore16(v, 0, packed_at(q + q_off, rows, q_tn, row, j));
+            if (q_tn) store16(v, packed_at(q + q_off, rows, q_tn, row, j));
         }
     }
     /* the packed copy's last panel is zero past in, as pack_b pads it */
     for (uint j = (in + 15) / 16 * 16; q_tn && j % q_tn; j += 16)
         for (uint r = 0; r < nr; r++)
-            vstore16((float16)0.0f, 0, packed_at(q + q_off, rows, q_tn, r0 + r, j));
+            store16((float16)0.0f, packed_at(q + q_off, rows, q_tn, r0 + r, j));
     if (has_below) {
         for (uint j0 = 0; j0 < a_cols; j0 += NNCL_TN) {
             floatT acc2[NNCL_TM * NNCL_NV];

@@ -45,7 +45,7 @@
 #define LOAD1(p, i) (p)[i]
 #define STORE1(x, p, i) ((p)[i] = (x))
 #define LOAD16(p, i) vload16(0, (p) + (i))
-#define STORE16(x, p, i) vstore16((x), 0, (p) + (i))
+#define STORE16(x, p, i) store16((x), (p) + (i))
 DEFINE_OPTIM_UPDATE(optim_update_f, float, LOAD1, STORE1)
 DEFINE_OPTIM_UPDATE(optim_update_v16, float16, LOAD16, STORE16)
 

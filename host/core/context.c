@@ -373,9 +373,11 @@ static nncl_status build_program(nncl_context *ctx, const char *kernel_dir)
     char options[512], gemm_options[256];
     nncl__gemm_build_options(ctx, gemm_options, sizeof gemm_options);
     /* -w: some drivers (PoCL) print compiler warnings to stderr themselves; a
-     * library must stay quiet. Kernel development (a kernel folder) keeps them. */
-    snprintf(options, sizeof options, "-cl-std=CL1.2 %s -DNNCL_WG=%d%s", gemm_options, ctx->tiles.wg,
-             kernel_dir ? "" : " -w");
+     * library must stay quiet. Kernel development (a kernel folder) keeps them.
+     * NNCL_CPU: the kernels' whole-vector stores as unaligned vector stores
+     * (store16 in kernels/activation.cl). */
+    snprintf(options, sizeof options, "-cl-std=CL1.2 %s -DNNCL_WG=%d%s%s", gemm_options, ctx->tiles.wg,
+             ctx->info.type == NNCL_DEVICE_CPU ? " -DNNCL_CPU" : "", kernel_dir ? "" : " -w");
     err = clBuildProgram(ctx->program, 1, &ctx->device, options, NULL, NULL);
     if (err != CL_SUCCESS) {
         char log[NNCL__ERRLEN - 128];
