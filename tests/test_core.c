@@ -544,6 +544,8 @@ START_TEST(devices_command_shows_gemm_params)
     nncl_test_expect_shell(cmd, out, 1, "NNCL_GEMM_PARAMS=\"tm=4 tn=48\": not valid GEMM parameters", NULL);
     char *text = nncl_test_slurp(out);
     ck_assert_ptr_nonnull(strstr(text, "gemm: none, no context can be made here"));
+    ck_assert_ptr_nonnull(strstr(text, "nncl would use device"));
+    ck_assert_ptr_null(strstr(text, "nncl uses device"));
     ck_assert_ptr_null(strstr(text, "tuning cache"));
     free(text);
 }

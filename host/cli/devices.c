@@ -144,8 +144,9 @@ static int list_devices(int argc, char **argv)
         return 1;
     }
     const char *env = getenv("NNCL_DEVICE");
-    printf("\nnncl uses device %d%s%s%s\n", chosen, env ? " (NNCL_DEVICE=" : " (first GPU, else first CPU",
-           env ? env : "", ")");
+    /* a GEMM variable that is not valid: no context can be made */
+    printf("\nnncl %s device %d%s%s%s\n", *params_error ? "would use" : "uses", chosen,
+           env ? " (NNCL_DEVICE=" : " (first GPU, else first CPU", env ? env : "", ")");
     if (*params_error) {
         fprintf(stderr, "nncl devices: %s\n", params_error);
         return 1;
