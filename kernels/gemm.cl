@@ -225,27 +225,52 @@ INLINE_FUNC void store16_edge(float16 v, __global float *p, uint a)
     STORE_PIECE(8, r8, v)
     store8_edge(r8, p, a & 7);
 }
-/* Lane numbers, to mask the lanes past an edge: 16 (loss.cl's float16 code
- * too) and VW of them. */
-#define LANES16 ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
-#if NNCL_VW == 16
-#define LANES_T LANES16
-#define intT int16
-#define load_edge_t load16_edge
-#define store_edge_t store16_edge
-#else
-#define LANES_T ((int8)(0, 1, 2, 3, 4, 5, 6, 7))
-#define intT int8
-#define load_edge_t load8_edge
-#define store_edge_t store8_edge
-#endif
-
-/* VW values from p, those from the avail-th on (past the edge of a matrix)
- * zero and not read. */
-INLINE_FUNC floatT load_t_edge(__global const float *p, uint avail)
+/* v with its lanes from the n-th on set to fill. */
+INLINE_FUNC float16 first_lanes16(float16 v, uint n, float fill)
 {
-    return avail >= NNCL_VW ? VLOADT(0, p) : load_edge_t(p, avail);
+    return select((float16)fill, v, (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) < (int16)(int)n);
 }
+INLINE_FUNC float8 first_lanes8(float8 v, uint n, float fill)
+{
+    return select((float8)fill, v, (int8)(0, 1, 2, 3, 4, 5, 6, 7) < (int8)(int)n);
+}
+/* A vector at p of which only the first avail floats (all when avail is the
+ * width or more) lie inside the matrix, the edge of a row: the load reads
+ * only those and zeroes the rest; the store writes only those and returns
+ * what it stored, the rest zero (gemm_store_vector, loss_head's dH). */
+INLINE_FUNC float16 load16_upto(__global const float *p, uint avail)
+{
+    return avail >= 16 ? vload16(0, p) : load16_edge(p, avail);
+}
+INLINE_FUNC float8 load8_upto(__global const float *p, uint avail)
+{
+    return avail >= 8 ? vload8(0, p) : load8_edge(p, avail);
+}
+INLINE_FUNC float16 store16_upto(float16 v, __global float *p, uint avail)
+{
+    if (avail >= 16) {
+        store16(v, p);
+        return v;
+    }
+    store16_edge(v, p, avail);
+    return first_lanes16(v, avail, 0.0f);
+}
+INLINE_FUNC float8 store8_upto(float8 v, __global float *p, uint avail)
+{
+    if (avail >= 8) {
+        store8(v, p);
+        return v;
+    }
+    store8_edge(v, p, avail);
+    return first_lanes8(v, avail, 0.0f);
+}
+#if NNCL_VW == 16
+#define load_upto_t load16_upto
+#define store_upto_t store16_upto
+#else
+#define load_upto_t load8_upto
+#define store_upto_t store8_upto
+#endif
 
 /* acc[r·nv + v] = Σ_{k0 <= k < k1} op(A)[i0 + r][k] · op(B)[k][j0 + v·VW ..),
  * with rows a_rows .. M-1 of op(A) read as ones and rows from M on as zeros.
@@ -310,7 +335,7 @@ INLINE_FUNC void gemm_accumulate(floatT *acc, uint M, uint N, uint K, uint k0, u
         } else {
             for (int v = 0; v < nv; v++) {
                 const uint j = j0 + v * NNCL_VW;
-                b[v] = j < N ? load_t_edge(B + (size_t)k * ldb + j, N - j) : (floatT)0.0f;
+                b[v] = j < N ? load_upto_t(B + (size_t)k * ldb + j, N - j) : (floatT)0.0f;
             }
         }
         for (int r = 0; r < tm; r++) {
@@ -328,15 +353,9 @@ INLINE_FUNC void gemm_accumulate(floatT *acc, uint M, uint N, uint K, uint k0, u
 INLINE_FUNC floatT gemm_store_vector(floatT acc, uint avail, float alpha, float beta, __global float *c,
                                      floatT bv, int act, __global const float *d, int dact)
 {
-    const floatT cv = beta != 0.0f ? load_t_edge(c, avail) : (floatT)0.0f;
-    const floatT dv = dact != NNCL_ACT_ID_NONE ? load_t_edge(d, avail) : (floatT)0.0f;
-    const floatT v = gemm_epilogue_t(acc, bv, cv, dv, alpha, beta, act, dact);
-    if (avail >= NNCL_VW) {
-        STORET(v, c);
-        return v;
-    }
-    store_edge_t(v, c, avail);
-    return select((floatT)0.0f, v, LANES_T < (intT)(int)avail);
+    const floatT cv = beta != 0.0f ? load_upto_t(c, avail) : (floatT)0.0f;
+    const floatT dv = dact != NNCL_ACT_ID_NONE ? load_upto_t(d, avail) : (floatT)0.0f;
+    return store_upto_t(gemm_epilogue_t(acc, bv, cv, dv, alpha, beta, act, dact), c, avail);
 }
 
 /* Where C's (i, j) lies in Q, C packed into q_tn-column panels as pack_b
@@ -388,7 +407,7 @@ INLINE_FUNC void gemm_store(const floatT *acc, uint M, uint N, uint i0, uint j0,
             continue;
         }
         const uint avail = N - j; /* columns of this vector inside C */
-        const floatT bv = has_bias ? load_t_edge(bias + j, avail) : (floatT)0.0f;
+        const floatT bv = has_bias ? load_upto_t(bias + j, avail) : (floatT)0.0f;
         for (int r = 0; r < tm; r++) {
             if (i0 + r >= M) break;
             const floatT out = gemm_store_vector(acc[r * nv + v], avail, alpha, beta,

@@ -38,7 +38,7 @@ INLINE_FUNC float16 logits16(__global const float *zr, uint c0, uint cols, float
 {
     if (c0 + 16 <= cols) return vload16(0, zr + c0);
     const float16 v = room ? vload16(0, zr + c0) : load16_edge(zr + c0, cols - c0);
-    return select((float16)fill, v, LANES16 < (int16)(int)(cols - c0));
+    return first_lanes16(v, cols - c0, fill);
 }
 
 INLINE_FUNC float max16(float16 v)
@@ -124,8 +124,7 @@ WG_1D __kernel void softmax_ce(int kind, int act, __global float *z, uint z_off,
     for (uint c0 = 0; c0 < cols; c0 += 16) {
         float16 p = exp(logits16(zr, c0, cols, 0.0f, room) - lse);
         if (what == NNCL_LOSS_OUT_GRAD) p = ce_grad16(p, c0, label, scale);
-        if (c0 + 16 <= cols) store16(p, o + c0);
-        else store16_edge(p, o + c0, cols - c0);
+        store16_upto(p, o + c0, cols - c0);
     }
 }
 
@@ -232,7 +231,7 @@ INLINE_FUNC float16 head_weights(__global const float *w, uint w_tn, uint in, ui
  * cols: what logits16 gives softmax_ce from memory. */
 INLINE_FUNC float16 head_logits16(const float *lv, uint ch, uint cols, float fill)
 {
-    return select((float16)fill, vload16(ch, lv), LANES16 < (int16)(int)(cols - ch * 16));
+    return first_lanes16(vload16(ch, lv), cols - ch * 16, fill);
 }
 GEMM_WG __kernel void loss_head(int kind, int act, __global const float *p, __global const float *params,
                                 uint w_off, uint w_tn, uint wt_off, uint wt_tn, uint b_off, uint cols,
@@ -336,14 +335,9 @@ GEMM_WG __kernel void loss_head(int kind, int act, __global const float *p, __gl
             float16 v = 1.0f * d[r] + (float16)0.0f; /* its epilogue: alpha·acc + 0, then dact' */
             if (dact != NNCL_ACT_ID_NONE) {
                 __global const float *y = hr[r] + j;
-                v *= act_grad_v16(avail >= 16 ? vload16(0, y) : load16_edge(y, avail), dact);
+                v *= act_grad_v16(load16_upto(y, avail), dact);
             }
-            if (avail >= 16) {
-                store16(v, out);
-            } else {
-                v = select((float16)0.0f, v, LANES16 < (int16)(int)avail);
-                store16_edge(v, out, avail);
-            }
+            v = store16_upto(v, out, avail);
             if (q_tn) store16(v, packed_at(q + q_off, rows, q_tn, row, j));
         }
     }
