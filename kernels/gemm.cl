@@ -225,45 +225,33 @@ INLINE_FUNC void store16_edge(float16 v, __global float *p, uint a)
     STORE_PIECE(8, r8, v)
     store8_edge(r8, p, a & 7);
 }
-/* v with its lanes from the n-th on set to fill. */
-INLINE_FUNC float16 first_lanes16(float16 v, uint n, float fill)
-{
-    return select((float16)fill, v, (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) < (int16)(int)n);
-}
-INLINE_FUNC float8 first_lanes8(float8 v, uint n, float fill)
-{
-    return select((float8)fill, v, (int8)(0, 1, 2, 3, 4, 5, 6, 7) < (int8)(int)n);
-}
-/* A vector at p of which only the first avail floats (all when avail is the
- * width or more) lie inside the matrix, the edge of a row: the load reads
- * only those and zeroes the rest; the store writes only those and returns
- * what it stored, the rest zero (gemm_store_vector, loss_head's dH). */
-INLINE_FUNC float16 load16_upto(__global const float *p, uint avail)
-{
-    return avail >= 16 ? vload16(0, p) : load16_edge(p, avail);
-}
-INLINE_FUNC float8 load8_upto(__global const float *p, uint avail)
-{
-    return avail >= 8 ? vload8(0, p) : load8_edge(p, avail);
-}
-INLINE_FUNC float16 store16_upto(float16 v, __global float *p, uint avail)
-{
-    if (avail >= 16) {
-        store16(v, p);
-        return v;
+/* For n = 16 and 8 floats (OpenCL C 1.2 has no overloading):
+ * first_lanesN(v, a, fill): v with its lanes from the a-th on set to fill;
+ * loadN_upto(p, avail) / storeN_upto(v, p, avail): a vector at p of which
+ * only the first avail floats (all when avail >= n) lie inside the matrix,
+ * the edge of a row. The load reads only those and zeroes the rest; the
+ * store writes only those and returns what it stored, the rest zero
+ * (gemm_store_vector, loss_head's dH, softmax_ce). */
+#define DEFINE_UPTO(n, lanes)                                                        \
+    INLINE_FUNC float##n first_lanes##n(float##n v, uint a, float fill)              \
+    {                                                                                \
+        return select((float##n)fill, v, (int##n) lanes < (int##n)(int)a);           \
+    }                                                                                \
+    INLINE_FUNC float##n load##n##_upto(__global const float *p, uint avail)         \
+    {                                                                                \
+        return avail >= n ? vload##n(0, p) : load##n##_edge(p, avail);               \
+    }                                                                                \
+    INLINE_FUNC float##n store##n##_upto(float##n v, __global float *p, uint avail)  \
+    {                                                                                \
+        if (avail >= n) {                                                            \
+            store##n(v, p);                                                          \
+            return v;                                                                \
+        }                                                                            \
+        store##n##_edge(v, p, avail);                                                \
+        return first_lanes##n(v, avail, 0.0f);                                       \
     }
-    store16_edge(v, p, avail);
-    return first_lanes16(v, avail, 0.0f);
-}
-INLINE_FUNC float8 store8_upto(float8 v, __global float *p, uint avail)
-{
-    if (avail >= 8) {
-        store8(v, p);
-        return v;
-    }
-    store8_edge(v, p, avail);
-    return first_lanes8(v, avail, 0.0f);
-}
+DEFINE_UPTO(16, (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+DEFINE_UPTO(8, (0, 1, 2, 3, 4, 5, 6, 7))
 #if NNCL_VW == 16
 #define load_upto_t load16_upto
 #define store_upto_t store16_upto
